@@ -1,0 +1,57 @@
+"""The harness's exceptions.
+
+    Exception
+     +-- HarnessError          the harness could not judge (a test *errors*)
+     |    +-- ConfigError      bad CLI option, policy file, baseline (exit 4)
+     |    +-- TargetUnreachable  target not listening, preflight failed
+     |    +-- SuiteLoadError   a suite failed to import or has no manifest
+     |    +-- CapabilityMissing  a suite needs what the target or options lack
+     +-- CheckFailed (AssertionError)  the target misbehaved (a test *fails*)
+
+A test that raises ``CheckFailed`` (or a plain ``AssertionError``) is a
+failure of the target; one that raises ``HarnessError`` is an error of the
+harness, which the verdict turns into INCOMPLETE, never into a pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+
+class HarnessError(Exception):
+    """The harness could not judge: configuration, reachability, a suite, a bug."""
+
+
+class ConfigError(HarnessError):
+    """A usage or configuration error (CLI option, policy file, baseline)."""
+
+
+class TargetUnreachable(HarnessError):
+    """The target did not answer within its deadline or refused the harness's credentials."""
+
+
+class SuiteLoadError(HarnessError):
+    """A suite could not be imported, has no manifest, or its manifest is invalid."""
+
+
+class CapabilityMissing(HarnessError):
+    """A test needs something the run does not provide (more users, a converter, a secret)."""
+
+
+class CheckFailed(AssertionError):
+    """The target misbehaved: carries what was expected, what was observed and the frames."""
+
+    def __init__(
+        self,
+        what: str,
+        *,
+        expected: Any,
+        observed: Any,
+        frames: Sequence[dict[str, Any]] = (),
+    ) -> None:
+        self.what = what
+        self.expected = expected
+        self.observed = observed
+        self.frames = tuple(frames)
+        super().__init__(f"{what}: expected {expected!r}, observed {observed!r}")

@@ -1,0 +1,3 @@
+"""The harness's pytest plugin (entry point `pytest11: harness`)."""
+
+from __future__ import annotations

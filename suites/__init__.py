@@ -1,0 +1,1 @@
+"""The built-in suites of stability-harness, one sub-package each."""
