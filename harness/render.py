@@ -1,0 +1,344 @@
+"""Report rendering: the verdict.json dict in, Markdown, HTML, JUnit XML and step summary out.
+
+Every view is a pure function of the verdict dict, so views never disagree. All markup
+lives in `templates/*.j2`; this module only derives plain values (groupings, counts,
+histogram geometry) for the templates.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import math
+import os
+import re
+from collections.abc import Iterable, Mapping
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from harness import protocol as P
+
+Verdict = Mapping[str, Any]
+
+REPORT_FILES = {"md": "report.md", "html": "report.html", "junit": "junit.xml"}
+AGENT_EVENTS_SUITE = "agent_events"
+TIMESTAMP_SUITE = "timestamp_core"
+STAGING_SUITE = "staging_repro"
+LATENCY_METRIC = "agent_started_latency_ms"
+CONVERSION_METRIC = "timestamp_conversion_us"
+SEVERITY_ORDER = ("blocker", "incomplete", "condition", "info")
+
+# Characters that XML 1.0 forbids, and lone surrogates that UTF-8 cannot encode.
+_UNSAFE_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+_MD_SPECIAL = re.compile(r"([\\`*<>|\[\]#~!])|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
+
+
+def _finalize(value: Any) -> Any:
+    """Every printed string loses characters that XML or UTF-8 cannot carry."""
+    if isinstance(value, str):
+        return _UNSAFE_CHARS.sub("\ufffd", value)
+    return value
+
+
+def _num(value: Any, digits: int = 3) -> str:
+    """A number with at most `digits` decimals and no trailing zeros; "n/a" for None."""
+    if value is None:
+        return "n/a"
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, int):
+        return str(value)
+    if not math.isfinite(value):
+        return str(value)
+    text = f"{value:.{digits}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
+
+
+def _md_text(value: Any) -> str:
+    """Text safe in a Markdown paragraph or table cell: one line, specials backslashed."""
+    text = " ".join(str(value).split())
+    return _MD_SPECIAL.sub(lambda m: "\\" + m.group(0), text)
+
+
+def _md_code(value: Any) -> str:
+    """Text safe inside a single-backtick code span in a table cell."""
+    text = " ".join(str(value).split())
+    return text.replace("`", "'").replace("|", "\\|")
+
+
+def _md_block(value: Any) -> str:
+    """Text for an indented (4 spaces) Markdown code block: exact, every line indented."""
+    return "\n".join("    " + line for line in str(value).split("\n"))
+
+
+def _anchor(test_id: Any) -> str:
+    """A stable HTML id for a test: ids may hold any character, anchors should not."""
+    return "t-" + hashlib.sha256(str(test_id).encode("utf-8", "replace")).hexdigest()[:16]
+
+
+def _xml_attr(value: Any) -> str:
+    """One-line text for an XML attribute (parsers fold newlines to spaces anyway)."""
+    return " ".join(str(value).split())
+
+
+def suite_mark(suite: Mapping[str, Any]) -> str:
+    """The status mark of a suite: the pass mark only for PASS with no failures or errors."""
+    status = suite["status"]
+    if status == "PASS" and not suite["failed"] and not suite["errors"]:
+        return "pass"
+    if status == "PASS_WITH_CONDITIONS":
+        return "conditions"
+    if status == "FAIL" or suite["failed"]:
+        return "fail"
+    return "incomplete"
+
+
+@functools.cache
+def environment() -> jinja2.Environment:
+    """The Jinja2 environment: autoescape for HTML/XML templates, StrictUndefined everywhere."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(resources.files("templates"))),
+        autoescape=jinja2.select_autoescape(
+            enabled_extensions=("html.j2", "xml.j2"), default_for_string=True, default=False
+        ),
+        undefined=jinja2.StrictUndefined,
+        finalize=_finalize,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        auto_reload=False,
+    )
+    env.filters.update(
+        num=_num, md=_md_text, md_code=_md_code, md_block=_md_block, anchor=_anchor
+    )
+    env.filters["xml_attr"] = _xml_attr
+    env.globals["suite_mark"] = suite_mark
+    return env
+
+
+def _all_tests(verdict: Verdict) -> dict[str, dict[str, Any]]:
+    """Every test of the verdict by id, with its suite name."""
+    index: dict[str, dict[str, Any]] = {}
+    for suite in verdict["suites"]:
+        for test in suite["tests"]:
+            index.setdefault(test["id"], {"suite": suite["name"], "test": test})
+    return index
+
+
+def _suite(verdict: Verdict, name: str) -> Mapping[str, Any] | None:
+    return next((s for s in verdict["suites"] if s["name"] == name), None)
+
+
+def _group_result(tests: Iterable[Mapping[str, Any]]) -> str:
+    """"none", "passed", "failed" or "incomplete" for a group of tests' final outcomes."""
+    outcomes = [t["outcome"] for t in tests]
+    if not outcomes:
+        return "none"
+    if "failed" in outcomes:
+        return "failed"
+    if all(o == "passed" for o in outcomes):
+        return "passed"
+    return "incomplete"
+
+
+def business_events(verdict: Verdict) -> list[dict[str, Any]]:
+    """The five business events, each with the agent_events tests whose ids name it."""
+    suite = _suite(verdict, AGENT_EVENTS_SUITE)
+    tests = list(suite["tests"]) if suite else []
+    rows = []
+    for event in P.BUSINESS_EVENTS:
+        evidence = [t for t in tests if event in t["id"].lower()]
+        rows.append({"name": event, "tests": evidence, "result": _group_result(evidence)})
+    return rows
+
+
+def staging_cases(verdict: Verdict) -> list[dict[str, Any]]:
+    """Each staging_repro test with the frames it sent and what came back after the first send."""
+    suite = _suite(verdict, STAGING_SUITE)
+    cases = []
+    for test in suite["tests"] if suite else []:
+        transcript = list(test.get("transcript") or [])
+        first_send = next((i for i, f in enumerate(transcript) if f["dir"] == "send"), None)
+        frames = transcript[first_send:] if first_send is not None else []
+        cases.append({"test": test, "frames": frames})
+    return cases
+
+
+def issues(verdict: Verdict) -> list[dict[str, Any]]:
+    """Reason lines grouped by rule (blockers first), each evidence id with its test."""
+    index = _all_tests(verdict)
+    groups: dict[str, dict[str, Any]] = {}
+    for reason in verdict["reasons"]:
+        group = groups.setdefault(
+            reason["rule"],
+            {"rule": reason["rule"], "severity": reason.get("severity", "info"), "reasons": []},
+        )
+        evidence = [
+            {"id": tid, "test": index[tid]["test"] if tid in index else None}
+            for tid in reason["tests"]
+        ]
+        group["reasons"].append({"reason": reason, "evidence": evidence})
+
+    def rank(group: Mapping[str, Any]) -> int:
+        severity = group["severity"]
+        return SEVERITY_ORDER.index(severity) if severity in SEVERITY_ORDER else len(SEVERITY_ORDER)
+
+    return sorted(groups.values(), key=rank)
+
+
+def reasons_by_severity(verdict: Verdict) -> dict[str, list[Mapping[str, Any]]]:
+    """The reason lines per severity, in SEVERITY_ORDER (an unknown severity counts as info)."""
+    groups: dict[str, list[Mapping[str, Any]]] = {sev: [] for sev in SEVERITY_ORDER}
+    for reason in verdict["reasons"]:
+        severity = reason.get("severity", "info")
+        groups[severity if severity in groups else "info"].append(reason)
+    return groups
+
+
+def suite_figures(suite: Mapping[str, Any]) -> dict[str, Any]:
+    """A suite's reruns (attempts beyond the first) and total duration over all attempts."""
+    reruns = 0
+    duration = 0.0
+    for test in suite["tests"]:
+        attempts = test.get("attempts") or []
+        reruns += max(0, len(attempts) - 1)
+        if attempts:
+            duration += sum(float(a["duration_s"]) for a in attempts)
+        else:
+            duration += float(test["duration_s"])
+    return {"reruns": reruns, "duration_s": duration}
+
+
+def histogram(metric: Mapping[str, Any] | None, *, bins: int = 20) -> dict[str, Any] | None:
+    """Bar geometry (SVG user units) of a metric's samples and its budget lines; None if empty."""
+    samples = [float(s) for s in (metric or {}).get("samples") or []]
+    if not metric or not samples:
+        return None
+    width, height, left, bottom, top = 640.0, 220.0, 48.0, 28.0, 12.0
+    plot_w, plot_h = width - left - 12.0, height - bottom - top
+    limits = [float(b["limit"]) for b in metric.get("budgets") or []]
+    high = max(samples)
+    # Stretch the axis to show a budget limit unless it would squash the bars.
+    high = max([high, *(lim for lim in limits if lim <= 3 * max(high, 1e-9))])
+    high = high if high > 0 else 1.0
+    count = max(1, min(bins, len(samples)))
+    step = high / count
+    counts = [0] * count
+    for sample in samples:
+        counts[min(count - 1, max(0, int(sample / step)))] += 1
+    tallest = max(counts)
+    bars = []
+    for i, n in enumerate(counts):
+        bar_h = plot_h * n / tallest
+        bars.append(
+            {
+                "x": round(left + i * plot_w / count, 2),
+                "y": round(top + plot_h - bar_h, 2),
+                "w": round(max(plot_w / count - 1.0, 0.5), 2),
+                "h": round(bar_h, 2),
+                "low": step * i,
+                "high": step * (i + 1),
+                "count": n,
+            }
+        )
+    lines = []
+    for budget in metric.get("budgets") or []:
+        limit = float(budget["limit"])
+        if limit <= high:
+            lines.append({"x": round(left + plot_w * limit / high, 2), "budget": budget})
+    return {
+        "width": width,
+        "height": height,
+        "left": left,
+        "top": top,
+        "base": round(top + plot_h, 2),
+        "right": round(left + plot_w, 2),
+        "high": high,
+        "tallest": tallest,
+        "bars": bars,
+        "lines": lines,
+        "unit": metric.get("unit", ""),
+        "count": len(samples),
+    }
+
+
+def context(verdict: Verdict) -> dict[str, Any]:
+    """Everything the templates read: the verdict itself plus values derived from it alone."""
+    metrics = verdict["metrics"]
+    return {
+        "v": verdict,
+        "summary": verdict["summary"],
+        "policy": verdict.get("policy") or {},
+        "environment": verdict.get("environment") or {},
+        "baseline": verdict.get("baseline"),
+        "run_errors": verdict.get("run_errors") or [],
+        "tests_by_id": _all_tests(verdict),
+        "figures": {s["name"]: suite_figures(s) for s in verdict["suites"]},
+        "events": business_events(verdict),
+        "timestamp_suite": _suite(verdict, TIMESTAMP_SUITE),
+        "staging_suite": _suite(verdict, STAGING_SUITE),
+        "staging": staging_cases(verdict),
+        "issues": issues(verdict),
+        "latency": metrics.get(LATENCY_METRIC),
+        "conversion": metrics.get(CONVERSION_METRIC),
+        "histogram": histogram(metrics.get(LATENCY_METRIC)),
+        "severities": SEVERITY_ORDER,
+        "by_severity": reasons_by_severity(verdict),
+    }
+
+
+def _render(template: str, verdict: Verdict) -> str:
+    return environment().get_template(template).render(context(verdict))
+
+
+def render_markdown(verdict: Verdict) -> str:
+    """The full stability report as Markdown (report.md)."""
+    return _render("report.md.j2", verdict)
+
+
+def render_html(verdict: Verdict) -> str:
+    """The full stability report as one self-contained HTML page (report.html)."""
+    return _render("report.html.j2", verdict)
+
+
+def render_junit(verdict: Verdict) -> str:
+    """The tests as JUnit XML (junit.xml): one testsuite per suite, every rerun attempt kept."""
+    return _render("junit.xml.j2", verdict)
+
+
+def render_step_summary(verdict: Verdict) -> str:
+    """A short Markdown summary for a CI job page (GitHub step summary)."""
+    return _render("summary.md.j2", verdict)
+
+
+def _write(path: Path, text: str) -> None:
+    with path.open("w", encoding="utf-8", newline="\n") as handle:
+        handle.write(text)
+
+
+def write_reports(verdict: Verdict, out_dir: Path) -> dict[str, Path]:
+    """Writes report.md, report.html and junit.xml into out_dir; returns their paths by format."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    renderers = {"md": render_markdown, "html": render_html, "junit": render_junit}
+    paths = {}
+    for fmt, name in REPORT_FILES.items():
+        path = out_dir / name
+        _write(path, renderers[fmt](verdict))
+        paths[fmt] = path
+    return paths
+
+
+def append_step_summary(verdict: Verdict) -> Path | None:
+    """Appends the step summary to $GITHUB_STEP_SUMMARY when set; returns that path or None."""
+    target = os.environ.get("GITHUB_STEP_SUMMARY")
+    if not target:
+        return None
+    path = Path(target)
+    with path.open("a", encoding="utf-8", newline="\n") as handle:
+        handle.write(render_step_summary(verdict))
+    return path
