@@ -1,3 +1,246 @@
-"""The harness's pytest plugin (entry point `pytest11: harness`)."""
+"""The harness's pytest plugin (entry point `pytest11: harness`).
+
+Importing it does nothing. Its options live in the `stability-harness` group;
+its fixtures do work only when a test asks for them; it writes
+`results.jsonl` only when `--harness-out` is given, and only on the xdist
+controller (workers ship their reports to it).
+"""
 
 from __future__ import annotations
+
+import argparse
+import importlib
+import secrets
+from collections.abc import AsyncIterator, Callable, Generator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+
+from harness.errors import CapabilityMissing, HarnessError
+from harness.results import ResultsWriter
+from harness.target import Target, UserFactory, parse_tokens
+from harness.transcript import Transcript
+
+EMBEDDED = "embedded"
+EMBEDDED_CONVERTER = "harness.reference.timestamps:normalise_timestamp"
+
+_TRANSCRIPT = pytest.StashKey[Transcript]()
+_WRITER = pytest.StashKey[ResultsWriter]()
+_CONVERTER = pytest.StashKey[Callable[[object], object] | None]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("stability-harness", "stability-harness target and results")
+    group.addoption(
+        "--target",
+        default=EMBEDDED,
+        metavar="URL|embedded",
+        help="ws:// URL of the server to verify (default: embedded reference server)",
+    )
+    group.addoption(
+        "--defect",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="switch on a defect of the embedded reference server (repeatable)",
+    )
+    group.addoption(
+        "--jwt-secret",
+        default=None,
+        metavar="SECRET",
+        help="HS256 secret used to mint tokens for synthetic users",
+    )
+    group.addoption(
+        "--token",
+        action="append",
+        default=[],
+        metavar="USER=JWT",
+        help="a ready-made token for a remote target (repeatable)",
+    )
+    group.addoption(
+        "--converter",
+        default=None,
+        metavar="MODULE:FUNCTION",
+        help="timestamp converter to verify in-process",
+    )
+    group.addoption(
+        "--harness-out",
+        default=None,
+        metavar="DIR",
+        help="append each finished test to DIR/results.jsonl",
+    )
+    group.addoption("--harness-phase", default="1", help=argparse.SUPPRESS)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "perf: performance test run in the serial phase")
+    config.addinivalue_line(
+        "markers", "requires_converter: planned only when a timestamp converter is under test"
+    )
+    config.stash[_CONVERTER] = _load_converter(config)
+    out = config.getoption("harness_out", None)
+    if out and not hasattr(config, "workerinput"):
+        writer = ResultsWriter(Path(out), phase=int(config.getoption("harness_phase")))
+        config.stash[_WRITER] = writer
+        config.pluginmanager.register(writer, "harness-results-writer")
+
+
+def _load_converter(config: pytest.Config) -> Callable[[object], object] | None:
+    spec = config.getoption("converter", None)
+    if spec is None and config.getoption("target", EMBEDDED) == EMBEDDED:
+        spec = EMBEDDED_CONVERTER
+    if spec is None:
+        return None
+    module_name, sep, attr = spec.partition(":")
+    if not sep or not module_name or not attr:
+        raise pytest.UsageError(f"--converter {spec!r}: expected MODULE:FUNCTION")
+    try:
+        func = getattr(importlib.import_module(module_name), attr)
+    except (ImportError, AttributeError) as exc:
+        raise pytest.UsageError(f"--converter {spec!r}: cannot load it: {exc}") from None
+    if not callable(func):
+        raise pytest.UsageError(f"--converter {spec!r}: {attr} is not callable")
+    return func
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.stash.get(_CONVERTER, None) is not None:
+        return
+    dropped = [item for item in items if item.get_closest_marker("requires_converter")]
+    if dropped:
+        items[:] = [item for item in items if not item.get_closest_marker("requires_converter")]
+        config.hook.pytest_deselected(items=dropped)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    # A rerun starts a fresh attempt: drop what the previous attempt recorded.
+    item.user_properties[:] = [
+        (k, v) for k, v in item.user_properties if not str(k).startswith("harness_")
+    ]
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report: pytest.TestReport = yield
+    if call.excinfo is not None and not call.excinfo.errisinstance(pytest.skip.Exception):
+        exc = call.excinfo.value
+        harness_error = isinstance(exc, HarnessError) or _is_timeout(exc)
+        if harness_error:
+            report.user_properties.append(("harness_error", True))
+        report.user_properties.append(("harness_message", _message(exc)))
+    if report.failed:
+        transcript = item.stash.get(_TRANSCRIPT, None)
+        if transcript is not None and len(transcript):
+            report.user_properties.append(("harness_transcript", transcript.export()))
+    return report
+
+
+def _is_timeout(exc: BaseException) -> bool:
+    return type(exc).__name__ == "Failed" and str(exc).startswith("Timeout")
+
+
+def _message(exc: BaseException) -> str:
+    text = str(exc).strip()
+    if not isinstance(exc, AssertionError):
+        text = f"{type(exc).__name__}: {text}"
+    return text if len(text) <= 4000 else text[:4000] + "…"
+
+
+# -- fixtures ----------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def target(request: pytest.FixtureRequest) -> Iterator[Target]:
+    """The server under verification (the embedded reference server unless --target is a URL)."""
+    config = request.config
+    url = config.getoption("target")
+    if url == EMBEDDED:
+        from harness.reference import ServerConfig, start_in_thread
+
+        secret = config.getoption("jwt_secret") or secrets.token_urlsafe(24)
+        defects = frozenset(config.getoption("defect"))
+        server = start_in_thread(ServerConfig(jwt_secret=secret, defects=defects))
+        try:
+            yield Target.from_url(server.ws_url, secret=secret, kind=EMBEDDED, defects=defects)
+        finally:
+            server.stop()
+        return
+    if config.getoption("defect"):
+        raise pytest.UsageError("--defect applies only to the embedded target")
+    yield Target.from_url(
+        url, secret=config.getoption("jwt_secret"), tokens=parse_tokens(config.getoption("token"))
+    )
+
+
+@pytest.fixture
+def transcript(request: pytest.FixtureRequest) -> Transcript:
+    """This test's frame transcript (attached to its report when it fails)."""
+    recorded = Transcript()
+    request.node.stash[_TRANSCRIPT] = recorded
+    return recorded
+
+
+@pytest.fixture
+def users(target: Target) -> UserFactory:
+    """Fresh synthetic users and crafted tokens for this test."""
+    return UserFactory(target)
+
+
+@pytest_asyncio.fixture
+async def connect(
+    target: Target, users: UserFactory, transcript: Transcript
+) -> AsyncIterator[Callable[..., Any]]:
+    """An async factory of authenticated `Client`s; all are closed at teardown."""
+    from harness.client import User, open_client
+
+    clients = []
+
+    async def factory(user: User | None = None, **options: Any) -> Any:
+        if user is None and options.get("token") is None and options.get("transport") != "none":
+            user = users.new()
+        client = await open_client(target.ws_url, user, transcript, **options)
+        clients.append(client)
+        return client
+
+    yield factory
+    for client in clients:
+        await client.close()
+
+
+@pytest.fixture
+def http(target: Target, transcript: Transcript) -> Any:
+    """GETs on the target's HTTP routes (`/health`, `/stats`)."""
+    from harness.http import HttpClient
+
+    return HttpClient(target.http_url, transcript)
+
+
+class MetricSink:
+    """The `metrics` fixture: samples kept with the test's result."""
+
+    def __init__(self, item: pytest.Item) -> None:
+        self._item = item
+
+    def record(self, name: str, value: float, unit: str) -> None:
+        """Keep one sample of metric `name`."""
+        self._item.user_properties.append(("harness_metric", [name, float(value), unit]))
+
+
+@pytest.fixture
+def metrics(request: pytest.FixtureRequest) -> MetricSink:
+    """Record metric samples (latencies, conversion times) for the policy's budgets."""
+    return MetricSink(request.node)
+
+
+@pytest.fixture
+def converter(request: pytest.FixtureRequest) -> Callable[[object], object]:
+    """The timestamp converter under test."""
+    func = request.config.stash.get(_CONVERTER, None)
+    if func is None:
+        raise CapabilityMissing("this test needs a converter: pass --converter MODULE:FUNCTION")
+    return func

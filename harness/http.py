@@ -1,0 +1,75 @@
+"""A small HTTP client for the target's `/health` and `/stats` routes, with deadlines."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from harness.errors import TargetUnreachable
+from harness.transcript import Transcript
+
+
+@dataclass(frozen=True, slots=True)
+class HttpReply:
+    """Status, body text and parsed JSON body (None when not JSON)."""
+
+    status: int
+    text: str
+    json: Any
+
+
+def get(
+    url: str,
+    *,
+    token: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    within: float = 5.0,
+) -> HttpReply:
+    """GET `url`; an HTTP error status is a reply, a refused connection is TargetUnreachable."""
+    request = urllib.request.Request(url, headers=dict(headers or {}), method="GET")
+    if token is not None:
+        request.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=within) as response:
+            status, body = response.status, response.read()
+    except urllib.error.HTTPError as exc:
+        status, body = exc.code, exc.read()
+    except (urllib.error.URLError, OSError) as exc:
+        raise TargetUnreachable(f"GET {url}: {getattr(exc, 'reason', exc)}") from None
+    text = body.decode("utf-8", errors="replace")
+    try:
+        parsed: Any = json.loads(text)
+    except ValueError:
+        parsed = None
+    return HttpReply(status, text, parsed)
+
+
+class HttpClient:
+    """The `http` fixture: GETs on the target's HTTP routes, recorded in the transcript."""
+
+    def __init__(self, http_url: str, transcript: Transcript) -> None:
+        self._base = http_url.rstrip("/")
+        self._transcript = transcript
+
+    async def get(
+        self,
+        path: str,
+        *,
+        token: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        within: float = 5.0,
+    ) -> HttpReply:
+        """GET `path` on the target within `within` seconds."""
+        self._transcript.add("send", frame_type="GET", data=f"GET {path}")
+        reply = await asyncio.to_thread(
+            get, self._base + path, token=token, headers=headers, within=within
+        )
+        self._transcript.add(
+            "recv", frame_type=f"HTTP {reply.status}", size=len(reply.text), data=reply.text
+        )
+        return reply

@@ -1,0 +1,276 @@
+"""`results.jsonl`: every planned test and every finished attempt, appended at once.
+
+Written on the pytest controller only (xdist workers ship their reports to
+it); read back by the runner into records. One JSON object per line:
+
+    {"kind": "plan", "phase": 1, "suite": S, "tests": [ids]}
+    {"kind": "attempt", "phase": 1, "suite": S, "id": ID,
+     "outcome": "passed"|"failed"|"error"|"skipped", "final": true, "duration_s": 0.1,
+     "message": "...", "transcript": [...]|null, "metrics": [[name, value, unit], ...]}
+    {"kind": "run_error", "cause": "worker_crash"|"collection", "message": "...",
+     "suite": S|null, "tests": [ids]}
+    {"kind": "session", "phase": 1, "exitstatus": 0}
+
+A line cut short by a crash is ignored by the reader; everything before it counts.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import pytest
+
+from harness.records import Attempt, MetricRecord, Outcome, RunError
+from harness.suite import InstalledSuite, discover_suites, suite_of_path
+
+RESULTS_FILE = "results.jsonl"
+
+
+def test_id(nodeid: str, rootpath: Path, suites: list[InstalledSuite]) -> tuple[str, str] | None:
+    """(suite name, stable test id `suite::module::name`) of a pytest node id, or None."""
+    file_part, _, rest = nodeid.partition("::")
+    path = (rootpath / file_part).resolve()
+    suite = suite_of_path(path, suites)
+    if suite is None or suite.path is None:
+        return None
+    module = ".".join(path.relative_to(suite.path).with_suffix("").parts)
+    return suite.name, f"{suite.name}::{module}::{rest}" if rest else f"{suite.name}::{module}"
+
+
+class ResultsWriter:
+    """A pytest plugin object that appends plan and attempt lines as they happen."""
+
+    def __init__(self, out_dir: Path, phase: int) -> None:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        self.path = out_dir / RESULTS_FILE
+        self._file: IO[str] = self.path.open("a", encoding="utf-8")
+        self._phase = phase
+        self._suites = [s for s in discover_suites() if s.path is not None]
+        self._rootpath = Path.cwd()
+        self._planned = False
+        self._pending: dict[str, dict[str, Any]] = {}
+
+    def _write(self, line: dict[str, Any]) -> None:
+        self._file.write(json.dumps(line, separators=(",", ":")) + "\n")
+        self._file.flush()
+
+    def _ident(self, nodeid: str) -> tuple[str, str] | None:
+        return test_id(nodeid, self._rootpath, self._suites)
+
+    @pytest.hookimpl
+    def pytest_configure(self, config: pytest.Config) -> None:
+        self._rootpath = config.rootpath
+
+    def _write_plan(self, nodeids: Iterable[str]) -> None:
+        if self._planned:
+            return
+        self._planned = True
+        plan: dict[str, list[str]] = {}
+        for nodeid in nodeids:
+            ident = self._ident(nodeid)
+            if ident is not None:
+                plan.setdefault(ident[0], []).append(ident[1])
+        for suite, ids in sorted(plan.items()):
+            self._write({"kind": "plan", "phase": self._phase, "suite": suite, "tests": ids})
+
+    @pytest.hookimpl
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        if session.items:
+            self._write_plan(item.nodeid for item in session.items)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
+        self._write_plan(ids)
+
+    @pytest.hookimpl
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if not report.failed:
+            return
+        ident = self._ident(report.nodeid) if report.nodeid else None
+        self._write(
+            {
+                "kind": "run_error",
+                "cause": "collection",
+                "message": f"cannot collect {report.nodeid or 'tests'}: "
+                + _last_line(report.longreprtext),
+                "suite": ident[0] if ident else None,
+                "tests": [],
+            }
+        )
+
+    @pytest.hookimpl
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        ident = self._ident(report.nodeid)
+        if ident is None:
+            return
+        props = dict((k, v) for k, v in report.user_properties if k not in ("harness_metric",))
+        if report.when not in ("setup", "call", "teardown"):  # xdist: the worker crashed
+            message = str(report.longrepr)
+            self._pending.pop(report.nodeid, None)
+            self._attempt(ident, Outcome.ERROR, 0.0, message, None, [], final=True)
+            self._write(
+                {
+                    "kind": "run_error",
+                    "cause": "worker_crash",
+                    "message": message,
+                    "suite": ident[0],
+                    "tests": [ident[1]],
+                }
+            )
+            return
+        state = self._pending.setdefault(
+            report.nodeid,
+            {
+                "outcome": None,
+                "duration": 0.0,
+                "message": "",
+                "transcript": None,
+                "metrics": [],
+                "rerun": False,
+            },
+        )
+        state["duration"] += report.duration
+        message = str(props.get("harness_message") or _last_line(report.longreprtext))
+        failed = report.failed or report.outcome == "rerun"
+        if failed and props.get("harness_transcript"):
+            state["transcript"] = props["harness_transcript"]
+        if report.outcome == "rerun":
+            state["rerun"] = True
+        if report.when == "setup":
+            if failed:
+                state["outcome"], state["message"] = Outcome.ERROR, f"setup: {message}"
+            elif report.skipped:
+                state["outcome"], state["message"] = Outcome.SKIPPED, _skip_reason(report)
+        elif report.when == "call":
+            state["metrics"] = [v for k, v in report.user_properties if k == "harness_metric"]
+            if report.passed:
+                state["outcome"] = Outcome.PASSED
+            elif report.skipped:
+                state["outcome"], state["message"] = Outcome.SKIPPED, _skip_reason(report)
+            elif failed:
+                state["outcome"] = Outcome.ERROR if props.get("harness_error") else Outcome.FAILED
+                state["message"] = message
+        else:
+            if failed and state["outcome"] in (None, Outcome.PASSED):
+                state["outcome"], state["message"] = Outcome.ERROR, f"teardown: {message}"
+            del self._pending[report.nodeid]
+            self._attempt(
+                ident,
+                state["outcome"] or Outcome.ERROR,
+                state["duration"],
+                state["message"],
+                state["transcript"],
+                state["metrics"],
+                final=not state["rerun"],
+            )
+
+    def _attempt(
+        self,
+        ident: tuple[str, str],
+        outcome: Outcome,
+        duration: float,
+        message: str,
+        transcript: list[dict[str, Any]] | None,
+        metrics: list[Any],
+        *,
+        final: bool,
+    ) -> None:
+        self._write(
+            {
+                "kind": "attempt",
+                "phase": self._phase,
+                "suite": ident[0],
+                "id": ident[1],
+                "outcome": outcome.value,
+                "final": final,
+                "duration_s": round(duration, 6),
+                "message": message,
+                "transcript": transcript,
+                "metrics": metrics,
+            }
+        )
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        self._write({"kind": "session", "phase": self._phase, "exitstatus": int(exitstatus)})
+        self._file.close()
+
+
+def _last_line(text: str) -> str:
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return lines[-1].strip()[:4000] if lines else ""
+
+
+def _skip_reason(report: pytest.TestReport) -> str:
+    longrepr = report.longrepr
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:
+        return str(longrepr[2]).removeprefix("Skipped: ")
+    return _last_line(report.longreprtext)
+
+
+@dataclass
+class ResultsLog:
+    """What results.jsonl says, merged over phases."""
+
+    planned: dict[str, list[str]] = field(default_factory=dict)
+    attempts: dict[str, list[Attempt]] = field(default_factory=dict)
+    suite_of: dict[str, str] = field(default_factory=dict)
+    samples: dict[tuple[str, str, str], list[tuple[float, str]]] = field(default_factory=dict)
+    run_errors: list[RunError] = field(default_factory=list)
+    sessions: dict[int, int] = field(default_factory=dict)  # phase -> pytest exit status
+
+    def metrics(self) -> tuple[MetricRecord, ...]:
+        """Every metric with all its samples, in a stable order."""
+        out = []
+        for (name, unit, suite), values in sorted(self.samples.items()):
+            tests = tuple(dict.fromkeys(t for _, t in values))
+            out.append(MetricRecord(name, unit, suite, tuple(v for v, _ in values), tests))
+        return tuple(out)
+
+
+def read_results(path: Path) -> ResultsLog:
+    """Parse results.jsonl; a torn last line (a crash mid-write) is ignored."""
+    log = ResultsLog()
+    if not path.exists():
+        return log
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        try:
+            line = json.loads(raw)
+        except ValueError:
+            continue
+        kind = line.get("kind")
+        if kind == "plan":
+            tests = log.planned.setdefault(line["suite"], [])
+            tests.extend(t for t in line["tests"] if t not in tests)
+            for t in line["tests"]:
+                log.suite_of[t] = line["suite"]
+        elif kind == "attempt":
+            log.suite_of.setdefault(line["id"], line["suite"])
+            log.attempts.setdefault(line["id"], []).append(
+                Attempt(
+                    outcome=Outcome(line["outcome"]),
+                    duration_s=float(line["duration_s"]),
+                    message=line.get("message") or "",
+                    transcript=tuple(line.get("transcript") or ()),
+                )
+            )
+            for name, value, unit in line.get("metrics") or ():
+                log.samples.setdefault((name, unit, line["suite"]), []).append(
+                    (float(value), line["id"])
+                )
+        elif kind == "run_error":
+            log.run_errors.append(
+                RunError(
+                    line["cause"],
+                    line["message"],
+                    line.get("suite"),
+                    tuple(line.get("tests") or ()),
+                )
+            )
+        elif kind == "session":
+            log.sessions[int(line["phase"])] = int(line["exitstatus"])
+    return log

@@ -1,0 +1,113 @@
+"""The target under verification and the synthetic users the harness acts as."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from harness import protocol as P
+from harness.client import User
+from harness.errors import CapabilityMissing, ConfigError
+from harness.tokens import mint, synthetic_user_id
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """Where the target listens and what the harness may do there."""
+
+    ws_url: str
+    http_url: str
+    kind: str = "remote"
+    secret: str | None = None
+    tokens: tuple[User, ...] = ()
+    defects: frozenset[str] = field(default_factory=frozenset)
+
+    @classmethod
+    def from_url(
+        cls,
+        url: str,
+        *,
+        secret: str | None = None,
+        tokens: Sequence[User] = (),
+        kind: str = "remote",
+        defects: Iterable[str] = (),
+    ) -> Target:
+        """A target from its `ws://` or `wss://` URL; the HTTP routes share its host and port."""
+        return cls(
+            ws_url=normalise_ws_url(url),
+            http_url=http_url_for(url),
+            kind=kind,
+            secret=secret,
+            tokens=tuple(tokens),
+            defects=frozenset(defects),
+        )
+
+
+def normalise_ws_url(url: str) -> str:
+    """The WebSocket endpoint of `url` (path `/ws` when none is given); ConfigError if not ws(s)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("ws", "wss") or not parts.hostname:
+        raise ConfigError(f"--target {url!r}: expected ws://HOST:PORT/ws, wss://... or 'embedded'")
+    try:
+        parts.port  # noqa: B018 - validates the port
+    except ValueError:
+        raise ConfigError(f"--target {url!r}: the port is not a number from 0 to 65535") from None
+    path = parts.path if parts.path not in ("", "/") else P.WS_PATH
+    return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
+
+
+def http_url_for(url: str) -> str:
+    """`http(s)://host:port` of a `ws(s)://` URL."""
+    parts = urlsplit(url)
+    scheme = "https" if parts.scheme == "wss" else "http"
+    return urlunsplit((scheme, parts.netloc, "", "", ""))
+
+
+def parse_tokens(pairs: Iterable[str]) -> tuple[User, ...]:
+    """`USER=JWT` pairs from the command line; ConfigError naming a malformed one."""
+    users = []
+    for pair in pairs:
+        user, sep, token = pair.partition("=")
+        if not sep or not user or not token:
+            raise ConfigError(f"--token {pair[:20]!r}...: expected USER=JWT")
+        users.append(User(user, token))
+    return tuple(users)
+
+
+class UserFactory:
+    """Fresh synthetic users (minted with the target's secret) or the given tokens, in order."""
+
+    def __init__(self, target: Target) -> None:
+        self._target = target
+        self._given = 0
+
+    def new(self, prefix: str = "u") -> User:
+        """A user no other test uses (or the next `--token` user when there is no secret)."""
+        if self._target.secret is not None:
+            sub = synthetic_user_id(prefix)
+            return User(sub, mint(self._target.secret, sub))
+        if self._given < len(self._target.tokens):
+            self._given += 1
+            return self._target.tokens[self._given - 1]
+        raise CapabilityMissing(
+            f"this test needs more users than the {len(self._target.tokens)} --token "
+            "pair(s) given; pass --jwt-secret so the harness can mint fresh users"
+        )
+
+    def token(
+        self,
+        sub: str,
+        *,
+        exp_in: float = 3600.0,
+        secret: str | None = None,
+        alg: str = P.JWT_ALGORITHM,
+        claims: Mapping[str, Any] | None = None,
+        omit: Iterable[str] = (),
+    ) -> str:
+        """Mint a token for `sub` (expired, forged or unsigned ones included)."""
+        key = secret if secret is not None else self._target.secret
+        if key is None and alg.lower() != "none":
+            raise CapabilityMissing("crafting tokens needs the target's secret: pass --jwt-secret")
+        return mint(key or "", sub, exp_in=exp_in, alg=alg, claims=claims, omit=omit)
