@@ -1,0 +1,50 @@
+"""Expectations on direct replies shared by the message_routing tests."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from harness import protocol as P
+from harness.errors import CheckFailed
+
+if TYPE_CHECKING:
+    from harness.client import Client
+
+# A correct server replies within milliseconds; this bounds the wait for a missing reply.
+REPLY_WITHIN = 3.0
+
+
+def error_summary(frame: dict[str, Any]) -> dict[str, Any]:
+    """Return the fields of a frame that identify a direct reply, for failure messages."""
+    keys = ("type", "error_code", "message_id", "message")
+    return {key: frame[key] for key in keys if key in frame}
+
+
+async def expect_error(
+    client: Client, code: str, message_id: str | None, *, within: float = REPLY_WITHIN
+) -> dict[str, Any]:
+    """Return the next frame, which must be an `error` with `code` and `message_id`."""
+    frame = await client.recv(within=within)
+    expected = {"type": P.ERROR, "error_code": code, "message_id": message_id}
+    observed = {key: frame.get(key) for key in expected}
+    if observed != expected:
+        raise CheckFailed("direct reply to the frame", expected=expected, observed=observed)
+    if not isinstance(frame.get("message"), str) or not frame["message"]:
+        raise CheckFailed(
+            f"{code} error message", expected="a non-empty string", observed=frame.get("message")
+        )
+    return frame
+
+
+async def expect_usable(client: Client, *, message_id: str = "after-error") -> None:
+    """Check that the connection still answers: a ping gets its pong, no agent event runs."""
+    reply = await client.request(P.PING, message_id=message_id, within=REPLY_WITHIN)
+    if reply.get("type") != P.PONG:
+        raise CheckFailed(
+            f"reply to ping {message_id!r} after an error",
+            expected={"type": P.PONG, "message_id": message_id},
+            observed=error_summary(reply),
+        )
+    stray = [frame.get("type") for frame in client.frames if frame.get("type") in P.AGENT_EVENTS]
+    if stray:
+        raise CheckFailed("agent events after a rejected frame", expected=[], observed=stray)
