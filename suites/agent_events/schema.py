@@ -1,0 +1,118 @@
+"""Required fields and types of each agent event (PROTOCOL.md sections 3 and 4)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any, Final
+
+from harness import protocol as P
+
+Rule = tuple[str, Callable[[Any], bool]]
+
+
+def _text(value: Any) -> bool:
+    return isinstance(value, str) and value != ""
+
+
+def _string(value: Any) -> bool:
+    return isinstance(value, str)
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _non_negative(value: Any) -> bool:
+    return _number(value) and value >= 0
+
+
+def _float(value: Any) -> bool:
+    return isinstance(value, float) and math.isfinite(value)
+
+
+def _counter(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+
+
+def _object(value: Any) -> bool:
+    return isinstance(value, dict)
+
+
+def _present(value: Any) -> bool:
+    return True
+
+
+# Fields every agent event carries besides `data` (sections 3 and 4).
+COMMON: Final[dict[str, Rule]] = {
+    "type": ("a non-empty string", _text),
+    "timestamp": ("a float (epoch seconds)", _float),
+    "seq": ("an integer >= 1", _counter),
+    "run_id": ("a non-empty string", _text),
+    "thread_id": ("a non-empty string", _text),
+    "user_id": ("a non-empty string", _text),
+    "data": ("an object", _object),
+}
+
+# Fields of `data` per event type (section 4).
+DATA: Final[dict[str, dict[str, Rule]]] = {
+    P.AGENT_STARTED: {
+        "agent_name": ("a string", _string),
+        "message_id": ("a non-empty string", _text),
+    },
+    P.AGENT_THINKING: {
+        "reasoning": ("a non-empty string", _text),
+        "step": ("an integer >= 1", _counter),
+    },
+    P.TOOL_EXECUTING: {
+        "tool_name": ("a non-empty string", _text),
+        "tool_call_id": ("a non-empty string", _text),
+        "parameters": ("an object", _object),
+    },
+    P.TOOL_COMPLETED: {
+        "tool_name": ("a non-empty string", _text),
+        "tool_call_id": ("a non-empty string", _text),
+        "result": ("any JSON value", _present),
+        "duration_ms": ("a number >= 0", _non_negative),
+    },
+    P.AGENT_COMPLETED: {
+        "status": ('"completed"', lambda value: value == "completed"),
+        "final_response": ("a non-empty string", _text),
+        "duration_ms": ("a number", _number),
+    },
+    P.AGENT_ERROR: {
+        "error_code": ("a non-empty string", _text),
+        "message": ("a string", _string),
+    },
+}
+
+
+def describe(event_type: str) -> dict[str, str]:
+    """The schema of one event type as field -> expected kind, for failure messages."""
+    fields = {name: kind for name, (kind, _) in COMMON.items()}
+    fields.update({f"data.{name}": kind for name, (kind, _) in DATA[event_type].items()})
+    return fields
+
+
+def violations(event: dict[str, Any]) -> list[str]:
+    """Every way `event` departs from the schema of its type, one line per field."""
+    found = [_violation(name, kind, check, event) for name, (kind, check) in COMMON.items()]
+    data = event.get("data")
+    rules = DATA.get(str(event.get("type")), {})
+    if isinstance(data, dict):
+        found += [
+            _violation(f"data.{name}", kind, check, data, name)
+            for name, (kind, check) in rules.items()
+        ]
+    return [v for v in found if v]
+
+
+def _violation(
+    label: str, kind: str, check: Callable[[Any], bool], obj: dict[str, Any], key: str = ""
+) -> str:
+    key = key or label
+    if key not in obj:
+        return f"{label}: expected {kind}, observed no such field"
+    if not check(obj[key]):
+        return f"{label}: expected {kind}, observed {obj[key]!r}"
+    return ""
