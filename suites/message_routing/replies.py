@@ -24,8 +24,21 @@ async def expect_error(
     client: Client, code: str, message_id: str | None, *, within: float = REPLY_WITHIN
 ) -> dict[str, Any]:
     """Return the next frame, which must be an `error` with `code` and `message_id`."""
-    frame = await client.recv(within=within)
     expected = {"type": P.ERROR, "error_code": code, "message_id": message_id}
+    try:
+        frame = await client.recv(within=within)
+    except CheckFailed as silent:
+        observed_instead = (
+            f"connection closed with code {client.close_code}"
+            if client.closed
+            else f"no frame within {within:g} s"
+        )
+        raise CheckFailed(
+            "direct reply to the frame",
+            expected=expected,
+            observed=observed_instead,
+            frames=silent.frames,
+        ) from None
     observed = {key: frame.get(key) for key in expected}
     if observed != expected:
         raise CheckFailed("direct reply to the frame", expected=expected, observed=observed)

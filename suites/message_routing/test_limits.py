@@ -108,7 +108,7 @@ async def test_rate_limit(connect: Any, http: Any) -> None:
             replies.append(await client.recv(within=remaining))
         except CheckFailed:
             break
-    pongs = [r.get("message_id") for r in replies if r.get("type") == P.PONG]
+    pongs = [str(r.get("message_id")) for r in replies if r.get("type") == P.PONG]
     limited = [r for r in replies if r.get("error_code") == P.RATE_LIMITED]
     others = [error_summary(r) for r in replies if r.get("type") != P.PONG and r not in limited]
     observed = {"pongs": len(pongs), "RATE_LIMITED": len(limited), "other": others[:3]}
