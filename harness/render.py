@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import markupsafe
 
 from harness import protocol as P
 
@@ -38,6 +39,8 @@ _MD_SPECIAL = re.compile(r"([\\`*<>|\[\]#~!])|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])
 
 def _finalize(value: Any) -> Any:
     """Every printed string loses characters that XML or UTF-8 cannot carry."""
+    if isinstance(value, markupsafe.Markup):
+        return markupsafe.Markup(_UNSAFE_CHARS.sub("\ufffd", value))
     if isinstance(value, str):
         return _UNSAFE_CHARS.sub("\ufffd", value)
     return value
@@ -267,6 +270,27 @@ def histogram(metric: Mapping[str, Any] | None, *, bins: int = 20) -> dict[str, 
     }
 
 
+def junit_counts(verdict: Verdict) -> dict[str, Any]:
+    """Testcase counts per suite and in total, as junit.xml lists them (skipped includes not_run)."""
+    suites: dict[str, dict[str, int]] = {}
+    for suite in verdict["suites"]:
+        outcomes = [t["outcome"] for t in suite["tests"]]
+        load = 1 if suite.get("load_error") else 0
+        suites[suite["name"]] = {
+            "tests": len(outcomes) + load,
+            "failures": outcomes.count("failed"),
+            "errors": outcomes.count("error") + load,
+            "skipped": outcomes.count("skipped") + outcomes.count("not_run"),
+        }
+    run_errors = len(verdict.get("run_errors") or [])
+    totals = {
+        key: sum(c[key] for c in suites.values()) for key in ("tests", "failures", "errors", "skipped")
+    }
+    totals["tests"] += run_errors
+    totals["errors"] += run_errors
+    return {**totals, "suites": suites}
+
+
 def context(verdict: Verdict) -> dict[str, Any]:
     """Everything the templates read: the verdict itself plus values derived from it alone."""
     metrics = verdict["metrics"]
@@ -289,6 +313,7 @@ def context(verdict: Verdict) -> dict[str, Any]:
         "histogram": histogram(metrics.get(LATENCY_METRIC)),
         "severities": SEVERITY_ORDER,
         "by_severity": reasons_by_severity(verdict),
+        "junit": junit_counts(verdict),
     }
 
 
