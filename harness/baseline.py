@@ -1,0 +1,120 @@
+"""Baselines: an earlier run's verdict.json, and the comparison of a run against it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness.errors import ConfigError
+from harness.records import Baseline
+
+SCHEMA = "stability-harness/verdict@1"
+
+
+def load_baseline(path: Path) -> Baseline:
+    """Return the final outcome per test id and the metric values of the verdict.json at path."""
+    try:
+        data = json.loads(path.read_text("utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read the baseline: {exc}") from None
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{path}: the baseline is not valid JSON: {exc}") from None
+    return parse_baseline(data, str(path))
+
+
+def parse_baseline(data: Any, source: str) -> Baseline:
+    """Return the baseline in a parsed verdict.json; ``source`` names it in errors."""
+
+    def fail(key: str, what: str) -> ConfigError:
+        return ConfigError(f"{source}: {key}: {what} (expected a verdict.json of {SCHEMA})")
+
+    if not isinstance(data, dict):
+        raise fail("(top level)", "must be a JSON object")
+    if data.get("schema") != SCHEMA:
+        raise fail("schema", f"is {data.get('schema')!r}")
+    suites = data.get("suites")
+    if not isinstance(suites, list):
+        raise fail("suites", "must be an array")
+    outcomes: dict[str, str] = {}
+    for i, suite in enumerate(suites):
+        tests = suite.get("tests") if isinstance(suite, dict) else None
+        if not isinstance(tests, list):
+            raise fail(f"suites[{i}].tests", "must be an array")
+        for j, test in enumerate(tests):
+            key = f"suites[{i}].tests[{j}]"
+            if not isinstance(test, dict):
+                raise fail(key, "must be an object")
+            if not isinstance(test.get("id"), str) or not isinstance(test.get("outcome"), str):
+                raise fail(key, "must have string 'id' and 'outcome'")
+            outcomes[test["id"]] = test["outcome"]
+    metrics_data = data.get("metrics", {})
+    if not isinstance(metrics_data, dict):
+        raise fail("metrics", "must be an object")
+    metrics: dict[str, float] = {}
+    for name, metric in metrics_data.items():
+        value = metric.get("value") if isinstance(metric, dict) else None
+        if value is not None and (not isinstance(value, int | float) or isinstance(value, bool)):
+            raise fail(f"metrics.{name}.value", f"must be a number or null, got {value!r}")
+        if value is not None:
+            metrics[name] = float(value)
+    return Baseline(source=source, outcomes=outcomes, metrics=metrics)
+
+
+@dataclass(frozen=True, slots=True)
+class MetricChange:
+    """A metric's value in the baseline and now; change_pct is None when before is 0."""
+
+    before: float
+    after: float
+    change_pct: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class BaselineComparison:
+    """Per-test transitions and metric changes of a run against its baseline."""
+
+    source: str
+    regressions: tuple[str, ...] = ()  # passed there, fail now
+    fixed: tuple[str, ...] = ()  # failed there, pass now
+    not_planned: tuple[str, ...] = ()  # in a suite planned now, but no longer planned
+    metric_changes: dict[str, MetricChange] = field(default_factory=dict)
+
+
+def compare(
+    baseline: Baseline,
+    outcomes: Mapping[str, str],
+    suites: Iterable[str],
+    metrics: Mapping[str, float | None],
+) -> BaselineComparison:
+    """Return regressions, fixes, dropped tests and metric changes of a run against baseline.
+
+    ``outcomes`` maps every planned test id of the run to its final outcome
+    (``passed``, ``failed``, ``error``, ``skipped``, ``not_run``); ``suites``
+    are the names of the suites planned in the run.
+    """
+    before = baseline.outcomes
+    regressions = tuple(
+        test_id
+        for test_id, outcome in outcomes.items()
+        if outcome == "failed" and before.get(test_id) == "passed"
+    )
+    fixed = tuple(
+        test_id
+        for test_id, outcome in outcomes.items()
+        if outcome == "passed" and before.get(test_id) == "failed"
+    )
+    prefixes = tuple(f"{name}::" for name in suites)
+    not_planned = tuple(
+        test_id for test_id in before if test_id not in outcomes and test_id.startswith(prefixes)
+    )
+    changes: dict[str, MetricChange] = {}
+    for name, after in metrics.items():
+        old = baseline.metrics.get(name)
+        if old is None or after is None:
+            continue
+        pct = round((after - old) / old * 100, 2) if old else None
+        changes[name] = MetricChange(old, after, pct)
+    return BaselineComparison(baseline.source, regressions, fixed, not_planned, changes)

@@ -1,0 +1,293 @@
+"""The verdict policy: suite criticality, waivers, performance budgets, flaky handling.
+
+Loaded from a TOML file (``--policy FILE``) or the built-in
+``harness/default_policy.toml``. This is a trust boundary: every key is
+checked, and a bad file raises ``ConfigError`` with one line naming the
+file, the dotted key and what is wrong. docs/POLICY.md is the reference.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import fnmatch
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, TypeVar
+
+from harness.errors import ConfigError
+from harness.records import Criticality
+
+DEFAULT_SOURCE = "built-in default"
+
+_E = TypeVar("_E", bound=enum.Enum)
+
+
+class Statistic(enum.Enum):
+    """A statistic a budget constrains."""
+
+    P50 = "p50"
+    P90 = "p90"
+    P95 = "p95"
+    P99 = "p99"
+    MAX = "max"
+    MEAN = "mean"
+
+
+class FlakyAction(enum.Enum):
+    """What a flaky (failed, then passed) test that no waiver covers does to the verdict."""
+
+    FAIL = "fail"  # a blocker: NOT_APPROVED
+    CONDITION = "condition"  # a listed condition: APPROVED_WITH_CONDITIONS
+    INFO = "info"  # listed only
+
+
+@dataclass(frozen=True, slots=True)
+class Waiver:
+    """An accepted failure: which tests, why, who owns it, until when, who approved it."""
+
+    pattern: str
+    reason: str
+    owner: str
+    ticket: str
+    expires: dt.date
+    approver: str | None = None
+
+    def matches(self, test_id: str) -> bool:
+        """Return whether the waiver's fnmatch pattern matches ``test_id``."""
+        return fnmatch.fnmatchcase(test_id, self.pattern)
+
+    def expired(self, today: dt.date) -> bool:
+        """Return whether the waiver has expired (it is valid through its ``expires`` day)."""
+        return today > self.expires
+
+
+@dataclass(frozen=True, slots=True)
+class Budget:
+    """A performance budget: ``statistic`` of ``metric`` must be at most ``limit``."""
+
+    metric: str
+    statistic: Statistic
+    limit: float
+    unit: str
+    min_samples: int = 1
+    required: bool = True
+    suite: str | None = None  # the suite that measures the metric
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """Everything the verdict engine needs besides the run's records."""
+
+    source: str = DEFAULT_SOURCE
+    criticality: dict[str, Criticality] = field(default_factory=dict)
+    waivers: tuple[Waiver, ...] = ()
+    budgets: tuple[Budget, ...] = ()
+    flaky: dict[Criticality, FlakyAction] = field(default_factory=dict)
+    reruns: int = 0
+    rollback_plan: tuple[str, ...] = ()
+    success_indicators: tuple[str, ...] = ()
+
+    def criticality_of(self, suite: str, declared: Criticality) -> Criticality:
+        """Return the suite's criticality: the policy's, else the suite manifest's."""
+        return self.criticality.get(suite, declared)
+
+    def flaky_action(self, criticality: Criticality) -> FlakyAction:
+        """Return what a flaky test in a suite of ``criticality`` does to the verdict."""
+        return self.flaky.get(criticality, _DEFAULT_FLAKY[criticality])
+
+    def waivers_for(self, test_id: str) -> tuple[Waiver, ...]:
+        """Return the waivers whose pattern matches ``test_id``, in file order."""
+        return tuple(w for w in self.waivers if w.matches(test_id))
+
+
+_DEFAULT_FLAKY = {
+    Criticality.CRITICAL: FlakyAction.FAIL,
+    Criticality.MAJOR: FlakyAction.CONDITION,
+    Criticality.MINOR: FlakyAction.CONDITION,
+}
+
+
+def load_policy(path: Path | None) -> Policy:
+    """Return the policy in the TOML file at ``path``, or the built-in default for None."""
+    if path is None:
+        text = resources.files("harness").joinpath("default_policy.toml").read_text("utf-8")
+        return parse_policy(text, DEFAULT_SOURCE)
+    try:
+        text = path.read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read the policy file: {exc}") from None
+    return parse_policy(text, str(path))
+
+
+def parse_policy(text: str, source: str) -> Policy:
+    """Return the policy in TOML ``text``; ``source`` names the file in errors."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{source}: not valid TOML: {exc}") from None
+    return _Reader(source).policy(data)
+
+
+class _Reader:
+    """Validates the parsed TOML of one policy file, naming the file and key in errors."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    def fail(self, key: str, what: str) -> ConfigError:
+        return ConfigError(f"{self.source}: {key}: {what}")
+
+    def policy(self, data: dict[str, Any]) -> Policy:
+        self.known(data, "", {"criticality", "waivers", "budgets", "flaky", "reruns", "report"})
+        report = self.table(data, "report")
+        self.known(report, "report.", {"rollback_plan", "success_indicators"})
+        reruns = data.get("reruns", 0)
+        if not _is_int(reruns) or reruns < 0:
+            raise self.fail("reruns", f"must be a whole number >= 0, got {reruns!r}")
+        return Policy(
+            source=self.source,
+            criticality=self.criticality(self.table(data, "criticality")),
+            waivers=tuple(
+                self.waiver(item, f"waivers[{i}]")
+                for i, item in enumerate(self.array(data, "waivers", ""))
+            ),
+            budgets=tuple(
+                self.budget(item, f"budgets[{i}]")
+                for i, item in enumerate(self.array(data, "budgets", ""))
+            ),
+            flaky=self.flaky(self.table(data, "flaky")),
+            reruns=reruns,
+            rollback_plan=self.texts(report, "rollback_plan", "report."),
+            success_indicators=self.texts(report, "success_indicators", "report."),
+        )
+
+    def known(self, data: Mapping[str, Any], prefix: str, keys: set[str]) -> None:
+        for key in data:
+            if key not in keys:
+                allowed = ", ".join(sorted(keys))
+                raise self.fail(f"{prefix}{key}", f"unknown key (allowed: {allowed})")
+
+    def table(self, data: Mapping[str, Any], key: str) -> dict[str, Any]:
+        value = data.get(key, {})
+        if not isinstance(value, dict):
+            raise self.fail(key, f"must be a table, got {_kind(value)}")
+        return value
+
+    def array(self, data: Mapping[str, Any], key: str, prefix: str) -> list[Any]:
+        value = data.get(key, [])
+        if not isinstance(value, list):
+            raise self.fail(f"{prefix}{key}", f"must be an array, got {_kind(value)}")
+        return value
+
+    def texts(self, data: Mapping[str, Any], key: str, prefix: str) -> tuple[str, ...]:
+        items = self.array(data, key, prefix)
+        for i, item in enumerate(items):
+            if not isinstance(item, str) or not item.strip():
+                raise self.fail(f"{prefix}{key}[{i}]", "must be a non-empty string")
+        return tuple(items)
+
+    def criticality(self, data: Mapping[str, Any]) -> dict[str, Criticality]:
+        return {
+            name: self.choice(Criticality, value, f"criticality.{name}")
+            for name, value in data.items()
+        }
+
+    def flaky(self, data: Mapping[str, Any]) -> dict[Criticality, FlakyAction]:
+        self.known(data, "flaky.", {c.value for c in Criticality})
+        return {
+            Criticality(name): self.choice(FlakyAction, value, f"flaky.{name}")
+            for name, value in data.items()
+        }
+
+    def choice(self, kind: type[_E], value: Any, key: str) -> _E:
+        names = ", ".join(str(member.value) for member in kind)
+        try:
+            return kind(value)
+        except ValueError:
+            raise self.fail(key, f"must be one of {names}, got {value!r}") from None
+
+    def string(self, item: Mapping[str, Any], key: str, prefix: str, *, required: bool) -> Any:
+        if key not in item:
+            if required:
+                raise self.fail(f"{prefix}.{key}", "is required")
+            return None
+        value = item[key]
+        if not isinstance(value, str) or not value.strip():
+            raise self.fail(f"{prefix}.{key}", f"must be a non-empty string, got {value!r}")
+        return value
+
+    def entry(self, item: Any, prefix: str, keys: set[str]) -> dict[str, Any]:
+        if not isinstance(item, dict):
+            raise self.fail(prefix, f"must be a table, got {_kind(item)}")
+        self.known(item, f"{prefix}.", keys)
+        return item
+
+    def waiver(self, raw: Any, prefix: str) -> Waiver:
+        keys = {"pattern", "reason", "owner", "ticket", "expires", "approver"}
+        item = self.entry(raw, prefix, keys)
+        return Waiver(
+            pattern=self.string(item, "pattern", prefix, required=True),
+            reason=self.string(item, "reason", prefix, required=True),
+            owner=self.string(item, "owner", prefix, required=True),
+            ticket=self.string(item, "ticket", prefix, required=True),
+            expires=self.date(item, "expires", prefix),
+            approver=self.string(item, "approver", prefix, required=False),
+        )
+
+    def date(self, item: Mapping[str, Any], key: str, prefix: str) -> dt.date:
+        if key not in item:
+            raise self.fail(f"{prefix}.{key}", "is required")
+        value = item[key]
+        if isinstance(value, str):
+            try:
+                return dt.date.fromisoformat(value)
+            except ValueError:
+                pass
+        elif isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+            return value
+        raise self.fail(f"{prefix}.{key}", f"must be a date like 2026-12-31, got {value!r}")
+
+    def budget(self, raw: Any, prefix: str) -> Budget:
+        keys = {"metric", "statistic", "limit", "unit", "min_samples", "required", "suite"}
+        item = self.entry(raw, prefix, keys)
+        for key in ("statistic", "limit"):
+            if key not in item:
+                raise self.fail(f"{prefix}.{key}", "is required")
+        limit: Any = item["limit"]
+        if not _is_number(limit) or limit < 0:
+            raise self.fail(f"{prefix}.limit", f"must be a number >= 0, got {limit!r}")
+        min_samples = item.get("min_samples", 1)
+        if not _is_int(min_samples) or min_samples < 1:
+            raise self.fail(
+                f"{prefix}.min_samples", f"must be a whole number >= 1, got {min_samples!r}"
+            )
+        required = item.get("required", True)
+        if not isinstance(required, bool):
+            raise self.fail(f"{prefix}.required", f"must be true or false, got {required!r}")
+        return Budget(
+            metric=self.string(item, "metric", prefix, required=True),
+            statistic=self.choice(Statistic, item["statistic"], f"{prefix}.statistic"),
+            limit=float(limit),
+            unit=self.string(item, "unit", prefix, required=True),
+            min_samples=min_samples,
+            required=required,
+            suite=self.string(item, "suite", prefix, required=False),
+        )
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and value == value
+
+
+def _kind(value: Any) -> str:
+    return {dict: "a table", list: "an array", str: "a string", bool: "a boolean"}.get(
+        type(value), type(value).__name__
+    )

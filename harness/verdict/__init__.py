@@ -1,0 +1,35 @@
+"""The verdict engine: ``judge(record, policy, today=...)`` turns a run into a Verdict.
+
+``Verdict.to_json()`` gives the verdict.json document of docs/VERDICT_JSON.md.
+"""
+
+from __future__ import annotations
+
+from harness.verdict.model import (
+    FinalOutcome,
+    MetricVerdict,
+    Reason,
+    Severity,
+    SuiteStatus,
+    SuiteVerdict,
+    TestVerdict,
+    Verdict,
+    VerdictKind,
+    WaiverUse,
+)
+from harness.verdict.rules import judge, verdict_for_early_exit
+
+__all__ = [
+    "FinalOutcome",
+    "MetricVerdict",
+    "Reason",
+    "Severity",
+    "SuiteStatus",
+    "SuiteVerdict",
+    "TestVerdict",
+    "Verdict",
+    "VerdictKind",
+    "WaiverUse",
+    "judge",
+    "verdict_for_early_exit",
+]

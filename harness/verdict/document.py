@@ -1,0 +1,164 @@
+"""The verdict.json document (docs/VERDICT_JSON.md) of a verdict: plain JSON-ready dicts."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+
+from harness.baseline import SCHEMA, BaselineComparison
+from harness.records import Attempt, RunRecord
+
+if TYPE_CHECKING:
+    from harness.verdict.model import MetricVerdict, Reason, SuiteVerdict, TestVerdict, Verdict
+
+
+def verdict_document(verdict: Verdict) -> dict[str, Any]:
+    """Return the verdict.json dict of ``verdict``."""
+    record = verdict.record
+    policy = verdict.policy
+    return {
+        "schema": SCHEMA,
+        "verdict": verdict.verdict.value,
+        "exit_code": verdict.exit_code,
+        "run_id": record.run_id,
+        "started_at": record.started_at,
+        "finished_at": record.finished_at,
+        "duration_s": _duration(record),
+        "harness_version": record.harness_version,
+        "judged_on": verdict.today.isoformat(),
+        "target": {
+            "url": record.target.url,
+            "kind": record.target.kind,
+            "defects": list(record.target.defects),
+        },
+        "policy": {
+            "source": policy.source,
+            "rollback_plan": list(policy.rollback_plan),
+            "success_indicators": list(policy.success_indicators),
+        },
+        "environment": dict(record.environment),
+        "summary": verdict.summary(),
+        "suites": [_suite(s) for s in verdict.suites],
+        "reasons": [_reason(r) for r in verdict.reasons],
+        "metrics": {m.name: _metric(m) for m in verdict.metrics},
+        "baseline": _baseline(verdict.baseline),
+        "run_errors": [
+            {"cause": e.cause, "message": e.message, "suite": e.suite, "tests": list(e.tests)}
+            for e in record.run_errors
+        ],
+    }
+
+
+def _duration(record: RunRecord) -> float | None:
+    try:
+        start = dt.datetime.fromisoformat(record.started_at)
+        end = dt.datetime.fromisoformat(record.finished_at)
+        return round((end - start).total_seconds(), 3)
+    except (TypeError, ValueError):  # naive vs aware, or not ISO 8601
+        return None
+
+
+def _suite(suite: SuiteVerdict) -> dict[str, Any]:
+    return {
+        "name": suite.name,
+        "title": suite.title,
+        "criticality": suite.criticality.value,
+        "description": suite.description,
+        "status": suite.status.value,
+        **suite.counts(),
+        "load_error": suite.load_error,
+        "tests": [_test(t) for t in suite.tests],
+    }
+
+
+def _test(test: TestVerdict) -> dict[str, Any]:
+    final = test.attempts[-1] if test.attempts else None
+    document: dict[str, Any] = {
+        "id": test.id,
+        "outcome": test.outcome.value,
+        "duration_s": final.duration_s if final else 0.0,
+        "message": final.message if final else "",
+        "flaky": test.flaky,
+        "waiver": None,
+        "attempts": [_attempt(a) for a in test.attempts],
+    }
+    if test.waiver is not None:
+        waiver = test.waiver.waiver
+        document["waiver"] = {
+            "pattern": waiver.pattern,
+            "reason": waiver.reason,
+            "owner": waiver.owner,
+            "ticket": waiver.ticket,
+            "expires": waiver.expires.isoformat(),
+            "approver": waiver.approver,
+            "expired": test.waiver.expired,
+            "applied": test.waiver.applied,
+        }
+    if any(a.outcome.value in ("failed", "error") for a in test.attempts):
+        document["transcript"] = [dict(frame) for frame in test.transcript]
+    return document
+
+
+def _attempt(attempt: Attempt) -> dict[str, Any]:
+    return {
+        "outcome": attempt.outcome.value,
+        "duration_s": attempt.duration_s,
+        "message": attempt.message,
+    }
+
+
+def _reason(reason: Reason) -> dict[str, Any]:
+    return {
+        "rule": reason.rule,
+        "severity": reason.severity.value,
+        "suite": reason.suite,
+        "message": reason.message,
+        "tests": list(reason.tests),
+    }
+
+
+def _metric(metric: MetricVerdict) -> dict[str, Any]:
+    summary = metric.summary
+    return {
+        "value": metric.value,
+        "unit": metric.unit,
+        "suite": metric.suite,
+        "count": summary.count if summary else 0,
+        "samples": list(metric.samples),
+        "min": summary.min if summary else None,
+        "max": summary.max if summary else None,
+        "mean": summary.mean if summary else None,
+        "p50": summary.p50 if summary else None,
+        "p90": summary.p90 if summary else None,
+        "p95": summary.p95 if summary else None,
+        "p99": summary.p99 if summary else None,
+        "tests": list(metric.tests),
+        "budgets": [
+            {
+                "statistic": c.budget.statistic.value,
+                "limit": c.budget.limit,
+                "unit": c.budget.unit,
+                "min_samples": c.budget.min_samples,
+                "required": c.budget.required,
+                "observed": c.observed,
+                "count": c.count,
+                "status": c.status.value,
+            }
+            for c in metric.checks
+        ],
+    }
+
+
+def _baseline(comparison: BaselineComparison | None) -> dict[str, Any] | None:
+    if comparison is None:
+        return None
+    return {
+        "source": comparison.source,
+        "regressions": list(comparison.regressions),
+        "fixed": list(comparison.fixed),
+        "not_planned": list(comparison.not_planned),
+        "metric_changes": {
+            name: {"before": c.before, "after": c.after, "change_pct": c.change_pct}
+            for name, c in comparison.metric_changes.items()
+        },
+    }

@@ -1,0 +1,150 @@
+"""Reasons from what was measured: performance budgets, and the comparison with a baseline."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence, Set
+
+from harness.baseline import BaselineComparison, compare
+from harness.policy import Budget, Policy
+from harness.records import Baseline, Criticality, MetricRecord
+from harness.statistics import BudgetCheck, BudgetStatus, check_budget, summarize
+from harness.verdict.model import (
+    RANK,
+    MetricVerdict,
+    Reason,
+    Severity,
+    TestVerdict,
+)
+
+
+def judge_metrics(
+    records: Sequence[MetricRecord], policy: Policy, suites: Set[str]
+) -> tuple[tuple[MetricVerdict, ...], list[Reason]]:
+    """Return every measured or budgeted metric with its budget checks, and their reasons.
+
+    A budget whose ``suite`` is not planned in this run is left out (info);
+    one whose metric has no samples is INCOMPLETE when ``required``, else
+    info; too few samples are INCOMPLETE; a missed budget is a blocker.
+    """
+    merged: dict[str, MetricRecord] = {}
+    for record in records:
+        seen = merged.get(record.name)
+        if seen is None:
+            merged[record.name] = record
+        else:
+            samples, tests = seen.samples + record.samples, seen.tests + record.tests
+            merged[record.name] = MetricRecord(seen.name, seen.unit, seen.suite, samples, tests)
+    reasons: list[Reason] = []
+    budgets: dict[str, list[Budget]] = {}
+    for budget in policy.budgets:
+        measured = budget.metric in merged and merged[budget.metric].samples
+        if budget.suite is not None and budget.suite not in suites and not measured:
+            message = (
+                f"budget {budget.metric} {budget.statistic.value} <= {budget.limit:g} "
+                f"{budget.unit} not checked: suite {budget.suite} is not planned in this run"
+            )
+            reasons.append(Reason("budget-not-applicable", Severity.INFO, budget.suite, message))
+            continue
+        budgets.setdefault(budget.metric, []).append(budget)
+    verdicts = []
+    for name in dict.fromkeys([*merged, *budgets]):
+        record = merged.get(name) or MetricRecord(name, budgets[name][0].unit, "")
+        summary = summarize(record.samples)
+        checks = []
+        for budget in budgets.get(name, []):
+            check = check_budget(budget, summary)
+            if summary is not None and record.unit != budget.unit:
+                check = BudgetCheck(budget, BudgetStatus.NOT_MEASURED, summary.count)
+            checks.append(check)
+            reason = _budget_reason(check, record)
+            if reason is not None:
+                reasons.append(reason)
+        suite = record.suite or next((b.suite for b in budgets.get(name, []) if b.suite), None)
+        verdicts.append(
+            MetricVerdict(
+                name, record.unit, suite, record.samples, record.tests, summary, tuple(checks)
+            )
+        )
+    return tuple(verdicts), reasons
+
+
+def _budget_reason(check: BudgetCheck, record: MetricRecord) -> Reason | None:
+    budget = check.budget
+    suite = budget.suite or record.suite or None
+    rule = f"{budget.metric} {budget.statistic.value} <= {budget.limit:g} {budget.unit}"
+    tests = record.tests
+    if check.status is BudgetStatus.MET:
+        return None
+    if check.status is BudgetStatus.MISSED:
+        message = (
+            f"{budget.metric} {budget.statistic.value} is {check.observed:g} {budget.unit}, "
+            f"over the budget of {budget.limit:g} {budget.unit} ({check.count} samples)"
+        )
+        return Reason("budget-missed", Severity.BLOCKER, suite, message, tests)
+    if check.status is BudgetStatus.INSUFFICIENT_SAMPLES:
+        message = (
+            f"budget {rule} needs at least {budget.min_samples} samples, "
+            f"{check.count} were measured"
+        )
+        return Reason("budget-insufficient-samples", Severity.INCOMPLETE, suite, message, tests)
+    severity = Severity.INCOMPLETE if budget.required else Severity.INFO
+    if record.samples:
+        message = f"budget {rule} not checked: {budget.metric} was measured in {record.unit}"
+        return Reason("budget-unit-mismatch", severity, suite, message, tests)
+    optional = "" if budget.required else " (optional budget)"
+    message = f"budget {rule} not checked: {budget.metric} was not measured{optional}"
+    return Reason("budget-not-measured", severity, suite, message, tests)
+
+
+def judge_baseline(
+    baseline: Baseline | None,
+    suites: Sequence[tuple[str, Criticality, Sequence[TestVerdict]]],
+    metrics: Sequence[MetricVerdict],
+) -> tuple[BaselineComparison | None, list[Reason]]:
+    """Return the comparison with ``baseline`` and its reasons, or "no baseline" without one.
+
+    ``suites`` are the planned suites as (name, criticality, judged tests). A
+    regression keeps the severity its failure has (a condition when waived or
+    minor, else a blocker), named as a regression.
+    """
+    if baseline is None:
+        message = "no baseline: regressions were not assessed (compare with --baseline FILE)"
+        return None, [Reason("no-baseline", Severity.INFO, None, message)]
+    outcomes = {t.id: t.outcome.value for _, _, tests in suites for t in tests}
+    values = {m.name: m.value for m in metrics}
+    comparison = compare(baseline, outcomes, [name for name, _, _ in suites], values)
+    reasons: list[Reason] = []
+    regressed, fixed = set(comparison.regressions), set(comparison.fixed)
+    for name, criticality, tests in suites:
+        hit = [t for t in tests if t.id in regressed]
+        if hit:
+            severity = min(
+                (failure_severity(criticality, t.waived) for t in hit), key=RANK.__getitem__
+            )
+            message = (
+                f"{len(hit)} tests in suite {name} passed in the baseline "
+                f"({baseline.source}) and fail now"
+            )
+            reasons.append(Reason("regression", severity, name, message, _ids(hit)))
+        hit = [t for t in tests if t.id in fixed]
+        if hit:
+            message = f"{len(hit)} tests in suite {name} failed in the baseline and pass now"
+            reasons.append(Reason("fixed", Severity.INFO, name, message, _ids(hit)))
+    if comparison.not_planned:
+        message = (
+            f"{len(comparison.not_planned)} tests of the baseline are no longer planned "
+            "in the suites of this run"
+        )
+        reasons.append(Reason("not-planned", Severity.INFO, None, message, comparison.not_planned))
+    return comparison, reasons
+
+
+def failure_severity(criticality: Criticality, waived: bool) -> Severity:
+    """Return the severity of one failed test: a waived or minor failure is a condition."""
+    if waived or criticality is Criticality.MINOR:
+        return Severity.CONDITION
+    return Severity.BLOCKER
+
+
+def _ids(tests: Sequence[TestVerdict]) -> tuple[str, ...]:
+    return tuple(t.id for t in tests)
