@@ -116,9 +116,7 @@ def environment() -> jinja2.Environment:
         keep_trailing_newline=True,
         auto_reload=False,
     )
-    env.filters.update(
-        num=_num, md=_md_text, md_code=_md_code, md_block=_md_block, anchor=_anchor
-    )
+    env.filters.update(num=_num, md=_md_text, md_code=_md_code, md_block=_md_block, anchor=_anchor)
     env.filters["xml_attr"] = _xml_attr
     env.globals["suite_mark"] = suite_mark
     return env
@@ -138,7 +136,7 @@ def _suite(verdict: Verdict, name: str) -> Mapping[str, Any] | None:
 
 
 def _group_result(tests: Iterable[Mapping[str, Any]]) -> str:
-    """"none", "passed", "failed" or "incomplete" for a group of tests' final outcomes."""
+    """ "none", "passed", "failed" or "incomplete" for a group of tests' final outcomes."""
     outcomes = [t["outcome"] for t in tests]
     if not outcomes:
         return "none"
@@ -271,7 +269,7 @@ def histogram(metric: Mapping[str, Any] | None, *, bins: int = 20) -> dict[str, 
 
 
 def junit_counts(verdict: Verdict) -> dict[str, Any]:
-    """Testcase counts per suite and in total, as junit.xml lists them (skipped includes not_run)."""
+    """Testcase counts per suite and in total as junit.xml lists them (not_run is skipped)."""
     suites: dict[str, dict[str, int]] = {}
     for suite in verdict["suites"]:
         outcomes = [t["outcome"] for t in suite["tests"]]
@@ -284,7 +282,8 @@ def junit_counts(verdict: Verdict) -> dict[str, Any]:
         }
     run_errors = len(verdict.get("run_errors") or [])
     totals = {
-        key: sum(c[key] for c in suites.values()) for key in ("tests", "failures", "errors", "skipped")
+        key: sum(c[key] for c in suites.values())
+        for key in ("tests", "failures", "errors", "skipped")
     }
     totals["tests"] += run_errors
     totals["errors"] += run_errors
@@ -341,7 +340,8 @@ def render_step_summary(verdict: Verdict) -> str:
     return _render("summary.md.j2", verdict)
 
 
-def _write(path: Path, text: str) -> None:
+def write_text(path: Path, text: str) -> None:
+    """Writes `text` to `path` as UTF-8 with "\\n" newlines, whatever the platform."""
     with path.open("w", encoding="utf-8", newline="\n") as handle:
         handle.write(text)
 
@@ -353,7 +353,7 @@ def write_reports(verdict: Verdict, out_dir: Path) -> dict[str, Path]:
     paths = {}
     for fmt, name in REPORT_FILES.items():
         path = out_dir / name
-        _write(path, renderers[fmt](verdict))
+        write_text(path, renderers[fmt](verdict))
         paths[fmt] = path
     return paths
 
