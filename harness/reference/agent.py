@@ -1,0 +1,167 @@
+"""The deterministic scripted agent of PROTOCOL.md section 4: a pure plan and its timed run."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from dataclasses import dataclass
+from typing import Any, Final
+
+from harness import protocol as P
+from harness.reference import defects as D
+from harness.reference.config import ServerConfig
+from harness.reference.expression import Result, evaluate, find_expressions
+from harness.reference.state import HistoryEntry, Peer, ServerState, Thread
+
+AGENT_NAME: Final = "scripted-agent"
+CALCULATOR: Final = "calculator"
+WORD_COUNT: Final = "word_count"
+FAIL_PREFIX: Final = "fail:"
+SLOW_FIRST_EVENT_S: Final = 1.5
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCall:
+    """One planned tool call and its (already known) result."""
+
+    tool_name: str
+    parameters: dict[str, Any]
+    result: Result
+
+
+@dataclass(frozen=True, slots=True)
+class AgentPlan:
+    """What a run will do: fail, or call these tools and answer with this response."""
+
+    fails: bool
+    calls: tuple[ToolCall, ...]
+    final_response: str
+
+
+def plan_run(content: str) -> AgentPlan:
+    """The scripted agent's plan for a message: fail, calculator calls, or one word count."""
+    if content.startswith(FAIL_PREFIX):
+        return AgentPlan(fails=True, calls=(), final_response="")
+    expressions = find_expressions(content)
+    if expressions:
+        calls = tuple(
+            ToolCall(CALCULATOR, {"expression": expression}, evaluate(expression))
+            for expression in expressions
+        )
+        answer = "; ".join(
+            f"{call.parameters['expression']} = {json.dumps(call.result)}" for call in calls
+        )
+        return AgentPlan(fails=False, calls=calls, final_response=answer)
+    words = len(content.split())
+    call = ToolCall(WORD_COUNT, {"text": content}, words)
+    return AgentPlan(fails=False, calls=(call,), final_response=f"Your message has {words} words.")
+
+
+@dataclass(frozen=True, slots=True)
+class RunContext:
+    """Who a run belongs to and where its events go."""
+
+    peer: Peer
+    thread: Thread
+    run_id: str
+    message_id: str
+    content: str
+
+
+class AgentRun:
+    """One timed run of the scripted agent, sending its events in PROTOCOL.md order."""
+
+    def __init__(self, context: RunContext, config: ServerConfig, state: ServerState) -> None:
+        self._context = context
+        self._config = config
+        self._state = state
+
+    async def run(self) -> None:
+        """Send every event of the run; record the answer in the thread and the counters."""
+        context, defects = self._context, self._config.defects
+        started = time.monotonic()
+        stats = self._state.stats(context.peer.user_id)
+        if D.SLOW_FIRST_EVENT in defects:
+            await asyncio.sleep(SLOW_FIRST_EVENT_S)
+        await self._emit(
+            P.AGENT_STARTED, {"agent_name": AGENT_NAME, "message_id": context.message_id}
+        )
+        plan = plan_run(context.content)
+        await self._think(1, "Reading the request and looking for arithmetic expressions.")
+        if plan.fails:
+            await self._emit(
+                P.AGENT_ERROR,
+                {"error_code": P.AGENT_FAILED, "message": "The agent failed as the request asked."},
+            )
+            stats.runs_failed += 1
+            return
+        held: dict[str, Any] | None = None
+        for index, call in enumerate(plan.calls, start=1):
+            call_id = f"{context.run_id}-call-{index}"
+            await self._emit(
+                P.TOOL_EXECUTING,
+                {
+                    "tool_name": call.tool_name,
+                    "tool_call_id": call_id,
+                    "parameters": call.parameters,
+                },
+            )
+            tool_started = time.monotonic()
+            await asyncio.sleep(self._config.tool_ms / 1000)
+            completed = {
+                "tool_name": call.tool_name,
+                "tool_call_id": call_id,
+                "result": call.result,
+                "duration_ms": (time.monotonic() - tool_started) * 1000,
+            }
+            if D.DROP_TOOL_COMPLETED in defects:
+                continue
+            if D.REORDER_EVENTS in defects and index == len(plan.calls):
+                held = completed
+                continue
+            await self._emit(P.TOOL_COMPLETED, completed)
+        await self._think(2, f"Composing the answer from {len(plan.calls)} tool result(s).")
+        sent_at = await self._emit(
+            P.AGENT_COMPLETED,
+            {
+                "status": "completed",
+                "final_response": plan.final_response,
+                "duration_ms": (time.monotonic() - started) * 1000,
+            },
+        )
+        if held is not None:
+            await self._emit(P.TOOL_COMPLETED, held)
+        context.thread.entries.append(
+            HistoryEntry(
+                "assistant",
+                plan.final_response,
+                sent_at if sent_at is not None else time.time(),
+                context.peer.connection_id,
+            )
+        )
+        stats.runs_completed += 1
+
+    async def _think(self, step: int, reasoning: str) -> None:
+        """One `agent_thinking` after the think delay (twice under `duplicate-thinking`)."""
+        await asyncio.sleep(self._config.think_ms / 1000)
+        times = 2 if D.DUPLICATE_THINKING in self._config.defects else 1
+        for _ in range(times):
+            await self._emit(P.AGENT_THINKING, {"reasoning": reasoning, "step": step})
+
+    async def _emit(self, event_type: str, data: dict[str, Any]) -> float | None:
+        """Send one event to the run's connection (and to all others under `cross-user-leak`)."""
+        context = self._context
+        frame = {
+            "type": event_type,
+            "run_id": context.run_id,
+            "thread_id": context.thread.thread_id,
+            "user_id": context.peer.user_id,
+            "data": data,
+        }
+        sent_at = await context.peer.send_event(frame)
+        if D.CROSS_USER_LEAK in self._config.defects:
+            for other in self._state.peers():
+                if other is not context.peer:
+                    await other.send_event(dict(frame))
+        return sent_at

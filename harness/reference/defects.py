@@ -1,0 +1,114 @@
+"""The reference server's defect catalogue (PROTOCOL.md section 8): regressions to switch on."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Final
+
+from harness.errors import ConfigError
+
+ALL: Final = "all"
+
+
+@dataclass(frozen=True, slots=True)
+class Defect:
+    """One known regression: its name, what the server then does wrong, which suites catch it."""
+
+    name: str
+    breaks: str
+    caught_by: tuple[str, ...]
+
+
+ISO_TIMESTAMP_CRASH: Final = "iso-timestamp-crash"
+SILENT_TIMESTAMP_FALLBACK: Final = "silent-timestamp-fallback"
+NAIVE_LOCAL_TIME: Final = "naive-local-time"
+DROP_TOOL_COMPLETED: Final = "drop-tool-completed"
+REORDER_EVENTS: Final = "reorder-events"
+DUPLICATE_THINKING: Final = "duplicate-thinking"
+CROSS_USER_LEAK: Final = "cross-user-leak"
+SLOW_FIRST_EVENT: Final = "slow-first-event"
+UNKNOWN_TYPE_CRASH: Final = "unknown-type-crash"
+SWALLOW_BAD_JSON: Final = "swallow-bad-json"
+STATS_DRIFT: Final = "stats-drift"
+HISTORY_LOST_ON_RECONNECT: Final = "history-lost-on-reconnect"
+AUTH_BYPASS_HEADER: Final = "auth-bypass-header"
+ERROR_LEAKS_SECRET: Final = "error-leaks-secret"
+
+CATALOGUE: Final = (
+    Defect(
+        ISO_TIMESTAMP_CRASH,
+        "an ISO string timestamp raises inside the handler: close 1011",
+        ("staging_repro", "timestamp_core"),
+    ),
+    Defect(
+        SILENT_TIMESTAMP_FALLBACK,
+        "an invalid timestamp is replaced by server time and the frame is processed",
+        ("timestamp_core",),
+    ),
+    Defect(
+        NAIVE_LOCAL_TIME,
+        "a zone-less ISO string is read as UTC-05:00",
+        ("timestamp_core", "staging_repro"),
+    ),
+    Defect(DROP_TOOL_COMPLETED, "tool_completed is never sent", ("agent_events",)),
+    Defect(
+        REORDER_EVENTS,
+        "agent_completed is sent before the last tool_completed",
+        ("agent_events",),
+    ),
+    Defect(DUPLICATE_THINKING, "every agent_thinking is sent twice", ("agent_events",)),
+    Defect(
+        CROSS_USER_LEAK,
+        "agent events are also sent to every other open connection",
+        ("agent_events", "business_flow"),
+    ),
+    Defect(SLOW_FIRST_EVENT, "agent_started is delayed by 1.5 s", ("agent_events",)),
+    Defect(
+        UNKNOWN_TYPE_CRASH,
+        "an unknown type closes the connection with 1011",
+        ("message_routing",),
+    ),
+    Defect(SWALLOW_BAD_JSON, "non-JSON frames get no reply", ("message_routing",)),
+    Defect(STATS_DRIFT, "ping frames are not counted in /stats", ("message_routing",)),
+    Defect(
+        HISTORY_LOST_ON_RECONNECT,
+        "thread history belongs to the connection, not the user",
+        ("business_flow",),
+    ),
+    Defect(
+        AUTH_BYPASS_HEADER,
+        "a request header X-Test-Mode: 1 skips signature verification",
+        ("security",),
+    ),
+    Defect(
+        ERROR_LEAKS_SECRET,
+        "AUTH_FAILED frames include the signing secret in the message",
+        ("security",),
+    ),
+)
+
+NAMES: Final = tuple(defect.name for defect in CATALOGUE)
+
+
+def resolve_defects(names: Iterable[str]) -> frozenset[str]:
+    """The set of defect names, with `all` expanded; ConfigError for an unknown name."""
+    resolved: set[str] = set()
+    for name in names:
+        if name == ALL:
+            resolved.update(NAMES)
+        elif name in NAMES:
+            resolved.add(name)
+        else:
+            raise ConfigError(
+                f"unknown defect {name!r}; valid names: {', '.join(NAMES)} (or {ALL!r})"
+            )
+    return frozenset(resolved)
+
+
+def find_defect(name: str) -> Defect:
+    """The catalogue entry of one defect name; ConfigError for an unknown name."""
+    for defect in CATALOGUE:
+        if defect.name == name:
+            return defect
+    raise ConfigError(f"unknown defect {name!r}; valid names: {', '.join(NAMES)}")

@@ -1,0 +1,100 @@
+"""`stability-harness serve` and `defects`: the reference server standalone, its defect list."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import secrets
+import signal
+import sys
+from typing import Final
+
+from rich.console import Console
+from rich.table import Table
+
+from harness.reference.auth import mint_token
+from harness.reference.config import ServerConfig
+from harness.reference.defects import ALL, CATALOGUE
+from harness.reference.server import ReferenceServer
+
+DEMO_USER: Final = "demo"
+DEMO_TOKEN_S: Final = 24 * 3600.0
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of `serve`."""
+    parser.add_argument("--port", type=int, default=0, help="port to listen on (0: a free port)")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument(
+        "--jwt-secret", default=None, help="HS256 secret (default: random, printed)"
+    )
+    parser.add_argument(
+        "--defect",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help=f"switch on a defect of the catalogue (repeatable; {ALL!r} for every one)",
+    )
+    parser.add_argument("--think-ms", type=float, default=5.0, help="agent think delay (ms)")
+    parser.add_argument("--tool-ms", type=float, default=5.0, help="agent tool delay (ms)")
+    parser.add_argument("--rate-limit", type=int, default=600, help="max messages per minute")
+    parser.add_argument("--max-bytes", type=int, default=65536, help="max message bytes")
+    parser.add_argument(
+        "--max-connections-per-user", type=int, default=16, help="open connections per user"
+    )
+
+
+def config_from(args: argparse.Namespace) -> ServerConfig:
+    """The server configuration of parsed `serve` options (ConfigError for a bad one)."""
+    return ServerConfig(
+        jwt_secret=args.jwt_secret or secrets.token_urlsafe(32),
+        defects=frozenset(args.defect),
+        think_ms=args.think_ms,
+        tool_ms=args.tool_ms,
+        rate_limit=args.rate_limit,
+        max_bytes=args.max_bytes,
+        max_connections_per_user=args.max_connections_per_user,
+        host=args.host,
+        port=args.port,
+    )
+
+
+def main(args: argparse.Namespace) -> int:
+    """Serve until SIGINT or SIGTERM, then close clients with 1001; the exit code (0)."""
+    return asyncio.run(_serve(config_from(args)))
+
+
+async def _serve(config: ServerConfig) -> int:
+    server = ReferenceServer(config)
+    await server.start()
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stopping.set)
+    defects = ",".join(sorted(config.defects)) or "none"
+    lines = (
+        f"url: {server.ws_url}",
+        f"http: {server.http_url}",
+        f"user: {DEMO_USER}",
+        f"token: {mint_token(config.jwt_secret, DEMO_USER, exp_in=DEMO_TOKEN_S)}",
+        f"secret: {config.jwt_secret}",
+        f"defects: {defects}",
+    )
+    print("\n".join(lines), flush=True)
+    try:
+        await stopping.wait()
+    finally:
+        await server.stop()
+    return 0
+
+
+def defects_main(args: argparse.Namespace) -> int:
+    """Print the defect catalogue as a table; the exit code (0)."""
+    table = Table(title="Reference server defects")
+    table.add_column("name", no_wrap=True)
+    table.add_column("what it breaks")
+    table.add_column("caught by")
+    for defect in CATALOGUE:
+        table.add_row(defect.name, defect.breaks, ", ".join(defect.caught_by))
+    Console(file=sys.stdout).print(table)
+    return 0

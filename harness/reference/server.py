@@ -1,0 +1,190 @@
+"""The reference server: WebSocket transport, handshake authentication and the HTTP routes."""
+
+from __future__ import annotations
+
+import asyncio
+import http
+import json
+from collections.abc import Sequence
+from typing import Any, Final
+
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.datastructures import Headers
+from websockets.exceptions import ConnectionClosed
+from websockets.http11 import Request, Response
+from websockets.typing import Subprotocol
+
+from harness import protocol as P
+from harness.errors import HarnessError
+from harness.reference import defects as D
+from harness.reference.agent import AgentRun
+from harness.reference.auth import (
+    AuthFailure,
+    offered_subprotocols,
+    present_token,
+    select_token_subprotocol,
+    verify_token,
+)
+from harness.reference.config import ServerConfig
+from harness.reference.session import FrameSender, Session
+from harness.reference.state import ServerState
+
+STOP_DEADLINE_S: Final = 10.0
+
+
+class ReferenceServer:
+    """PROTOCOL.md implemented exactly (plus the switched-on defects), in the current event loop."""
+
+    def __init__(self, config: ServerConfig) -> None:
+        self.config = config
+        self.state = ServerState()
+        self.port = 0
+        self._server: Server | None = None
+        self._runs: set[asyncio.Task[None]] = set()
+
+    @property
+    def ws_url(self) -> str:
+        """The WebSocket endpoint, `ws://HOST:PORT/ws`."""
+        return f"ws://{self.config.host}:{self.port}{P.WS_PATH}"
+
+    @property
+    def http_url(self) -> str:
+        """The HTTP base URL, `http://HOST:PORT`."""
+        return f"http://{self.config.host}:{self.port}"
+
+    async def start(self) -> None:
+        """Listen; returns once the port is bound and accepting."""
+        if self._server is not None:
+            raise HarnessError("the reference server is already started")
+        self._server = await serve(
+            self._handle,
+            self.config.host,
+            self.config.port,
+            process_request=self._process_request,
+            select_subprotocol=self._select_subprotocol,
+            max_size=self.config.max_bytes,
+        )
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def stop(self) -> None:
+        """Stop listening, end the running agent runs and close every client with 1001."""
+        server, self._server = self._server, None
+        if server is None:
+            return
+        for task in list(self._runs):
+            task.cancel()
+        server.close(code=P.CLOSE_GOING_AWAY)
+        await asyncio.wait_for(server.wait_closed(), STOP_DEADLINE_S)
+
+    async def __aenter__(self) -> ReferenceServer:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    def _start_run(self, run: AgentRun) -> None:
+        task = asyncio.get_running_loop().create_task(run.run())
+        self._runs.add(task)
+        task.add_done_callback(self._runs.discard)
+
+    def _select_subprotocol(
+        self, connection: ServerConnection, subprotocols: Sequence[Subprotocol]
+    ) -> Subprotocol | None:
+        return select_token_subprotocol(subprotocols)  # type: ignore[return-value]
+
+    def _user_of(self, headers: Headers, path: str, *, with_transports: bool) -> str:
+        """The authenticated user of a request; AuthFailure with a client-safe reason otherwise."""
+        authorization = headers.get("Authorization")
+        offered = offered_subprotocols(headers.get_all("Sec-WebSocket-Protocol"))
+        if not with_transports:
+            offered, path = [], path.partition("?")[0]
+        presented = present_token(authorization, offered, path)
+        bypass = (
+            self.config.has(D.AUTH_BYPASS_HEADER)
+            and headers.get(P.BYPASS_HEADER, "").strip() == "1"
+        )
+        return verify_token(presented.token, self.config.jwt_secret, verify_signature=not bypass)
+
+    def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
+        """The HTTP routes: /health, /stats, 404; None lets /ws continue to the handshake."""
+        path = request.path.partition("?")[0]
+        if path == P.WS_PATH:
+            return None
+        if path == P.HEALTH_PATH:
+            return _json_response(connection, http.HTTPStatus.OK, {"status": "ok"})
+        if path == P.STATS_PATH:
+            try:
+                user_id = self._user_of(request.headers, request.path, with_transports=False)
+            except AuthFailure:
+                body = {"error": "a valid bearer token is required"}
+                return _json_response(connection, http.HTTPStatus.UNAUTHORIZED, body)
+            return _json_response(connection, http.HTTPStatus.OK, self.state.stats_json(user_id))
+        return _json_response(connection, http.HTTPStatus.NOT_FOUND, {"error": "not found"})
+
+    async def _handle(self, websocket: ServerConnection) -> None:
+        """One WebSocket connection: authenticate, enforce the cap, then reply frame by frame."""
+        sender = FrameSender(websocket)
+        request = websocket.request
+        assert request is not None
+        try:
+            user_id = self._user_of(request.headers, request.path, with_transports=True)
+        except AuthFailure as failure:
+            await self._refuse(websocket, sender, None, P.AUTH_FAILED, self._auth_message(failure))
+            return
+        if self.state.open_count(user_id) >= self.config.max_connections_per_user:
+            limit = self.config.max_connections_per_user
+            too_many = f"Too many open connections for this user (at most {limit})."
+            await self._refuse(websocket, sender, user_id, P.TOO_MANY_CONNECTIONS, too_many)
+            return
+        session = Session(websocket, sender, user_id, self.config, self.state, self._start_run)
+        self.state.register(session)
+        try:
+            await session.send_established()
+            async for message in websocket:
+                if isinstance(message, bytes):
+                    await websocket.close(
+                        P.CLOSE_UNSUPPORTED_DATA, "binary frames are not supported"
+                    )
+                    return
+                await session.handle_text(message)
+        except ConnectionClosed:
+            return
+        finally:
+            self.state.unregister(session)
+
+    def _auth_message(self, failure: AuthFailure) -> str:
+        """The AUTH_FAILED message: the reason only, unless `error-leaks-secret` is on."""
+        message = f"Authentication failed: {failure}."
+        if self.config.has(D.ERROR_LEAKS_SECRET):
+            message += f" (verified with secret {self.config.jwt_secret})"
+        return message
+
+    async def _refuse(
+        self,
+        websocket: ServerConnection,
+        sender: FrameSender,
+        user_id: str | None,
+        error_code: str,
+        message: str,
+    ) -> None:
+        """Send one error frame on a just-opened connection, then close it with 1008."""
+        if user_id is not None:
+            self.state.stats(user_id).errors[error_code] += 1
+        try:
+            await sender.send(
+                {"type": P.ERROR, "error_code": error_code, "message": message, "message_id": None}
+            )
+            await websocket.close(P.CLOSE_POLICY_VIOLATION, error_code)
+        except ConnectionClosed:
+            return
+
+
+def _json_response(
+    connection: ServerConnection, status: http.HTTPStatus, body: dict[str, Any]
+) -> Response:
+    """A JSON HTTP response in place of the WebSocket handshake."""
+    response = connection.respond(status, json.dumps(body))
+    del response.headers["Content-Type"]  # Headers is a multidict: replace, not add
+    response.headers["Content-Type"] = "application/json"
+    return response

@@ -1,0 +1,199 @@
+"""One authenticated connection: numbered sends, rate limit, and the direct reply to each frame."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable
+from typing import Any, Final
+
+from websockets.asyncio.server import ServerConnection
+from websockets.exceptions import ConnectionClosed
+
+from harness import protocol as P
+from harness.reference import defects as D
+from harness.reference.agent import AgentRun, RunContext
+from harness.reference.config import ServerConfig
+from harness.reference.state import HistoryEntry, ServerState, Thread
+from harness.reference.validation import Accepted, Rejection, parse_frame
+
+RATE_WINDOW_S: Final = 60.0
+
+
+class FrameSender:
+    """Numbers and timestamps the frames of one connection; seq and timestamps never go back."""
+
+    def __init__(self, websocket: ServerConnection) -> None:
+        self._websocket = websocket
+        self._lock = asyncio.Lock()
+        self._seq = 0
+        self._last_timestamp = 0.0
+
+    async def send(self, frame: dict[str, Any]) -> float:
+        """Send one frame with the next `seq` and a non-decreasing `timestamp`; its timestamp."""
+        async with self._lock:
+            self._seq += 1
+            timestamp = max(self._last_timestamp, time.time())
+            self._last_timestamp = timestamp
+            numbered = {**frame, "timestamp": timestamp, "seq": self._seq}
+            await self._websocket.send(json.dumps(numbered))
+            return timestamp
+
+
+class Session:
+    """The server side of one open, authenticated connection."""
+
+    def __init__(
+        self,
+        websocket: ServerConnection,
+        sender: FrameSender,
+        user_id: str,
+        config: ServerConfig,
+        state: ServerState,
+        start_run: Callable[[AgentRun], None],
+    ) -> None:
+        self.user_id = user_id
+        self.connection_id = f"c-{uuid.uuid4().hex}"
+        self._websocket = websocket
+        self._sender = sender
+        self._config = config
+        self._state = state
+        self._start_run = start_run
+        self._accepted: deque[float] = deque()
+
+    async def send_event(self, frame: dict[str, Any]) -> float | None:
+        """Send an agent event; None when the connection is already closed."""
+        try:
+            return await self._sender.send(frame)
+        except ConnectionClosed:
+            return None
+
+    async def send_established(self) -> None:
+        """The first frame of an accepted connection."""
+        await self._sender.send(
+            {
+                "type": P.CONNECTION_ESTABLISHED,
+                "user_id": self.user_id,
+                "connection_id": self.connection_id,
+                "server_time": time.time(),
+                "limits": {
+                    "max_message_bytes": self._config.max_bytes,
+                    "max_messages_per_minute": self._config.rate_limit,
+                },
+            }
+        )
+
+    async def handle_text(self, text: str) -> None:
+        """Reply to one client text frame; a rate-limited frame is not even parsed."""
+        now = time.monotonic()
+        while self._accepted and now - self._accepted[0] >= RATE_WINDOW_S:
+            self._accepted.popleft()
+        if len(self._accepted) >= self._config.rate_limit:
+            await self._send_error(Rejection(P.RATE_LIMITED, "Too many messages: slow down.", None))
+            return
+        self._accepted.append(now)
+        received_at = time.time()
+        parsed = parse_frame(text, defects=self._config.defects, now=received_at)
+        self._count(parsed.is_json, parsed.type_name)
+        outcome = parsed.outcome
+        if isinstance(outcome, Rejection):
+            if outcome.error_code == P.FORMAT_ERROR and self._config.has(D.SWALLOW_BAD_JSON):
+                return
+            await self._send_error(outcome)
+        elif outcome.type == P.PING:
+            await self._sender.send(
+                {
+                    "type": P.PONG,
+                    "message_id": outcome.message_id,
+                    "client_timestamp": outcome.client_timestamp,
+                }
+            )
+        elif outcome.type == P.GET_THREAD_HISTORY:
+            await self._reply_history(outcome)
+        else:
+            await self._start_agent(outcome, received_at)
+
+    def _count(self, is_json: bool, type_name: str | None) -> None:
+        """Count a parsed frame in /stats (`stats-drift` forgets pings)."""
+        if not is_json:
+            return
+        if type_name == P.PING and self._config.has(D.STATS_DRIFT):
+            return
+        stats = self._state.stats(self.user_id)
+        stats.messages_routed += 1
+        if type_name is not None:
+            stats.message_types[type_name] += 1
+
+    async def _send_error(self, rejection: Rejection) -> None:
+        self._state.stats(self.user_id).errors[rejection.error_code] += 1
+        await self._sender.send(
+            {
+                "type": P.ERROR,
+                "error_code": rejection.error_code,
+                "message": rejection.message,
+                "message_id": rejection.message_id,
+            }
+        )
+
+    def _owned_thread(self, thread_id: str, message_id: str) -> Thread | Rejection:
+        """The thread if this user owns it; a rejection if it is someone else's or unknown."""
+        thread = self._state.threads.get(thread_id)
+        if thread is None:
+            return Rejection(P.THREAD_NOT_FOUND, "No such thread.", message_id)
+        if thread.owner != self.user_id:
+            return Rejection(
+                P.THREAD_ACCESS_DENIED, "The thread belongs to another user.", message_id
+            )
+        return thread
+
+    async def _reply_history(self, frame: Accepted) -> None:
+        assert frame.thread_id is not None
+        thread = self._owned_thread(frame.thread_id, frame.message_id)
+        if isinstance(thread, Rejection):
+            await self._send_error(thread)
+            return
+        entries = thread.entries
+        if self._config.has(D.HISTORY_LOST_ON_RECONNECT):
+            entries = [e for e in entries if e.connection_id == self.connection_id]
+        await self._sender.send(
+            {
+                "type": P.THREAD_HISTORY,
+                "message_id": frame.message_id,
+                "thread_id": thread.thread_id,
+                "messages": [entry.to_json() for entry in entries],
+            }
+        )
+
+    async def _start_agent(self, frame: Accepted, received_at: float) -> None:
+        """Ack the message, record it in its thread, then start the run (after the ack is sent)."""
+        assert frame.content is not None
+        thread_id = frame.thread_id or f"t-{uuid.uuid4().hex}"
+        thread = self._state.threads.get(thread_id)
+        if thread is None:
+            thread = self._state.threads[thread_id] = Thread(thread_id, self.user_id)
+        elif thread.owner != self.user_id:
+            await self._send_error(
+                Rejection(
+                    P.THREAD_ACCESS_DENIED, "The thread belongs to another user.", frame.message_id
+                )
+            )
+            return
+        timestamp = frame.client_timestamp if frame.client_timestamp is not None else received_at
+        thread.entries.append(HistoryEntry("user", frame.content, timestamp, self.connection_id))
+        run_id = f"r-{uuid.uuid4().hex}"
+        self._state.stats(self.user_id).runs_started += 1
+        await self._sender.send(
+            {
+                "type": P.ACK,
+                "message_id": frame.message_id,
+                "received_type": frame.type,
+                "client_timestamp": frame.client_timestamp,
+                "run_id": run_id,
+                "thread_id": thread_id,
+            }
+        )
+        context = RunContext(self, thread, run_id, frame.message_id, frame.content)
+        self._start_run(AgentRun(context, self._config, self._state))
