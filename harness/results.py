@@ -33,9 +33,14 @@ RESULTS_FILE = "results.jsonl"
 def test_id(nodeid: str, rootpath: Path, suites: list[InstalledSuite]) -> tuple[str, str] | None:
     """(suite name, stable test id `suite::module::name`) of a pytest node id, or None."""
     file_part, _, rest = nodeid.partition("::")
-    path = (rootpath / file_part).resolve()
-    suite = suite_of_path(path, suites)
-    if suite is None or suite.path is None:
+    # With --pyargs pytest makes node ids relative to each package, not to rootdir.
+    candidates = [rootpath / file_part, *(s.path / file_part for s in suites if s.path)]
+    for candidate in candidates:
+        path = candidate.resolve()
+        suite = suite_of_path(path, suites)
+        if suite is not None and suite.path is not None and path.exists():
+            break
+    else:
         return None
     module = ".".join(path.relative_to(suite.path).with_suffix("").parts)
     return suite.name, f"{suite.name}::{module}::{rest}" if rest else f"{suite.name}::{module}"

@@ -1,0 +1,173 @@
+"""The `stability-harness` command: parses arguments and hands each subcommand to its module."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from harness import __version__
+from harness.errors import ConfigError, HarnessError
+
+EXIT_USAGE = 4
+EXIT_INTERNAL = 3
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="stability-harness",
+        description="Verify a chat/agent WebSocket server and decide go or no-go.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="verify a target and write a report (the main job)")
+    run.add_argument(
+        "--target",
+        default="embedded",
+        metavar="URL|embedded",
+        help="ws:// URL of the server to verify (default: embedded reference server)",
+    )
+    run.add_argument(
+        "--defect",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="switch on a reference-server defect (repeatable; embedded only)",
+    )
+    run.add_argument(
+        "--suite",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="run only this suite (repeatable; default: all installed)",
+    )
+    run.add_argument(
+        "-n",
+        "--workers",
+        default="auto",
+        metavar="N|auto",
+        help="pytest-xdist workers for the suite phase (default: auto)",
+    )
+    run.add_argument("--policy", type=Path, metavar="FILE", help="policy TOML file")
+    run.add_argument(
+        "--baseline",
+        type=Path,
+        metavar="FILE",
+        help="verdict.json of an earlier run to compare with",
+    )
+    run.add_argument(
+        "--out", type=Path, metavar="DIR", help="output folder (default: reports/<run-id>/)"
+    )
+    run.add_argument(
+        "--jwt-secret",
+        metavar="SECRET",
+        help="HS256 secret to mint tokens for synthetic users (remote target)",
+    )
+    run.add_argument(
+        "--token",
+        action="append",
+        default=[],
+        metavar="USER=JWT",
+        help="a ready-made token for a remote target (repeatable)",
+    )
+    run.add_argument(
+        "--converter", metavar="MODULE:FUNCTION", help="a timestamp converter to verify in-process"
+    )
+    run.add_argument("--reruns", type=int, metavar="N", help="rerun failed tests up to N times")
+    run.add_argument(
+        "--max-duration",
+        type=float,
+        default=900.0,
+        metavar="SECONDS",
+        help="stop the run after this long (default: 900); the verdict is INCOMPLETE",
+    )
+    run.add_argument("--quiet", action="store_true", help="print only the verdict line")
+
+    serve = sub.add_parser("serve", help="run the reference server standalone")
+    from harness.reference import serve as serve_module
+
+    serve_module.add_arguments(serve)
+
+    sub.add_parser("suites", help="list installed suites with their planned test counts")
+    sub.add_parser("defects", help="list the reference server's defect catalogue")
+
+    report = sub.add_parser("report", help="re-render the reports of a verdict.json")
+    from harness import reportcmd
+
+    reportcmd.add_arguments(report)
+
+    diff = sub.add_parser("diff", help="regressions, fixes and metric changes between two runs")
+    diff.add_argument("base", type=Path, metavar="BASE_JSON")
+    diff.add_argument("new", type=Path, metavar="NEW_JSON")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script; returns the exit code of DESIGN.md."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse: --help exits 0, a usage error exits 2
+        return EXIT_USAGE if exc.code not in (0, None) else 0
+    try:
+        return dispatch(args)
+    except ConfigError as exc:
+        print(f"stability-harness: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except HarnessError as exc:
+        print(f"stability-harness: error: {exc}", file=sys.stderr)
+        return EXIT_INTERNAL
+    except KeyboardInterrupt:
+        print("stability-harness: interrupted", file=sys.stderr)
+        return EXIT_INTERNAL
+    except Exception as exc:  # the harness's own crash: exit 3, never a verdict
+        print(f"stability-harness: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+def dispatch(args: argparse.Namespace) -> int:
+    """Run one parsed subcommand."""
+    if args.command == "run":
+        from harness.console import make_console
+        from harness.runner import RunOptions, execute
+
+        options = RunOptions(
+            target=args.target,
+            defects=tuple(args.defect),
+            suites=tuple(args.suite),
+            workers=str(args.workers),
+            policy=args.policy,
+            baseline=args.baseline,
+            out=args.out,
+            jwt_secret=args.jwt_secret,
+            tokens=tuple(args.token),
+            converter=args.converter,
+            reruns=args.reruns,
+            max_duration=args.max_duration,
+            quiet=args.quiet,
+        )
+        return execute(options, make_console())
+    if args.command == "serve":
+        from harness.reference import serve as serve_module
+
+        return serve_module.main(args)
+    if args.command == "defects":
+        from harness.reference import serve as serve_module
+
+        return serve_module.defects_main(args)
+    if args.command == "suites":
+        from harness.catalogue import suites_main
+
+        return suites_main()
+    if args.command == "report":
+        from harness import reportcmd
+
+        return reportcmd.main(args)
+    if args.command == "diff":
+        from harness.baseline import diff_main
+
+        return diff_main(args.base, args.new)
+    raise AssertionError(f"unhandled command {args.command}")

@@ -1,0 +1,158 @@
+"""The pytest phases of a run: the parallel suite phase and the serial performance phase."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness.records import RunError
+
+PHASE_TIMEOUT_GRACE_S = 5.0
+PYTEST_INI = """[pytest]
+asyncio_mode = strict
+asyncio_default_fixture_loop_scope = function
+timeout = 120
+"""
+
+
+@dataclass
+class Phase:
+    """One pytest invocation and what it left behind."""
+
+    number: int
+    args: list[str]
+    log: Path
+    exit_status: int | None = None
+    timed_out: bool = False
+    errors: list[RunError] = field(default_factory=list)
+
+
+def pytest_command(
+    phase: int,
+    paths: Sequence[Path],
+    target_args: Sequence[str],
+    out: Path,
+    *,
+    workers: str = "auto",
+    reruns: int | None = None,
+    converter: str | None = None,
+    extra: Sequence[str] = (),
+) -> list[str]:
+    """The pytest command line of one phase (1: parallel, 2: serial performance)."""
+    ini = out / "pytest.ini"
+    if not ini.exists():
+        ini.write_text(PYTEST_INI, encoding="utf-8")
+    # Suite paths under one rootdir give node ids that stay unique across suites.
+    rootdir = os.path.commonpath([str(p.parent) for p in paths])
+    cmd = [sys.executable, "-m", "pytest", "-c", str(ini), "--rootdir", rootdir]
+    cmd += ["-p", "no:cacheprovider", "-q", "-rN", *(str(p) for p in paths)]
+    cmd += [*target_args, "--harness-out", str(out), "--harness-phase", str(phase)]
+    if converter:
+        cmd += ["--converter", converter]
+    if phase == 1:
+        cmd += ["-m", "not perf", "-n", workers, "--benchmark-disable"]
+        if reruns:
+            cmd += ["--reruns", str(reruns)]
+    else:
+        cmd += ["-m", "perf", "-p", "no:xdist"]
+        cmd += ["--benchmark-json", str(out / "benchmark.json")]
+    return [*cmd, *extra]
+
+
+def run_phase(
+    phase: Phase,
+    deadline: float,
+    on_progress: Callable[[dict[str, Any]], None] | None,
+    results: Path,
+) -> None:
+    """Run one pytest phase in its own process group, bounded by `deadline` (monotonic)."""
+    offset = results.stat().st_size if results.exists() else 0
+    with phase.log.open("w", encoding="utf-8") as log:
+        proc = subprocess.Popen(
+            phase.args,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            cwd=phase.log.parent,
+        )
+        try:
+            while proc.poll() is None:
+                if time.monotonic() > deadline:
+                    phase.timed_out = True
+                    _stop_group(proc)
+                    break
+                offset = _tail(results, offset, on_progress)
+                time.sleep(0.1)
+        except BaseException:
+            _stop_group(proc)
+            raise
+        _tail(results, offset, on_progress)
+    phase.exit_status = proc.returncode
+
+
+def _stop_group(proc: subprocess.Popen[bytes]) -> None:
+    for sig, wait in ((signal.SIGTERM, PHASE_TIMEOUT_GRACE_S), (signal.SIGKILL, 5.0)):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            proc.wait(wait)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def _tail(path: Path, offset: int, on_progress: Callable[[dict[str, Any]], None] | None) -> int:
+    if on_progress is None or not path.exists():
+        return offset
+    with path.open("rb") as fh:
+        fh.seek(offset)
+        chunk = fh.read()
+    end = chunk.rfind(b"\n") + 1
+    for raw in chunk[:end].splitlines():
+        try:
+            on_progress(json.loads(raw))
+        except ValueError:
+            continue
+    return offset + end
+
+
+def phase_errors(phase: Phase, max_duration: float) -> list[RunError]:
+    """Run-level errors of a phase: time ran out, pytest itself failed."""
+    errors: list[RunError] = []
+    if phase.timed_out:
+        errors.append(
+            RunError(
+                "timeout",
+                f"phase {phase.number} stopped: --max-duration {max_duration:g} s "
+                "reached before every planned test ran",
+            )
+        )
+    elif phase.exit_status in (2, 3, 4):
+        what = {2: "was interrupted", 3: "hit an internal error", 4: "rejected its arguments"}
+        errors.append(
+            RunError(
+                "internal",
+                f"pytest phase {phase.number} {what[phase.exit_status]} "
+                f"(exit {phase.exit_status}): {_log_tail(phase.log)}",
+            )
+        )
+    return errors
+
+
+def _log_tail(log: Path) -> str:
+    if not log.exists():
+        return "no output"
+    lines = [ln.strip() for ln in log.read_text(errors="replace").splitlines() if ln.strip()]
+    interesting = [ln for ln in lines if "Error" in ln or "error" in ln] or lines
+    return interesting[-1][:300] if interesting else "no output"

@@ -1,0 +1,61 @@
+"""Preflight: is the target there, and does it accept the harness's credentials? Both bounded."""
+
+from __future__ import annotations
+
+import asyncio
+
+from harness import protocol as P
+from harness.client import User, open_client
+from harness.errors import CheckFailed, TargetUnreachable
+from harness.http import get
+from harness.records import RunError
+from harness.target import Target
+from harness.tokens import mint, synthetic_user_id
+from harness.transcript import Transcript
+
+PREFLIGHT_WITHIN_S = 5.0
+
+
+def preflight(target: Target, *, within: float = PREFLIGHT_WITHIN_S) -> RunError | None:
+    """None when the suites can run; else the one-line cause that makes the run INCOMPLETE.
+
+    Only what stops the harness from judging ends the run here: a target that
+    does not answer, or one that refuses the harness's own credentials. Any other
+    misbehaviour (a wrong /health body, a missing frame) is left to the suites,
+    which judge it.
+    """
+    try:
+        get(target.http_url + P.HEALTH_PATH, within=within)
+    except TargetUnreachable as exc:
+        return RunError("preflight", f"target unreachable: {exc}")
+    return asyncio.run(_handshake(target, within))
+
+
+async def _handshake(target: Target, within: float) -> RunError | None:
+    if target.secret is not None:
+        sub = synthetic_user_id("preflight")
+        user = User(sub, mint(target.secret, sub))
+    else:
+        user = target.tokens[0]
+    try:
+        client = await open_client(
+            target.ws_url, user, Transcript(), established=False, within=within
+        )
+    except TargetUnreachable as exc:
+        return RunError("preflight", f"target unreachable: {exc}")
+    except CheckFailed:
+        return None  # a broken handshake is the target's failure: the suites judge it
+    try:
+        first = await client.recv(within)
+    except CheckFailed:
+        first = {}
+    finally:
+        await client.close()
+    if first.get("type") == P.ERROR and first.get("error_code") == P.AUTH_FAILED:
+        how = "--jwt-secret" if target.secret is not None else f"--token {user.id}=..."
+        return RunError(
+            "preflight",
+            f"the target refused the harness's credentials (AUTH_FAILED, close "
+            f"{client.close_code}): check {how}",
+        )
+    return None

@@ -1,0 +1,321 @@
+"""`stability-harness run`: start or reach the target, preflight, run the suites, judge, report."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import platform
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from harness.errors import ConfigError
+from harness.records import TargetInfo
+from harness.suite import InstalledSuite
+from harness.target import Target, parse_tokens
+
+EMBEDDED = "embedded"
+
+
+@dataclass(frozen=True, slots=True)
+class RunOptions:
+    """The options of one run (DESIGN.md, `run`)."""
+
+    target: str = EMBEDDED
+    defects: tuple[str, ...] = ()
+    suites: tuple[str, ...] = ()
+    workers: str = "auto"
+    policy: Path | None = None
+    baseline: Path | None = None
+    out: Path | None = None
+    jwt_secret: str | None = None
+    tokens: tuple[str, ...] = ()
+    converter: str | None = None
+    reruns: int | None = None
+    max_duration: float = 900.0
+    quiet: bool = False
+    extra_pytest_args: tuple[str, ...] = ()
+
+
+def new_run_id(now: dt.datetime) -> str:
+    """A sortable, unique run id such as `20261125T204000Z-1a2b3c`."""
+    return now.strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
+
+
+def utc_now() -> dt.datetime:
+    """The current UTC time (the runner's only clock)."""
+    return dt.datetime.now(dt.UTC)
+
+
+def iso(moment: dt.datetime) -> str:
+    """ISO 8601 UTC with microseconds and a Z."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def select_suites(installed: list[InstalledSuite], names: tuple[str, ...]) -> list[InstalledSuite]:
+    """The suites named with --suite (all when none); ConfigError naming an unknown one."""
+    if not names:
+        return installed
+    known = {s.name: s for s in installed}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise ConfigError(
+            f"--suite {unknown[0]!r}: no such suite (installed: {', '.join(sorted(known))})"
+        )
+    return [known[n] for n in dict.fromkeys(names)]
+
+
+def validate_options(options: RunOptions) -> None:
+    """Usage errors found before anything starts (exit code 4)."""
+    if options.workers != "auto":
+        try:
+            if int(options.workers) < 0:
+                raise ValueError
+        except ValueError:
+            raise ConfigError(
+                f"-n/--workers {options.workers!r}: expected auto or N >= 0"
+            ) from None
+    if options.reruns is not None and options.reruns < 0:
+        raise ConfigError(f"--reruns {options.reruns}: expected 0 or more")
+    if options.max_duration <= 0:
+        raise ConfigError(f"--max-duration {options.max_duration:g}: expected a positive number")
+    if options.target != EMBEDDED and options.defects:
+        raise ConfigError("--defect applies only to the embedded target (--target embedded)")
+    if options.target == EMBEDDED and options.tokens:
+        raise ConfigError("--token applies only to a remote target (--target ws://...)")
+    if options.target != EMBEDDED and not options.jwt_secret and not options.tokens:
+        raise ConfigError(
+            f"--target {options.target}: give --jwt-secret or at least one --token USER=JWT"
+        )
+    parse_tokens(options.tokens)
+
+
+@contextmanager
+def start_target(options: RunOptions) -> Iterator[tuple[Target, list[str]]]:
+    """The target to verify and the pytest options that point the suites at it."""
+    if options.target == EMBEDDED:
+        from harness.reference import ServerConfig, start_in_thread
+        from harness.reference.defects import resolve_defects
+
+        defects = resolve_defects(options.defects)
+        secret = options.jwt_secret or secrets.token_urlsafe(24)
+        server = start_in_thread(ServerConfig(jwt_secret=secret, defects=frozenset(defects)))
+        try:
+            target = Target.from_url(server.ws_url, secret=secret, kind=EMBEDDED, defects=defects)
+            yield target, ["--target", target.ws_url, "--jwt-secret", secret]
+        finally:
+            server.stop()
+        return
+    target = Target.from_url(
+        options.target, secret=options.jwt_secret, tokens=parse_tokens(options.tokens)
+    )
+    args = ["--target", target.ws_url]
+    if options.jwt_secret:
+        args += ["--jwt-secret", options.jwt_secret]
+    for pair in options.tokens:
+        args += ["--token", pair]
+    yield target, args
+
+
+def environment(options: RunOptions) -> dict[str, Any]:
+    """Where and how the run ran."""
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "hostname": platform.node(),
+        "workers": options.workers if options.workers == "auto" else int(options.workers),
+        "reruns": options.reruns or 0,
+        "cpus": os.cpu_count(),
+    }
+
+
+def target_info(options: RunOptions, target: Target | None) -> TargetInfo:
+    """What was verified, for the verdict."""
+    if target is not None:
+        return TargetInfo(target.ws_url, target.kind, tuple(sorted(target.defects)))
+    return TargetInfo(
+        options.target,
+        EMBEDDED if options.target == EMBEDDED else "remote",
+        tuple(sorted(options.defects)),
+    )
+
+
+def build_record(
+    run_id: str,
+    started: dt.datetime,
+    finished: dt.datetime,
+    target: TargetInfo,
+    suites: list[InstalledSuite],
+    log: ResultsLog,
+    errors: list[RunError],
+    env: dict[str, Any],
+    baseline: Baseline | None,
+) -> RunRecord:
+    """The run record of the selected suites from what results.jsonl holds."""
+    suite_records = []
+    tests: list[TestRecord] = []
+    for suite in suites:
+        planned = tuple(log.planned.get(suite.name, ()))
+        manifest = suite.manifest
+        suite_records.append(
+            SuiteRecord(
+                name=suite.name,
+                title=manifest.title if manifest else suite.name,
+                criticality=Criticality(manifest.criticality if manifest else "critical"),
+                description=manifest.description if manifest else "",
+                capabilities=manifest.capabilities if manifest else (),
+                planned=planned,
+                load_error=suite.error,
+            )
+        )
+        ran = [t for t, s in log.suite_of.items() if s == suite.name and t not in planned]
+        for test in (*planned, *ran):
+            tests.append(TestRecord(test, suite.name, tuple(log.attempts.get(test, ()))))
+    return RunRecord(
+        run_id=run_id,
+        started_at=iso(started),
+        finished_at=iso(finished),
+        harness_version=__version__,
+        target=target,
+        suites=tuple(suite_records),
+        tests=tuple(tests),
+        metrics=log.metrics(),
+        run_errors=(*log.run_errors, *errors),
+        environment=env,
+        baseline=baseline,
+    )
+
+
+class Progress:
+    """Feeds results.jsonl lines, as they are appended, to the console's progress view."""
+
+    def __init__(self, console: Console, quiet: bool) -> None:
+        self._console = console
+        self._quiet = quiet
+        self._view: ProgressView | None = None
+        self._plan: list[tuple[str, int]] = []
+
+    def __call__(self, line: dict[str, Any]) -> None:
+        if self._quiet:
+            return
+        if line.get("kind") == "plan":
+            self._plan.append((line["suite"], len(line["tests"])))
+        elif line.get("kind") == "attempt":
+            if self._view is None:
+                self._view = ProgressView(self._console, self._plan)
+                self._view.__enter__()
+            self._view.advance(line["suite"], line["id"], line["outcome"], line["duration_s"])
+
+    def close(self) -> None:
+        """End the live display of this phase."""
+        if self._view is not None:
+            self._view.__exit__(None, None, None)
+        self._view = None
+        self._plan = []
+
+
+def execute(options: RunOptions, console: Console) -> int:
+    """Run the whole job; return the exit code. Every run that gets an output folder is judged."""
+    validate_options(options)
+    policy = load_policy(options.policy)
+    baseline = load_baseline(options.baseline) if options.baseline is not None else None
+    suites = select_suites(discover_suites(), options.suites)
+    started = utc_now()
+    run_id = new_run_id(started)
+    out = (options.out or Path("reports") / run_id).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    results = out / RESULTS_FILE
+    errors: list[RunError] = []
+    target: Target | None = None
+    env = environment(options)
+    deadline = time.monotonic() + options.max_duration
+    try:
+        with start_target(options) as (target, target_args):
+            failure = preflight(target)
+            if failure is not None:
+                errors.append(failure)
+            else:
+                errors += run_phases(options, suites, target_args, out, deadline, console)
+    except HarnessError:
+        raise
+    except Exception as exc:
+        errors.append(RunError("internal", f"harness error: {type(exc).__name__}: {exc}"))
+        _judge_and_report(
+            options, policy, baseline, suites, target, started, run_id, out, errors, env, console
+        )
+        raise
+    return _judge_and_report(
+        options, policy, baseline, suites, target, started, run_id, out, errors, env, console
+    )
+
+
+def run_phases(
+    options: RunOptions,
+    suites: list[InstalledSuite],
+    target_args: list[str],
+    out: Path,
+    deadline: float,
+    console: Console,
+) -> list[RunError]:
+    """Phase 1 (parallel suites) then phase 2 (serial performance tests)."""
+    loaded = [s.path for s in suites if s.path is not None]
+    if not loaded:
+        return []
+    errors: list[RunError] = []
+    progress = Progress(console, options.quiet)
+    for number in (1, 2):
+        args = pytest_command(
+            number,
+            loaded,
+            target_args,
+            out,
+            workers=options.workers,
+            reruns=options.reruns,
+            converter=options.converter,
+            extra=options.extra_pytest_args,
+        )
+        phase = Phase(number, args, out / f"pytest-phase{number}.log")
+        try:
+            run_phase(phase, deadline, progress, out / RESULTS_FILE)
+        finally:
+            progress.close()
+        errors += phase_errors(phase, options.max_duration)
+        if phase.timed_out:
+            break
+    return errors
+
+
+def _judge_and_report(
+    options: RunOptions,
+    policy: Policy,
+    baseline: Baseline | None,
+    suites: list[InstalledSuite],
+    target: Target | None,
+    started: dt.datetime,
+    run_id: str,
+    out: Path,
+    errors: list[RunError],
+    env: dict[str, Any],
+    console: Console,
+) -> int:
+    record = build_record(
+        run_id,
+        started,
+        utc_now(),
+        target_info(options, target),
+        suites,
+        read_results(out / RESULTS_FILE),
+        errors,
+        env,
+        baseline,
+    )
+    verdict = judge(record, policy, today=utc_now().date())
+    document = verdict_document(verdict, record, policy)
+    write_verdict(document, out)
+    paths = {"verdict": out / VERDICT_FILE, **write_reports(document, out)}
+    append_step_summary(document)
+    print_summary(console, document, paths, quiet=options.quiet)
+    return int(document["exit_code"])
