@@ -131,12 +131,21 @@ def _cross_talk(
     assert client.user is not None
     user_id = client.user.id
     problems = []
-    foreign = seen.foreign_events(user_id) + [f for f in after if f.get("type") in P.AGENT_EVENTS]
-    evidence += foreign
+    mine = {run.run_id for run in seen.runs}
+    late = [f for f in after if f.get("type") in P.AGENT_EVENTS]
+    foreign = seen.foreign_events(user_id) + [
+        f for f in late if f.get("run_id") not in mine or f.get("user_id") != user_id
+    ]
+    after_end = [f for f in late if f not in foreign]
+    evidence += foreign + after_end
     if foreign:
         problems.append(
             f"user {n}: {len(foreign)} events of other runs or users, e.g. "
             f"{[(f.get('type'), f.get('user_id')) for f in foreign[:3]]}"
+        )
+    if after_end:
+        problems.append(
+            f"user {n}: {[f.get('type') for f in after_end]} of its runs after they ended"
         )
     for run, (content, result) in zip(seen.runs, CONCURRENT_RUNS, strict=True):
         terminals = [t for t in run.types if t in P.TERMINAL_EVENTS]
