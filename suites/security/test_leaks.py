@@ -43,32 +43,33 @@ async def test_auth_failed_frame_discloses_nothing(
 
 
 @pytest.mark.parametrize(
-    "raw",
+    ("raw", "code"),
     [
-        "{not json",
-        '{"type": "ping", "message_id": 12}',
-        '{"type": "frobnicate", "message_id": "leak-1"}',
-        '{"type": "ping", "message_id": "leak-2", "timestamp": "2025-13-45T99:99:99"}',
-        '{"type": "user_message", "message_id": "leak-3", "payload": {"content": 7}}',
+        ("{not json", P.FORMAT_ERROR),
+        ('{"type": "ping", "message_id": 12}', P.INVALID_MESSAGE),
+        ('{"type": "frobnicate", "message_id": "leak-1"}', P.UNKNOWN_TYPE),
+        (
+            '{"type": "ping", "message_id": "leak-2", "timestamp": "2025-13-45T99:99:99"}',
+            P.INVALID_TIMESTAMP,
+        ),
+        (
+            '{"type": "user_message", "message_id": "leak-3", "payload": {"content": 7}}',
+            P.INVALID_PAYLOAD,
+        ),
     ],
     ids=["FORMAT_ERROR", "INVALID_MESSAGE", "UNKNOWN_TYPE", "INVALID_TIMESTAMP", "INVALID_PAYLOAD"],
 )
 async def test_protocol_error_discloses_nothing(
-    connect: Any, users: Any, target: Any, raw: str
+    connect: Any, users: Any, target: Any, raw: str, code: str
 ) -> None:
     """A protocol error frame on an authenticated connection discloses no secret, path or trace."""
     user = users.new(prefix="sec-leak-proto")
     client = await connect(user)
     await client.send_raw(raw)
     frame = await client.recv(within=REFUSAL_WITHIN)
-    if frame.get("type") != P.ERROR:
-        raise CheckFailed(
-            "reply to a malformed frame",
-            expected=P.ERROR,
-            observed={"type": frame.get("type"), "message_id": frame.get("message_id")},
-        )
+    observed = (frame.get("type"), frame.get("error_code"))
+    if observed != (P.ERROR, code):
+        raise CheckFailed("reply to a malformed frame", expected=(P.ERROR, code), observed=observed)
     leaks = leaks_in(frame, {"the target's signing secret": target.secret, "the token": user.token})
     if leaks:
-        raise CheckFailed(
-            f"disclosures in the {frame.get('error_code')} frame", expected=[], observed=leaks
-        )
+        raise CheckFailed(f"disclosures in the {code} frame", expected=[], observed=leaks)

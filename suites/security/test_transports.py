@@ -14,7 +14,9 @@ from suites.security.refusal import expect_refused
 pytestmark = pytest.mark.asyncio
 
 
-@pytest.mark.parametrize("transport", ["header", "subprotocol", "query"])
+@pytest.mark.parametrize(
+    "transport", ["header", "subprotocol", "query"], ids=["header", "subprotocol", "query"]
+)
 async def test_transport_authenticates(connect: Any, users: Any, transport: str) -> None:
     """A valid token on this transport gets connection_established for its `sub`."""
     user = users.new(prefix=f"sec-{transport}")

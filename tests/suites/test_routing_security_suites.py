@@ -13,12 +13,15 @@ PLANNED = {"message_routing": 54, "security": 39}
 def run_suite(pytester: pytest.Pytester, suite: str, *defects: str) -> pytest.RunResult:
     """Run one suite against the embedded server with `defects` switched on, in a subprocess."""
     args = ["--pyargs", f"suites.{suite}", "-p", "no:cacheprovider", "-rf", "-n", "2"]
+    args += ["-o", "asyncio_default_fixture_loop_scope=function"]
     for defect in defects:
         args += ["--defect", defect]
     return pytester.runpytest_subprocess(*args, timeout=300)
 
 
-@pytest.mark.parametrize("suite", ["message_routing", "security"])
+@pytest.mark.parametrize(
+    "suite", ["message_routing", "security"], ids=["message_routing", "security"]
+)
 def test_clean_server_passes_every_test(pytester: pytest.Pytester, suite: str) -> None:
     """Against the clean embedded server every planned test of the suite passes."""
     result = run_suite(pytester, suite)
