@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from runbuilder import TODAY, broken_suite, reasons, run, statuses, suite
 
-from harness.policy import Policy
 from harness import records
+from harness.policy import Policy
 from harness.records import Criticality, RunError
 from harness.verdict import judge, verdict_for_early_exit
 
