@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from runbuilder import TODAY, metric, reasons, run, statuses, suite
 
 from harness.policy import Budget, Policy, Statistic, load_policy
 from harness.verdict import judge
+from tests.verdict.runbuilder import TODAY, metric, reasons, run, statuses, suite
 
 AE = "agent_events"
 TC = "timestamp_core"

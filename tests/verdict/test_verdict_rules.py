@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from runbuilder import TODAY, broken_suite, reasons, run, statuses, suite
 
 from harness import records
 from harness.policy import Policy
 from harness.records import Criticality, RunError
 from harness.verdict import judge, verdict_for_early_exit
+from tests.verdict.runbuilder import TODAY, broken_suite, reasons, run, statuses, suite
 
 AE = "agent_events"
 MR = "message_routing"

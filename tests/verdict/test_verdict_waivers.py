@@ -6,10 +6,10 @@ import datetime as dt
 from typing import Any
 
 import pytest
-from runbuilder import TODAY, reasons, run, statuses, suite
 
 from harness.policy import Policy, Waiver
 from harness.verdict import judge
+from tests.verdict.runbuilder import TODAY, reasons, run, statuses, suite
 
 AE = "agent_events"
 MR = "message_routing"
