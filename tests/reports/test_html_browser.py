@@ -1,0 +1,196 @@
+"""report.html opened in real headless Chromium: self-contained, banner, escaping, not blank."""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from harness.render import render_html, write_reports
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PAYLOADS = ("<script>alert(1)</script>", "<img src=x onerror=alert(1)>")
+NAV_TIMEOUT_MS = 15_000
+
+
+@dataclass
+class Visit:
+    """What the browser saw while showing one report."""
+
+    page: Page
+    console_errors: list[str] = field(default_factory=list)
+    failed_requests: list[str] = field(default_factory=list)
+    other_requests: list[str] = field(default_factory=list)
+    dialogs: list[str] = field(default_factory=list)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium, headless; a missing browser fails the test rather than skipping it."""
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium package (CI does)")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, timeout=NAV_TIMEOUT_MS
+        )
+        yield launched
+        launched.close()
+
+
+def _open(browser: Browser, report: Path) -> Visit:
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.set_default_timeout(NAV_TIMEOUT_MS)
+    visit = Visit(page)
+    page.on("console", lambda m: visit.console_errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: visit.console_errors.append(str(e)))
+    page.on("requestfailed", lambda r: visit.failed_requests.append(r.url))
+    page.on(
+        "request",
+        lambda r: None if r.url == report.as_uri() else visit.other_requests.append(r.url),
+    )
+
+    def dismiss(dialog: Any) -> None:
+        visit.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", dismiss)
+    page.goto(report.as_uri(), wait_until="load")
+    return visit
+
+
+def _distinct_colours(png: bytes, limit: int = 64) -> int:
+    """How many distinct pixel colours a PNG screenshot (8-bit RGB or RGBA) holds, up to limit."""
+    assert png[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+    pos, idat, header = 8, b"", b""
+    while pos < len(png):
+        (length,) = struct.unpack(">I", png[pos : pos + 4])
+        kind, body = png[pos + 4 : pos + 8], png[pos + 8 : pos + 8 + length]
+        header = body if kind == b"IHDR" else header
+        idat += body if kind == b"IDAT" else b""
+        pos += 12 + length
+    width, height, depth, colour = struct.unpack(">IIBB", header[:10])
+    assert depth == 8 and colour in (2, 6), f"unexpected PNG format {depth}/{colour}"
+    bpp = 3 if colour == 2 else 4
+    raw, stride = zlib.decompress(idat), width * bpp
+    previous, colours = bytearray(stride), set()
+    for row in range(height):
+        start = row * (stride + 1)
+        kind, line = raw[start], bytearray(raw[start + 1 : start + 1 + stride])
+        for i in range(stride):
+            left = line[i - bpp] if i >= bpp else 0
+            up, corner = previous[i], previous[i - bpp] if i >= bpp else 0
+            if kind == 1:
+                line[i] = (line[i] + left) & 0xFF
+            elif kind == 2:
+                line[i] = (line[i] + up) & 0xFF
+            elif kind == 3:
+                line[i] = (line[i] + (left + up) // 2) & 0xFF
+            elif kind == 4:
+                p = left + up - corner
+                pa, pb, pc = abs(p - left), abs(p - up), abs(p - corner)
+                pred = left if pa <= pb and pa <= pc else up if pb <= pc else corner
+                line[i] = (line[i] + pred) & 0xFF
+        if row % 8 == 0:
+            colours.update(bytes(line[i : i + 3]) for i in range(0, stride, bpp * 4))
+        if len(colours) >= limit:
+            return len(colours)
+        previous = line
+    return len(colours)
+
+
+def test_report_loads_with_no_errors_and_no_requests(
+    verdict: dict[str, Any], tmp_path: Path, browser: Browser
+) -> None:
+    """The page makes no request beyond itself, logs no error, and its banner is the verdict."""
+    report = write_reports(verdict, tmp_path)["html"]
+    visit = _open(browser, report)
+    try:
+        assert visit.console_errors == []
+        assert visit.failed_requests == []
+        assert visit.other_requests == []
+        assert visit.page.inner_text("#verdict").strip() == "NOT_APPROVED"
+        background = visit.page.eval_on_selector(
+            "header.banner", "e => getComputedStyle(e).backgroundColor"
+        )
+        assert background == "rgb(207, 34, 46)"
+        assert _distinct_colours(visit.page.screenshot(full_page=False)) >= 8
+    finally:
+        visit.page.close()
+
+
+def test_failed_tests_are_expanded_with_transcripts_and_reasons_link_to_them(
+    verdict: dict[str, Any], tmp_path: Path, browser: Browser
+) -> None:
+    """A failed test is an open <details> with its frames; its reason line links to it."""
+    report = write_reports(verdict, tmp_path)["html"]
+    visit = _open(browser, report)
+    page = visit.page
+    try:
+        link = page.locator(
+            "#reasons a", has_text="staging_repro::test_staging::test_original_frame"
+        )
+        href = link.first.get_attribute("href")
+        assert href is not None and href.startswith("#t-")
+        target = page.locator(f"details.test[id='{href[1:]}']")
+        assert target.get_attribute("open") is not None
+        rows = target.locator("table.frames tbody tr")
+        assert rows.count() == 4
+        assert rows.nth(3).locator("td").nth(4).inner_text() == "1011"
+        assert page.locator("svg.hist rect.bar").count() == 20
+        assert page.locator("svg.hist line.budget").count() == 1
+        passed_suite = page.locator("#tests > details").first
+        assert passed_suite.get_attribute("open") is None
+    finally:
+        page.close()
+
+
+def test_hostile_target_text_is_shown_as_text(
+    verdict: dict[str, Any], tmp_path: Path, browser: Browser
+) -> None:
+    """Payloads in ids, messages, frames and reasons render literally: no script, img or dialog."""
+    script, img = PAYLOADS
+    test = verdict["suites"][2]["tests"][0]
+    test["id"] = f"staging_repro::{script}"
+    test["message"] = f"expected {img}, observed {script}"
+    test["transcript"][2]["data"] = f'{{"type": "{script}", "x": "{img}"}}'
+    verdict["reasons"][1]["tests"] = [test["id"]]
+    verdict["reasons"][1]["message"] = f"reason {img}"
+    verdict["suites"][2]["title"] = script
+    verdict["target"]["url"] = f"ws://127.0.0.1:1/ws?{img}"
+    report = tmp_path / "report.html"
+    report.write_text(render_html(verdict), encoding="utf-8")
+    visit = _open(browser, report)
+    page = visit.page
+    try:
+        assert page.locator("script").count() == 0
+        assert page.locator("img").count() == 0
+        assert visit.dialogs == []
+        assert visit.console_errors == []
+        assert visit.other_requests == []
+        body = page.inner_text("body")
+        assert f"staging_repro::{script}" in body
+        assert f"expected {img}, observed {script}" in body
+        assert f"reason {img}" in body
+        assert page.get_by_text(f"expected {img}, observed {script}").first.is_visible()
+        frame = page.locator("table.frames code", has_text=f'"x": "{img}"').first
+        assert frame.is_visible()
+    finally:
+        page.close()
