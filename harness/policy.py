@@ -247,7 +247,11 @@ class _Reader:
                 return dt.date.fromisoformat(value)
             except ValueError:
                 pass
-        elif isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        elif isinstance(value, dt.datetime):
+            raise self.fail(
+                f"{prefix}.{key}", "must be a date like 2026-12-31, without a time of day"
+            )
+        elif isinstance(value, dt.date):
             return value
         raise self.fail(f"{prefix}.{key}", f"must be a date like 2026-12-31, got {value!r}")
 
