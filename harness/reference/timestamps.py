@@ -121,7 +121,7 @@ def _from_string(text: str) -> float:
             end = length
             epoch = _EPOCH_NAIVE
         # A fraction of 1 to 9 digits (fromisoformat also takes more, none, or a comma).
-        if end == 19 or (text[19] == "." and 21 <= end <= 29):
+        if end == 19 or (21 <= end <= 29 and text[19] == "."):
             try:
                 seconds = (_from_iso(body) - epoch).total_seconds()
             except ValueError:
@@ -203,7 +203,8 @@ def _field_rule(
         return "month must be 01 to 12"
     if not 1 <= int(day) <= _DAYS_IN_MONTH[int(month)]:
         return "day does not exist in that month"
-    if int(month) == 2 and int(day) == 29:
+    leap = int(year) % 4 == 0 and (int(year) % 100 != 0 or int(year) % 400 == 0)
+    if int(month) == 2 and int(day) == 29 and not leap:
         return "February 29 exists only in leap years"
     if int(hour) > 23:
         return "hour must be 00 to 23"
