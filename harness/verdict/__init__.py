@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from harness.verdict.document import verdict_document
 from harness.verdict.model import (
     FinalOutcome,
     MetricVerdict,
@@ -31,5 +32,6 @@ __all__ = [
     "VerdictKind",
     "WaiverUse",
     "judge",
+    "verdict_document",
     "verdict_for_early_exit",
 ]

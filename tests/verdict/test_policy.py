@@ -239,3 +239,10 @@ def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         load_policy(path)
     assert str(caught.value).startswith(f"{path}: cannot read the policy file: ")
+
+
+def test_policy_doc_shows_the_default_policy_verbatim() -> None:
+    """docs/POLICY.md embeds harness/default_policy.toml exactly, so they never disagree."""
+    root = Path(__file__).resolve().parents[2]
+    doc = (root / "docs" / "POLICY.md").read_text("utf-8")
+    assert (root / "harness" / "default_policy.toml").read_text("utf-8") in doc
