@@ -70,6 +70,12 @@ def judge(record: RunRecord, policy: Policy, *, today: dt.date) -> Verdict:
         reasons += _suite_reasons(suite, criticality, tests, ended, policy)
         judged.append((suite, criticality, tests))
     planned = {i for s in record.suites for i in s.planned}
+    for error in record.run_errors:
+        stray = tuple(i for i in error.tests if i not in planned)
+        if stray:  # a crash named tests no suite planned: still a harness problem
+            reasons.append(
+                Reason(_rule_of(error), Severity.INCOMPLETE, error.suite, _text(error), stray)
+            )
     unplanned = tuple(t.id for t in record.tests if t.id not in planned)
     if unplanned:
         message = f"{len(unplanned)} results of tests that were not planned are not counted"

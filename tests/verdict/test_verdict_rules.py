@@ -184,6 +184,16 @@ CASES: list[tuple[str, Any, str, dict[str, str], list[Any]]] = [
         [("collection-error", "incomplete", AE, ())],
     ),
     (
+        "crash-naming-a-test-no-suite-planned",
+        run(
+            suite(AE, a="P"),
+            run_errors=(RunError("worker_crash", "node gw3 crashed", None, ("security::x",)),),
+        ),
+        "INCOMPLETE",
+        {AE: "PASS"},
+        [("worker-crash", "incomplete", None, ("security::x",))],
+    ),
+    (
         "no-suites-planned",
         run(),
         "INCOMPLETE",
