@@ -1,0 +1,128 @@
+"""The agent_events and business_flow suites pass on the clean server and catch their defects."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+pytest_plugins = ["pytester"]
+
+# Planned items of each suite (parametrized cases included); a change here is deliberate.
+PLANNED = {"agent_events": 26, "business_flow": 14}
+LATENCY = "agent_started_latency_ms"
+CONCURRENT_TEST = "agent_events::test_isolation::test_fifty_concurrent_runs_without_cross_talk"
+# PROTOCOL.md section 8: `slow-first-event` delays agent_started by 1.5 s.
+SLOW_FIRST_EVENT_MS = 1500.0
+
+
+def run_suite(pytester: pytest.Pytester, suite: str, *defects: str) -> pytest.RunResult:
+    """Run one suite against the embedded server with `defects` on, results in ./out."""
+    args = ["--pyargs", f"suites.{suite}", "-p", "no:cacheprovider", "-rf", "-n", "2"]
+    args += ["--harness-out", str(pytester.path / "out")]
+    for defect in defects:
+        args += ["--defect", defect]
+    return pytester.runpytest_subprocess(*args, timeout=300)
+
+
+def latency_samples(pytester: pytest.Pytester) -> dict[str, list[float]]:
+    """The agent_started latency samples of each final attempt in results.jsonl, by test id."""
+    lines = (pytester.path / "out" / "results.jsonl").read_text(encoding="utf-8").splitlines()
+    attempts: list[dict[str, Any]] = [json.loads(line) for line in lines if line.strip()]
+    return {
+        a["id"]: [value for name, value, _ in a.get("metrics") or [] if name == LATENCY]
+        for a in attempts
+        if a.get("kind") == "attempt" and a.get("final")
+    }
+
+
+@pytest.mark.parametrize("suite", ["agent_events", "business_flow"])
+def test_clean_server_passes_every_test(pytester: pytest.Pytester, suite: str) -> None:
+    """Against the clean embedded server every planned test of the suite passes."""
+    result = run_suite(pytester, suite)
+    assert result.parseoutcomes() == {"passed": PLANNED[suite]}, result.stdout.str()[-3000:]
+    assert result.ret == 0
+    if suite == "agent_events":
+        samples = latency_samples(pytester)
+        assert len(samples[CONCURRENT_TEST]) == 50, samples[CONCURRENT_TEST]
+        # Every test records a sample for each run it starts (p95 budgets need >= 30).
+        assert len(samples) == PLANNED[suite], sorted(samples)
+        assert [test for test, values in samples.items() if not values] == [], samples
+
+
+@pytest.mark.parametrize(
+    ("suite", "defect", "test", "message"),
+    [
+        (
+            "agent_events",
+            "drop-tool-completed",
+            "test_ordering.py::test_rule3_every_tool_call_completes_once",
+            "E *rule 3:*expected*tool_completed X*observed*never completed*",
+        ),
+        (
+            "agent_events",
+            "reorder-events",
+            "test_ordering.py::test_rule4_one_terminal_event_then_nothing",
+            "E *rule 4:*expected*exactly one terminal event*observed*"
+            "'agent_completed', 'tool_completed'[]]*",
+        ),
+        (
+            "agent_events",
+            "duplicate-thinking",
+            "test_tools.py::test_fail_content_ends_with_agent_error",
+            "E *expected [[]'agent_started', 'agent_thinking', 'agent_error'[]], observed "
+            "[[]'agent_started', 'agent_thinking', 'agent_thinking', 'agent_error'[]]*",
+        ),
+        (
+            "agent_events",
+            "cross-user-leak",
+            "test_isolation.py::test_idle_connections_receive_no_events",
+            "E *expected 'no frames*observed*another user's connection*agent_started*",
+        ),
+        (
+            "business_flow",
+            "cross-user-leak",
+            "test_threads.py::test_five_users_converse_at_once",
+            "E *expected*own run only*observed*extra frames*agent_started*",
+        ),
+        (
+            "business_flow",
+            "history-lost-on-reconnect",
+            "test_threads.py::test_history_survives_reconnect",
+            "E *expected*thread_history*'What is 2+3?', 1757350201.447585*observed*",
+        ),
+    ],
+    ids=[
+        "agent_events-drop-tool-completed",
+        "agent_events-reorder-events",
+        "agent_events-duplicate-thinking",
+        "agent_events-cross-user-leak",
+        "business_flow-cross-user-leak",
+        "business_flow-history-lost-on-reconnect",
+    ],
+)
+def test_defect_is_caught(
+    pytester: pytest.Pytester, suite: str, defect: str, test: str, message: str
+) -> None:
+    """With the defect on, the named test fails and its message states expected and observed."""
+    result = run_suite(pytester, suite, defect)
+    outcomes = result.parseoutcomes()
+    assert outcomes.get("failed", 0) >= 1, result.stdout.str()[-3000:]
+    assert outcomes.get("failed", 0) + outcomes.get("passed", 0) == PLANNED[suite], outcomes
+    assert result.ret == 1
+    result.stdout.fnmatch_lines([f"FAILED *{test}*"])
+    result.stdout.fnmatch_lines([message])
+
+
+def test_slow_first_event_fails_nothing_but_shows_in_latency(pytester: pytest.Pytester) -> None:
+    """With agent_started 1.5 s late every test still passes; every latency sample shows it."""
+    result = run_suite(pytester, "agent_events", "slow-first-event")
+    assert result.parseoutcomes() == {"passed": PLANNED["agent_events"]}, result.stdout.str()[
+        -3000:
+    ]
+    by_test = latency_samples(pytester)
+    assert len(by_test[CONCURRENT_TEST]) == 50, by_test[CONCURRENT_TEST]
+    samples = [value for values in by_test.values() for value in values]
+    # The delay is the server's own sleep after receipt: no sample can be shorter (1 % slack).
+    assert min(samples) >= SLOW_FIRST_EVENT_MS * 0.99, sorted(samples)[:5]
