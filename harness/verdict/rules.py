@@ -188,19 +188,21 @@ def _suite_reasons(
     def ids(keep: Callable[[TestVerdict], bool]) -> tuple[str, ...]:
         return tuple(t.id for t in tests if keep(t))
 
+    out: list[Reason] = []
+    not_run = ids(lambda t: t.outcome is FinalOutcome.NOT_RUN)
     if suite.load_error is not None:
         message = f"suite {name} could not be loaded: {suite.load_error}"
-        return [Reason("suite-load-error", Severity.INCOMPLETE, name, message, ids(bool))]
-    if not tests:
+        out.append(Reason("suite-load-error", Severity.INCOMPLETE, name, message, not_run))
+        if len(not_run) == planned:
+            return out
+    elif not tests:
         if ended:
             message = f"suite {name} was not run{early}"
             return [Reason("not-executed", Severity.INCOMPLETE, name, message)]
         message = f"suite {name} has no planned tests: it verifies nothing"
         return [Reason("empty-suite", Severity.INCOMPLETE, name, message)]
-    out: list[Reason] = []
     of = f"of {planned} planned tests"
-    not_run = ids(lambda t: t.outcome is FinalOutcome.NOT_RUN)
-    if not_run:
+    if not_run and suite.load_error is None:
         message = f"{len(not_run)} {of} in suite {name} were never executed{early}"
         out.append(Reason("not-executed", Severity.INCOMPLETE, name, message, not_run))
     for error in dict.fromkeys(t.run_error for t in tests if t.run_error is not None):

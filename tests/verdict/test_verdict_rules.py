@@ -10,7 +10,7 @@ from harness import records
 from harness.policy import Policy
 from harness.records import Criticality, RunError
 from harness.verdict import judge, verdict_for_early_exit
-from tests.verdict.runbuilder import TODAY, broken_suite, reasons, run, statuses, suite
+from tests.verdict.runbuilder import TODAY, SuiteSpec, broken_suite, reasons, run, statuses, suite
 
 AE = "agent_events"
 MR = "message_routing"
@@ -108,6 +108,28 @@ CASES: list[tuple[str, Any, str, dict[str, str], list[Any]]] = [
         "INCOMPLETE",
         {AE: "PASS", MR: "INCOMPLETE"},
         [("suite-load-error", "incomplete", MR, ("message_routing::a", "message_routing::b"))],
+    ),
+    (
+        "suite-load-error-before-collection",
+        run(broken_suite(MR, "major", "ImportError: no module x")),
+        "INCOMPLETE",
+        {MR: "INCOMPLETE"},
+        [("suite-load-error", "incomplete", MR, ())],
+    ),
+    (
+        "suite-load-error-after-some-tests-ran",
+        run(
+            SuiteSpec(
+                broken_suite(MR, "major", "teardown of module failed", "a", "b").record,
+                suite(MR, "major", a="F").tests,
+            )
+        ),
+        "NOT_APPROVED",
+        {MR: "FAIL"},
+        [
+            ("major-failure", "blocker", MR, ("message_routing::a",)),
+            ("suite-load-error", "incomplete", MR, ("message_routing::b",)),
+        ],
     ),
     (
         "crashed-xdist-worker-makes-its-tests-error",
