@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -26,6 +27,15 @@ RUN_WITHIN: Final = 15.0
 def new_thread_id() -> str:
     """A thread id no one has used yet."""
     return f"t-{uuid.uuid4().hex[:12]}"
+
+
+def clock_timestamp() -> float:
+    """Now as a client timestamp (microseconds).
+
+    A later message of a thread carries the current time, so that the history's order is the
+    same whether a server lists messages as added or by timestamp ("oldest first").
+    """
+    return round(time.time(), 6)
 
 
 def data_of(frame: Frame) -> Frame:

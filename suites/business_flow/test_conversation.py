@@ -13,6 +13,7 @@ from suites.business_flow.conversation import (
     Connect,
     check_answer,
     check_history,
+    clock_timestamp,
     data_of,
     new_thread_id,
     say,
@@ -51,7 +52,8 @@ async def test_new_thread_without_thread_id_continues(connect: Connect) -> None:
             "ack thread_id of a new thread", expected="a non-empty string", observed=thread
         )
     check_answer(first, ["16"], thread)
-    second = await say(client, "What is 16-1?", thread_id=thread, timestamp=1757350202.5)
+    sent = clock_timestamp()
+    second = await say(client, "What is 16-1?", thread_id=thread, timestamp=sent)
     check_answer(second, ["15"], thread)
     await check_history(
         client,
@@ -59,7 +61,7 @@ async def test_new_thread_without_thread_id_continues(connect: Connect) -> None:
         [
             (USER, "What is 4*4?", 1757350201.447585),
             (ASSISTANT, str(first.answer), timestamp_of(first.completed)),
-            (USER, "What is 16-1?", 1757350202.5),
+            (USER, "What is 16-1?", sent),
             (ASSISTANT, str(second.answer), timestamp_of(second.completed)),
         ],
     )
@@ -106,7 +108,8 @@ async def test_failed_run_adds_no_assistant_message(connect: Connect) -> None:
     thread = new_thread_id()
     answered = await say(client, "What is 2+3?", thread_id=thread, timestamp=1757350201.447585)
     check_answer(answered, ["5"], thread)
-    failed = await say(client, "fail: please break", thread_id=thread, timestamp=1757350202.25)
+    sent = clock_timestamp()
+    failed = await say(client, "fail: please break", thread_id=thread, timestamp=sent)
     ends = [e.get("type") for e in failed.events[-1:]]
     codes = [data_of(e).get("error_code") for e in failed.events[-1:]]
     if ends != [P.AGENT_ERROR] or codes != [P.AGENT_FAILED]:
@@ -122,6 +125,6 @@ async def test_failed_run_adds_no_assistant_message(connect: Connect) -> None:
         [
             (USER, "What is 2+3?", 1757350201.447585),
             (ASSISTANT, str(answered.answer), timestamp_of(answered.completed)),
-            (USER, "fail: please break", 1757350202.25),
+            (USER, "fail: please break", sent),
         ],
     )

@@ -17,6 +17,7 @@ from suites.business_flow.conversation import (
     check_answer,
     check_error,
     check_history,
+    clock_timestamp,
     new_thread_id,
     say,
     timestamp_of,
@@ -42,7 +43,8 @@ async def test_history_survives_reconnect(connect: Connect) -> None:
     thread = new_thread_id()
     one = await say(first_connection, "What is 2+3?", thread_id=thread, timestamp=1757350201.447585)
     check_answer(one, ["5"], thread)
-    two = await say(first_connection, "And 10/4?", thread_id=thread, timestamp=1757350207.0)
+    sent = clock_timestamp()
+    two = await say(first_connection, "And 10/4?", thread_id=thread, timestamp=sent)
     check_answer(two, ["2.5"], thread)
     await first_connection.close()
     second_connection = await connect(first_connection.user)
@@ -52,7 +54,7 @@ async def test_history_survives_reconnect(connect: Connect) -> None:
         [
             (USER, "What is 2+3?", 1757350201.447585),
             (ASSISTANT, str(one.answer), timestamp_of(one.completed)),
-            (USER, "And 10/4?", 1757350207.0),
+            (USER, "And 10/4?", sent),
             (ASSISTANT, str(two.answer), timestamp_of(two.completed)),
         ],
     )
