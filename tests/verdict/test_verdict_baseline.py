@@ -12,7 +12,8 @@ from harness.errors import ConfigError
 from harness.policy import Budget, Policy, Statistic
 from harness.records import Baseline
 from harness.verdict import judge
-from tests.verdict.runbuilder import TODAY, metric, reasons, run, suite
+
+from .runbuilder import TODAY, metric, reasons, run, suite
 
 AE = "agent_events"
 MR = "message_routing"

@@ -8,7 +8,8 @@ import pytest
 
 from harness.policy import Budget, Policy, Statistic, load_policy
 from harness.verdict import judge
-from tests.verdict.runbuilder import TODAY, metric, reasons, run, statuses, suite
+
+from .runbuilder import TODAY, metric, reasons, run, statuses, suite
 
 AE = "agent_events"
 TC = "timestamp_core"

@@ -9,7 +9,8 @@ from typing import Any
 from harness.policy import Budget, Policy, Statistic, Waiver, load_policy
 from harness.records import RunError
 from harness.verdict import judge, verdict_for_early_exit
-from tests.verdict.runbuilder import FRAMES, TODAY, metric, run, suite
+
+from .runbuilder import FRAMES, TODAY, metric, run, suite
 
 AE = "agent_events"
 MR = "message_routing"

@@ -10,7 +10,8 @@ from harness import records
 from harness.policy import Policy
 from harness.records import Criticality, RunError
 from harness.verdict import judge, verdict_for_early_exit
-from tests.verdict.runbuilder import TODAY, SuiteSpec, broken_suite, reasons, run, statuses, suite
+
+from .runbuilder import TODAY, SuiteSpec, broken_suite, reasons, run, statuses, suite
 
 AE = "agent_events"
 MR = "message_routing"

@@ -9,7 +9,8 @@ import pytest
 
 from harness.policy import Policy, Waiver
 from harness.verdict import judge
-from tests.verdict.runbuilder import TODAY, reasons, run, statuses, suite
+
+from .runbuilder import TODAY, reasons, run, statuses, suite
 
 AE = "agent_events"
 MR = "message_routing"
