@@ -36,8 +36,8 @@ async def expect_refused(client: Client) -> dict[str, Any]:
     return frame
 
 
-def leaks_in(frame: dict[str, Any], secrets: Mapping[str, str | None]) -> list[str]:
-    """Return what a frame discloses: the labels of `secrets` it contains, and leak markers."""
+def leaks_in(frame: Any, secrets: Mapping[str, str | None]) -> list[str]:
+    """Return what a frame or body discloses: the labels of `secrets` in it, and leak markers."""
     text = "\n".join(strings_of(frame))
     found = [label for label, value in secrets.items() if value and value in text]
     found += [marker for marker in LEAK_MARKERS if marker in text]

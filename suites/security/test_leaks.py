@@ -36,7 +36,7 @@ async def test_auth_failed_frame_discloses_nothing(
     leaks = leaks_in(frame, secrets)
     if leaks:
         raise CheckFailed(
-            f"disclosures in the AUTH_FAILED frame for a {kind} token",
+            f"disclosures in the AUTH_FAILED frame for the {kind} token",
             expected=[],
             observed=leaks,
         )

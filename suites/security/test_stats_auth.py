@@ -7,7 +7,9 @@ from typing import Any
 import pytest
 
 from harness import protocol as P
+from harness.errors import CheckFailed
 from suites.security.credentials import token_of
+from suites.security.refusal import leaks_in
 
 pytestmark = pytest.mark.asyncio
 
@@ -23,13 +25,22 @@ pytestmark = pytest.mark.asyncio
     ],
     ids=["missing", "forged", "expired", "alg-none", "forged-with-bypass-header"],
 )
-async def test_stats_refused(http: Any, users: Any, kind: str, headers: dict[str, str]) -> None:
-    """/stats without a valid token answers 401."""
+async def test_stats_refused(
+    http: Any, users: Any, target: Any, kind: str, headers: dict[str, str]
+) -> None:
+    """/stats without a valid token answers 401, and its body discloses no secret or token."""
     user = users.new(prefix="sec-stats")
-    reply = await http.get(P.STATS_PATH, token=token_of(kind, users, user), headers=headers)
+    token = token_of(kind, users, user)
+    reply = await http.get(P.STATS_PATH, token=token, headers=headers)
     assert reply.status == 401, (
         f"GET /stats with a {kind} token: expected 401, observed {reply.status}"
     )
+    secrets = {"the target's signing secret": target.secret, "the presented token": token}
+    leaks = leaks_in(reply.text, secrets)
+    if leaks:
+        raise CheckFailed(
+            f"disclosures in the 401 body for the {kind} token", expected=[], observed=leaks
+        )
 
 
 async def test_stats_with_valid_token(http: Any, users: Any) -> None:
