@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 
 from harness.policy import FlakyAction, Policy, Waiver
 from harness.records import Attempt, Criticality, Outcome, RunError, RunRecord, SuiteRecord
-from harness.verdict.measures import judge_baseline, judge_metrics
+from harness.verdict.measures import failure_severity, judge_baseline, judge_metrics
 from harness.verdict.model import (
     RANK,
     FinalOutcome,
@@ -36,11 +36,6 @@ _RUN_ERROR_RULES = {
     "timeout": "harness-timeout",
     "internal": "harness-crash",
     "collection": "collection-error",
-}
-_FAILURE_RULES = {
-    Criticality.CRITICAL: ("critical-failure", Severity.BLOCKER),
-    Criticality.MAJOR: ("major-failure", Severity.BLOCKER),
-    Criticality.MINOR: ("minor-failure", Severity.CONDITION),
 }
 _FLAKY_SEVERITY = {
     FlakyAction.FAIL: Severity.BLOCKER,
@@ -223,7 +218,7 @@ def _suite_reasons(
         )
         message = f"{len(skipped)} {of} in {crit} suite {name} were skipped"
         out.append(Reason("skipped", severity, name, message, skipped))
-    rule, fail_severity = _FAILURE_RULES[criticality]
+    rule, fail_severity = f"{crit}-failure", failure_severity(criticality, waived=False)
     failed = ids(lambda t: t.outcome is FinalOutcome.FAILED and not t.waived)
     if failed:
         message = f"{len(failed)} {of} failed in {crit} suite {name}"
