@@ -71,7 +71,7 @@ def judge_metrics(
 def _budget_reason(check: BudgetCheck, record: MetricRecord) -> Reason | None:
     budget = check.budget
     suite = budget.suite or record.suite or None
-    rule = f"{budget.metric} {budget.statistic.value} <= {budget.limit:g} {budget.unit}"
+    label = f"{budget.metric} {budget.statistic.value} <= {budget.limit:g} {budget.unit}"
     tests = record.tests
     if check.status is BudgetStatus.MET:
         return None
@@ -83,16 +83,16 @@ def _budget_reason(check: BudgetCheck, record: MetricRecord) -> Reason | None:
         return Reason("budget-missed", Severity.BLOCKER, suite, message, tests)
     if check.status is BudgetStatus.INSUFFICIENT_SAMPLES:
         message = (
-            f"budget {rule} needs at least {budget.min_samples} samples, "
+            f"budget {label} needs at least {budget.min_samples} samples, "
             f"{check.count} were measured"
         )
         return Reason("budget-insufficient-samples", Severity.INCOMPLETE, suite, message, tests)
     severity = Severity.INCOMPLETE if budget.required else Severity.INFO
     if record.samples:
-        message = f"budget {rule} not checked: {budget.metric} was measured in {record.unit}"
+        message = f"budget {label} not checked: {budget.metric} was measured in {record.unit}"
         return Reason("budget-unit-mismatch", severity, suite, message, tests)
     optional = "" if budget.required else " (optional budget)"
-    message = f"budget {rule} not checked: {budget.metric} was not measured{optional}"
+    message = f"budget {label} not checked: {budget.metric} was not measured{optional}"
     return Reason("budget-not-measured", severity, suite, message, tests)
 
 
