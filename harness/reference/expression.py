@@ -91,6 +91,8 @@ def _to_postfix(tokens: list[str], expression: str) -> list[str]:
                 raise _Invalid
             stack.pop()
         elif expect_operand:
+            if token not in _UNARY:  # `*` or `/` with no left operand
+                raise _Invalid
             stack.append(_UNARY[token])
         else:
             precedence = _BINARY_PRECEDENCE[token]
