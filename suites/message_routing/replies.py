@@ -50,7 +50,7 @@ async def expect_error(
 
 
 async def expect_usable(client: Client, *, message_id: str = "after-error") -> None:
-    """Check that the connection still answers: a ping gets its pong, no agent event runs."""
+    """Check a connection that started no run still answers: its ping gets a pong, no events."""
     reply = await client.request(P.PING, message_id=message_id, within=REPLY_WITHIN)
     if reply.get("type") != P.PONG:
         raise CheckFailed(
