@@ -1,0 +1,18 @@
+"""Suite `timestamp_core`: every timestamp class of PROTOCOL.md section 5, wire and in-process."""
+
+from __future__ import annotations
+
+from harness.suite import SuiteManifest
+
+MANIFEST = SuiteManifest(
+    name="timestamp_core",
+    title="Timestamp conversion core",
+    criticality="critical",
+    description=(
+        "Every accepted and rejected timestamp class of PROTOCOL.md section 5 in ping, "
+        "user_message and start_agent frames: exact normalised values, INVALID_TIMESTAMP "
+        "without processing, the connection kept open; the same corpus against the converter "
+        "in-process, and its conversion time."
+    ),
+    capabilities=("fresh_users", "http"),
+)
