@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import math
 import os
 import re
@@ -18,32 +19,60 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-import markupsafe
 
 from harness import protocol as P
 
 Verdict = Mapping[str, Any]
 
 REPORT_FILES = {"md": "report.md", "html": "report.html", "junit": "junit.xml"}
+TEMPLATES = {"md": "report.md.j2", "html": "report.html.j2", "junit": "junit.xml.j2"}
 AGENT_EVENTS_SUITE = "agent_events"
 TIMESTAMP_SUITE = "timestamp_core"
 STAGING_SUITE = "staging_repro"
 LATENCY_METRIC = "agent_started_latency_ms"
 CONVERSION_METRIC = "timestamp_conversion_us"
 SEVERITY_ORDER = ("blocker", "incomplete", "condition", "info")
+_TEST_DEFAULTS: tuple[tuple[str, Any], ...] = (
+    ("message", ""),
+    ("flaky", False),
+    ("waiver", None),
+    ("attempts", list),
+    ("transcript", list),
+)
 
 # Characters that XML 1.0 forbids, and lone surrogates that UTF-8 cannot encode.
-_UNSAFE_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+_UNSAFE_RAW = re.compile("[\ufffe\uffff\ud800-\udfff]")
+_UNSAFE_ESCAPE = re.compile(r"(\\+)(u00(?:0[0-8bcef]|1[0-9a-f])|[bf])")
 _MD_SPECIAL = re.compile(r"([\\`*<>|\[\]#~!])|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
 
 
-def _finalize(value: Any) -> Any:
-    """Every printed string loses characters that XML or UTF-8 cannot carry."""
-    if isinstance(value, markupsafe.Markup):
-        return markupsafe.Markup(_UNSAFE_CHARS.sub("\ufffd", value))
-    if isinstance(value, str):
-        return _UNSAFE_CHARS.sub("\ufffd", value)
-    return value
+class _Environment(jinja2.Environment):
+    """Reads `x.key` of a verdict dict as its item first: the verdict is plain JSON data."""
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if type(obj) is dict:
+            try:
+                return obj[attribute]
+            except KeyError:
+                pass
+        return super().getattr(obj, attribute)
+
+
+def _replace_escape(match: re.Match[str]) -> str:
+    # An odd run of backslashes ends in an escape; an even run is escaped backslashes.
+    run = match.group(1)
+    return run[:-1] + "\\ufffd" if len(run) % 2 else match.group(0)
+
+
+def clean(verdict: Verdict) -> dict[str, Any]:
+    """A copy of the verdict whose strings lose what XML or UTF-8 cannot carry (as U+FFFD)."""
+    # A JSON round trip copies in C; json.dumps writes control characters as escapes.
+    text = json.dumps(verdict, ensure_ascii=False)
+    text = _UNSAFE_RAW.sub("\ufffd", text)
+    if "\\u00" in text or "\\b" in text or "\\f" in text:
+        text = _UNSAFE_ESCAPE.sub(_replace_escape, text)
+    document: dict[str, Any] = json.loads(text)
+    return document
 
 
 def _num(value: Any, digits: int = 3) -> str:
@@ -104,13 +133,12 @@ def suite_mark(suite: Mapping[str, Any]) -> str:
 @functools.cache
 def environment() -> jinja2.Environment:
     """The Jinja2 environment: autoescape for HTML/XML templates, StrictUndefined everywhere."""
-    env = jinja2.Environment(
+    env = _Environment(
         loader=jinja2.FileSystemLoader(str(resources.files("templates"))),
         autoescape=jinja2.select_autoescape(
             enabled_extensions=("html.j2", "xml.j2"), default_for_string=True, default=False
         ),
         undefined=jinja2.StrictUndefined,
-        finalize=_finalize,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
@@ -290,9 +318,23 @@ def junit_counts(verdict: Verdict) -> dict[str, Any]:
     return {**totals, "suites": suites}
 
 
-def context(verdict: Verdict) -> dict[str, Any]:
+def _complete_tests(verdict: dict[str, Any]) -> None:
+    """Gives every test (of a private copy) its optional keys, its anchor and whether to expand."""
+    for suite in verdict["suites"]:
+        for test in suite["tests"]:
+            for key, default in _TEST_DEFAULTS:
+                if key not in test:
+                    test[key] = default() if callable(default) else default
+            test["anchor"] = _anchor(test["id"])
+            test["expanded"] = bool(
+                test["outcome"] in ("failed", "error") or test["flaky"] or test["transcript"]
+            )
+
+
+def context(verdict: dict[str, Any]) -> dict[str, Any]:
     """Everything the templates read: the verdict itself plus values derived from it alone."""
     metrics = verdict["metrics"]
+    _complete_tests(verdict)
     return {
         "v": verdict,
         "summary": verdict["summary"],
@@ -316,28 +358,39 @@ def context(verdict: Verdict) -> dict[str, Any]:
     }
 
 
-def _render(template: str, verdict: Verdict) -> str:
-    return environment().get_template(template).render(context(verdict))
+def _render(template: str, prepared: Mapping[str, Any]) -> str:
+    return environment().get_template(template).render(prepared)
+
+
+def prepare(verdict: Verdict) -> dict[str, Any]:
+    """The template context of a verdict: cleaned once, shared by every format."""
+    return context(clean(verdict))
 
 
 def render_markdown(verdict: Verdict) -> str:
     """The full stability report as Markdown (report.md)."""
-    return _render("report.md.j2", verdict)
+    return _render("report.md.j2", prepare(verdict))
 
 
 def render_html(verdict: Verdict) -> str:
     """The full stability report as one self-contained HTML page (report.html)."""
-    return _render("report.html.j2", verdict)
+    return _render("report.html.j2", prepare(verdict))
 
 
 def render_junit(verdict: Verdict) -> str:
     """The tests as JUnit XML (junit.xml): one testsuite per suite, every rerun attempt kept."""
-    return _render("junit.xml.j2", verdict)
+    return _render("junit.xml.j2", prepare(verdict))
 
 
 def render_step_summary(verdict: Verdict) -> str:
     """A short Markdown summary for a CI job page (GitHub step summary)."""
-    return _render("summary.md.j2", verdict)
+    return _render("summary.md.j2", prepare(verdict))
+
+
+def render_all(verdict: Verdict) -> dict[str, str]:
+    """The text of every report file by format ("md", "html", "junit"), from one preparation."""
+    prepared = prepare(verdict)
+    return {fmt: _render(TEMPLATES[fmt], prepared) for fmt in REPORT_FILES}
 
 
 def write_text(path: Path, text: str) -> None:
@@ -349,11 +402,10 @@ def write_text(path: Path, text: str) -> None:
 def write_reports(verdict: Verdict, out_dir: Path) -> dict[str, Path]:
     """Writes report.md, report.html and junit.xml into out_dir; returns their paths by format."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    renderers = {"md": render_markdown, "html": render_html, "junit": render_junit}
     paths = {}
-    for fmt, name in REPORT_FILES.items():
-        path = out_dir / name
-        write_text(path, renderers[fmt](verdict))
+    for fmt, text in render_all(verdict).items():
+        path = out_dir / REPORT_FILES[fmt]
+        write_text(path, text)
         paths[fmt] = path
     return paths
 
