@@ -1,7 +1,7 @@
 """Render time of every report format for a synthetic verdict of 10,000 tests.
 
-    python benchmarks/bench_render.py                 # prints the time of each format
-    python -m pytest benchmarks/bench_render.py       # the same under pytest-benchmark
+python benchmarks/bench_render.py                 # prints wall and CPU time (best of 3)
+python -m pytest benchmarks/bench_render.py       # the same under pytest-benchmark
 """
 
 from __future__ import annotations
@@ -89,13 +89,14 @@ def _test(suite: str, index: int, rng: random.Random) -> dict[str, Any]:
 def synthetic_verdict(tests: int = 10_000, seed: int = 7) -> dict[str, Any]:
     """A NOT_APPROVED verdict of `tests` tests over the six built-in suites (5% failed)."""
     rng = random.Random(seed)
-    suites, reasons = [], []
+    suites: list[dict[str, Any]] = []
+    reasons: list[dict[str, Any]] = []
     per_suite = tests // len(SUITES)
     for number, (name, criticality) in enumerate(SUITES):
         count = per_suite if number < len(SUITES) - 1 else tests - per_suite * number
         cases = [_test(name, i, rng) for i in range(count)]
         failed = [t["id"] for t in cases if t["outcome"] == "failed"]
-        counts = {
+        counts: dict[str, int] = {
             "planned": count,
             "passed": count - len(failed),
             "failed": len(failed),
@@ -115,7 +116,7 @@ def synthetic_verdict(tests: int = 10_000, seed: int = 7) -> dict[str, Any]:
                             "tests": failed})  # fmt: skip
     samples = sorted(round(rng.lognormvariate(2.5, 0.5), 3) for _ in range(1000))
     keys = ("planned", "passed", "failed", "errors", "skipped", "not_run", "flaky", "waived")
-    summary = {key: sum(s[key] for s in suites) for key in keys}
+    summary = {key: sum(int(s[key]) for s in suites) for key in keys}
     return {
         "schema": "stability-harness/verdict@1", "verdict": "NOT_APPROVED", "exit_code": 1,
         "run_id": "bench", "started_at": "2026-11-25T20:40:00Z",
