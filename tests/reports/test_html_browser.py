@@ -90,7 +90,7 @@ def _distinct_colours(png: bytes, limit: int = 64) -> int:
     assert depth == 8 and colour in (2, 6), f"unexpected PNG format {depth}/{colour}"
     bpp = 3 if colour == 2 else 4
     raw, stride = zlib.decompress(idat), width * bpp
-    previous, colours = bytearray(stride), set()
+    previous, colours = bytearray(stride), set[bytes]()
     for row in range(height):
         start = row * (stride + 1)
         kind, line = raw[start], bytearray(raw[start + 1 : start + 1 + stride])
