@@ -8,6 +8,8 @@ import os
 from pathlib import Path
 
 import pytest
+from rich.console import Console
+from rich.table import Table
 
 from harness.results import test_id
 from harness.suite import InstalledSuite, discover_suites
@@ -53,13 +55,32 @@ def planned_counts(suites: list[InstalledSuite]) -> tuple[dict[str, int], list[s
     return counts, collector.errors
 
 
+def suites_table(suites: list[InstalledSuite], counts: dict[str, int]) -> Table:
+    """Name, title, criticality, planned tests and needs of every installed suite."""
+    table = Table(title="Installed suites")
+    for column in ("suite", "title", "criticality", "planned", "capabilities", "module"):
+        table.add_column(column, justify="right" if column == "planned" else "left")
+    for suite in suites:
+        manifest = suite.manifest
+        if manifest is None:
+            table.add_row(suite.name, "[red]failed to load[/red]", "-", "-", "-", suite.module)
+            continue
+        table.add_row(
+            suite.name,
+            manifest.title,
+            manifest.criticality,
+            str(counts.get(suite.name, 0)),
+            ", ".join(manifest.capabilities) or "-",
+            suite.module,
+        )
+    return table
+
+
 def suites_main() -> int:
     """Print the suite table; a suite that fails to load is listed and makes the exit code 4."""
-    from harness.console import make_console, suites_table
-
     suites = discover_suites()
     counts, collect_errors = planned_counts(suites)
-    console = make_console()
+    console = Console(highlight=False)
     console.print(suites_table(suites, counts))
     broken = [s for s in suites if s.error is not None]
     for suite in broken:

@@ -131,7 +131,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def dispatch(args: argparse.Namespace) -> int:
     """Run one parsed subcommand."""
     if args.command == "run":
-        from harness.console import make_console
+        from rich.console import Console
+
         from harness.runner import RunOptions, execute
 
         options = RunOptions(
@@ -149,7 +150,9 @@ def dispatch(args: argparse.Namespace) -> int:
             max_duration=args.max_duration,
             quiet=args.quiet,
         )
-        return execute(options, make_console())
+        return execute(
+            options, Console(highlight=False, width=None if sys.stdout.isatty() else 120)
+        )
     if args.command == "serve":
         from harness.reference import serve as serve_module
 

@@ -2,22 +2,46 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import json
 import os
 import platform
 import secrets
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.errors import ConfigError
-from harness.records import TargetInfo
-from harness.suite import InstalledSuite
+from rich.console import Console
+
+from harness import __version__
+from harness.baseline import load_baseline
+from harness.console import ProgressView, print_summary
+from harness.errors import ConfigError, HarnessError
+from harness.phases import Phase, phase_errors, pytest_command, run_phase
+from harness.policy import Policy, load_policy
+from harness.preflight import preflight
+from harness.records import (
+    Baseline,
+    Criticality,
+    RunError,
+    RunRecord,
+    SuiteRecord,
+    TargetInfo,
+    TestRecord,
+)
+from harness.render import append_step_summary, write_reports
+from harness.results import RESULTS_FILE, ResultsLog, read_results
+from harness.suite import InstalledSuite, discover_suites
 from harness.target import Target, parse_tokens
+from harness.verdict import judge, verdict_for_early_exit
 
 EMBEDDED = "embedded"
+EMBEDDED_CONVERTER = "harness.reference.timestamps:normalise_timestamp"
+VERDICT_FILE = "verdict.json"
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,34 +246,76 @@ def execute(options: RunOptions, console: Console) -> int:
     validate_options(options)
     policy = load_policy(options.policy)
     baseline = load_baseline(options.baseline) if options.baseline is not None else None
+    if options.reruns is None:
+        options = dataclasses.replace(options, reruns=policy.reruns)
     suites = select_suites(discover_suites(), options.suites)
     started = utc_now()
-    run_id = new_run_id(started)
-    out = (options.out or Path("reports") / run_id).resolve()
-    out.mkdir(parents=True, exist_ok=True)
-    results = out / RESULTS_FILE
-    errors: list[RunError] = []
-    target: Target | None = None
-    env = environment(options)
+    run = RunContext(options, policy, baseline, suites, started, new_run_id(started))
+    run.out.mkdir(parents=True, exist_ok=True)
     deadline = time.monotonic() + options.max_duration
     try:
         with start_target(options) as (target, target_args):
+            run.target = target
             failure = preflight(target)
             if failure is not None:
-                errors.append(failure)
-            else:
-                errors += run_phases(options, suites, target_args, out, deadline, console)
-    except HarnessError:
+                return run.finish(console, early=failure)
+            run.errors += run_phases(options, suites, target_args, run.out, deadline, console)
+    except ConfigError:
         raise
     except Exception as exc:
-        errors.append(RunError("internal", f"harness error: {type(exc).__name__}: {exc}"))
-        _judge_and_report(
-            options, policy, baseline, suites, target, started, run_id, out, errors, env, console
+        cause = RunError("internal", f"harness error: {type(exc).__name__}: {exc}")
+        run.finish(console, early=cause)
+        raise HarnessInternalError(cause.message) from exc
+    return run.finish(console)
+
+
+class HarnessInternalError(HarnessError):
+    """The harness crashed during a run: exit code 3, after writing an INCOMPLETE verdict."""
+
+
+@dataclass
+class RunContext:
+    """What one run knows so far; `finish` judges it and writes every report."""
+
+    options: RunOptions
+    policy: Policy
+    baseline: Baseline | None
+    suites: list[InstalledSuite]
+    started: dt.datetime
+    run_id: str
+    target: Target | None = None
+    errors: list[RunError] = dataclasses.field(default_factory=list)
+
+    @property
+    def out(self) -> Path:
+        """The output folder."""
+        return (self.options.out or Path("reports") / self.run_id).resolve()
+
+    def finish(self, console: Console, *, early: RunError | None = None) -> int:
+        """Judge, write verdict.json and the reports, print the summary; the verdict's exit code."""
+        record = build_record(
+            self.run_id,
+            self.started,
+            utc_now(),
+            target_info(self.options, self.target),
+            self.suites,
+            read_results(self.out / RESULTS_FILE),
+            self.errors,
+            environment(self.options),
+            self.baseline,
         )
-        raise
-    return _judge_and_report(
-        options, policy, baseline, suites, target, started, run_id, out, errors, env, console
-    )
+        today = utc_now().date()
+        if early is not None:
+            verdict = verdict_for_early_exit(record, early, self.policy, today=today)
+        else:
+            verdict = judge(record, self.policy, today=today)
+        document = verdict.to_json()
+        path = self.out / VERDICT_FILE
+        path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", "utf-8")
+        paths = {"verdict": path, **write_reports(document, self.out)}
+        append_step_summary(document)
+        print_summary(console, document, paths, quiet=self.options.quiet)
+        return int(document["exit_code"])
 
 
 def run_phases(
@@ -264,6 +330,8 @@ def run_phases(
     loaded = [s.path for s in suites if s.path is not None]
     if not loaded:
         return []
+    # The embedded target's own normaliser is the converter under test unless one is given.
+    embedded = options.target == EMBEDDED
     errors: list[RunError] = []
     progress = Progress(console, options.quiet)
     for number in (1, 2):
@@ -274,7 +342,7 @@ def run_phases(
             out,
             workers=options.workers,
             reruns=options.reruns,
-            converter=options.converter,
+            converter=options.converter or (EMBEDDED_CONVERTER if embedded else None),
             extra=options.extra_pytest_args,
         )
         phase = Phase(number, args, out / f"pytest-phase{number}.log")
@@ -286,36 +354,3 @@ def run_phases(
         if phase.timed_out:
             break
     return errors
-
-
-def _judge_and_report(
-    options: RunOptions,
-    policy: Policy,
-    baseline: Baseline | None,
-    suites: list[InstalledSuite],
-    target: Target | None,
-    started: dt.datetime,
-    run_id: str,
-    out: Path,
-    errors: list[RunError],
-    env: dict[str, Any],
-    console: Console,
-) -> int:
-    record = build_record(
-        run_id,
-        started,
-        utc_now(),
-        target_info(options, target),
-        suites,
-        read_results(out / RESULTS_FILE),
-        errors,
-        env,
-        baseline,
-    )
-    verdict = judge(record, policy, today=utc_now().date())
-    document = verdict_document(verdict, record, policy)
-    write_verdict(document, out)
-    paths = {"verdict": out / VERDICT_FILE, **write_reports(document, out)}
-    append_step_summary(document)
-    print_summary(console, document, paths, quiet=options.quiet)
-    return int(document["exit_code"])
