@@ -54,12 +54,20 @@ class ProgressView:
     def __init__(self, console: Console, plan: list[tuple[str, int]]) -> None:
         self.console = console
         self.plan = list(plan)
-        self.done: dict[str, int] = {name: 0 for name, _ in self.plan}
-        self.failed: dict[str, int] = {name: 0 for name, _ in self.plan}
         self.total = sum(count for _, count in self.plan)
-        self.finished = 0
+        # Final outcome so far per test id; a rerun replaces its earlier attempt's outcome.
+        self.outcomes: dict[str, dict[str, str]] = {name: {} for name, _ in self.plan}
         self._progress: Progress | None = None
         self._tasks: dict[str, TaskID] = {}
+
+    @property
+    def finished(self) -> int:
+        """How many distinct tests have finished at least one attempt."""
+        return sum(len(tests) for tests in self.outcomes.values())
+
+    def failures(self, suite: str) -> int:
+        """How many tests of `suite` failed or errored in their latest attempt."""
+        return sum(1 for o in self.outcomes.get(suite, {}).values() if o in ("failed", "error"))
 
     def __enter__(self) -> ProgressView:
         if self.console.is_terminal:
@@ -86,25 +94,24 @@ class ProgressView:
             self._progress = None
 
     def advance(self, suite: str, test_id: str, outcome: str, duration_s: float) -> None:
-        """Records one finished test and shows it."""
-        self.done[suite] = self.done.get(suite, 0) + 1
-        if outcome in ("failed", "error"):
-            self.failed[suite] = self.failed.get(suite, 0) + 1
-        self.finished += 1
+        """Records and shows one finished attempt of a test (a rerun replaces the earlier one)."""
+        tests = self.outcomes.setdefault(suite, {})
+        rerun = test_id in tests
+        tests[test_id] = outcome
         if self._progress is not None:
             if suite not in self._tasks:
                 self._tasks[suite] = self._progress.add_task(suite, total=None, failures="")
-            failures = self.failed.get(suite, 0)
+            failures = self.failures(suite)
             self._progress.update(
                 self._tasks[suite],
-                advance=1,
+                completed=len(tests),
                 failures=f"[red]{failures} failed[/red]" if failures else "",
             )
             return
         line = Text()
         line.append(f"[{self.finished}/{self.total}] ")
         line.append(f"{outcome.upper():7}", style=OUTCOME_STYLES.get(outcome, ""))
-        line.append(f" {test_id} ({duration_s:.2f} s)")
+        line.append(f" {test_id} ({duration_s:.2f} s){' rerun' if rerun else ''}")
         self.console.print(line, highlight=False, soft_wrap=True)
 
 

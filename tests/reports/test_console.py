@@ -29,6 +29,21 @@ def test_plain_lines_when_not_a_terminal() -> None:
     )
 
 
+def test_a_rerun_is_not_counted_twice() -> None:
+    """A rerun attempt is shown as a rerun and does not advance the count past the plan."""
+    console, buffer = _console(terminal=False)
+    with ProgressView(console, [("staging_repro", 2)]) as view:
+        view.advance("staging_repro", "staging_repro::t::a", "failed", 0.5)
+        view.advance("staging_repro", "staging_repro::t::a", "passed", 0.25)
+        view.advance("staging_repro", "staging_repro::t::b", "passed", 0.125)
+        assert view.failures("staging_repro") == 0
+    assert buffer.getvalue() == (
+        "[1/2] FAILED  staging_repro::t::a (0.50 s)\n"
+        "[1/2] PASSED  staging_repro::t::a (0.25 s) rerun\n"
+        "[2/2] PASSED  staging_repro::t::b (0.12 s)\n"
+    )
+
+
 def test_live_bars_on_a_terminal() -> None:
     """On a terminal the view draws a bar per suite with its count, not one line per test."""
     console, buffer = _console(terminal=True)
