@@ -1,0 +1,220 @@
+"""Each defect of PROTOCOL.md section 8 does the wrong thing it names, and only that."""
+
+from __future__ import annotations
+
+import time
+
+import jwt
+import pytest
+
+from harness.reference import ReferenceServer, mint_token
+
+from .conftest import ServerFactory, open_established
+from .probes import PROBES
+from .test_defect_catalogue import DEFECT_NAMES
+from .wire import SECRET, Wire, fresh_user, http_get
+
+pytestmark = pytest.mark.asyncio
+
+
+@pytest.mark.parametrize("defect", ("none", *DEFECT_NAMES), ids=str)
+async def test_defect_leaves_everything_it_does_not_name_intact(
+    start_server: ServerFactory, defect: str
+) -> None:
+    defects = frozenset() if defect == "none" else frozenset({defect})
+    server = await start_server(defects=defects)
+    for probe, broken_by in PROBES:
+        if defect not in broken_by:
+            await probe(server)
+
+
+@pytest.mark.parametrize("defect", DEFECT_NAMES, ids=str)
+async def test_defect_breaks_the_probes_it_names(start_server: ServerFactory, defect: str) -> None:
+    named = [probe for probe, broken_by in PROBES if defect in broken_by]
+    server = await start_server(defects=frozenset({defect}))
+    for probe in named:
+        with pytest.raises(AssertionError):
+            await probe(server)
+
+
+async def _server_with(start_server: ServerFactory, defect: str) -> ReferenceServer:
+    return await start_server(defects=frozenset({defect}))
+
+
+async def test_iso_timestamp_crash_closes_1011(start_server: ServerFactory) -> None:
+    server = await _server_with(start_server, "iso-timestamp-crash")
+    wire = await open_established(server, fresh_user())
+    await wire.send(
+        {
+            "type": "start_agent",
+            "timestamp": "2025-09-08T16:50:01.447585",
+            "payload": {"user_request": "hi"},
+        }
+    )
+    assert await wire.wait_closed() == 1011
+    assert wire.buffer == []
+
+
+async def test_silent_timestamp_fallback_processes_with_server_time(
+    start_server: ServerFactory,
+) -> None:
+    server = await _server_with(start_server, "silent-timestamp-fallback")
+    wire = await open_established(server, fresh_user())
+    before = time.time()
+    reply = await wire.request("user_message", {"content": "hi"}, timestamp="yesterday")
+    assert reply["type"] == "ack"
+    assert reply["client_timestamp"] >= before - 1.0
+    assert (await wire.collect_run())[-1]["type"] == "agent_completed"
+    await wire.close()
+
+
+async def test_naive_local_time_reads_zoneless_as_minus_five(start_server: ServerFactory) -> None:
+    server = await _server_with(start_server, "naive-local-time")
+    wire = await open_established(server, fresh_user())
+    naive = await wire.request("ping", {}, timestamp="2025-09-08T16:50:01.447585")
+    assert naive["client_timestamp"] == pytest.approx(1757368201.447585, abs=1e-6)
+    zulu = await wire.request("ping", {}, timestamp="2025-09-08T16:50:01.447585Z")
+    assert zulu["client_timestamp"] == pytest.approx(1757350201.447585, abs=1e-6)
+    await wire.close()
+
+
+async def test_drop_tool_completed(start_server: ServerFactory) -> None:
+    server = await _server_with(start_server, "drop-tool-completed")
+    wire = await open_established(server, fresh_user())
+    await wire.request("user_message", {"content": "2+3 and 7/2"})
+    types = [e["type"] for e in await wire.collect_run()]
+    assert types == [
+        "agent_started",
+        "agent_thinking",
+        "tool_executing",
+        "tool_executing",
+        "agent_thinking",
+        "agent_completed",
+    ]
+    await wire.close()
+
+
+async def test_reorder_events_sends_completed_before_last_tool(start_server: ServerFactory) -> None:
+    server = await _server_with(start_server, "reorder-events")
+    wire = await open_established(server, fresh_user())
+    await wire.request("user_message", {"content": "2+3 and 7/2"})
+    types = [e["type"] for e in await wire.collect_run()]
+    late = await wire.expect("tool_completed")
+    assert types == [
+        "agent_started",
+        "agent_thinking",
+        "tool_executing",
+        "tool_completed",
+        "tool_executing",
+        "agent_thinking",
+        "agent_completed",
+    ]
+    assert late["data"]["result"] == 3.5
+    await wire.close()
+
+
+async def test_duplicate_thinking(start_server: ServerFactory) -> None:
+    server = await _server_with(start_server, "duplicate-thinking")
+    wire = await open_established(server, fresh_user())
+    await wire.request("user_message", {"content": "2+3"})
+    events = await wire.collect_run()
+    steps = [e["data"]["step"] for e in events if e["type"] == "agent_thinking"]
+    assert steps == [1, 1, 2, 2]
+    await wire.close()
+
+
+async def test_cross_user_leak_sends_events_to_other_users(start_server: ServerFactory) -> None:
+    server = await _server_with(start_server, "cross-user-leak")
+    owner_id = fresh_user("owner")
+    owner = await open_established(server, owner_id)
+    bystander = await open_established(server, fresh_user("bystander"))
+    await owner.request("user_message", {"content": "2+3"})
+    await owner.collect_run()
+    leaked = await bystander.collect_run()
+    assert leaked[0]["type"] == "agent_started" and leaked[0]["user_id"] == owner_id
+    await owner.close()
+    await bystander.close()
+
+
+async def test_slow_first_event_delays_agent_started(start_server: ServerFactory) -> None:
+    server = await _server_with(start_server, "slow-first-event")
+    wire = await open_established(server, fresh_user())
+    ack = await wire.request("user_message", {"content": "2+3"})
+    started = await wire.expect("agent_started", within=5.0)
+    assert started["timestamp"] - ack["timestamp"] >= 1.4
+    await wire.close()
+
+
+async def test_unknown_type_crash_closes_1011(start_server: ServerFactory) -> None:
+    server = await _server_with(start_server, "unknown-type-crash")
+    wire = await open_established(server, fresh_user())
+    await wire.send({"type": "teleport", "message_id": "u"})
+    assert await wire.wait_closed() == 1011
+
+
+async def test_swallow_bad_json_sends_no_reply(start_server: ServerFactory) -> None:
+    server = await _server_with(start_server, "swallow-bad-json")
+    wire = await open_established(server, fresh_user())
+    await wire.send_raw("{nope")
+    assert await wire.quiet(0.3) == []
+    assert (await wire.request("ping", {}))["type"] == "pong"
+    await wire.close()
+
+
+async def test_stats_drift_forgets_pings(start_server: ServerFactory) -> None:
+    server = await _server_with(start_server, "stats-drift")
+    user = fresh_user()
+    wire = await open_established(server, user)
+    for _ in range(3):
+        await wire.request("ping", {})
+    await wire.request("teleport", {})
+    stats = await http_get(f"{server.http_url}/stats", token=mint_token(SECRET, user))
+    assert stats.body["messages_routed"] == 1
+    assert stats.body["message_types"] == {"teleport": 1}
+    await wire.close()
+
+
+async def test_history_lost_on_reconnect(start_server: ServerFactory) -> None:
+    server = await _server_with(start_server, "history-lost-on-reconnect")
+    user = fresh_user()
+    wire = await open_established(server, user)
+    ack = await wire.request("user_message", {"content": "4*4"})
+    await wire.collect_run()
+    same = await wire.request("get_thread_history", {"thread_id": ack["thread_id"]})
+    assert len(same["messages"]) == 2
+    await wire.close()
+    again = await open_established(server, user)
+    history = await again.request("get_thread_history", {"thread_id": ack["thread_id"]})
+    assert history["type"] == "thread_history" and history["messages"] == []
+    await again.close()
+
+
+async def test_auth_bypass_header_skips_signature(start_server: ServerFactory) -> None:
+    server = await _server_with(start_server, "auth-bypass-header")
+    later = int(time.time()) + 60
+    forged = jwt.encode({"sub": "mallory", "exp": later}, "f" * 40, algorithm="HS256")
+    unsigned = jwt.encode({"sub": "mallory", "exp": later}, None, algorithm="none")
+    for token in (forged, unsigned):
+        wire = await Wire.open(server.ws_url, token=token, headers={"X-Test-Mode": "1"})
+        first = await wire.recv()
+        assert first["type"] == "connection_established" and first["user_id"] == "mallory"
+        await wire.close()
+    stats = await http_get(f"{server.http_url}/stats", token=forged, headers={"X-Test-Mode": "1"})
+    assert stats.status == 200
+
+
+async def test_error_leaks_secret(start_server: ServerFactory) -> None:
+    server = await _server_with(start_server, "error-leaks-secret")
+    wire = await Wire.open(server.ws_url, token="garbage")
+    frame = await wire.recv()
+    assert frame["error_code"] == "AUTH_FAILED" and SECRET in frame["message"]
+    assert await wire.wait_closed() == 1008
+
+
+async def test_all_defects_together(start_server: ServerFactory) -> None:
+    server = await start_server(defects=frozenset({"all"}))
+    wire = await open_established(server, fresh_user())
+    await wire.send_raw("{nope")
+    assert (await wire.request("ping", {}))["type"] == "pong"
+    await wire.send({"type": "teleport"})
+    assert await wire.wait_closed() == 1011
