@@ -75,7 +75,7 @@ async def unknown_type_is_an_error(server: ReferenceServer) -> None:
 async def bad_json_is_format_error(server: ReferenceServer) -> None:
     wire = await open_established(server, fresh_user())
     await wire.send_raw("{nope")
-    assert (await wire.recv()).get("error_code") == "FORMAT_ERROR"
+    assert (await wire.recv(within=1.0)).get("error_code") == "FORMAT_ERROR"
     await wire.close()
 
 
