@@ -384,7 +384,9 @@ def render_junit(verdict: Verdict) -> str:
 
 def render_step_summary(verdict: Verdict) -> str:
     """A short Markdown summary for a CI job page (GitHub step summary)."""
-    return _render("summary.md.j2", prepare(verdict))
+    # The summary shows counts and reasons only: leave the (large) test lists out of the copy.
+    suites = [{**suite, "tests": []} for suite in verdict["suites"]]
+    return _render("summary.md.j2", prepare({**verdict, "suites": suites}))
 
 
 def render_all(verdict: Verdict) -> dict[str, str]:
