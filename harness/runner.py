@@ -36,7 +36,7 @@ from harness.records import (
 from harness.render import append_step_summary, write_reports
 from harness.results import RESULTS_FILE, ResultsLog, read_results
 from harness.suite import InstalledSuite, discover_suites
-from harness.target import Target, parse_tokens
+from harness.target import Target, normalise_ws_url, parse_tokens
 from harness.verdict import judge, verdict_for_early_exit
 
 EMBEDDED = "embedded"
@@ -106,6 +106,8 @@ def validate_options(options: RunOptions) -> None:
         raise ConfigError(f"--reruns {options.reruns}: expected 0 or more")
     if options.max_duration <= 0:
         raise ConfigError(f"--max-duration {options.max_duration:g}: expected a positive number")
+    if options.target != EMBEDDED:
+        normalise_ws_url(options.target)
     if options.target != EMBEDDED and options.defects:
         raise ConfigError("--defect applies only to the embedded target (--target embedded)")
     if options.target == EMBEDDED and options.tokens:

@@ -1,0 +1,73 @@
+"""End to end: the clean reference server is APPROVED, each defect is NOT_APPROVED in its suite."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from .conftest import harness
+
+# PROTOCOL.md section 8: each defect and the suites that catch it.
+CATALOGUE = [
+    ("iso-timestamp-crash", ("staging_repro", "timestamp_core")),
+    ("silent-timestamp-fallback", ("timestamp_core",)),
+    ("naive-local-time", ("timestamp_core", "staging_repro")),
+    ("drop-tool-completed", ("agent_events",)),
+    ("reorder-events", ("agent_events",)),
+    ("duplicate-thinking", ("agent_events",)),
+    ("cross-user-leak", ("agent_events", "business_flow")),
+    ("slow-first-event", ("agent_events",)),
+    ("unknown-type-crash", ("message_routing",)),
+    ("swallow-bad-json", ("message_routing",)),
+    ("stats-drift", ("message_routing",)),
+    ("history-lost-on-reconnect", ("business_flow",)),
+    ("auth-bypass-header", ("security",)),
+    ("error-leaks-secret", ("security",)),
+]
+ALL_SUITES = {
+    "agent_events",
+    "business_flow",
+    "message_routing",
+    "security",
+    "staging_repro",
+    "timestamp_core",
+}
+
+
+def test_clean_reference_server_is_approved(tmp_path: Path) -> None:
+    run = harness("run", "-n", "2", "--quiet", out=tmp_path / "out")
+    assert run.code == 0, run.stdout + run.stderr
+    assert run.verdict is not None
+    assert run.verdict["verdict"] == "APPROVED"
+    assert run.verdict["exit_code"] == 0
+    assert {s["name"]: s["status"] for s in run.verdict["suites"]} == dict.fromkeys(
+        ALL_SUITES, "PASS"
+    )
+    for suite in run.verdict["suites"]:
+        assert suite["planned"] > 0
+        assert suite["passed"] == suite["planned"], suite["name"]
+    latency = run.verdict["metrics"]["agent_started_latency_ms"]
+    assert latency["count"] >= 30
+    assert [b["status"] for b in latency["budgets"]] == ["met", "met"]
+    assert run.stdout.startswith("APPROVED (exit 0)")
+    for name in ("verdict.json", "report.md", "report.html", "junit.xml", "results.jsonl"):
+        assert (run.out / name).is_file(), name
+
+
+@pytest.mark.parametrize(("defect", "suites"), CATALOGUE, ids=[d for d, _ in CATALOGUE])
+def test_each_defect_is_not_approved_in_the_suites_that_catch_it(
+    tmp_path: Path, defect: str, suites: tuple[str, ...]
+) -> None:
+    run = harness("run", "--defect", defect, "-n", "2", "--quiet", out=tmp_path / "out")
+    assert run.code == 1, run.stdout + run.stderr
+    assert run.verdict is not None
+    assert run.verdict["verdict"] == "NOT_APPROVED"
+    assert run.verdict["target"]["defects"] == [defect]
+    blocked = {r["suite"] for r in run.reasons("blocker")}
+    for suite in suites:
+        assert suite in blocked, f"{defect}: no blocker reason in {suite}: {run.reasons()}"
+        assert run.suite(suite)["status"] == "FAIL"
+    for reason in run.reasons("blocker"):
+        assert reason["tests"] or reason["rule"].startswith("budget"), reason
+    assert not run.reasons("incomplete"), run.reasons("incomplete")
