@@ -57,7 +57,7 @@ def present_token(authorization: str | None, offered: Sequence[str], path: str) 
     if authorization is not None:
         scheme, _, token = authorization.strip().partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
-            raise AuthFailure("the Authorization header is not 'Bearer <token>'")
+            raise AuthFailure("the Authorization header does not carry a Bearer token")
         return Presented(Transport.HEADER, token.strip())
     subprotocol = select_token_subprotocol(offered)
     if subprotocol is not None:

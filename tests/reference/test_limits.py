@@ -38,8 +38,8 @@ async def test_rate_limit_rejects_unparsed_and_uncounted(start_server: ServerFac
 async def test_message_of_exactly_max_bytes_is_accepted(start_server: ServerFactory) -> None:
     server = await start_server(max_bytes=1024)
     wire = await open_established(server, fresh_user())
-    frame = {"type": "ping", "message_id": "big", "payload": {"pad": ""}}
-    frame["payload"]["pad"] = "x" * (1024 - len(json.dumps(frame)))
+    empty = {"type": "ping", "message_id": "big", "payload": {"pad": ""}}
+    frame = {**empty, "payload": {"pad": "x" * (1024 - len(json.dumps(empty)))}}
     assert len(json.dumps(frame).encode()) == 1024
     await wire.send(frame)
     assert (await wire.recv())["type"] == "pong"
@@ -49,8 +49,8 @@ async def test_message_of_exactly_max_bytes_is_accepted(start_server: ServerFact
 async def test_message_one_byte_over_max_closes_1009(start_server: ServerFactory) -> None:
     server = await start_server(max_bytes=1024)
     wire = await open_established(server, fresh_user())
-    frame = {"type": "ping", "message_id": "big", "payload": {"pad": ""}}
-    frame["payload"]["pad"] = "x" * (1025 - len(json.dumps(frame)))
+    empty = {"type": "ping", "message_id": "big", "payload": {"pad": ""}}
+    frame = {**empty, "payload": {"pad": "x" * (1025 - len(json.dumps(empty)))}}
     await wire.send(frame)
     assert await wire.wait_closed() == 1009
 
