@@ -76,18 +76,12 @@ def clean(verdict: Verdict) -> dict[str, Any]:
 
 
 def _num(value: Any, digits: int = 3) -> str:
-    """A number with at most `digits` decimals and no trailing zeros; "n/a" for None."""
+    """A number with at most `digits` (>= 1) decimals, no trailing zeros; "n/a" for None."""
     if value is None:
         return "n/a"
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if isinstance(value, bool) or not isinstance(value, float) or not math.isfinite(value):
         return str(value)
-    if isinstance(value, int):
-        return str(value)
-    if not math.isfinite(value):
-        return str(value)
-    text = f"{value:.{digits}f}"
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
+    text = f"{value:.{max(digits, 1)}f}".rstrip("0").rstrip(".")
     return "0" if text == "-0" else text
 
 
@@ -164,7 +158,7 @@ def _suite(verdict: Verdict, name: str) -> Mapping[str, Any] | None:
 
 
 def _group_result(tests: Iterable[Mapping[str, Any]]) -> str:
-    """ "none", "passed", "failed" or "incomplete" for a group of tests' final outcomes."""
+    """The result of a group of tests: none, passed, failed (any failed) or incomplete."""
     outcomes = [t["outcome"] for t in tests]
     if not outcomes:
         return "none"
@@ -231,15 +225,11 @@ def reasons_by_severity(verdict: Verdict) -> dict[str, list[Mapping[str, Any]]]:
 
 def suite_figures(suite: Mapping[str, Any]) -> dict[str, Any]:
     """A suite's reruns (attempts beyond the first) and total duration over all attempts."""
-    reruns = 0
-    duration = 0.0
+    reruns, duration = 0, 0.0
     for test in suite["tests"]:
-        attempts = test.get("attempts") or []
-        reruns += max(0, len(attempts) - 1)
-        if attempts:
-            duration += sum(float(a["duration_s"]) for a in attempts)
-        else:
-            duration += float(test["duration_s"])
+        attempts = test.get("attempts") or [test]
+        reruns += len(attempts) - 1
+        duration += sum(float(a["duration_s"]) for a in attempts)
     return {"reruns": reruns, "duration_s": duration}
 
 
@@ -342,7 +332,6 @@ def context(verdict: dict[str, Any]) -> dict[str, Any]:
         "environment": verdict.get("environment") or {},
         "baseline": verdict.get("baseline"),
         "run_errors": verdict.get("run_errors") or [],
-        "tests_by_id": _all_tests(verdict),
         "figures": {s["name"]: suite_figures(s) for s in verdict["suites"]},
         "events": business_events(verdict),
         "timestamp_suite": _suite(verdict, TIMESTAMP_SUITE),
