@@ -162,6 +162,23 @@ def test_failed_tests_are_expanded_with_transcripts_and_reasons_link_to_them(
         page.close()
 
 
+def test_print_shows_the_tests_of_collapsed_suites(
+    verdict: dict[str, Any], tmp_path: Path, browser: Browser
+) -> None:
+    """A passed suite's test list is collapsed on screen and printed in full."""
+    report = write_reports(verdict, tmp_path)["html"]
+    visit = _open(browser, report)
+    page = visit.page
+    try:
+        test_id = "timestamp_core::test_wire::test_accepted[iso-naive]"
+        row = page.locator("#tests > details:not([open]) li", has_text=test_id)
+        assert not row.is_visible()
+        page.emulate_media(media="print")
+        assert row.is_visible()
+    finally:
+        page.close()
+
+
 def test_hostile_target_text_is_shown_as_text(
     verdict: dict[str, Any], tmp_path: Path, browser: Browser
 ) -> None:
