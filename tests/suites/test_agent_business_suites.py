@@ -84,7 +84,7 @@ def test_clean_server_passes_every_test(pytester: pytest.Pytester, suite: str) -
             "business_flow",
             "cross-user-leak",
             "test_threads.py::test_five_users_converse_at_once",
-            "E *expected*own run only*observed*extra frames*agent_started*",
+            "E *expected*own run only*observed*frames after its run*agent_started*",
         ),
         (
             "business_flow",
