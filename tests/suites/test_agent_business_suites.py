@@ -8,6 +8,8 @@ from typing import Any
 import pytest
 
 pytest_plugins = ["pytester"]
+# Each test runs a whole suite in a subprocess; `slow-first-event` alone takes ~30 s.
+pytestmark = pytest.mark.timeout(300)
 
 # Planned items of each suite (parametrized cases included); a change here is deliberate.
 PLANNED = {"agent_events": 26, "business_flow": 14}
