@@ -48,7 +48,7 @@ def _check_answer(
 async def test_two_expressions_make_two_calculator_calls(
     connect: Connect, metrics: MetricSink
 ) -> None:
-    """ "2+3" and "(7-1) * 4" are two calculator calls, in order, answering 5 and 24."""
+    """The expressions "2+3" and "(7-1) * 4" are two calculator calls answering 5 and 24."""
     run = await run_one(await connect(), "What is 2+3 and (7-1) * 4?", metrics)
     _check_answer(
         run,

@@ -24,7 +24,7 @@ pytestmark = pytest.mark.asyncio
 
 
 async def test_multi_turn_conversation_gives_exact_answers(connect: Connect) -> None:
-    """ "What is 2+3?" answers 5, then "And 10/4?" in the same thread answers 2.5."""
+    """Asking "What is 2+3?" answers 5, then "And 10/4?" in the same thread answers 2.5."""
     client = await connect()
     thread = new_thread_id()
     first = await say(client, "What is 2+3?", thread_id=thread)
