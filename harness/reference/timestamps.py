@@ -4,8 +4,8 @@ Accepted: JSON numbers (not booleans), decimal strings and RFC 3339 date-times
 (zone-less ones read as UTC), each giving epoch seconds in ``0 <= t < 4102444800``.
 Everything else raises ``InvalidTimestamp`` naming the rule it broke.
 
-The date-time path checks the RFC 3339 shape itself (separator positions, fraction
-length, zone form) and leaves digits and field ranges to ``datetime.fromisoformat``,
+The date-time path checks the RFC 3339 shape itself (separator positions, the fraction,
+the zone form) and leaves the other digits and field ranges to ``datetime.fromisoformat``,
 whose C parser accepts a superset of that shape (it truncates fractions beyond
 microseconds). ``timedelta.total_seconds`` divides integer microseconds, so the float
 is the one nearest to the exact value. Rejected values take a slower path that names
@@ -98,8 +98,9 @@ def normalise_timestamp(value: object) -> float | None:
                 end = length
                 body = text
                 epoch = _EPOCH_NAIVE
-            # A fraction of 1 to 9 digits (fromisoformat also takes more, none, or a comma).
-            if end == 19 or (21 <= end <= 29 and text[19] == "."):
+            # A fraction of 1 to 9 digits: fromisoformat also takes more, none, a comma, and
+            # (3.11) stray characters after the 6th digit, so the digits are checked here.
+            if end == 19 or (21 <= end <= 29 and text[19] == "." and text[20:end].isdigit()):
                 try:
                     seconds = (_from_iso(body) - epoch).total_seconds()
                 except ValueError:
