@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["pytester"]
 
 MANIFEST = """
 from harness.suite import SuiteManifest
