@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-
 MANIFEST = """
 from harness.suite import SuiteManifest
 
