@@ -95,10 +95,16 @@ async def check_still_usable(client: Client) -> None:
         raise CheckFailed("reply to a follow-up ping", expected=P.PONG, observed=pong)
 
 
-async def check_not_processed(client: Client, timestamp: str) -> None:
-    """No ack and no agent event arrive: the rejected frame started nothing."""
+async def check_not_processed(client: Client, message_id: str, timestamp: str) -> None:
+    """No ack for the frame and no agent event for its user: the rejected frame started nothing."""
+    user_id = client.user.id if client.user is not None else None
     late = await client.quiet(within=NOT_PROCESSED_WINDOW_S)
-    started = [f for f in late if f.get("type") in (P.ACK, *P.AGENT_EVENTS)]
+    started = [
+        f
+        for f in late
+        if (f.get("type") == P.ACK and f.get("message_id") == message_id)
+        or (f.get("type") in P.AGENT_EVENTS and f.get("user_id") == user_id)
+    ]
     if started:
         raise CheckFailed(
             f"frames after the frame with rejected timestamp {timestamp}",

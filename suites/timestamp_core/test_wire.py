@@ -83,7 +83,7 @@ async def test_agent_request_with_invalid_timestamp_starts_nothing(
     message_id, reply = await send_with_timestamp(client, frame_type, payload, timestamp)
     check_invalid_timestamp(reply, message_id, timestamp)
     await check_still_usable(client)
-    await check_not_processed(client, timestamp)
+    await check_not_processed(client, message_id, timestamp)
     assert client.user is not None
     stats = await http.get(P.STATS_PATH, token=client.user.token)
     runs = (stats.json or {}).get("runs_started")
