@@ -95,14 +95,16 @@ class ReferenceServer:
 
     def _user_of(self, headers: Headers, path: str, *, with_transports: bool) -> str:
         """The authenticated user of a request; AuthFailure with a client-safe reason otherwise."""
-        authorization = headers.get("Authorization")
+        authorizations = headers.get_all("Authorization")
+        if len(authorizations) > 1:
+            raise AuthFailure("more than one Authorization header")
+        authorization = authorizations[0] if authorizations else None
         offered = offered_subprotocols(headers.get_all("Sec-WebSocket-Protocol"))
         if not with_transports:
             offered, path = [], path.partition("?")[0]
         presented = present_token(authorization, offered, path)
-        bypass = (
-            self.config.has(D.AUTH_BYPASS_HEADER)
-            and headers.get(P.BYPASS_HEADER, "").strip() == "1"
+        bypass = self.config.has(D.AUTH_BYPASS_HEADER) and any(
+            value.strip() == "1" for value in headers.get_all(P.BYPASS_HEADER)
         )
         return verify_token(presented.token, self.config.jwt_secret, verify_signature=not bypass)
 

@@ -6,6 +6,7 @@ import time
 
 import jwt
 import pytest
+from websockets.asyncio.client import connect
 
 from harness.reference import ReferenceServer, mint_token
 
@@ -110,5 +111,14 @@ async def test_first_transport_decides_good_header_beats_bad_query(
 async def test_bypass_header_does_not_skip_verification(server: ReferenceServer) -> None:
     forged = _token({"sub": "mallory", "exp": int(time.time()) + 60}, key="k" * 40)
     wire = await Wire.open(server.ws_url, token=forged, headers={"X-Test-Mode": "1"})
+    assert (await wire.recv())["error_code"] == "AUTH_FAILED"
+    assert await wire.wait_closed() == 1008
+
+
+async def test_two_authorization_headers_fail_cleanly(server: ReferenceServer) -> None:
+    token = mint_token(SECRET, fresh_user())
+    headers = [("Authorization", f"Bearer {token}"), ("Authorization", f"Bearer {token}")]
+    websocket = await connect(server.ws_url, additional_headers=headers, open_timeout=5)
+    wire = Wire(websocket)
     assert (await wire.recv())["error_code"] == "AUTH_FAILED"
     assert await wire.wait_closed() == 1008
