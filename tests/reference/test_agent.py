@@ -232,3 +232,32 @@ async def test_many_concurrent_runs_on_one_connection_keep_order(
         finished += 1
     assert finished == 10 and len({a["run_id"] for a in acks}) == 10
     await wire.close()
+
+
+async def test_exactly_one_direct_reply_per_frame_and_ack_before_its_run(
+    connect: Connector,
+) -> None:
+    wire = await connect()
+    frames = [
+        {"type": "ping"},
+        {"type": "user_message", "payload": {"content": "1+2"}},
+        {"type": "teleport"},
+        {"type": "start_agent", "payload": {"user_request": "fail: x"}},
+        {"type": "get_thread_history", "payload": {"thread_id": "t-unknown"}},
+        {"type": "user_message", "payload": {"content": "a b c"}},
+        {"type": "user_message", "payload": {"content": ""}},
+    ]
+    for index, frame in enumerate(frames):
+        await wire.send({**frame, "message_id": f"k-{index}"})
+    received: list[dict[str, Any]] = []
+    terminal = 0
+    while terminal < 3:
+        frame = await wire.recv()
+        received.append(frame)
+        terminal += frame["type"] in ("agent_completed", "agent_error")
+    received += await wire.quiet(0.2)
+    replies = [f for f in received if f["type"] in ("pong", "ack", "thread_history", "error")]
+    assert sorted(f["message_id"] for f in replies) == [f"k-{i}" for i in range(7)]
+    for ack in (f for f in replies if f["type"] == "ack"):
+        run_seqs = [f["seq"] for f in received if f.get("run_id") == ack["run_id"]]
+        assert len(run_seqs) > 1 and min(run_seqs) == ack["seq"]
