@@ -238,7 +238,7 @@ async def test_exactly_one_direct_reply_per_frame_and_ack_before_its_run(
     connect: Connector,
 ) -> None:
     wire = await connect()
-    frames = [
+    frames: list[dict[str, Any]] = [
         {"type": "ping"},
         {"type": "user_message", "payload": {"content": "1+2"}},
         {"type": "teleport"},
