@@ -27,10 +27,6 @@ def _non_negative(value: Any) -> bool:
     return _number(value) and value >= 0
 
 
-def _float(value: Any) -> bool:
-    return isinstance(value, float) and math.isfinite(value)
-
-
 def _counter(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 1
 
@@ -46,7 +42,8 @@ def _present(value: Any) -> bool:
 # Fields every agent event carries besides `data` (sections 3 and 4).
 COMMON: Final[dict[str, Rule]] = {
     "type": ("a non-empty string", _text),
-    "timestamp": ("a float (epoch seconds)", _float),
+    # A JSON number: a server may write a whole second without a fraction.
+    "timestamp": ("a number (epoch seconds)", _number),
     "seq": ("an integer >= 1", _counter),
     "run_id": ("a non-empty string", _text),
     "thread_id": ("a non-empty string", _text),
