@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from typing import Any, Final
 
@@ -31,9 +32,10 @@ async def send_with_timestamp(
     """Send one frame carrying `timestamp`; return its message_id and its direct reply."""
     message_id = f"ts-{uuid.uuid4().hex[:12]}"
     await client.send_raw(frame_text(frame_type, message_id, payload, timestamp))
+    deadline = time.monotonic() + REPLY_WITHIN_S
     try:
         while True:
-            frame = await client.recv(within=REPLY_WITHIN_S)
+            frame = await client.recv(within=deadline - time.monotonic())
             if frame.get("type") in P.DIRECT_REPLIES and frame.get("message_id") == message_id:
                 return message_id, frame
     except CheckFailed:
