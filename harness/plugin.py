@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from harness.errors import CapabilityMissing, HarnessError
+from harness.errors import CapabilityMissing, ConfigError, HarnessError
 from harness.results import ResultsWriter
 from harness.target import Target, UserFactory, parse_tokens
 from harness.transcript import Transcript
@@ -80,11 +80,26 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers", "requires_converter: planned only when a timestamp converter is under test"
     )
     config.stash[_CONVERTER] = _load_converter(config)
+    _check_defects(config)
     out = config.getoption("harness_out", None)
     if out and not hasattr(config, "workerinput"):
         writer = ResultsWriter(Path(out), phase=int(config.getoption("harness_phase")))
         config.stash[_WRITER] = writer
         config.pluginmanager.register(writer, "harness-results-writer")
+
+
+def _check_defects(config: pytest.Config) -> None:
+    defects = config.getoption("defect", None)
+    if not defects:
+        return
+    if config.getoption("target", EMBEDDED) != EMBEDDED:
+        raise pytest.UsageError("--defect applies only to the embedded target")
+    from harness.reference.defects import resolve_defects
+
+    try:
+        resolve_defects(defects)
+    except ConfigError as exc:
+        raise pytest.UsageError(str(exc)) from None
 
 
 def _load_converter(config: pytest.Config) -> Callable[[object], object] | None:
@@ -160,18 +175,16 @@ def target(request: pytest.FixtureRequest) -> Iterator[Target]:
     config = request.config
     url = config.getoption("target")
     if url == EMBEDDED:
-        from harness.reference import ServerConfig, start_in_thread
+        from harness.reference import ServerConfig, start_subprocess
+        from harness.reference.defects import resolve_defects
 
         secret = config.getoption("jwt_secret") or secrets.token_urlsafe(24)
-        defects = frozenset(config.getoption("defect"))
-        server = start_in_thread(ServerConfig(jwt_secret=secret, defects=defects))
-        try:
+        defects = resolve_defects(config.getoption("defect"))
+        # A process of its own: the server never shares an interpreter with the tests
+        # (CPython 3.11.7 crashes when two threads build ASTs at once, gh-106905).
+        with start_subprocess(ServerConfig(jwt_secret=secret, defects=defects)) as server:
             yield Target.from_url(server.ws_url, secret=secret, kind=EMBEDDED, defects=defects)
-        finally:
-            server.stop()
         return
-    if config.getoption("defect"):
-        raise pytest.UsageError("--defect applies only to the embedded target")
     yield Target.from_url(
         url, secret=config.getoption("jwt_secret"), tokens=parse_tokens(config.getoption("token"))
     )

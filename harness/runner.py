@@ -131,18 +131,19 @@ def start_target(options: RunOptions) -> Iterator[tuple[Target, list[str]]]:
         server = start_in_thread(ServerConfig(jwt_secret=secret, defects=frozenset(defects)))
         try:
             target = Target.from_url(server.ws_url, secret=secret, kind=EMBEDDED, defects=defects)
-            yield target, ["--target", target.ws_url, "--jwt-secret", secret]
+            yield target, [f"--target={target.ws_url}", f"--jwt-secret={secret}"]
         finally:
             server.stop()
         return
     target = Target.from_url(
         options.target, secret=options.jwt_secret, tokens=parse_tokens(options.tokens)
     )
-    args = ["--target", target.ws_url]
+    # The `--option=value` form: a secret or a user id may start with "-".
+    args = [f"--target={target.ws_url}"]
     if options.jwt_secret:
-        args += ["--jwt-secret", options.jwt_secret]
+        args.append(f"--jwt-secret={options.jwt_secret}")
     for pair in options.tokens:
-        args += ["--token", pair]
+        args.append(f"--token={pair}")
     yield target, args
 
 
@@ -255,20 +256,21 @@ def execute(options: RunOptions, console: Console) -> int:
     run = RunContext(options, policy, baseline, suites, started, new_run_id(started))
     run.out.mkdir(parents=True, exist_ok=True)
     deadline = time.monotonic() + options.max_duration
+    early: RunError | None = None
     try:
         with start_target(options) as (target, target_args):
             run.target = target
-            failure = preflight(target)
-            if failure is not None:
-                return run.finish(console, early=failure)
-            run.errors += run_phases(options, suites, target_args, run.out, deadline, console)
+            early = preflight(target)
+            if early is None:
+                run.errors += run_phases(options, suites, target_args, run.out, deadline, console)
     except ConfigError:
         raise
     except Exception as exc:
         cause = RunError("internal", f"harness error: {type(exc).__name__}: {exc}")
         run.finish(console, early=cause)
         raise HarnessInternalError(cause.message) from exc
-    return run.finish(console)
+    # Judged and rendered once the target has stopped: nothing else runs beside it.
+    return run.finish(console, early=early)
 
 
 class HarnessInternalError(HarnessError):
