@@ -94,4 +94,3 @@ JWT_ALGORITHM: Final = "HS256"
 SUBPROTOCOL_PREFIX: Final = "jwt."
 TOKEN_QUERY_PARAM: Final = "token"
 BYPASS_HEADER: Final = "X-Test-Mode"
-
