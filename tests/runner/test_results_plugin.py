@@ -11,7 +11,7 @@ import pytest
 from harness.records import Outcome
 from harness.results import read_results
 
-from .conftest import install_suite
+from ..extra_suite import install_suite
 
 SUITE = {
     "test_outcomes.py": """

@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 
+from .proof import assert_caught, run_suite
+
 pytest_plugins = ["pytester"]
 # Each test runs a whole suite in a subprocess; `slow-first-event` alone takes ~30 s.
 pytestmark = pytest.mark.timeout(300)
@@ -17,15 +19,6 @@ LATENCY = "agent_started_latency_ms"
 CONCURRENT_TEST = "agent_events::test_isolation::test_fifty_concurrent_runs_without_cross_talk"
 # PROTOCOL.md section 8: `slow-first-event` delays agent_started by 1.5 s.
 SLOW_FIRST_EVENT_MS = 1500.0
-
-
-def run_suite(pytester: pytest.Pytester, suite: str, *defects: str) -> pytest.RunResult:
-    """Run one suite against the embedded server with `defects` on, results in ./out."""
-    args = ["--pyargs", f"suites.{suite}", "-p", "no:cacheprovider", "-rf", "-n", "2"]
-    args += ["--harness-out", str(pytester.path / "out")]
-    for defect in defects:
-        args += ["--defect", defect]
-    return pytester.runpytest_subprocess(*args, timeout=300)
 
 
 def latency_samples(pytester: pytest.Pytester) -> dict[str, list[float]]:
@@ -109,11 +102,7 @@ def test_defect_is_caught(
 ) -> None:
     """With the defect on, the named test fails and its message states expected and observed."""
     result = run_suite(pytester, suite, defect)
-    outcomes = result.parseoutcomes()
-    assert outcomes.get("failed", 0) >= 1, result.stdout.str()[-3000:]
-    assert outcomes.get("failed", 0) + outcomes.get("passed", 0) == PLANNED[suite], outcomes
-    assert result.ret == 1
-    result.stdout.fnmatch_lines([f"FAILED *{test}*"])
+    assert_caught(result, PLANNED[suite], test)
     result.stdout.fnmatch_lines([message])
 
 

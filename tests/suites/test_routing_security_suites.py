@@ -4,23 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-pytest_plugins = ["pytester"]
+from .proof import assert_caught, run_suite
 
 # Planned items of each suite (parametrized cases included); a change here is deliberate.
 PLANNED = {"message_routing": 54, "security": 39}
-# Defects whose failing tests wait out their reply deadlines: spread over two workers.
-WAITING_DEFECTS = ("swallow-bad-json", "stats-drift")
-
-
-def run_suite(pytester: pytest.Pytester, suite: str, *defects: str) -> pytest.RunResult:
-    """Run one suite against the embedded server with `defects` switched on, in a subprocess."""
-    args = ["--pyargs", f"suites.{suite}", "-p", "no:cacheprovider", "-rf"]
-    args += ["-o", "asyncio_default_fixture_loop_scope=function"]
-    for defect in defects:
-        args += ["--defect", defect]
-    if any(defect in WAITING_DEFECTS for defect in defects):
-        args += ["-n", "2"]
-    return pytester.runpytest_subprocess(*args, timeout=300)
 
 
 @pytest.mark.parametrize(
@@ -80,9 +67,6 @@ def test_defect_is_caught(
 ) -> None:
     """With the defect on, the named test fails and its message states expected and observed."""
     result = run_suite(pytester, suite, defect)
-    outcomes = result.parseoutcomes()
-    assert outcomes.get("failed", 0) >= 1, result.stdout.str()[-3000:]
-    assert outcomes.get("failed", 0) + outcomes.get("passed", 0) == PLANNED[suite], outcomes
-    assert result.ret == 1
+    assert_caught(result, PLANNED[suite], test)
     # The failure section of the named test states what was expected and what was observed.
     result.stdout.fnmatch_lines([f"*_ {test} _*", f"E *{message}", f"FAILED *::{test}*"])

@@ -7,29 +7,13 @@ from typing import Any
 
 import pytest
 
-pytest_plugins = ["pytester"]
+from .proof import assert_caught, run_suite
 
 # Planned items of each suite (parametrized cases included); a change here is deliberate.
 # timestamp_core: 45 wire cases, 43 converter cases, 1 conversion-time test.
 PLANNED = {"timestamp_core": 89, "staging_repro": 5}
 CONVERSION_METRIC = "timestamp_conversion_us"
 PERF_TEST = "timestamp_core::test_converter::test_converter_time_for_the_staging_string"
-
-
-def run_suite(
-    pytester: pytest.Pytester, suite: str, *defects: str, extra: tuple[str, ...] = ()
-) -> pytest.RunResult:
-    """Run one suite against the embedded server with `defects` on, results in ./out."""
-    args = ["--pyargs", f"suites.{suite}", "-p", "no:cacheprovider", "-rf", "-n", "2"]
-    # CPython 3.11.7 races when two threads build ASTs at once (gh-106905, fixed in 3.11.8):
-    # the embedded server's thread formats the tracebacks it logs while pytest formats a
-    # failure, and the worker dies with "AST constructor recursion depth mismatch".
-    # Not logging the server's errors keeps that thread out of the parser.
-    args += ["-o", "log_level=CRITICAL"]
-    args += ["--harness-out", str(pytester.path / "out"), *extra]
-    for defect in defects:
-        args += ["--defect", defect]
-    return pytester.runpytest_subprocess(*args, timeout=300)
 
 
 def final_attempts(pytester: pytest.Pytester) -> dict[str, dict[str, Any]]:
@@ -109,11 +93,7 @@ def test_defect_is_caught(
 ) -> None:
     """With the defect on, the named test fails and its message states expected and observed."""
     result = run_suite(pytester, suite, defect)
-    outcomes = result.parseoutcomes()
-    assert outcomes.get("failed", 0) >= 1, result.stdout.str()[-3000:]
-    assert outcomes.get("failed", 0) + outcomes.get("passed", 0) == PLANNED[suite], outcomes
-    assert result.ret == 1
-    result.stdout.fnmatch_lines([f"FAILED *{test}*"])
+    assert_caught(result, PLANNED[suite], test)
     result.stdout.fnmatch_lines([message])
 
 

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import textwrap
 from pathlib import Path
-
-import pytest
 
 MANIFEST = """
 from harness.suite import SuiteManifest
@@ -35,12 +32,3 @@ def install_suite(site: Path, modules: dict[str, str], *, manifest: str = MANIFE
         "[stability_harness.suites]\nextra_suite = extra_pkg.extra_suite\n"
     )
     return package
-
-
-@pytest.fixture
-def extra_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A site directory on PYTHONPATH for subprocesses (pytester, the CLI)."""
-    site = tmp_path / "site"
-    site.mkdir()
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")]))
-    return site
