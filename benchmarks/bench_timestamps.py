@@ -11,7 +11,11 @@ from typing import Any
 
 import pytest
 
-from harness.reference.timestamps import normalise_timestamp
+from harness.reference.timestamps import (
+    ACCELERATED,
+    normalise_timestamp,
+    python_normalise_timestamp,
+)
 
 ISO_WITH_ZONE = "2025-09-08T16:50:01.447585-05:00"
 ISO_WITH_Z = "2025-09-08T16:50:01.447585Z"
@@ -36,7 +40,15 @@ ISO_STRINGS = [
 def test_normalise_timestamp(benchmark: Any, value: object, expected: float) -> None:
     """normalise_timestamp: full validation and conversion to epoch seconds."""
     benchmark.group = "timestamp normaliser"
+    assert ACCELERATED, "the C fast path was not built: this would time the Python path"
     assert benchmark(normalise_timestamp, value) == expected
+
+
+@pytest.mark.parametrize(("value", "expected"), NORMALISER_CASES)
+def test_python_normalise_timestamp(benchmark: Any, value: object, expected: float) -> None:
+    """The pure-Python path alone (what a build without a C compiler runs)."""
+    benchmark.group = "timestamp normaliser"
+    assert benchmark(python_normalise_timestamp, value) == expected
 
 
 @pytest.mark.parametrize("text", ISO_STRINGS)
