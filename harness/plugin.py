@@ -20,11 +20,8 @@ import pytest_asyncio
 
 from harness.errors import CapabilityMissing, ConfigError, HarnessError
 from harness.results import ResultsWriter
-from harness.target import Target, UserFactory, parse_tokens
+from harness.target import EMBEDDED, EMBEDDED_CONVERTER, Target, UserFactory, parse_tokens
 from harness.transcript import Transcript
-
-EMBEDDED = "embedded"
-EMBEDDED_CONVERTER = "harness.reference.timestamps:normalise_timestamp"
 
 _TRANSCRIPT = pytest.StashKey[Transcript]()
 _WRITER = pytest.StashKey[ResultsWriter]()

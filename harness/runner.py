@@ -36,11 +36,9 @@ from harness.records import (
 from harness.render import append_step_summary, write_reports
 from harness.results import RESULTS_FILE, ResultsLog, read_results
 from harness.suite import InstalledSuite, discover_suites
-from harness.target import Target, normalise_ws_url, parse_tokens
+from harness.target import EMBEDDED, EMBEDDED_CONVERTER, Target, normalise_ws_url, parse_tokens
 from harness.verdict import judge, verdict_for_early_exit
 
-EMBEDDED = "embedded"
-EMBEDDED_CONVERTER = "harness.reference.timestamps:normalise_timestamp"
 VERDICT_FILE = "verdict.json"
 
 

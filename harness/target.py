@@ -12,6 +12,10 @@ from harness.client import User
 from harness.errors import CapabilityMissing, ConfigError
 from harness.tokens import mint, synthetic_user_id
 
+EMBEDDED = "embedded"
+# The embedded target's converter under test: the reference server's own normaliser.
+EMBEDDED_CONVERTER = "harness.reference.timestamps:normalise_timestamp"
+
 
 @dataclass(frozen=True, slots=True)
 class Target:
