@@ -170,12 +170,18 @@ def _group_result(tests: Iterable[Mapping[str, Any]]) -> str:
 
 
 def business_events(verdict: Verdict) -> list[dict[str, Any]]:
-    """The five business events, each with the agent_events tests whose ids name it."""
+    """The five business events, each with its evidence: the agent_events tests whose ids
+    name it, and every agent_events test that did not pass with a message that names it."""
     suite = _suite(verdict, AGENT_EVENTS_SUITE)
     tests = list(suite["tests"]) if suite else []
     rows = []
     for event in P.BUSINESS_EVENTS:
-        evidence = [t for t in tests if event in t["id"].lower()]
+        evidence = [
+            t
+            for t in tests
+            if event in t["id"].lower()
+            or (t["outcome"] != "passed" and event in (t.get("message") or ""))
+        ]
         rows.append({"name": event, "tests": evidence, "result": _group_result(evidence)})
     return rows
 

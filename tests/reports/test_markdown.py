@@ -170,3 +170,25 @@ def test_step_summary_without_variable_writes_nothing(
     """Without GITHUB_STEP_SUMMARY nothing is written."""
     monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
     assert append_step_summary(verdict) is None
+
+
+def test_a_failure_whose_message_names_an_event_counts_against_it(
+    verdict: dict[str, Any],
+) -> None:
+    """A failed agent_events test is evidence against every event its message names."""
+    suite = next(s for s in verdict["suites"] if s["name"] == "agent_events")
+    suite["tests"].append(
+        {
+            "id": "agent_events::test_order::test_rule4_one_terminal_event",
+            "outcome": "failed",
+            "duration_s": 0.2,
+            "message": "rule 4: expected one terminal event, observed "
+            "['agent_completed', 'tool_completed']",
+            "flaky": False,
+            "waiver": None,
+            "attempts": [],
+        }
+    )
+    text = render_markdown(verdict)
+    assert "### agent_completed: ❌ failing" in text
+    assert "### agent_started: ✅ verified" in text
