@@ -99,8 +99,8 @@ def serve_command(config: ServerConfig) -> list[str]:
         config.host,
         "--port",
         str(config.port),
-        "--jwt-secret",
-        config.jwt_secret,
+        # `--option=value`: a secret may start with "-" (token_urlsafe does one time in 64).
+        f"--jwt-secret={config.jwt_secret}",
         "--think-ms",
         repr(config.think_ms),
         "--tool-ms",

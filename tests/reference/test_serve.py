@@ -37,6 +37,24 @@ async def test_subprocess_prints_url_and_a_working_token_then_sigterm_closes_100
         server.stop()
 
 
+def test_subprocess_takes_a_secret_that_starts_with_a_dash() -> None:
+    secret = "-starts-with-a-dash-and-is-32-bytes-long"
+    with start_subprocess(ServerConfig(jwt_secret=secret), within=15.0) as server:
+        assert server.printed["secret"] == secret
+        token = mint_token(secret, "dash-user")
+        reply = asyncio.run(_first_frame(server.ws_url, token))
+    assert reply["type"] == "connection_established"
+    assert reply["user_id"] == "dash-user"
+
+
+async def _first_frame(url: str, token: str) -> dict[str, object]:
+    wire = await Wire.open(url, token=token)
+    try:
+        return await wire.recv()
+    finally:
+        await wire.close()
+
+
 def test_subprocess_with_unknown_option_value_fails_with_exit_4() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "harness.reference", "--defect", "nope"],
