@@ -121,17 +121,16 @@ def validate_options(options: RunOptions) -> None:
 def start_target(options: RunOptions) -> Iterator[tuple[Target, list[str]]]:
     """The target to verify and the pytest options that point the suites at it."""
     if options.target == EMBEDDED:
-        from harness.reference import ServerConfig, start_in_thread
+        from harness.reference import ServerConfig, start_subprocess
         from harness.reference.defects import resolve_defects
 
         defects = resolve_defects(options.defects)
         secret = options.jwt_secret or secrets.token_urlsafe(24)
-        server = start_in_thread(ServerConfig(jwt_secret=secret, defects=frozenset(defects)))
-        try:
+        # A process of its own: what the target logs (a defect's crash) stays off the
+        # harness's console, and the target never shares an interpreter with the harness.
+        with start_subprocess(ServerConfig(jwt_secret=secret, defects=defects)) as server:
             target = Target.from_url(server.ws_url, secret=secret, kind=EMBEDDED, defects=defects)
             yield target, [f"--target={target.ws_url}", f"--jwt-secret={secret}"]
-        finally:
-            server.stop()
         return
     target = Target.from_url(
         options.target, secret=options.jwt_secret, tokens=parse_tokens(options.tokens)

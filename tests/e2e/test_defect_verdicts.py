@@ -74,3 +74,7 @@ def test_each_defect_is_not_approved_in_the_suites_that_catch_it(
     for reason in run.reasons("blocker"):
         assert reason["tests"] or reason["rule"].startswith("budget"), reason
     assert not run.reasons("incomplete"), run.reasons("incomplete")
+    # --quiet: the verdict line only; what the target logs (its crashes) stays off the console.
+    assert run.stdout.splitlines() == [run.stdout.strip()]
+    assert run.stdout.startswith("NOT_APPROVED (exit 1)")
+    assert run.stderr == ""
