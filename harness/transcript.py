@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Any
 
@@ -64,13 +63,3 @@ class Transcript:
             "data": f"{elided} frames elided",
         }
         return [*entries[:KEEP_HEAD], marker, *entries[-KEEP_TAIL:]]
-
-
-def frame_type_of(text: str) -> str | None:
-    """The `type` of a JSON text frame, or None when it has none."""
-    try:
-        obj = json.loads(text)
-    except ValueError:
-        return None
-    value = obj.get("type") if isinstance(obj, dict) else None
-    return value if isinstance(value, str) else None
