@@ -11,7 +11,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from harness.render import render_all, render_step_summary
+from harness.report.render import render_all, render_step_summary
 
 SUITES = (
     ("timestamp_core", "critical"),

@@ -95,7 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("defects", help="list the reference server's defect catalogue")
 
     report = sub.add_parser("report", help="re-render the reports of a verdict.json")
-    from harness import reportcmd
+    from harness.report import command as reportcmd
 
     reportcmd.add_arguments(report)
 
@@ -133,7 +133,7 @@ def dispatch(args: argparse.Namespace) -> int:
     if args.command == "run":
         from rich.console import Console
 
-        from harness.runner import RunOptions, execute
+        from harness.run.runner import RunOptions, execute
 
         options = RunOptions(
             target=args.target,
@@ -162,15 +162,15 @@ def dispatch(args: argparse.Namespace) -> int:
 
         return serve_module.defects_main(args)
     if args.command == "suites":
-        from harness.catalogue import suites_main
+        from harness.run.inventory import suites_main
 
         return suites_main()
     if args.command == "report":
-        from harness import reportcmd
+        from harness.report import command as reportcmd
 
         return reportcmd.main(args)
     if args.command == "diff":
-        from harness.baseline import diff_main
+        from harness.verdict.baseline import diff_main
 
         return diff_main(args.base, args.new)
     raise AssertionError(f"unhandled command {args.command}")

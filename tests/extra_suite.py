@@ -6,7 +6,7 @@ import textwrap
 from pathlib import Path
 
 MANIFEST = """
-from harness.suite import SuiteManifest
+from harness.run.suite import SuiteManifest
 
 MANIFEST = SuiteManifest(
     name="extra_suite",

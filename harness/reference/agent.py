@@ -8,11 +8,11 @@ import time
 from dataclasses import dataclass
 from typing import Any, Final
 
-from harness import protocol as P
 from harness.reference import defects as D
 from harness.reference.config import ServerConfig
 from harness.reference.expression import Result, evaluate, find_expressions
 from harness.reference.state import HistoryEntry, Peer, ServerState, Thread
+from harness.wire import protocol as P
 
 AGENT_NAME: Final = "scripted-agent"
 CALCULATOR: Final = "calculator"

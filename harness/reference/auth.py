@@ -14,7 +14,7 @@ from urllib.parse import parse_qs
 
 import jwt
 
-from harness import protocol as P
+from harness.wire import protocol as P
 
 _BASE64URL: Final = re.compile(r"[A-Za-z0-9_-]+")
 

@@ -14,7 +14,6 @@ from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
-from harness import protocol as P
 from harness.errors import HarnessError
 from harness.reference import defects as D
 from harness.reference.agent import AgentRun
@@ -28,6 +27,7 @@ from harness.reference.auth import (
 from harness.reference.config import ServerConfig
 from harness.reference.session import FrameSender, Session
 from harness.reference.state import ServerState
+from harness.wire import protocol as P
 
 STOP_DEADLINE_S: Final = 10.0
 

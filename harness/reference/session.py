@@ -13,12 +13,12 @@ from typing import Any, Final
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
-from harness import protocol as P
 from harness.reference import defects as D
 from harness.reference.agent import AgentRun, RunContext
 from harness.reference.config import ServerConfig
 from harness.reference.state import HistoryEntry, ServerState, Thread
 from harness.reference.validation import Accepted, Rejection, parse_frame
+from harness.wire import protocol as P
 
 RATE_WINDOW_S: Final = 60.0
 

@@ -8,9 +8,9 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Final
 
-from harness import protocol as P
 from harness.reference import defects as D
 from harness.reference.timestamps import normalise_timestamp
+from harness.wire import protocol as P
 
 _ISO_PREFIX: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ]")
 _ZONE_SUFFIX: Final = re.compile(r"(?:[Zz]|[+-][0-9]{2}:[0-9]{2})$")

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from harness.verdict.document import verdict_document
+from harness.verdict.judge import judge, verdict_for_early_exit
 from harness.verdict.model import (
     FinalOutcome,
     MetricVerdict,
@@ -18,7 +19,6 @@ from harness.verdict.model import (
     VerdictKind,
     WaiverUse,
 )
-from harness.verdict.rules import judge, verdict_for_early_exit
 
 __all__ = [
     "FinalOutcome",

@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from harness.baseline import SCHEMA, BaselineComparison
-from harness.records import Attempt, RunRecord
+from harness.verdict.baseline import SCHEMA, BaselineComparison
+from harness.verdict.records import Attempt, RunRecord
 
 if TYPE_CHECKING:
     from harness.verdict.model import MetricVerdict, Reason, SuiteVerdict, TestVerdict, Verdict

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence, Set
 
-from harness.baseline import BaselineComparison, compare
-from harness.policy import Budget, Policy
-from harness.records import Baseline, Criticality, MetricRecord
-from harness.statistics import BudgetCheck, BudgetStatus, check_budget, summarize
+from harness.verdict.baseline import BaselineComparison, compare
 from harness.verdict.model import (
     RANK,
     MetricVerdict,
@@ -15,6 +12,9 @@ from harness.verdict.model import (
     Severity,
     TestVerdict,
 )
+from harness.verdict.policy import Budget, Policy
+from harness.verdict.records import Baseline, Criticality, MetricRecord
+from harness.verdict.statistics import BudgetCheck, BudgetStatus, check_budget, summarize
 
 
 def judge_metrics(

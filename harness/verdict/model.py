@@ -7,10 +7,10 @@ import enum
 from dataclasses import dataclass
 from typing import Any
 
-from harness.baseline import BaselineComparison
-from harness.policy import Policy, Waiver
-from harness.records import Attempt, Criticality, Outcome, RunError, RunRecord
-from harness.statistics import BudgetCheck, Summary
+from harness.verdict.baseline import BaselineComparison
+from harness.verdict.policy import Policy, Waiver
+from harness.verdict.records import Attempt, Criticality, Outcome, RunError, RunRecord
+from harness.verdict.statistics import BudgetCheck, Summary
 
 
 class VerdictKind(enum.Enum):

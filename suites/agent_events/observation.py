@@ -9,9 +9,9 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Protocol
 
-from harness import protocol as P
-from harness.client import Client
 from harness.errors import CheckFailed
+from harness.wire import protocol as P
+from harness.wire.client import Client
 
 Frame = dict[str, Any]
 Connect = Callable[..., Awaitable[Client]]

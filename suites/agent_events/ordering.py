@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from harness import protocol as P
 from harness.errors import CheckFailed
+from harness.wire import protocol as P
 
 Frame = dict[str, Any]
 

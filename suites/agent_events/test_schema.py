@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from harness import protocol as P
 from harness.errors import CheckFailed
+from harness.wire import protocol as P
 from suites.agent_events.observation import Connect, MetricSink, data_of, run_one
 from suites.agent_events.schema import describe, violations
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from harness import protocol as P
 from harness.errors import CheckFailed
+from harness.wire import protocol as P
 from suites.agent_events.observation import Connect, MetricSink, Run, run_one
 
 pytestmark = pytest.mark.asyncio

@@ -9,9 +9,9 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from harness import protocol as P
-from harness.client import ABSENT, Client, is_close
 from harness.errors import CheckFailed
+from harness.wire import protocol as P
+from harness.wire.client import ABSENT, Client, is_close
 
 Frame = dict[str, Any]
 Connect = Callable[..., Awaitable[Client]]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from harness import protocol as P
-from harness.client import is_close
 from harness.errors import CheckFailed
+from harness.wire import protocol as P
+from harness.wire.client import is_close
 from suites.business_flow.conversation import (
     ASSISTANT,
     USER,

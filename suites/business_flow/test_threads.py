@@ -7,8 +7,8 @@ import uuid
 
 import pytest
 
-from harness import protocol as P
 from harness.errors import CheckFailed
+from harness.wire import protocol as P
 from suites.business_flow.conversation import (
     ASSISTANT,
     USER,

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from harness import protocol as P
 from harness.errors import CheckFailed
+from harness.wire import protocol as P
 
 if TYPE_CHECKING:
-    from harness.client import Client
+    from harness.wire.client import Client
 
 # A correct server replies within milliseconds; this bounds the wait for a missing reply.
 REPLY_WITHIN = 3.0

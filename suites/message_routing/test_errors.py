@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from harness import protocol as P
+from harness.wire import protocol as P
 from suites.message_routing.replies import expect_error, expect_usable
 
 pytestmark = pytest.mark.asyncio

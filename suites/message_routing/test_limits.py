@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from harness import protocol as P
 from harness.errors import CheckFailed
+from harness.wire import protocol as P
 from suites.message_routing.replies import REPLY_WITHIN, error_summary, expect_usable
 
 pytestmark = pytest.mark.asyncio

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from harness import protocol as P
+from harness.wire import protocol as P
 from suites.message_routing.replies import REPLY_WITHIN, expect_error
 
 pytestmark = pytest.mark.asyncio

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from harness import protocol as P
+from harness.wire import protocol as P
 
 # A signing key that is not the target's: tokens signed with it are forged.
 FORGED_SECRET = "forged-signing-key-not-the-targets-0123456789"

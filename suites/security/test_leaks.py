@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from harness import protocol as P
 from harness.errors import CheckFailed
+from harness.wire import protocol as P
 from suites.security.credentials import token_of
 from suites.security.refusal import REFUSAL_WITHIN, expect_refused, leaks_in
 

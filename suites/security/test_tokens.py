@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from harness import protocol as P
+from harness.wire import protocol as P
 from suites.security.credentials import token_of
 from suites.security.refusal import expect_refused
 

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from harness import protocol as P
 from harness.errors import CheckFailed
+from harness.wire import protocol as P
 from suites.security.credentials import subprotocol_for, token_of
 from suites.security.refusal import expect_refused
 

@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from harness import protocol as P
-from harness.client import Client, is_close
 from harness.errors import CheckFailed
+from harness.wire import protocol as P
+from harness.wire.client import Client, is_close
 
 pytestmark = pytest.mark.asyncio
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from harness.suite import SuiteManifest
+from harness.run.suite import SuiteManifest
 
 MANIFEST = SuiteManifest(
     name="timestamp_core",

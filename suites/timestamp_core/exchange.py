@@ -7,9 +7,9 @@ import time
 import uuid
 from typing import Any, Final
 
-from harness import protocol as P
-from harness.client import Client, is_close
 from harness.errors import CheckFailed
+from harness.wire import protocol as P
+from harness.wire.client import Client, is_close
 
 REPLY_WITHIN_S: Final = 5.0
 # Long enough for the ack or events of a wrongly processed frame to arrive.

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from harness.client import is_close
 from harness.errors import CheckFailed
+from harness.wire.client import is_close
 from suites.timestamp_core.corpus import (
     ACCEPTED,
     ACCEPTED_IN_AGENT_REQUESTS,

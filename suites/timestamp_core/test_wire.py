@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from harness import protocol as P
-from harness.client import Client
 from harness.errors import CheckFailed
+from harness.wire import protocol as P
+from harness.wire.client import Client
 from suites.timestamp_core.corpus import (
     ABSENT_OR_NULL,
     ACCEPTED,

@@ -8,7 +8,7 @@ from typing import Any
 
 from rich.console import Console
 
-from harness.console import ProgressView, print_summary
+from harness.report.console import ProgressView, print_summary
 
 
 def _console(*, terminal: bool) -> tuple[Console, io.StringIO]:

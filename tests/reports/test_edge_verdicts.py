@@ -6,7 +6,7 @@ import json
 import xml.etree.ElementTree as ET
 from typing import Any
 
-from harness.render import render_all, render_markdown, render_step_summary
+from harness.report.render import render_all, render_markdown, render_step_summary
 
 
 def _approved(verdict: dict[str, Any]) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from harness.render import render_html, write_reports
+from harness.report.render import render_html, write_reports
 
 pytestmark = pytest.mark.browser
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from harness.render import render_html
+from harness.report.render import render_html
 
 CSP = (
     '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '

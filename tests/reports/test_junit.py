@@ -5,7 +5,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from typing import Any
 
-from harness.render import render_junit
+from harness.report.render import render_junit
 
 
 def _suite(root: ET.Element, name: str) -> ET.Element:

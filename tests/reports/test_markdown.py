@@ -8,7 +8,12 @@ from typing import Any
 
 import pytest
 
-from harness.render import append_step_summary, render_markdown, render_step_summary, write_reports
+from harness.report.render import (
+    append_step_summary,
+    render_markdown,
+    render_step_summary,
+    write_reports,
+)
 
 GOLDEN = Path(__file__).parent / "golden" / "report.md"
 

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from harness import reportcmd
-from harness.render import write_reports
+from harness.report import command as reportcmd
+from harness.report.render import write_reports
 
 
 def _run(argv: list[str]) -> int:

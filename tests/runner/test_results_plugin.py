@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from harness.records import Outcome
-from harness.results import read_results
+from harness.run.results import read_results
+from harness.verdict.records import Outcome
 
 from ..extra_suite import install_suite
 

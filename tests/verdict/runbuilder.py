@@ -11,7 +11,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from harness.records import (
+from harness.verdict import Verdict
+from harness.verdict.records import (
     Attempt,
     Baseline,
     Criticality,
@@ -23,7 +24,6 @@ from harness.records import (
     TargetInfo,
     TestRecord,
 )
-from harness.verdict import Verdict
 
 TODAY = dt.date(2026, 11, 25)
 _LETTERS = {"P": Outcome.PASSED, "F": Outcome.FAILED, "E": Outcome.ERROR, "S": Outcome.SKIPPED}

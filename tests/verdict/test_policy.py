@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from harness.errors import ConfigError
-from harness.policy import Budget, FlakyAction, Statistic, Waiver, load_policy
-from harness.records import Criticality
+from harness.verdict.policy import Budget, FlakyAction, Statistic, Waiver, load_policy
+from harness.verdict.records import Criticality
 
 GOOD = """
 reruns = 2
@@ -242,7 +242,7 @@ def test_missing_file(tmp_path: Path) -> None:
 
 
 def test_policy_doc_shows_the_default_policy_verbatim() -> None:
-    """docs/POLICY.md embeds harness/default_policy.toml exactly, so they never disagree."""
+    """docs/POLICY.md embeds harness/verdict/default_policy.toml exactly, so they never disagree."""
     root = Path(__file__).resolve().parents[2]
     doc = (root / "docs" / "POLICY.md").read_text("utf-8")
-    assert (root / "harness" / "default_policy.toml").read_text("utf-8") in doc
+    assert (root / "harness" / "verdict" / "default_policy.toml").read_text("utf-8") in doc

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from harness.baseline import diff_main, load_baseline
 from harness.errors import ConfigError
-from harness.policy import Budget, Policy, Statistic
-from harness.records import Baseline
 from harness.verdict import judge
+from harness.verdict.baseline import diff_main, load_baseline
+from harness.verdict.policy import Budget, Policy, Statistic
+from harness.verdict.records import Baseline
 
 from .runbuilder import TODAY, metric, reasons, run, suite
 

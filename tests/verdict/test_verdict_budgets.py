@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from harness.policy import Budget, Policy, Statistic, load_policy
 from harness.verdict import judge
+from harness.verdict.policy import Budget, Policy, Statistic, load_policy
 
 from .runbuilder import TODAY, metric, reasons, run, statuses, suite
 

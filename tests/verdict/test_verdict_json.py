@@ -6,9 +6,9 @@ import datetime as dt
 import json
 from typing import Any
 
-from harness.policy import Budget, Policy, Statistic, Waiver, load_policy
-from harness.records import RunError
 from harness.verdict import judge, verdict_for_early_exit
+from harness.verdict.policy import Budget, Policy, Statistic, Waiver, load_policy
+from harness.verdict.records import RunError
 
 from .runbuilder import FRAMES, TODAY, metric, run, suite
 

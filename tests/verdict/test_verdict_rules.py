@@ -6,10 +6,9 @@ from typing import Any
 
 import pytest
 
-from harness import records
-from harness.policy import Policy
-from harness.records import Criticality, RunError
-from harness.verdict import judge, verdict_for_early_exit
+from harness.verdict import judge, records, verdict_for_early_exit
+from harness.verdict.policy import Policy
+from harness.verdict.records import Criticality, RunError
 
 from .runbuilder import TODAY, SuiteSpec, broken_suite, reasons, run, statuses, suite
 

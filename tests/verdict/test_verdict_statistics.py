@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from harness.policy import Budget, Statistic
-from harness.statistics import check_budget, percentile, summarize
+from harness.verdict.policy import Budget, Statistic
+from harness.verdict.statistics import check_budget, percentile, summarize
 
 ONE_TO_TWENTY = tuple(float(i) for i in range(20, 0, -1))  # unsorted on purpose
 

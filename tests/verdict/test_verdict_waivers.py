@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from harness.policy import Policy, Waiver
 from harness.verdict import judge
+from harness.verdict.policy import Policy, Waiver
 
 from .runbuilder import TODAY, reasons, run, statuses, suite
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import jinja2
 
-from harness import protocol as P
+from harness.wire import protocol as P
 
 Verdict = Mapping[str, Any]
 
@@ -128,7 +128,7 @@ def suite_mark(suite: Mapping[str, Any]) -> str:
 def environment() -> jinja2.Environment:
     """The Jinja2 environment: autoescape for HTML/XML templates, StrictUndefined everywhere."""
     env = _Environment(
-        loader=jinja2.FileSystemLoader(str(resources.files("templates"))),
+        loader=jinja2.FileSystemLoader(str(resources.files("harness.templates"))),
         autoescape=jinja2.select_autoescape(
             enabled_extensions=("html.j2", "xml.j2"), default_for_string=True, default=False
         ),

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import asyncio
 
-from harness import protocol as P
-from harness.client import User, open_client
 from harness.errors import CheckFailed, TargetUnreachable
-from harness.http import get
-from harness.records import RunError
-from harness.target import Target
-from harness.tokens import mint, synthetic_user_id
-from harness.transcript import Transcript
+from harness.verdict.records import RunError
+from harness.wire import protocol as P
+from harness.wire.client import User, open_client
+from harness.wire.http import get
+from harness.wire.target import Target
+from harness.wire.tokens import mint, synthetic_user_id
+from harness.wire.transcript import Transcript
 
 PREFLIGHT_WITHIN_S = 5.0
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from harness.errors import TargetUnreachable
-from harness.transcript import Transcript
+from harness.wire.transcript import Transcript
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,9 +19,9 @@ import pytest
 import pytest_asyncio
 
 from harness.errors import CapabilityMissing, ConfigError, HarnessError
-from harness.results import ResultsWriter
-from harness.target import EMBEDDED, EMBEDDED_CONVERTER, Target, UserFactory, parse_tokens
-from harness.transcript import Transcript
+from harness.run.results import ResultsWriter
+from harness.wire.target import EMBEDDED, EMBEDDED_CONVERTER, Target, UserFactory, parse_tokens
+from harness.wire.transcript import Transcript
 
 _TRANSCRIPT = pytest.StashKey[Transcript]()
 _WRITER = pytest.StashKey[ResultsWriter]()
@@ -206,7 +206,7 @@ async def connect(
     target: Target, users: UserFactory, transcript: Transcript
 ) -> AsyncIterator[Callable[..., Any]]:
     """An async factory of authenticated `Client`s; all are closed at teardown."""
-    from harness.client import User, open_client
+    from harness.wire.client import User, open_client
 
     clients = []
 
@@ -225,7 +225,7 @@ async def connect(
 @pytest.fixture
 def http(target: Target, transcript: Transcript) -> Any:
     """GETs on the target's HTTP routes (`/health`, `/stats`)."""
-    from harness.http import HttpClient
+    from harness.wire.http import HttpClient
 
     return HttpClient(target.http_url, transcript)
 

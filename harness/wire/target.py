@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from harness import protocol as P
-from harness.client import User
 from harness.errors import CapabilityMissing, ConfigError
-from harness.tokens import mint, synthetic_user_id
+from harness.wire import protocol as P
+from harness.wire.client import User
+from harness.wire.tokens import mint, synthetic_user_id
 
 EMBEDDED = "embedded"
 # The embedded target's converter under test: the reference server's own normaliser.

@@ -11,7 +11,7 @@ import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from harness.policy import Budget, Statistic
+from harness.verdict.policy import Budget, Statistic
 
 # Whole percents of each percentile statistic.
 _PERCENTS = {Statistic.P50: 50, Statistic.P90: 90, Statistic.P95: 95, Statistic.P99: 99}

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import ConfigError
-from harness.records import Baseline
+from harness.verdict.records import Baseline
 
 SCHEMA = "stability-harness/verdict@1"
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import jwt
 
-from harness import protocol as P
+from harness.wire import protocol as P
 
 
 def mint(

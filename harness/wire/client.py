@@ -18,10 +18,10 @@ from websockets.asyncio.client import connect as ws_connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 from websockets.typing import Subprotocol
 
-from harness import protocol as P
 from harness.errors import CheckFailed, TargetUnreachable
-from harness.tokens import subprotocol_for
-from harness.transcript import Transcript
+from harness.wire import protocol as P
+from harness.wire.tokens import subprotocol_for
+from harness.wire.transcript import Transcript
 
 TRANSPORTS: Final = ("header", "subprotocol", "query", "none")
 DEFAULT_WITHIN: Final = 5.0

@@ -11,7 +11,7 @@ from typing import Any
 
 import jinja2
 
-from harness import render
+from harness.report import render
 
 SCHEMA = "stability-harness/verdict@1"
 EXIT_OK = 0

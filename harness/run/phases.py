@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.records import RunError
+from harness.verdict.records import RunError
 
 PHASE_TIMEOUT_GRACE_S = 5.0
 PYTEST_INI = """[pytest]

@@ -18,13 +18,17 @@ from typing import Any
 from rich.console import Console
 
 from harness import __version__
-from harness.baseline import load_baseline
-from harness.console import ProgressView, print_summary
 from harness.errors import ConfigError, HarnessError
-from harness.phases import Phase, phase_errors, pytest_command, run_phase
-from harness.policy import Policy, load_policy
-from harness.preflight import preflight
-from harness.records import (
+from harness.report.console import ProgressView, print_summary
+from harness.report.render import append_step_summary, write_reports
+from harness.run.phases import Phase, phase_errors, pytest_command, run_phase
+from harness.run.preflight import preflight
+from harness.run.results import RESULTS_FILE, ResultsLog, read_results
+from harness.run.suite import InstalledSuite, discover_suites
+from harness.verdict import judge, verdict_for_early_exit
+from harness.verdict.baseline import load_baseline
+from harness.verdict.policy import Policy, load_policy
+from harness.verdict.records import (
     Baseline,
     Criticality,
     RunError,
@@ -33,11 +37,7 @@ from harness.records import (
     TargetInfo,
     TestRecord,
 )
-from harness.render import append_step_summary, write_reports
-from harness.results import RESULTS_FILE, ResultsLog, read_results
-from harness.suite import InstalledSuite, discover_suites
-from harness.target import EMBEDDED, EMBEDDED_CONVERTER, Target, normalise_ws_url, parse_tokens
-from harness.verdict import judge, verdict_for_early_exit
+from harness.wire.target import EMBEDDED, EMBEDDED_CONVERTER, Target, normalise_ws_url, parse_tokens
 
 VERDICT_FILE = "verdict.json"
 

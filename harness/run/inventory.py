@@ -11,8 +11,8 @@ import pytest
 from rich.console import Console
 from rich.table import Table
 
-from harness.results import test_id
-from harness.suite import InstalledSuite, discover_suites
+from harness.run.results import test_id
+from harness.run.suite import InstalledSuite, discover_suites
 
 EXIT_BROKEN_SUITE = 4
 

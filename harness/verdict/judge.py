@@ -14,8 +14,6 @@ import dataclasses
 import datetime as dt
 from collections.abc import Callable, Sequence
 
-from harness.policy import FlakyAction, Policy, Waiver
-from harness.records import Attempt, Criticality, Outcome, RunError, RunRecord, SuiteRecord
 from harness.verdict.measures import failure_severity, judge_baseline, judge_metrics
 from harness.verdict.model import (
     RANK,
@@ -29,6 +27,8 @@ from harness.verdict.model import (
     VerdictKind,
     WaiverUse,
 )
+from harness.verdict.policy import FlakyAction, Policy, Waiver
+from harness.verdict.records import Attempt, Criticality, Outcome, RunError, RunRecord, SuiteRecord
 
 _RUN_ERROR_RULES = {
     "preflight": "preflight-failed",

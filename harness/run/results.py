@@ -24,8 +24,8 @@ from typing import IO, Any
 
 import pytest
 
-from harness.records import Attempt, MetricRecord, Outcome, RunError
-from harness.suite import InstalledSuite, discover_suites, suite_of_path
+from harness.run.suite import InstalledSuite, discover_suites, suite_of_path
+from harness.verdict.records import Attempt, MetricRecord, Outcome, RunError
 
 RESULTS_FILE = "results.jsonl"
 

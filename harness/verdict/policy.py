@@ -1,7 +1,7 @@
 """The verdict policy: suite criticality, waivers, performance budgets, flaky handling.
 
 Loaded from a TOML file (``--policy FILE``) or the built-in
-``harness/default_policy.toml``. This is a trust boundary: every key is
+``harness/verdict/default_policy.toml``. This is a trust boundary: every key is
 checked, and a bad file raises ``ConfigError`` with one line naming the
 file, the dotted key and what is wrong. docs/POLICY.md is the reference.
 """
@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from harness.errors import ConfigError
-from harness.records import Criticality
+from harness.verdict.records import Criticality
 
 DEFAULT_SOURCE = "built-in default"
 
@@ -114,7 +114,7 @@ _DEFAULT_FLAKY = {
 def load_policy(path: Path | None) -> Policy:
     """Return the policy in the TOML file at ``path``, or the built-in default for None."""
     if path is None:
-        text = resources.files("harness").joinpath("default_policy.toml").read_text("utf-8")
+        text = resources.files("harness.verdict").joinpath("default_policy.toml").read_text("utf-8")
         return parse_policy(text, DEFAULT_SOURCE)
     try:
         text = path.read_text("utf-8")

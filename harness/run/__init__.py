@@ -1,0 +1,1 @@
+"""One run: the target, preflight, the pytest phases, their plugin, results.jsonl, suites."""

@@ -1,0 +1,1 @@
+"""Talking to a target: the client, transcripts, tokens, HTTP and the canonical protocol names."""
