@@ -93,6 +93,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("suites", help="list installed suites with their planned test counts")
     sub.add_parser("defects", help="list the reference server's defect catalogue")
+    rules = sub.add_parser("rules", help="list the rule catalogue (every rule the suites verify)")
+    rules.add_argument(
+        "--format", choices=("plain", "json"), default="plain", help="output format (plain)"
+    )
+    rules.add_argument(
+        "--tests", action="store_true", help="also count (plain) or list (json) each rule's tests"
+    )
 
     report = sub.add_parser("report", help="re-render the reports of a verdict.json")
     from harness.report import command as reportcmd
@@ -158,13 +165,17 @@ def dispatch(args: argparse.Namespace) -> int:
 
         return serve_module.main(args)
     if args.command == "defects":
-        from harness.reference import serve as serve_module
+        from harness.run.inventory import defects_main
 
-        return serve_module.defects_main(args)
+        return defects_main()
     if args.command == "suites":
         from harness.run.inventory import suites_main
 
         return suites_main()
+    if args.command == "rules":
+        from harness.run.inventory import rules_main
+
+        return rules_main(args.format, with_tests=args.tests)
     if args.command == "report":
         from harness.report import command as reportcmd
 

@@ -6,15 +6,11 @@ import argparse
 import asyncio
 import secrets
 import signal
-import sys
 from typing import Final
-
-from rich.console import Console
-from rich.table import Table
 
 from harness.reference.auth import mint_token
 from harness.reference.config import ServerConfig
-from harness.reference.defects import ALL, CATALOGUE
+from harness.reference.defects import ALL
 from harness.reference.server import ReferenceServer
 
 DEMO_USER: Final = "demo"
@@ -85,16 +81,4 @@ async def _serve(config: ServerConfig) -> int:
         await stopping.wait()
     finally:
         await server.stop()
-    return 0
-
-
-def defects_main(args: argparse.Namespace) -> int:
-    """Print the defect catalogue as a table; the exit code (0)."""
-    table = Table(title="Reference server defects")
-    table.add_column("name", no_wrap=True)
-    table.add_column("what it breaks")
-    table.add_column("caught by")
-    for defect in CATALOGUE:
-        table.add_row(defect.name, defect.breaks, ", ".join(defect.caught_by))
-    Console(file=sys.stdout).print(table)
     return 0

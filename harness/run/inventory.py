@@ -1,16 +1,21 @@
-"""`stability-harness suites`: the installed suites with their planned test counts."""
+"""`stability-harness suites` and `rules`: what is installed, and which tests verify which rule."""
 
 from __future__ import annotations
 
 import contextlib
 import io
+import json
 import os
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from rich.console import Console
-from rich.table import Table
 
+from harness.report.listing import print_listing
+from harness.rules import load_catalogue
+from harness.run.plugin import rules_of
 from harness.run.results import test_id
 from harness.run.suite import InstalledSuite, discover_suites
 
@@ -18,17 +23,17 @@ EXIT_BROKEN_SUITE = 4
 
 
 class _Collector:
-    """Collects node ids without running anything."""
+    """Collects node ids and the rules each test names, without running anything."""
 
     def __init__(self) -> None:
-        self.nodeids: list[str] = []
+        self.items: list[tuple[str, tuple[str, ...]]] = []
         self.errors: list[str] = []
         self.rootpath = Path.cwd()
 
     @pytest.hookimpl
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         self.rootpath = session.config.rootpath
-        self.nodeids = [item.nodeid for item in session.items]
+        self.items = [(item.nodeid, rules_of(item)) for item in session.items]
 
     @pytest.hookimpl
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
@@ -36,55 +41,125 @@ class _Collector:
             self.errors.append(report.nodeid)
 
 
-def planned_counts(suites: list[InstalledSuite]) -> tuple[dict[str, int], list[str]]:
-    """Tests each loadable suite plans (both phases), and the node ids that failed to collect."""
-    loadable = [s for s in suites if s.error is None]
+@dataclass
+class Plan:
+    """What the loadable suites plan (both phases, converter tests included)."""
+
+    tests: dict[str, list[tuple[str, tuple[str, ...]]]] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        """Planned tests per suite."""
+        return {suite: len(tests) for suite, tests in self.tests.items()}
+
+    def tests_of_rule(self) -> dict[str, list[str]]:
+        """Rule id -> the test ids that name it."""
+        found: dict[str, list[str]] = {}
+        for tests in self.tests.values():
+            for ident, rules in tests:
+                for rule in rules:
+                    found.setdefault(rule, []).append(ident)
+        return found
+
+
+def collect_plan(suites: list[InstalledSuite]) -> Plan:
+    """Collect the loadable suites in-process (converter tests kept) and map tests to rules."""
+    loadable = [s for s in suites if s.error is None and s.path is not None]
+    plan = Plan(tests={s.name: [] for s in loadable})
     if not loadable:
-        return {}, []
+        return plan
     collector = _Collector()
-    paths = [str(s.path) for s in loadable if s.path is not None]
+    paths = [str(s.path) for s in loadable]
     rootdir = os.path.commonpath([str(Path(p).parent) for p in paths])
     args = ["--collect-only", "-q", "-p", "no:cacheprovider", "--rootdir", rootdir, *paths]
+    args += ["--converter", "harness.reference.timestamps:normalise_timestamp"]
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
         pytest.main(args, plugins=[collector])
-    counts = {s.name: 0 for s in loadable}
-    for nodeid in collector.nodeids:
+    for nodeid, rules in collector.items:
         ident = test_id(nodeid, collector.rootpath, loadable)
         if ident is not None:
-            counts[ident[0]] += 1
-    return counts, collector.errors
+            plan.tests[ident[0]].append((ident[1], rules))
+    plan.errors = collector.errors
+    return plan
 
 
-def suites_table(suites: list[InstalledSuite], counts: dict[str, int]) -> Table:
-    """Name, title, criticality, planned tests and needs of every installed suite."""
-    table = Table(title="Installed suites")
-    for column in ("suite", "title", "criticality", "planned", "capabilities", "module"):
-        table.add_column(column, justify="right" if column == "planned" else "left")
-    for suite in suites:
-        manifest = suite.manifest
-        if manifest is None:
-            table.add_row(suite.name, "[red]failed to load[/red]", "-", "-", "-", suite.module)
-            continue
-        table.add_row(
-            suite.name,
-            manifest.title,
-            manifest.criticality,
-            str(counts.get(suite.name, 0)),
-            ", ".join(manifest.capabilities) or "-",
-            suite.module,
-        )
-    return table
+def planned_counts(suites: list[InstalledSuite]) -> tuple[dict[str, int], list[str]]:
+    """Tests each loadable suite plans (both phases), and the node ids that failed to collect."""
+    plan = collect_plan(suites)
+    return plan.counts(), plan.errors
 
 
 def suites_main() -> int:
-    """Print the suite table; a suite that fails to load is listed and makes the exit code 4."""
+    """Print the installed suites; a suite that fails to load is listed and makes the exit 4."""
     suites = discover_suites()
     counts, collect_errors = planned_counts(suites)
-    console = Console(highlight=False)
-    console.print(suites_table(suites, counts))
+    rows = []
+    for suite in suites:
+        manifest = suite.manifest
+        if manifest is None:
+            rows.append([suite.name, "failed to load", "-", "-", "-", suite.module])
+            continue
+        rows.append(
+            [
+                suite.name,
+                manifest.title,
+                manifest.criticality,
+                str(counts.get(suite.name, 0)),
+                ", ".join(manifest.capabilities) or "-",
+                suite.module,
+            ]
+        )
+    print_listing(
+        "Installed suites",
+        ("suite", "title", "criticality", "planned", "capabilities", "module"),
+        rows,
+    )
     broken = [s for s in suites if s.error is not None]
     for suite in broken:
-        console.print(f"error: suite {suite.name} failed to load: {suite.error}", markup=False)
+        print(f"error: suite {suite.name} failed to load: {suite.error}", file=sys.stderr)
     for nodeid in collect_errors:
-        console.print(f"error: cannot collect {nodeid}", markup=False)
+        print(f"error: cannot collect {nodeid}", file=sys.stderr)
     return EXIT_BROKEN_SUITE if broken or collect_errors else 0
+
+
+def defects_main(profile: str | None = None) -> int:
+    """Print the reference server's defect catalogue."""
+    from harness.reference.defects import CATALOGUE
+
+    rows = [[d.name, d.breaks, ", ".join(d.caught_by)] for d in CATALOGUE]
+    print_listing("Reference server defects", ("name", "what it breaks", "caught by"), rows)
+    return 0
+
+
+def rules_main(output_format: str = "plain", *, with_tests: bool = False) -> int:
+    """Print the rule catalogue (plain or JSON), with the built-in tests of each rule."""
+    catalogue = load_catalogue()
+    tests = collect_plan(discover_suites()).tests_of_rule() if with_tests else {}
+    if output_format == "json":
+        document = {
+            "sections": {str(k): v for k, v in catalogue.sections.items()},
+            "capabilities": dict(catalogue.capabilities),
+            "rules": [
+                {
+                    "id": rule.id,
+                    "section": rule.section,
+                    "text": rule.text,
+                    "capabilities": list(rule.capabilities),
+                    **({"tests": tests.get(rule.id, [])} if with_tests else {}),
+                }
+                for rule in catalogue.rules
+            ],
+        }
+        sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+        return 0
+    columns: Sequence[str] = ("id", "section", "capabilities", "text")
+    rows = [
+        [rule.id, str(rule.section), ", ".join(rule.capabilities) or "-", rule.text]
+        for rule in catalogue.rules
+    ]
+    if with_tests:
+        columns = (*columns, "tests")
+        for row, rule in zip(rows, catalogue.rules, strict=True):
+            row.append(str(len(tests.get(rule.id, []))))
+    print_listing(f"Rule catalogue ({len(catalogue.rules)} rules)", columns, rows)
+    return 0

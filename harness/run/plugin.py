@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import secrets
 from collections.abc import AsyncIterator, Callable, Generator, Iterator
 from pathlib import Path
@@ -76,6 +77,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "requires_converter: planned only when a timestamp converter is under test"
     )
+    config.addinivalue_line(
+        "markers", "rules(*ids): the rules of the catalogue (harness/rules) this test verifies"
+    )
     config.stash[_CONVERTER] = _load_converter(config)
     _check_defects(config)
     out = config.getoption("harness_out", None)
@@ -117,13 +121,75 @@ def _load_converter(config: pytest.Config) -> Callable[[object], object] | None:
     return func
 
 
+NO_CONVERTER = "no timestamp converter under test (pass --converter MODULE:FUNCTION)"
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if config.stash.get(_CONVERTER, None) is not None:
-        return
-    dropped = [item for item in items if item.get_closest_marker("requires_converter")]
+    unknown = unknown_rules(items)
+    if unknown:
+        raise pytest.UsageError(unknown)
+    dropped: list[pytest.Item] = []
+    if config.stash.get(_CONVERTER, None) is None:
+        dropped = [item for item in items if item.get_closest_marker("requires_converter")]
     if dropped:
         items[:] = [item for item in items if not item.get_closest_marker("requires_converter")]
         config.hook.pytest_deselected(items=dropped)
+    out = config.getoption("harness_out", None)
+    if out and (items or dropped):
+        write_plan(
+            config,
+            Path(out),
+            items,
+            {item: NO_CONVERTER for item in dropped},
+        )
+
+
+def rules_of(item: pytest.Item) -> tuple[str, ...]:
+    """The rule ids a test names with `@pytest.mark.rules` (every such mark, in order)."""
+    ids: list[str] = []
+    for mark in item.iter_markers("rules"):
+        ids.extend(str(arg) for arg in mark.args)
+    return tuple(dict.fromkeys(ids))
+
+
+def unknown_rules(items: list[pytest.Item]) -> str | None:
+    """A one-line error naming the first test that names a rule the catalogue lacks."""
+    marked = [(item, rules_of(item)) for item in items]
+    if not any(rules for _, rules in marked):
+        return None
+    from harness.rules import load_catalogue
+
+    catalogue = load_catalogue().by_id
+    for item, rules in marked:
+        for rule in rules:
+            if rule not in catalogue:
+                return f"{item.nodeid}: @pytest.mark.rules names unknown rule {rule!r}"
+    return None
+
+
+def write_plan(
+    config: pytest.Config,
+    out: Path,
+    items: list[pytest.Item],
+    not_applicable: dict[pytest.Item, str],
+) -> None:
+    """Write the phase's plan file: each test's rules, and the tests left out with the reason.
+
+    Written by whichever process collected (each xdist worker collects the same items),
+    atomically, so that the runner can read it even for tests that never ran.
+    """
+    from harness.run.results import PlanFile
+    from harness.run.suite import discover_suites
+
+    suites = [s for s in discover_suites() if s.path is not None]
+    PlanFile.write(
+        out,
+        int(config.getoption("harness_phase")),
+        [(item.nodeid, rules_of(item)) for item in items],
+        [(item.nodeid, rules_of(item), reason) for item, reason in not_applicable.items()],
+        config.rootpath,
+        suites,
+    )
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -239,6 +305,30 @@ class MetricSink:
     def record(self, name: str, value: float, unit: str) -> None:
         """Keep one sample of metric `name`."""
         self._item.user_properties.append(("harness_metric", [name, float(value), unit]))
+
+
+class EvidenceSink:
+    """The `evidence` fixture: values a test compared, shown by the reports' rule views."""
+
+    def __init__(self, item: pytest.Item) -> None:
+        self._item = item
+
+    def record(self, rule: str, *, sent: Any, expected: Any, observed: Any) -> None:
+        """Keep what was sent for `rule`, the value the spec expects and the value observed.
+
+        Record before checking, so that a failed check still shows what was observed.
+        Values are kept as JSON (anything else as its repr).
+        """
+        entry = {"rule": rule, "sent": sent, "expected": expected, "observed": observed}
+        self._item.user_properties.append(
+            ("harness_evidence", json.loads(json.dumps(entry, default=repr)))
+        )
+
+
+@pytest.fixture
+def evidence(request: pytest.FixtureRequest) -> EvidenceSink:
+    """Record sent, expected and observed values per rule (the timestamp table, for one)."""
+    return EvidenceSink(request.node)
 
 
 @pytest.fixture

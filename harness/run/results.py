@@ -6,18 +6,23 @@ it); read back by the runner into records. One JSON object per line:
     {"kind": "plan", "phase": 1, "suite": S, "tests": [ids]}
     {"kind": "attempt", "phase": 1, "suite": S, "id": ID,
      "outcome": "passed"|"failed"|"error"|"skipped", "final": true, "duration_s": 0.1,
-     "message": "...", "transcript": [...]|null, "metrics": [[name, value, unit], ...]}
+     "message": "...", "transcript": [...]|null, "metrics": [[name, value, unit], ...],
+     "evidence": [{"rule", "sent", "expected", "observed"}, ...]}
     {"kind": "run_error", "cause": "worker_crash"|"collection", "message": "...",
      "suite": S|null, "tests": [ids]}
     {"kind": "session", "phase": 1, "exitstatus": 0}
 
 A line cut short by a crash is ignored by the reader; everything before it counts.
+
+Beside it, each phase's plan file (`plan-phase1.json`, ...) maps every collected
+test to the rules it verifies and lists the tests left out for a missing input.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+import os
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -28,6 +33,7 @@ from harness.run.suite import InstalledSuite, discover_suites, suite_of_path
 from harness.verdict.records import Attempt, MetricRecord, Outcome, RunError
 
 RESULTS_FILE = "results.jsonl"
+PLAN_FILE = "plan-phase{phase}.json"
 
 
 def test_id(nodeid: str, rootpath: Path, suites: list[InstalledSuite]) -> tuple[str, str] | None:
@@ -44,6 +50,55 @@ def test_id(nodeid: str, rootpath: Path, suites: list[InstalledSuite]) -> tuple[
         return None
     module = ".".join(path.relative_to(suite.path).with_suffix("").parts)
     return suite.name, f"{suite.name}::{module}::{rest}" if rest else f"{suite.name}::{module}"
+
+
+class PlanFile:
+    """A phase's plan file: `{"phase", "tests": {id: {suite, rules}}, "not_applicable": ...}`."""
+
+    @staticmethod
+    def write(
+        out_dir: Path,
+        phase: int,
+        tests: Sequence[tuple[str, Sequence[str]]],
+        left_out: Sequence[tuple[str, Sequence[str], str]],
+        rootpath: Path,
+        suites: list[InstalledSuite],
+    ) -> None:
+        """Write it atomically (every xdist worker writes the same content)."""
+        planned: dict[str, Any] = {}
+        for nodeid, rules in tests:
+            ident = test_id(nodeid, rootpath, suites)
+            if ident is not None:
+                planned[ident[1]] = {"suite": ident[0], "rules": list(rules)}
+        skipped: dict[str, Any] = {}
+        for nodeid, rules, reason in left_out:
+            ident = test_id(nodeid, rootpath, suites)
+            if ident is not None:
+                skipped[ident[1]] = {"suite": ident[0], "rules": list(rules), "reason": reason}
+        document = {"phase": phase, "tests": planned, "not_applicable": skipped}
+        out_dir.mkdir(parents=True, exist_ok=True)
+        path = out_dir / PLAN_FILE.format(phase=phase)
+        temp = path.with_name(f".{path.name}.{os.getpid()}")
+        temp.write_text(json.dumps(document, separators=(",", ":")), encoding="utf-8")
+        os.replace(temp, path)
+
+    @staticmethod
+    def read_into(log: ResultsLog, out_dir: Path) -> None:
+        """Merge every phase's plan file into `log`; an unreadable one is a run error."""
+        for path in sorted(out_dir.glob(PLAN_FILE.format(phase="*"))):
+            try:
+                document = json.loads(path.read_text(encoding="utf-8"))
+                tests = document["tests"]
+                left_out = document["not_applicable"]
+                for ident, entry in tests.items():
+                    log.test_rules[ident] = tuple(entry["rules"])
+                for ident, entry in left_out.items():
+                    log.test_rules[ident] = tuple(entry["rules"])
+                    log.not_applicable[ident] = (entry["suite"], entry["reason"])
+            except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+                log.run_errors.append(
+                    RunError("internal", f"cannot read {path.name}: {type(exc).__name__}: {exc}")
+                )
 
 
 class ResultsWriter:
@@ -112,7 +167,11 @@ class ResultsWriter:
         ident = self._ident(report.nodeid)
         if ident is None:
             return
-        props = dict((k, v) for k, v in report.user_properties if k not in ("harness_metric",))
+        props = dict(
+            (k, v)
+            for k, v in report.user_properties
+            if k not in ("harness_metric", "harness_evidence")
+        )
         if report.when not in ("setup", "call", "teardown"):  # xdist: the worker crashed
             message = str(report.longrepr)
             self._pending.pop(report.nodeid, None)
@@ -135,6 +194,7 @@ class ResultsWriter:
                 "message": "",
                 "transcript": None,
                 "metrics": [],
+                "evidence": [],
                 "rerun": False,
             },
         )
@@ -152,6 +212,7 @@ class ResultsWriter:
                 state["outcome"], state["message"] = Outcome.SKIPPED, _skip_reason(report)
         elif report.when == "call":
             state["metrics"] = [v for k, v in report.user_properties if k == "harness_metric"]
+            state["evidence"] = [v for k, v in report.user_properties if k == "harness_evidence"]
             if report.passed:
                 state["outcome"] = Outcome.PASSED
             elif report.skipped:
@@ -171,6 +232,7 @@ class ResultsWriter:
                 state["transcript"],
                 state["metrics"],
                 final=not state["rerun"],
+                evidence=state["evidence"],
             )
 
     def _attempt(
@@ -183,6 +245,7 @@ class ResultsWriter:
         metrics: list[Any],
         *,
         final: bool,
+        evidence: list[Any] | None = None,
     ) -> None:
         self._write(
             {
@@ -196,6 +259,7 @@ class ResultsWriter:
                 "message": message,
                 "transcript": transcript,
                 "metrics": metrics,
+                "evidence": evidence or [],
             }
         )
 
@@ -227,6 +291,9 @@ class ResultsLog:
     samples: dict[tuple[str, str, str], list[tuple[float, str]]] = field(default_factory=dict)
     run_errors: list[RunError] = field(default_factory=list)
     sessions: dict[int, int] = field(default_factory=dict)  # phase -> pytest exit status
+    # From the plan files: the rules each test names, and the tests left out (suite, reason).
+    test_rules: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    not_applicable: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     def metrics(self) -> tuple[MetricRecord, ...]:
         """Every metric with all its samples, in a stable order."""
@@ -238,8 +305,9 @@ class ResultsLog:
 
 
 def read_results(path: Path) -> ResultsLog:
-    """Parse results.jsonl; a torn last line (a crash mid-write) is ignored."""
+    """Parse results.jsonl and the plan files beside it; a torn last line is ignored."""
     log = ResultsLog()
+    PlanFile.read_into(log, path.parent)
     if not path.exists():
         return log
     for raw in path.read_text(encoding="utf-8").splitlines():
@@ -261,6 +329,7 @@ def read_results(path: Path) -> ResultsLog:
                     duration_s=float(line["duration_s"]),
                     message=line.get("message") or "",
                     transcript=tuple(line.get("transcript") or ()),
+                    evidence=tuple(line.get("evidence") or ()),
                 )
             )
             for name, value, unit in line.get("metrics") or ():

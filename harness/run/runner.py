@@ -21,6 +21,7 @@ from harness import __version__
 from harness.errors import ConfigError, HarnessError
 from harness.report.console import ProgressView, print_summary
 from harness.report.render import append_step_summary, write_reports
+from harness.rules import load_catalogue
 from harness.run.phases import Phase, phase_errors, pytest_command, run_phase
 from harness.run.preflight import preflight
 from harness.run.results import RESULTS_FILE, ResultsLog, read_results
@@ -31,6 +32,7 @@ from harness.verdict.policy import Policy, load_policy
 from harness.verdict.records import (
     Baseline,
     Criticality,
+    NotApplicable,
     RunError,
     RunRecord,
     SuiteRecord,
@@ -198,6 +200,7 @@ def build_record(
         ran = [t for t, s in log.suite_of.items() if s == suite.name and t not in planned]
         for test in (*planned, *ran):
             tests.append(TestRecord(test, suite.name, tuple(log.attempts.get(test, ()))))
+    selected = {s.name for s in suites}
     return RunRecord(
         run_id=run_id,
         started_at=iso(started),
@@ -210,6 +213,13 @@ def build_record(
         run_errors=(*log.run_errors, *errors),
         environment=env,
         baseline=baseline,
+        rules=load_catalogue().rules,
+        test_rules=dict(log.test_rules),
+        not_applicable=tuple(
+            NotApplicable(ident, suite, reason, log.test_rules.get(ident, ()))
+            for ident, (suite, reason) in sorted(log.not_applicable.items())
+            if suite in selected
+        ),
     )
 
 

@@ -10,6 +10,8 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any
 
+from harness.rules import Rule
+
 
 class Outcome(enum.Enum):
     """The outcome of one attempt of one test."""
@@ -39,6 +41,9 @@ class Attempt:
     # {"dir": "send"|"recv"|"open"|"close", "t": s since test start, "type": str|None,
     #  "size": int, "close_code": int|None, "data": str (truncated)}
     transcript: tuple[dict[str, Any], ...] = ()
+    # Values the test compared, for the reports' views of rule status:
+    # {"rule": id, "sent": ..., "expected": ..., "observed": ...}
+    evidence: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +114,16 @@ class Baseline:
 
 
 @dataclass(frozen=True, slots=True)
+class NotApplicable:
+    """A test that was not planned because the run lacks what it needs (an input, a capability)."""
+
+    id: str
+    suite: str
+    reason: str
+    rules: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class RunRecord:
     """Everything one run produced, the verdict engine's whole input besides the policy."""
 
@@ -123,3 +138,7 @@ class RunRecord:
     run_errors: tuple[RunError, ...] = ()
     environment: dict[str, Any] = field(default_factory=dict)
     baseline: Baseline | None = None
+    # The rule catalogue in force, the rules each test names, and the tests left out.
+    rules: tuple[Rule, ...] = ()
+    test_rules: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    not_applicable: tuple[NotApplicable, ...] = ()

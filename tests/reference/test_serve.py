@@ -10,7 +10,8 @@ import sys
 import pytest
 
 from harness.reference import ServerConfig, mint_token, start_in_thread, start_subprocess
-from harness.reference.serve import add_arguments, config_from, defects_main
+from harness.reference.serve import add_arguments, config_from
+from harness.run.inventory import defects_main
 
 from .wire import SECRET, Wire, http_get
 
@@ -110,7 +111,7 @@ def test_serve_options_build_the_config() -> None:
 
 
 def test_defects_main_prints_the_catalogue(capsys: pytest.CaptureFixture[str]) -> None:
-    assert defects_main(_parse()) == 0
+    assert defects_main() == 0
     out = capsys.readouterr().out
     for name in ("iso-timestamp-crash", "error-leaks-secret", "staging_repro", "security"):
         assert name in out
