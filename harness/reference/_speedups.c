@@ -17,7 +17,6 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <stdint.h>
-#include <string.h>
 
 #define UPPER_BOUND_US 4102444800000000LL /* 2100-01-01T00:00:00Z, exclusive */
 
@@ -52,34 +51,48 @@ static int64_t days_from_civil(int64_t y, int64_t m, int64_t d)
     return era * 146097 + doe - 719468;
 }
 
-/* A decimal string ^[0-9]{1,10}(\.[0-9]{1,9})?$ below the bound: float(text), as Python. */
-static PyObject *decimal_seconds(PyObject *arg, const Py_UCS1 *s, Py_ssize_t n)
+/* A decimal string ^[0-9]{1,10}(\.[0-9]{1,9})?$ below the bound: its value as integer
+ * microseconds (digits beyond the sixth truncated), divided once by 1e6. */
+static PyObject *decimal_seconds(const Py_UCS1 *s, Py_ssize_t n)
 {
     Py_ssize_t i = 0;
+    int64_t seconds = 0;
     while (i < n && s[i] >= '0' && s[i] <= '9') {
+        seconds = seconds * 10 + (s[i] - '0');
         i++;
+        if (i > 10) {
+            Py_RETURN_NONE;
+        }
     }
     Py_ssize_t whole = i;
-    if (whole < 1 || whole > 10) {
+    if (whole < 1) {
         Py_RETURN_NONE;
     }
+    int64_t micros = 0;
     if (i < n) {
         if (s[i] != '.') {
             Py_RETURN_NONE;
         }
         Py_ssize_t start = ++i;
         while (i < n && s[i] >= '0' && s[i] <= '9') {
+            if (i - start < 6) {
+                micros = micros * 10 + (s[i] - '0');
+            }
             i++;
         }
-        if (i != n || i - start < 1 || i - start > 9) {
+        Py_ssize_t count = i - start;
+        if (i != n || count < 1 || count > 9) {
             Py_RETURN_NONE;
         }
+        for (Py_ssize_t k = count; k < 6; k++) {
+            micros *= 10;
+        }
     }
-    /* The integer part decides the range exactly. */
-    if (whole == 10 && memcmp(s, "4102444800", 10) >= 0) {
+    int64_t total = seconds * 1000000 + micros;
+    if (total >= UPPER_BOUND_US) {
         Py_RETURN_NONE;
     }
-    return PyFloat_FromString(arg);
+    return PyFloat_FromDouble((double)total / 1e6);
 }
 
 static PyObject *string_seconds(PyObject *module, PyObject *arg)
@@ -90,7 +103,7 @@ static PyObject *string_seconds(PyObject *module, PyObject *arg)
     const Py_UCS1 *s = PyUnicode_1BYTE_DATA(arg);
     Py_ssize_t n = PyUnicode_GET_LENGTH(arg);
     if (n < 19 || s[4] != '-') {
-        return decimal_seconds(arg, s, n);
+        return decimal_seconds(s, n);
     }
     int year, month, day, hour, minute, second;
     if (n < 19 || !digits(s, 0, 4, &year) || s[4] != '-' || !digits(s, 5, 2, &month)

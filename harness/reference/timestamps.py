@@ -1,7 +1,8 @@
 """The timestamp normaliser of PROTOCOL.md section 5: a pure function, exact to the microsecond.
 
 Accepted: JSON numbers (not booleans), decimal strings and RFC 3339 date-times
-(zone-less ones read as UTC), each giving epoch seconds in ``0 <= t < 4102444800``.
+(zone-less ones read as UTC), each giving epoch seconds in ``0 <= t < 4102444800``;
+a string's fraction digits beyond microseconds are truncated, never rounded.
 Everything else raises ``InvalidTimestamp`` naming the rule it broke.
 
 The date-time path checks the RFC 3339 shape itself (separator positions, the fraction,
@@ -164,9 +165,10 @@ def _from_decimal(text: str) -> float:
             and whole.isdigit()
             and (not dot or (0 < len(fraction) <= 9 and fraction.isdigit()))
         ):
-            # The integer part decides the range exactly; the float of the decimal is the value.
+            # The integer part decides the range exactly. Integer microseconds (digits beyond
+            # the sixth truncated) divided once: the float nearest the truncated value.
             if len(whole) < 10 or whole < "4102444800":
-                return float(text)
+                return (int(whole) * 1_000_000 + int(fraction[:6].ljust(6, "0"))) / 1_000_000
             raise InvalidTimestamp(_RANGE_RULE)
     raise InvalidTimestamp(_diagnose(text))
 

@@ -30,7 +30,9 @@ ACCEPTED: list[tuple[object, float]] = [
     ("0", 0.0),
     ("1693567801", 1693567801.0),
     ("1693567801.447585", 1693567801.447585),
-    ("1693567801.123456789", 1693567801.123456789),
+    ("1693567801.123456789", 1693567801.123456),
+    ("1757350201.999999999", 1757350201.999999),
+    ("4102444799.9999999", 4102444799.999999),
     ("4102444799.999999", 4102444799.999999),
     ("2025-09-08T16:50:01.447585", 1757350201.447585),
     ("2025-09-08T16:50:01.447585Z", 1757350201.447585),
@@ -215,6 +217,8 @@ def test_nine_digit_fraction_is_truncated_not_rounded(normalise: Normaliser) -> 
     """.999999999 keeps 999999 microseconds: rounding would carry into the next second."""
     assert normalise("2025-09-08T16:50:01.999999999Z") == 1757350201.999999
     assert normalise("2099-12-31T23:59:59.9999999Z") == 4102444799.999999
+    assert normalise("1757350201.999999999") == 1757350201.999999
+    assert normalise("1757350201.123456789") == 1757350201.123456
 
 
 def test_staging_string_is_read_as_utc(normalise: Normaliser) -> None:
@@ -240,7 +244,10 @@ _ORACLE_DECIMAL = re.compile(r"[0-9]{1,10}(?:\.[0-9]{1,9})?")
 def _oracle(text: str) -> float | None:
     """Section 5 for strings written straight from its wording: a regex, then field checks."""
     if _ORACLE_DECIMAL.fullmatch(text):
-        return float(text) if float(text.split(".")[0]) < 4102444800 else None
+        whole, _, decimals = text.partition(".")
+        if int(whole) >= 4102444800:
+            return None
+        return (int(whole) * 1_000_000 + int(decimals.ljust(6, "0")[:6])) / 1_000_000
     match = _ORACLE_SHAPE.fullmatch(text)
     if match is None:
         return None
