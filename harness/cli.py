@@ -101,6 +101,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--tests", action="store_true", help="also count (plain) or list (json) each rule's tests"
     )
 
+    profile = sub.add_parser("profile", help="show a built-in profile or check a profile file")
+    profile_sub = profile.add_subparsers(dest="profile_command", required=True, metavar="ACTION")
+    show = profile_sub.add_parser("show", help="print a built-in profile")
+    show.add_argument("name", metavar="NAME")
+    show.add_argument("--resolved", action="store_true", help="print it merged, as JSON")
+    check = profile_sub.add_parser("check", help="validate a profile; rules it can verify")
+    check.add_argument("spec", metavar="FILE|NAME")
+
     report = sub.add_parser("report", help="re-render the reports of a verdict.json")
     from harness.report import command as reportcmd
 
@@ -172,6 +180,12 @@ def dispatch(args: argparse.Namespace) -> int:
         from harness.run.inventory import suites_main
 
         return suites_main()
+    if args.command == "profile":
+        from harness.run.inventory import profile_check_main, profile_show_main
+
+        if args.profile_command == "show":
+            return profile_show_main(args.name, resolved=args.resolved)
+        return profile_check_main(args.spec)
     if args.command == "rules":
         from harness.run.inventory import rules_main
 

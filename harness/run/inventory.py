@@ -163,3 +163,45 @@ def rules_main(output_format: str = "plain", *, with_tests: bool = False) -> int
             row.append(str(len(tests.get(rule.id, []))))
     print_listing(f"Rule catalogue ({len(catalogue.rules)} rules)", columns, rows)
     return 0
+
+
+def profile_show_main(name: str, *, resolved: bool = False) -> int:
+    """Print a built-in profile's TOML (or, resolved, the merged profile as JSON)."""
+    from harness.wire.profile import built_in_text, load_profile
+
+    if resolved:
+        profile = load_profile(name)
+        document = {"name": profile.name, "chain": list(profile.chain), **profile.data}
+        sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+        return 0
+    sys.stdout.write(built_in_text(name))
+    return 0
+
+
+def profile_check_main(spec: str) -> int:
+    """Validate a profile, then print per suite the rules it can and cannot verify on it."""
+    from harness.wire.profile import load_profile
+
+    profile = load_profile(spec)
+    catalogue = load_catalogue().by_id
+    chain = " -> ".join(profile.chain)
+    print(f"{spec}: valid profile {profile.name!r} ({chain})")
+    print(f"capabilities: {', '.join(sorted(profile.capabilities)) or '-'}")
+    lacking = sorted(set(load_catalogue().capabilities) - profile.capabilities)
+    print(f"lacks: {', '.join(lacking) or '-'}")
+    plan = collect_plan(discover_suites())
+    rows = []
+    for suite, tests in sorted(plan.tests.items()):
+        rules = sorted({rule for _, named in tests for rule in named if rule in catalogue})
+        cannot = [(r, profile.lacks(catalogue[r].capabilities)) for r in rules]
+        cannot = [(r, lack) for r, lack in cannot if lack]
+        rows.append(
+            [
+                suite,
+                str(len(rules) - len(cannot)),
+                str(len(cannot)),
+                "; ".join(f"{r} (needs {', '.join(lack)})" for r, lack in cannot) or "-",
+            ]
+        )
+    print_listing("Rules per suite", ("suite", "can verify", "cannot", "not verifiable"), rows)
+    return 0

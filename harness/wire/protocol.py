@@ -94,3 +94,41 @@ JWT_ALGORITHM: Final = "HS256"
 SUBPROTOCOL_PREFIX: Final = "jwt."
 TOKEN_QUERY_PARAM: Final = "token"
 BYPASS_HEADER: Final = "X-Test-Mode"
+
+# The canonical fields of each server frame besides type, timestamp and seq (sections 3, 4):
+# dotted paths; `[]` maps over a list. Profiles map each to the target's wire path.
+EVENT_FIELDS: Final = ("run_id", "thread_id", "user_id")
+SERVER_FRAME_FIELDS: Final = {
+    CONNECTION_ESTABLISHED: (
+        "user_id",
+        "connection_id",
+        "server_time",
+        "limits.max_message_bytes",
+        "limits.max_messages_per_minute",
+    ),
+    PONG: ("message_id", "client_timestamp"),
+    ACK: ("message_id", "received_type", "client_timestamp", "run_id", "thread_id"),
+    THREAD_HISTORY: (
+        "message_id",
+        "thread_id",
+        "messages",
+        "messages[].role",
+        "messages[].content",
+        "messages[].timestamp",
+    ),
+    ERROR: ("error_code", "message", "message_id"),
+    AGENT_STARTED: (*EVENT_FIELDS, "data.agent_name", "data.message_id"),
+    AGENT_THINKING: (*EVENT_FIELDS, "data.reasoning", "data.step"),
+    TOOL_EXECUTING: (*EVENT_FIELDS, "data.tool_name", "data.tool_call_id", "data.parameters"),
+    TOOL_COMPLETED: (
+        *EVENT_FIELDS,
+        "data.tool_name",
+        "data.tool_call_id",
+        "data.result",
+        "data.duration_ms",
+    ),
+    AGENT_COMPLETED: (*EVENT_FIELDS, "data.status", "data.final_response", "data.duration_ms"),
+    AGENT_ERROR: (*EVENT_FIELDS, "data.error_code", "data.message"),
+}
+# Timestamp formats a profile can name for a server frame's timestamps.
+TIMESTAMP_FORMATS: Final = ("epoch_s", "epoch_ms", "iso8601")

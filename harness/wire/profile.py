@@ -1,0 +1,269 @@
+"""Profiles: how one target's wire dialect differs from `chat-agent/1` (docs/PROFILES.md).
+
+A profile is a TOML file or a built-in name. It names only what differs from the
+profile it `extends`; loading resolves the chain, merges tables key by key and
+validates the result at this trust boundary: every error names the file, the
+key and, where the key is written in the file, its line.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any, Final
+
+from harness.errors import ConfigError
+from harness.wire import protocol as P
+from harness.wire.profile_schema import validate
+
+DEFAULT: Final = P.PROFILE
+BUILT_IN: Final = {"chat-agent/1": "chat-agent-1.toml", "netra-2025-09": "netra-2025-09.toml"}
+MAX_EXTENDS: Final = 8
+
+
+@dataclass(frozen=True, slots=True)
+class FrameMap:
+    """How one canonical server frame looks on the wire."""
+
+    canonical: str
+    wire_type: str
+    match: tuple[tuple[str, Any], ...]
+    fields: Mapping[str, str]  # canonical path -> wire path ("" = the target never sends it)
+    optional: frozenset[str]
+    timestamps: Mapping[str, str]  # canonical path -> format
+    timestamp_format: str  # of the frame's own timestamp
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A resolved, validated profile: plain data read by the codec, the suites and the runner."""
+
+    name: str
+    source: str  # "built-in" or the file's path
+    chain: tuple[str, ...]  # this profile, then what it extends, down to chat-agent/1
+    data: Mapping[str, Any]  # the merged tables
+
+    def section(self, name: str) -> Mapping[str, Any]:
+        """One merged top-level table."""
+        value = self.data.get(name, {})
+        return value if isinstance(value, Mapping) else {}
+
+    @functools.cached_property
+    def frames(self) -> dict[str, FrameMap]:
+        """Canonical server frame type -> its wire form."""
+        server = self.section("server")
+        out = {}
+        for canonical, table in server["frames"].items():
+            out[canonical] = FrameMap(
+                canonical=canonical,
+                wire_type=table["type"],
+                match=tuple(sorted(table.get("match", {}).items())),
+                fields=dict(table["fields"]),
+                optional=frozenset(table.get("optional", ())),
+                timestamps=dict(table.get("timestamps", {})),
+                timestamp_format=table.get("timestamp_format", server["timestamp_format"]),
+            )
+        return out
+
+    @property
+    def error_codes(self) -> Mapping[str, str]:
+        """Canonical error code -> the target's code ("" when it has none)."""
+        return self.section("error_codes")
+
+    @property
+    def capabilities(self) -> frozenset[str]:
+        """The catalogue's capability names this target has (harness/rules/catalogue.toml)."""
+        return capability_names(self.data)
+
+    def lacks(self, needed: tuple[str, ...]) -> tuple[str, ...]:
+        """The capabilities of `needed` this target lacks, in order."""
+        have = self.capabilities
+        return tuple(c for c in needed if c not in have)
+
+
+def capability_names(data: Mapping[str, Any]) -> frozenset[str]:
+    """Derive the catalogue's capability vocabulary from a merged profile."""
+    caps = data["capabilities"]
+    endpoint = data["endpoint"]
+    auth = data["auth"]
+    codes = data["error_codes"]
+    have = {
+        "welcome": bool(caps["welcome"]),
+        "seq": bool(caps["seq"]) and bool(data["server"]["seq_field"]),
+        "message_id_echo": caps["correlation"] == "message_id",
+        "unknown_type_error": caps["unknown_type"] == "error" and bool(codes[P.UNKNOWN_TYPE]),
+        "thread_history": bool(caps["thread_history"]),
+        "stats": bool(endpoint["stats_path"]),
+        "health": bool(endpoint["health_path"]),
+        "not_found": bool(endpoint["not_found"]),
+        "rate_limit": caps["max_messages_per_minute"] > 0 and bool(codes[P.RATE_LIMITED]),
+        "connection_limit": caps["max_connections_per_user"] > 0,
+        "oversize_close": caps["oversize"] == f"close:{P.CLOSE_MESSAGE_TOO_BIG}",
+        "binary_close": caps["binary"] == f"close:{P.CLOSE_UNSUPPORTED_DATA}",
+        "tool_call_id": bool(caps["tool_call_id"]),
+        "client_timestamp_echo": bool(caps["client_timestamp"]),
+        "auth_header": "header" in auth["transports"],
+        "auth_subprotocol": "subprotocol" in auth["transports"],
+        "auth_query": "query" in auth["transports"],
+    }
+    return frozenset(name for name, present in have.items() if present)
+
+
+def load_profile(spec: str | Path | None) -> Profile:
+    """A built-in profile by name, or a profile file; ConfigError naming file, key and line."""
+    name = DEFAULT if spec is None else str(spec)
+    layers: list[tuple[str, str, dict[str, Any]]] = []  # (label, text, tables)
+    seen: set[str] = set()
+    current: str | None = name
+    base_dir = Path.cwd()
+    while current is not None:
+        if len(layers) >= MAX_EXTENDS:
+            raise ConfigError(f"{layers[0][0]}: profile.extends: more than {MAX_EXTENDS} levels")
+        if layers:
+            try:
+                label, text = _read(current, base_dir)
+            except ConfigError as exc:
+                child, child_text, _ = layers[-1]
+                reason = str(exc).split(": ", 1)[-1]
+                raise _error(child, child_text, "profile.extends", reason) from None
+        else:
+            label, text = _read(current, base_dir)
+        if label in seen:
+            raise ConfigError(f"{label}: profile.extends: a cycle through {label}")
+        seen.add(label)
+        tables = _parse(label, text)
+        layers.append((label, text, tables))
+        extends = tables.get("profile", {}).get("extends")
+        if extends is not None and not isinstance(extends, str):
+            raise _error(label, text, "profile.extends", "expected a profile name or file path")
+        if label in BUILT_IN.values() and current == DEFAULT:
+            extends = None  # chat-agent/1 is the root
+        elif extends is None:
+            extends = DEFAULT
+        if label not in BUILT_IN.values():
+            base_dir = Path(label).parent
+        current = extends
+    merged: dict[str, Any] = {}
+    for _, _, tables in reversed(layers):
+        merged = _merge(merged, tables)
+    label, text, tables = layers[0]
+    merged.setdefault("profile", {})["name"] = tables.get("profile", {}).get("name", label)
+    problem = validate(merged, own=tables)
+    if problem is not None:
+        key, message = problem
+        owner = next(((lb, tx) for lb, tx, tb in layers if _has(tb, key)), (label, text))
+        if owner[0] in BUILT_IN.values() and label not in BUILT_IN.values():
+            # What the user wrote broke a built-in default: point at the user's file.
+            owner = (label, "")
+        raise _error(owner[0], owner[1], key, message)
+    source = "built-in" if label in BUILT_IN.values() else label
+    return Profile(
+        name=merged["profile"]["name"],
+        source=source,
+        chain=tuple(lb for lb, _, _ in layers),
+        data=merged,
+    )
+
+
+def built_in_text(name: str) -> str:
+    """The TOML text of a built-in profile; ConfigError naming the built-ins when unknown."""
+    if name not in BUILT_IN:
+        raise ConfigError(
+            f"profile {name!r}: no such built-in profile (built-in: {', '.join(BUILT_IN)})"
+        )
+    return _read(name, Path.cwd())[1]
+
+
+def _read(spec: str, base_dir: Path) -> tuple[str, str]:
+    if spec in BUILT_IN:
+        file = BUILT_IN[spec]
+        return file, resources.files("harness.wire.profiles").joinpath(file).read_text("utf-8")
+    path = Path(spec)
+    if not path.is_absolute():
+        path = base_dir / path
+    if not path.suffix == ".toml" and not path.exists():
+        raise ConfigError(
+            f"--profile {spec!r}: {spec!r} is not a built-in profile ({', '.join(BUILT_IN)}) "
+            "nor a .toml file"
+        )
+    try:
+        return str(path), path.read_text("utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the profile: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: the profile is not UTF-8 text") from None
+
+
+def _parse(label: str, text: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{label}: not valid TOML: {exc}") from None
+
+
+def _merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _has(tables: Mapping[str, Any], dotted: str) -> bool:
+    node: Any = tables
+    for part in _split(dotted):
+        if not isinstance(node, Mapping) or part not in node:
+            return False
+        node = node[part]
+    return True
+
+
+def _split(dotted: str) -> list[str]:
+    # Keys such as `fields."data.step"` keep their quoted dots.
+    return [p.strip('"') for p in re.findall(r'"[^"]*"|[^.]+', dotted)]
+
+
+def _error(label: str, text: str, key: str, message: str) -> ConfigError:
+    line = line_of(text, key)
+    where = f"{label}:{line}" if line else label
+    return ConfigError(f"{where}: {key}: {message}")
+
+
+def line_of(text: str, dotted: str) -> int | None:
+    """The line where `dotted` (a table path then a key) is written, or None.
+
+    Follows `[table]` headers and finds `key =` under the right one, or `key = ...`
+    inside an inline table on such a line; good enough to point a user at the line.
+    """
+    parts = _split(dotted)
+    table: list[str] = []
+    fallback = None
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.split("#", 1)[0].strip() if not raw.lstrip().startswith("#") else ""
+        header = re.match(r"^\[\[?\s*([^\]]+?)\s*\]\]?$", line)
+        if header:
+            table = _split(header.group(1))
+            if table == parts:
+                return number
+            continue
+        for depth in range(len(parts) - 1, -1, -1):
+            if table != parts[:depth]:
+                continue
+            rest = parts[depth:]
+            key = rest[0]
+            pattern = rf'^(?:"{re.escape(key)}"|{re.escape(key)})\s*='
+            if re.match(pattern, line):
+                if len(rest) == 1:
+                    return number
+                inner = rest[-1]
+                if re.search(rf'(?:"{re.escape(inner)}"|\b{re.escape(inner)})\s*=', line):
+                    return number
+                fallback = fallback or number
+    return fallback

@@ -1,0 +1,280 @@
+"""What a merged profile may hold: every table, key and value, checked at the trust boundary."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from typing import Any, Final
+
+from harness.wire import protocol as P
+
+Problem = tuple[str, str]  # (dotted key, what is wrong)
+Check = Callable[[Any], str | None]  # None when fine, else what is wrong
+
+TRANSPORTS: Final = ("header", "subprotocol", "query")
+TOKEN_SOURCES: Final = ("secret", "static", "command")
+CORRELATIONS: Final = ("message_id", "order")
+UNKNOWN_TYPE_REPLIES: Final = ("error", "ack")
+CANONICAL_CODES: Final = (*P.ERROR_CODES, P.AGENT_FAILED)
+_PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*(\[\])?(\.[A-Za-z_][A-Za-z0-9_-]*(\[\])?)*$")
+_REACTION = re.compile(r"^(close:[1-4][0-9]{3}|error:[A-Z][A-Z0-9_]*)$")
+_CODEC = re.compile(r"^([A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*:[A-Za-z_]\w*)?$")
+
+
+def _string(empty: bool = False) -> Check:
+    def check(value: Any) -> str | None:
+        if not isinstance(value, str):
+            return f"expected a string, not {type(value).__name__}"
+        if not empty and not value.strip():
+            return "must not be empty"
+        return None
+
+    return check
+
+
+def _http_path(value: Any) -> str | None:
+    if not isinstance(value, str) or (value and not value.startswith("/")):
+        return 'expected a path starting with "/", or "" for none'
+    return None
+
+
+def _wire_path(value: Any) -> str | None:
+    if not isinstance(value, str) or (value and not _PATH.match(value)):
+        return 'expected a dotted wire path such as "data.step", or "" for absent'
+    return None
+
+
+def _boolean(value: Any) -> str | None:
+    return None if isinstance(value, bool) else "expected true or false"
+
+
+def _integer(low: int, high: int) -> Check:
+    def check(value: Any) -> str | None:
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            return f"expected an integer from {low} to {high}"
+        return None
+
+    return check
+
+
+def _number(value: Any) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        return "expected a positive number"
+    return None
+
+
+def _one_of(*choices: str) -> Check:
+    def check(value: Any) -> str | None:
+        return None if value in choices else f"expected one of {', '.join(choices)}"
+
+    return check
+
+
+def _pattern(regex: re.Pattern[str], what: str) -> Check:
+    def check(value: Any) -> str | None:
+        return None if isinstance(value, str) and regex.match(value) else f"expected {what}"
+
+    return check
+
+
+def _string_list(choices: tuple[str, ...] | None = None, empty: bool = True) -> Check:
+    def check(value: Any) -> str | None:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            return "expected a list of strings"
+        if not empty and not value:
+            return "must not be empty"
+        if choices is not None:
+            for item in value:
+                if item not in choices:
+                    return f"{item!r} is not one of {', '.join(choices)}"
+        return None
+
+    return check
+
+
+SCHEMA: Final[dict[str, dict[str, Check]]] = {
+    "profile": {"name": _string(), "extends": _string(), "description": _string(empty=True)},
+    "endpoint": {
+        "ws_path": _http_path,
+        "health_path": _http_path,
+        "health_status": _integer(100, 599),
+        "health_field": _string(empty=True),
+        "health_value": _string(empty=True),
+        "stats_path": _http_path,
+        "not_found": _boolean,
+    },
+    "auth": {
+        "transports": _string_list(TRANSPORTS, empty=False),
+        "default_transport": _one_of(*TRANSPORTS),
+        "subprotocol_prefix": _string(empty=True),
+        "query_param": _string(),
+    },
+    "auth.tokens": {
+        "source": _one_of(*TOKEN_SOURCES),
+        "user_claim": _string(),
+        "expiry_claim": _string(),
+        "command": _string_list(),
+        "command_timeout_s": _number,
+    },
+    "auth.refusal": {
+        "frame": _one_of(*P.SERVER_FRAME_FIELDS),
+        "code": _string(),
+        "close_code": _integer(1000, 4999),
+    },
+    "client": {
+        "type_field": _string(),
+        "message_id_field": _string(),
+        "timestamp_field": _string(),
+        "payload_field": _string(),
+    },
+    "client.content_field": {
+        P.USER_MESSAGE: _string(),
+        P.START_AGENT: _string(),
+    },
+    "server": {
+        "type_field": _string(),
+        "timestamp_field": _string(),
+        "seq_field": _string(empty=True),
+        "timestamp_format": _one_of(*P.TIMESTAMP_FORMATS),
+    },
+    "error_codes": {code: _string(empty=True) for code in CANONICAL_CODES},
+    "capabilities": {
+        "welcome": _boolean,
+        "seq": _boolean,
+        "correlation": _one_of(*CORRELATIONS),
+        "unknown_type": _one_of(*UNKNOWN_TYPE_REPLIES),
+        "thread_history": _boolean,
+        "tool_call_id": _boolean,
+        "client_timestamp": _one_of("", "client_timestamp"),
+        "max_messages_per_minute": _integer(0, 10_000_000),
+        "max_connections_per_user": _integer(0, 100_000),
+        "max_message_bytes": _integer(1, 1 << 30),
+        "oversize": _pattern(_REACTION, '"close:CODE" or "error:CODE"'),
+        "binary": _pattern(_REACTION, '"close:CODE" or "error:CODE"'),
+    },
+    "codec": {"class": _pattern(_CODEC, '"package.module:Class" or ""')},
+}
+_OPTIONAL: Final = {"profile.extends", "profile.description"}
+_TABLES: Final = {
+    "profile",
+    "endpoint",
+    "auth",
+    "client",
+    "server",
+    "error_codes",
+    "capabilities",
+    "codec",
+}
+_FRAME_KEYS: Final = {"type", "match", "fields", "optional", "timestamps", "timestamp_format"}
+
+
+def validate(merged: Mapping[str, Any], own: Mapping[str, Any]) -> Problem | None:
+    """The first problem of a merged profile, as (dotted key, message), or None."""
+    for key in merged:
+        if key not in _TABLES:
+            return key, f"unknown table (known: {', '.join(sorted(_TABLES))})"
+    for table, checks in SCHEMA.items():
+        node = _table(merged, table)
+        if node is None:
+            return table, "expected a table"
+        nested = {k for k in SCHEMA if k.startswith(table + ".")}
+        for key in node:
+            if f"{table}.{key}" in nested or (table == "server" and key == "frames"):
+                continue
+            if key not in checks:
+                return f"{table}.{key}", f"unknown key (known: {', '.join(checks)})"
+        for key, check in checks.items():
+            if key not in node:
+                if f"{table}.{key}" in _OPTIONAL:
+                    continue
+                return f"{table}.{key}", "missing"
+            problem = check(node[key])
+            if problem is not None:
+                return f"{table}.{key}", problem
+    return _cross_checks(merged)
+
+
+def _table(merged: Mapping[str, Any], dotted: str) -> Mapping[str, Any] | None:
+    node: Any = merged
+    for part in dotted.split("."):
+        node = node.get(part, {}) if isinstance(node, Mapping) else None
+    return node if isinstance(node, Mapping) else None
+
+
+def _cross_checks(merged: Mapping[str, Any]) -> Problem | None:
+    auth = merged["auth"]
+    if auth["default_transport"] not in auth["transports"]:
+        return "auth.default_transport", "must be one of auth.transports"
+    tokens = auth["tokens"]
+    if tokens["source"] == "command":
+        if not tokens["command"]:
+            return "auth.tokens.command", 'source = "command" needs the command to run'
+        if not any("{user}" in part for part in tokens["command"]):
+            return "auth.tokens.command", "no argument holds {user}, the user id to get a token for"
+    return _frames(merged["server"])
+
+
+def _frames(server: Mapping[str, Any]) -> Problem | None:
+    frames = server.get("frames")
+    if not isinstance(frames, Mapping):
+        return "server.frames", "expected a table of frame tables"
+    for canonical in frames:
+        if canonical not in P.SERVER_FRAME_FIELDS:
+            known = ", ".join(P.SERVER_FRAME_FIELDS)
+            return f"server.frames.{canonical}", f"not a canonical server frame (known: {known})"
+    for canonical, fields in P.SERVER_FRAME_FIELDS.items():
+        where = f"server.frames.{canonical}"
+        table = frames.get(canonical)
+        if not isinstance(table, Mapping):
+            return where, "missing"
+        problem = _frame(where, table, fields)
+        if problem is not None:
+            return problem
+    return None
+
+
+def _frame(where: str, table: Mapping[str, Any], fields: tuple[str, ...]) -> Problem | None:
+    for key in table:
+        if key not in _FRAME_KEYS:
+            return f"{where}.{key}", f"unknown key (known: {', '.join(sorted(_FRAME_KEYS))})"
+    problem = _string()(table.get("type"))
+    if problem is not None:
+        return f"{where}.type", problem
+    match = table.get("match", {})
+    if not isinstance(match, Mapping):
+        return f"{where}.match", "expected a table of {wire path = value}"
+    for path, value in match.items():
+        if _wire_path(path) is not None or not path:
+            return f'{where}.match."{path}"', "expected a dotted wire path"
+        if not isinstance(value, str | int | bool):
+            return f'{where}.match."{path}"', "expected a string, integer or boolean"
+    mapped = table.get("fields")
+    if not isinstance(mapped, Mapping):
+        return f"{where}.fields", "expected a table of {canonical path = wire path}"
+    for path, wire in mapped.items():
+        if path not in fields:
+            return f'{where}.fields."{path}"', f"not a field of the frame ({', '.join(fields)})"
+        problem = _wire_path(wire)
+        if problem is not None:
+            return f'{where}.fields."{path}"', problem
+    for path in fields:
+        if path not in mapped:
+            return f'{where}.fields."{path}"', 'missing (map it, or write "" when absent)'
+    optional = table.get("optional", [])
+    problem = _string_list(fields)(optional)
+    if problem is not None:
+        return f"{where}.optional", problem
+    stamps = table.get("timestamps", {})
+    if not isinstance(stamps, Mapping):
+        return f"{where}.timestamps", "expected a table of {canonical path = format}"
+    for path, form in stamps.items():
+        if path not in fields:
+            return f'{where}.timestamps."{path}"', "not a field of the frame"
+        problem = _one_of(*P.TIMESTAMP_FORMATS)(form)
+        if problem is not None:
+            return f'{where}.timestamps."{path}"', problem
+    if "timestamp_format" in table:
+        problem = _one_of(*P.TIMESTAMP_FORMATS)(table["timestamp_format"])
+        if problem is not None:
+            return f"{where}.timestamp_format", problem
+    return None

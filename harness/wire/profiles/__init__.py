@@ -1,0 +1,1 @@
+"""The built-in profiles (TOML package data)."""
