@@ -1,0 +1,281 @@
+"""The profile codec: canonical frames to the target's wire form and back (docs/PROFILES.md).
+
+Suites speak only `chat-agent/1`. The client encodes every frame a test sends
+with `Codec.encode` and decodes every frame the target sends with
+`Codec.decode`; a wire frame that does not decode (a field the profile says is
+there is missing, a timestamp not in the profile's format) raises
+`DecodeError`, the target's failure, with the raw frame as evidence. For the
+canonical profile both directions are the identity, at the cost of one check.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import math
+import re
+from collections.abc import Mapping
+from typing import Any, Final, Protocol
+
+from harness.errors import ConfigError
+from harness.wire import protocol as P
+from harness.wire.profile import FrameMap, Profile
+
+_ABSENT: Final = object()
+_ISO: Final = re.compile(
+    r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})?$"
+)
+_EPOCH: Final = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+class DecodeError(ValueError):
+    """A wire frame the profile cannot read: what is wrong and the raw frame."""
+
+    def __init__(self, reason: str, raw: Mapping[str, Any]) -> None:
+        self.reason = reason
+        self.raw = dict(raw)
+        super().__init__(reason)
+
+
+class FrameCodec(Protocol):
+    """What a codec does; a profile's `[codec] class` names one for dialects no table expresses."""
+
+    def encode(self, frame: Mapping[str, Any]) -> dict[str, Any]:
+        """The wire form of a canonical client frame."""
+        ...
+
+    def decode(self, wire: Mapping[str, Any]) -> dict[str, Any]:
+        """The canonical form of a wire frame; DecodeError when it cannot be read."""
+        ...
+
+
+def codec_for(profile: Profile) -> FrameCodec:
+    """The profile's own codec class when it names one, else the table-driven codec."""
+    spec = profile.section("codec").get("class", "")
+    if not spec:
+        return Codec(profile)
+    module_name, _, attr = spec.partition(":")
+    try:
+        factory = getattr(importlib.import_module(module_name), attr)
+        codec: FrameCodec = factory(profile)
+    except Exception as exc:  # a user's class: any failure to build it is a usage error
+        raise ConfigError(f"profile {profile.name}: codec.class {spec!r}: {exc!r}") from None
+    if not callable(getattr(codec, "encode", None)) or not callable(getattr(codec, "decode", None)):
+        raise ConfigError(f"profile {profile.name}: codec.class {spec!r} lacks encode/decode")
+    return codec
+
+
+class Codec:
+    """The table-driven codec of a profile."""
+
+    def __init__(self, profile: Profile) -> None:
+        self.profile = profile
+        client = profile.section("client")
+        server = profile.section("server")
+        self._envelope = {
+            "type": client["type_field"],
+            "message_id": client["message_id_field"],
+            "timestamp": client["timestamp_field"],
+            "payload": client["payload_field"],
+        }
+        self._content = dict(client["content_field"])
+        self._type_field = server["type_field"]
+        self._timestamp_field = server["timestamp_field"]
+        self._seq_field = server["seq_field"]
+        self._frames = profile.frames
+        self._by_wire_type: dict[str, list[FrameMap]] = {}
+        for frame in self._frames.values():
+            self._by_wire_type.setdefault(frame.wire_type, []).append(frame)
+        for candidates in self._by_wire_type.values():
+            candidates.sort(key=lambda f: -len(f.match))  # the most specific match first
+        self._codes_in = {wire: canon for canon, wire in profile.error_codes.items() if wire}
+        self._codes_out = {canon: wire for canon, wire in profile.error_codes.items() if wire}
+        self.identity = self._is_identity()
+
+    def _is_identity(self) -> bool:
+        if any(k != v for k, v in self._envelope.items()):
+            return False
+        if self._content != {P.USER_MESSAGE: "content", P.START_AGENT: "user_request"}:
+            return False
+        if (self._type_field, self._timestamp_field, self._seq_field) != (
+            "type",
+            "timestamp",
+            "seq",
+        ):
+            return False
+        if any(k != v for k, v in self._codes_in.items()) or len(self._codes_in) != len(
+            self.profile.error_codes
+        ):
+            return False
+        for canonical, frame in self._frames.items():
+            if frame.wire_type != canonical or frame.match or frame.optional:
+                return False
+            if frame.timestamp_format != "epoch_s":
+                return False
+            if any(form != "epoch_s" for form in frame.timestamps.values()):
+                return False
+            for path, wire in frame.fields.items():
+                if "[]." in path:
+                    if wire != path.split("[].", 1)[1]:
+                        return False
+                elif wire != path:
+                    return False
+        return True
+
+    def wire_code(self, code: str) -> str | None:
+        """The target's error code for a canonical one, None when the target has none."""
+        return self._codes_out.get(code)
+
+    def encode(self, frame: Mapping[str, Any]) -> dict[str, Any]:
+        """The wire form of a canonical client frame (envelope and content field renamed)."""
+        if self.identity:
+            return dict(frame)
+        wire: dict[str, Any] = {}
+        frame_type = frame.get("type")
+        for key, value in frame.items():
+            name = self._envelope.get(key, key)
+            if key == "payload" and isinstance(value, Mapping):
+                value = self._encode_payload(frame_type, value)
+            wire[name] = value
+        return wire
+
+    def _encode_payload(self, frame_type: Any, payload: Mapping[str, Any]) -> dict[str, Any]:
+        canonical = {P.USER_MESSAGE: "content", P.START_AGENT: "user_request"}.get(
+            frame_type if isinstance(frame_type, str) else ""
+        )
+        target = self._content.get(frame_type) if isinstance(frame_type, str) else None
+        if canonical is None or target is None or canonical == target:
+            return dict(payload)
+        return {target if k == canonical else k: v for k, v in payload.items()}
+
+    def decode(self, wire: Mapping[str, Any]) -> dict[str, Any]:
+        """The canonical frame of a wire frame; an unknown wire type passes through unchanged."""
+        if self.identity:
+            return dict(wire)
+        frame_map = self._kind(wire)
+        if frame_map is None:
+            return dict(wire)
+        canonical: dict[str, Any] = {"type": frame_map.canonical}
+        stamp = wire.get(self._timestamp_field, _ABSENT)
+        if stamp is _ABSENT:
+            raise DecodeError(f"{frame_map.wire_type}: no {self._timestamp_field!r}", wire)
+        canonical["timestamp"] = _timestamp(stamp, frame_map.timestamp_format, "timestamp", wire)
+        if self._seq_field:
+            seq = wire.get(self._seq_field, _ABSENT)
+            if seq is not _ABSENT:
+                canonical["seq"] = seq
+        lists: dict[str, list[str]] = {}
+        for path, wire_path in frame_map.fields.items():
+            if "[]." in path:
+                lists.setdefault(path.split("[].", 1)[0], []).append(path)
+                continue
+            if not wire_path:
+                continue
+            value = _get(wire, wire_path)
+            if value is _ABSENT:
+                if path in frame_map.optional:
+                    continue
+                raise DecodeError(
+                    f"{frame_map.wire_type}: no field {wire_path!r} ({path} of "
+                    f"{frame_map.canonical})",
+                    wire,
+                )
+            form = frame_map.timestamps.get(path)
+            if form is not None:
+                value = _timestamp(value, form, path, wire)
+            _set(canonical, path, value)
+        for list_path, item_paths in lists.items():
+            items = _get(canonical, list_path)
+            if isinstance(items, list):
+                _set(
+                    canonical,
+                    list_path,
+                    [self._item(i, item_paths, frame_map, wire) for i in items],
+                )
+        self._decode_codes(canonical)
+        return canonical
+
+    def _item(
+        self, item: Any, paths: list[str], frame_map: FrameMap, wire: Mapping[str, Any]
+    ) -> Any:
+        if not isinstance(item, Mapping):
+            return item
+        out: dict[str, Any] = {}
+        for path in paths:
+            name = path.split("[].", 1)[1]
+            wire_path = frame_map.fields[path]
+            value = _get(item, wire_path) if wire_path else _ABSENT
+            if value is _ABSENT:
+                continue
+            form = frame_map.timestamps.get(path)
+            out[name] = _timestamp(value, form, path, wire) if form else value
+        return out
+
+    def _decode_codes(self, canonical: dict[str, Any]) -> None:
+        if canonical["type"] == P.ERROR and isinstance(canonical.get("error_code"), str):
+            canonical["error_code"] = self._codes_in.get(
+                canonical["error_code"], canonical["error_code"]
+            )
+        data = canonical.get("data")
+        if canonical["type"] == P.AGENT_ERROR and isinstance(data, dict):
+            code = data.get("error_code")
+            if isinstance(code, str):
+                data["error_code"] = self._codes_in.get(code, code)
+
+    def _kind(self, wire: Mapping[str, Any]) -> FrameMap | None:
+        wire_type = wire.get(self._type_field)
+        if not isinstance(wire_type, str):
+            return None
+        for candidate in self._by_wire_type.get(wire_type, ()):
+            if all(_get(wire, path) == value for path, value in candidate.match):
+                return candidate
+        return None
+
+
+def parse_iso(text: str) -> float:
+    """Epoch seconds of an ISO 8601 date-time (zone-less is UTC), exact to the microsecond."""
+    if not _ISO.match(text):
+        raise ValueError(f"not an ISO 8601 date-time: {text!r}")
+    body = text.replace("t", "T").replace(" ", "T").replace("z", "Z")
+    fraction = re.search(r"\.(\d+)", body)
+    if fraction is not None and len(fraction.group(1)) > 6:  # beyond microseconds: truncated
+        body = body.replace(fraction.group(0), "." + fraction.group(1)[:6])
+    moment = dt.datetime.fromisoformat(body)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    delta = moment - _EPOCH
+    micros = (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+    return micros / 1_000_000
+
+
+def _timestamp(value: Any, form: str, path: str, wire: Mapping[str, Any]) -> Any:
+    if value is None:
+        return None
+    if form == "iso8601":
+        if not isinstance(value, str):
+            raise DecodeError(f"{path}: expected an ISO 8601 string, got {value!r}", wire)
+        try:
+            return parse_iso(value)
+        except ValueError as exc:
+            raise DecodeError(f"{path}: {exc}", wire) from None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise DecodeError(f"{path}: expected epoch {form[6:]} as a number, got {value!r}", wire)
+    return value / 1000 if form == "epoch_ms" else value
+
+
+def _get(node: Any, dotted: str) -> Any:
+    for part in dotted.split("."):
+        if not isinstance(node, Mapping) or part not in node:
+            return _ABSENT
+        node = node[part]
+    return node
+
+
+def _set(node: dict[str, Any], dotted: str, value: Any) -> None:
+    parts = dotted.split(".")
+    for part in parts[:-1]:
+        child = node.get(part)
+        if not isinstance(child, dict):
+            child = node[part] = {}
+        node = child
+    node[parts[-1]] = value

@@ -1,0 +1,346 @@
+"""The codec: netra-2025-09 and a renamed dialect decode to canonical frames; bad frames refused."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.wire.codec import Codec, DecodeError, parse_iso
+from harness.wire.profile import load_profile
+
+
+@pytest.fixture(scope="module")
+def netra() -> Codec:
+    return Codec(load_profile("netra-2025-09"))
+
+
+def test_the_canonical_profile_is_the_identity() -> None:
+    codec = Codec(load_profile("chat-agent/1"))
+    assert codec.identity
+    frame = {"type": "ack", "message_id": "m-1", "run_id": "r", "extra": 1, "seq": 2}
+    assert codec.decode(frame) == frame
+    assert codec.encode({"type": "ping", "payload": {}}) == {"type": "ping", "payload": {}}
+
+
+def test_netra_welcome_decodes_with_iso_server_time(netra: Codec) -> None:
+    wire = {
+        "type": "system_message",
+        "data": {
+            "event": "connection_established",
+            "connection_id": "c-1",
+            "user_id": "u-1",
+            "server_time": "2025-09-08T16:50:01.447585+00:00",
+            "connection_ready": True,
+            "config": {"max_message_size": 8192},
+        },
+        "timestamp": 1757350201.5,
+    }
+    assert netra.decode(wire) == {
+        "type": "connection_established",
+        "timestamp": 1757350201.5,
+        "user_id": "u-1",
+        "connection_id": "c-1",
+        "server_time": 1757350201.447585,
+        "limits": {"max_message_bytes": 8192},
+    }
+
+
+def test_a_system_message_that_is_not_the_welcome_passes_through(netra: Codec) -> None:
+    wire = {"type": "system_message", "data": {"event": "maintenance"}, "timestamp": 1.0}
+    assert netra.decode(wire) == wire
+
+
+def test_netra_ack_and_unknown_type_ack(netra: Codec) -> None:
+    ack = {
+        "type": "ack",
+        "data": {
+            "received_type": "start_agent",
+            "status": "acknowledged",
+            "run_id": "r-1",
+            "thread_id": "t-1",
+            "client_timestamp": "2025-09-08T16:50:01.447585+00:00",
+        },
+        "timestamp": 1757350202.0,
+    }
+    assert netra.decode(ack) == {
+        "type": "ack",
+        "timestamp": 1757350202.0,
+        "received_type": "start_agent",
+        "client_timestamp": 1757350201.447585,
+        "run_id": "r-1",
+        "thread_id": "t-1",
+    }
+    unknown = {
+        "type": "ack",
+        "data": {"received_type": "telemetry", "status": "acknowledged"},
+        "timestamp": 1757350202.0,
+    }
+    assert netra.decode(unknown) == {
+        "type": "ack",
+        "timestamp": 1757350202.0,
+        "received_type": "telemetry",
+    }
+
+
+def test_netra_pong_with_null_client_timestamp(netra: Codec) -> None:
+    wire = {"type": "pong", "data": {"user_id": "u", "client_timestamp": None}, "timestamp": 5.0}
+    assert netra.decode(wire) == {"type": "pong", "timestamp": 5.0, "client_timestamp": None}
+
+
+def test_netra_error_codes_map_to_canonical(netra: Codec) -> None:
+    wire = {
+        "type": "error_message",
+        "error_code": "VALIDATION_ERROR",
+        "error_message": "content is empty",
+        "details": {},
+        "timestamp": 7.0,
+    }
+    assert netra.decode(wire) == {
+        "type": "error",
+        "timestamp": 7.0,
+        "error_code": "INVALID_PAYLOAD",
+        "message": "content is empty",
+    }
+    too_large = {**wire, "error_code": "MESSAGE_TOO_LARGE"}
+    assert netra.decode(too_large)["error_code"] == "MESSAGE_TOO_LARGE"
+    assert netra.wire_code("THREAD_ACCESS_DENIED") == "ACCESS_DENIED"
+    assert netra.wire_code("UNKNOWN_TYPE") is None
+
+
+def _event(kind: str, payload: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": kind,
+        "run_id": "r-1",
+        "thread_id": "t-1",
+        "user_id": "u-1",
+        "agent_name": "scripted-agent",
+        "timestamp": "2025-09-08T16:50:01.000001+00:00",
+        "payload": payload,
+    }
+
+
+def test_netra_agent_events_decode(netra: Codec) -> None:
+    common = {"run_id": "r-1", "thread_id": "t-1", "user_id": "u-1", "timestamp": 1757350201.000001}
+    assert netra.decode(_event("agent_started", {"status": "started"})) == {
+        "type": "agent_started",
+        **common,
+        "data": {"agent_name": "scripted-agent"},
+    }
+    thinking = {"reasoning": "Reading", "step_number": 1, "status": "thinking"}
+    assert netra.decode(_event("agent_thinking", thinking))["data"] == {
+        "reasoning": "Reading",
+        "step": 1,
+    }
+    tool = {"tool_name": "calculator", "result": 5, "execution_time_ms": 0.4, "status": "completed"}
+    assert netra.decode(_event("tool_completed", tool))["data"] == {
+        "tool_name": "calculator",
+        "result": 5,
+        "duration_ms": 0.4,
+    }
+    done = {"status": "completed", "result": "2+3 = 5", "execution_time_ms": 12}
+    assert netra.decode(_event("agent_completed", done))["data"] == {
+        "status": "completed",
+        "final_response": "2+3 = 5",
+        "duration_ms": 12,
+    }
+    failed = {"status": "error", "error_code": "AGENT_FAILED", "error_message": "failed"}
+    assert netra.decode(_event("agent_error", failed))["data"] == {
+        "error_code": "AGENT_FAILED",
+        "message": "failed",
+    }
+
+
+def test_netra_thread_history_items_decode(netra: Codec) -> None:
+    wire = {
+        "type": "thread_history",
+        "data": {
+            "thread_id": "t-1",
+            "messages": [
+                {"role": "user", "content": "hi", "timestamp": "2025-09-08T16:50:01.447585+00:00"},
+                {"role": "assistant", "content": "2", "timestamp": "2025-09-08T16:50:02+00:00"},
+            ],
+        },
+        "timestamp": 9.0,
+    }
+    assert netra.decode(wire) == {
+        "type": "thread_history",
+        "timestamp": 9.0,
+        "thread_id": "t-1",
+        "messages": [
+            {"role": "user", "content": "hi", "timestamp": 1757350201.447585},
+            {"role": "assistant", "content": "2", "timestamp": 1757350202.0},
+        ],
+    }
+
+
+@pytest.mark.parametrize(
+    ("wire", "reason"),
+    [
+        pytest.param(
+            {
+                "type": "agent_thinking",
+                "run_id": "r",
+                "thread_id": "t",
+                "user_id": "u",
+                "timestamp": "2025-09-08T16:50:01+00:00",
+                "payload": {"reasoning": "x"},
+            },
+            "agent_thinking: no field 'payload.step_number' (data.step of agent_thinking)",
+            id="missing-field",
+        ),
+        pytest.param(
+            {
+                "type": "agent_started",
+                "run_id": "r",
+                "thread_id": "t",
+                "user_id": "u",
+                "agent_name": "a",
+                "timestamp": 1757350201.0,
+                "payload": {},
+            },
+            "timestamp: expected an ISO 8601 string, got 1757350201.0",
+            id="epoch-where-iso",
+        ),
+        pytest.param(
+            {
+                "type": "agent_started",
+                "run_id": "r",
+                "thread_id": "t",
+                "user_id": "u",
+                "agent_name": "a",
+                "timestamp": "08/09/2025 16:50",
+                "payload": {},
+            },
+            "timestamp: not an ISO 8601 date-time: '08/09/2025 16:50'",
+            id="not-iso",
+        ),
+        pytest.param(
+            {"type": "pong", "data": {"client_timestamp": None}},
+            "pong: no 'timestamp'",
+            id="no-timestamp",
+        ),
+        pytest.param(
+            {"type": "ack", "data": {"status": "acknowledged"}, "timestamp": 1.0},
+            "ack: no field 'data.received_type' (received_type of ack)",
+            id="ack-without-received-type",
+        ),
+        pytest.param(
+            {"type": "pong", "data": {"client_timestamp": "yesterday"}, "timestamp": 1.0},
+            "client_timestamp: not an ISO 8601 date-time: 'yesterday'",
+            id="bad-client-timestamp",
+        ),
+    ],
+)
+def test_a_malformed_wire_frame_is_refused_with_the_raw_frame(
+    netra: Codec, wire: dict[str, Any], reason: str
+) -> None:
+    with pytest.raises(DecodeError) as caught:
+        netra.decode(wire)
+    assert caught.value.reason == reason
+    assert caught.value.raw == wire
+
+
+RENAMED = """
+[profile]
+name = "renamed"
+
+[auth]
+subprotocol_prefix = "bearer-"
+
+[client]
+type_field = "kind"
+message_id_field = "id"
+timestamp_field = "sent_at"
+payload_field = "body"
+
+[client.content_field]
+user_message = "text"
+start_agent = "prompt"
+
+[server]
+type_field = "kind"
+timestamp_field = "ts"
+seq_field = "n"
+timestamp_format = "epoch_ms"
+
+[server.frames.agent_thinking]
+type = "thought"
+fields = { "data.reasoning" = "why", "data.step" = "index" }
+
+[server.frames.ack]
+type = "received"
+fields = { message_id = "id" }
+"""
+
+
+def test_a_renamed_dialect_encodes_and_decodes(tmp_path: Path) -> None:
+    path = tmp_path / "renamed.toml"
+    path.write_text(textwrap.dedent(RENAMED), "utf-8")
+    codec = Codec(load_profile(path))
+    assert not codec.identity
+    sent = codec.encode(
+        {
+            "type": "user_message",
+            "message_id": "m-1",
+            "timestamp": "2025-09-08T16:50:01.447585",
+            "payload": {"content": "What is 2+3?", "thread_id": "t-1"},
+        }
+    )
+    assert sent == {
+        "kind": "user_message",
+        "id": "m-1",
+        "sent_at": "2025-09-08T16:50:01.447585",
+        "body": {"text": "What is 2+3?", "thread_id": "t-1"},
+    }
+    assert codec.encode({"type": "start_agent", "payload": {"user_request": "go"}}) == {
+        "kind": "start_agent",
+        "body": {"prompt": "go"},
+    }
+    thought = {
+        "kind": "thought",
+        "ts": 1757350201447.585,
+        "n": 4,
+        "run_id": "r",
+        "thread_id": "t",
+        "user_id": "u",
+        "why": "Reading",
+        "index": 2,
+    }
+    assert codec.decode(thought) == {
+        "type": "agent_thinking",
+        "timestamp": pytest.approx(1757350201.447585, abs=5e-7),
+        "seq": 4,
+        "run_id": "r",
+        "thread_id": "t",
+        "user_id": "u",
+        "data": {"reasoning": "Reading", "step": 2},
+    }
+    received = {
+        "kind": "received",
+        "ts": 1.0,
+        "n": 2,
+        "id": "m-1",
+        "received_type": "ping",
+        "client_timestamp": 5.0,
+        "run_id": "r",
+        "thread_id": "t",
+    }
+    assert codec.decode(received)["message_id"] == "m-1"
+    assert codec.decode(received)["timestamp"] == 0.001
+
+
+@pytest.mark.parametrize(
+    ("text", "micros"),
+    [
+        pytest.param("2025-09-08T16:50:01.447585", 1757350201447585, id="zone-less-utc"),
+        pytest.param("2025-09-08T16:50:01.447585+00:00", 1757350201447585, id="plus-zero"),
+        pytest.param("2025-09-08T16:50:01.447585-05:00", 1757368201447585, id="minus-five"),
+        pytest.param("2025-09-08t16:50:01.123456789z", 1757350201123456, id="nine-digits-cut"),
+        pytest.param("2025-09-08 16:50:01Z", 1757350201000000, id="space-no-fraction"),
+    ],
+)
+def test_parse_iso_is_exact_to_the_microsecond(text: str, micros: int) -> None:
+    assert round(parse_iso(text) * 1_000_000) == micros
