@@ -222,6 +222,72 @@ class Codec:
             if isinstance(code, str):
                 data["error_code"] = self._codes_in.get(code, code)
 
+    def encode_server(self, frame: Mapping[str, Any]) -> dict[str, Any]:
+        """The wire form of a canonical server frame (the reference server and the examples)."""
+        if self.identity:
+            return dict(frame)
+        frame_map = self._frames.get(str(frame.get("type")))
+        if frame_map is None:
+            return dict(frame)
+        wire: dict[str, Any] = {self._type_field: frame_map.wire_type}
+        for path, value in frame_map.match:
+            _set(wire, path, value)
+        if "timestamp" in frame:
+            wire[self._timestamp_field] = _write_timestamp(
+                frame["timestamp"], frame_map.timestamp_format
+            )
+        if self._seq_field and "seq" in frame:
+            wire[self._seq_field] = frame["seq"]
+        items: dict[str, list[str]] = {}
+        for path, wire_path in frame_map.fields.items():
+            if "[]." in path:
+                items.setdefault(path.split("[].", 1)[0], []).append(path)
+                continue
+            value = _get(frame, path)
+            if not wire_path or value is _ABSENT:
+                continue
+            form = frame_map.timestamps.get(path)
+            if form is not None:
+                value = _write_timestamp(value, form)
+            elif path in ("error_code", "data.error_code") and isinstance(value, str):
+                value = self._codes_out.get(value, value)
+            _set(wire, wire_path, value)
+        for list_path, paths in items.items():
+            wire_list = frame_map.fields.get(list_path, "")
+            values = _get(frame, list_path)
+            if wire_list and isinstance(values, list):
+                _set(wire, wire_list, [self._encode_item(v, paths, frame_map) for v in values])
+        return wire
+
+    def _encode_item(self, item: Any, paths: list[str], frame_map: FrameMap) -> Any:
+        if not isinstance(item, Mapping):
+            return item
+        out: dict[str, Any] = {}
+        for path in paths:
+            name = path.split("[].", 1)[1]
+            wire_path = frame_map.fields[path]
+            if not wire_path or name not in item:
+                continue
+            form = frame_map.timestamps.get(path)
+            value = _write_timestamp(item[name], form) if form else item[name]
+            _set(out, wire_path, value)
+        return out
+
+    def decode_client(self, wire: Mapping[str, Any]) -> dict[str, Any]:
+        """The canonical form of a client frame in the target's envelope (the reference server)."""
+        if self.identity:
+            return dict(wire)
+        names = {v: k for k, v in self._envelope.items()}
+        frame: dict[str, Any] = {names.get(k, k): v for k, v in wire.items()}
+        frame_type = frame.get("type")
+        payload = frame.get("payload")
+        if isinstance(frame_type, str) and isinstance(payload, Mapping):
+            canonical = {P.USER_MESSAGE: "content", P.START_AGENT: "user_request"}.get(frame_type)
+            target = self._content.get(frame_type)
+            if canonical is not None and target is not None and canonical != target:
+                frame["payload"] = {canonical if k == target else k: v for k, v in payload.items()}
+        return frame
+
     def _kind(self, wire: Mapping[str, Any]) -> FrameMap | None:
         wire_type = wire.get(self._type_field)
         if not isinstance(wire_type, str):
@@ -246,6 +312,23 @@ def parse_iso(text: str) -> float:
     delta = moment - _EPOCH
     micros = (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
     return micros / 1_000_000
+
+
+def format_iso(seconds: float) -> str:
+    """`YYYY-MM-DDTHH:MM:SS.ffffff+00:00` of epoch seconds (UTC, six fraction digits)."""
+    micros = round(seconds * 1_000_000)
+    moment = _EPOCH + dt.timedelta(microseconds=micros)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%f") + "+00:00"
+
+
+def _write_timestamp(value: Any, form: str) -> Any:
+    if value is None or isinstance(value, bool) or not isinstance(value, int | float):
+        return value
+    if form == "iso8601":
+        return format_iso(float(value))
+    if form == "epoch_ms":
+        return round(value * 1000, 3)
+    return value
 
 
 def _timestamp(value: Any, form: str, path: str, wire: Mapping[str, Any]) -> Any:

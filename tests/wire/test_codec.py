@@ -344,3 +344,66 @@ def test_a_renamed_dialect_encodes_and_decodes(tmp_path: Path) -> None:
 )
 def test_parse_iso_is_exact_to_the_microsecond(text: str, micros: int) -> None:
     assert round(parse_iso(text) * 1_000_000) == micros
+
+
+CANONICAL_SERVER_FRAMES = [
+    {
+        "type": "connection_established",
+        "timestamp": 1757350201.5,
+        "user_id": "u-1",
+        "connection_id": "c-1",
+        "server_time": 1757350201.447585,
+        "limits": {"max_message_bytes": 8192},
+    },
+    {"type": "pong", "timestamp": 2.0, "client_timestamp": 1757350201.447585},
+    {
+        "type": "ack",
+        "timestamp": 3.0,
+        "received_type": "user_message",
+        "client_timestamp": None,
+        "run_id": "r",
+        "thread_id": "t",
+    },
+    {
+        "type": "thread_history",
+        "timestamp": 4.0,
+        "thread_id": "t",
+        "messages": [{"role": "user", "content": "hi", "timestamp": 1757350201.447585}],
+    },
+    {"type": "error", "timestamp": 5.0, "error_code": "THREAD_ACCESS_DENIED", "message": "no"},
+    {
+        "type": "tool_executing",
+        "timestamp": 1757350201.000001,
+        "run_id": "r",
+        "thread_id": "t",
+        "user_id": "u",
+        "data": {"tool_name": "calculator", "parameters": {"expression": "2+3"}},
+    },
+]
+
+
+@pytest.mark.parametrize("frame", CANONICAL_SERVER_FRAMES, ids=lambda f: f["type"])
+def test_netra_server_frames_round_trip(netra: Codec, frame: dict[str, Any]) -> None:
+    assert netra.decode(netra.encode_server(frame)) == frame
+
+
+def test_netra_server_encoding_is_the_documented_wire_form(netra: Codec) -> None:
+    assert netra.encode_server(CANONICAL_SERVER_FRAMES[4]) == {
+        "type": "error_message",
+        "timestamp": 5.0,
+        "error_code": "ACCESS_DENIED",
+        "error_message": "no",
+    }
+    assert netra.encode_server(CANONICAL_SERVER_FRAMES[1]) == {
+        "type": "pong",
+        "timestamp": 2.0,
+        "data": {"client_timestamp": "2025-09-08T16:50:01.447585+00:00"},
+    }
+
+
+def test_client_frames_round_trip_through_a_renamed_envelope(tmp_path: Path) -> None:
+    path = tmp_path / "renamed.toml"
+    path.write_text(textwrap.dedent(RENAMED), "utf-8")
+    codec = Codec(load_profile(path))
+    frame = {"type": "start_agent", "message_id": "m", "payload": {"user_request": "go"}}
+    assert codec.decode_client(codec.encode(frame)) == frame
