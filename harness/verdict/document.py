@@ -9,7 +9,14 @@ from harness.verdict.baseline import SCHEMA, BaselineComparison
 from harness.verdict.records import Attempt, RunRecord
 
 if TYPE_CHECKING:
-    from harness.verdict.model import MetricVerdict, Reason, SuiteVerdict, TestVerdict, Verdict
+    from harness.verdict.model import (
+        MetricVerdict,
+        Reason,
+        RuleVerdict,
+        SuiteVerdict,
+        TestVerdict,
+        Verdict,
+    )
 
 
 def verdict_document(verdict: Verdict) -> dict[str, Any]:
@@ -46,7 +53,40 @@ def verdict_document(verdict: Verdict) -> dict[str, Any]:
             {"cause": e.cause, "message": e.message, "suite": e.suite, "tests": list(e.tests)}
             for e in record.run_errors
         ],
+        "rule_summary": verdict.rule_summary(),
+        "rule_sections": _sections(verdict.rules),
+        "rules": [_rule(r) for r in verdict.rules],
+        "not_applicable": [
+            {"id": n.id, "suite": n.suite, "reason": n.reason, "rules": list(n.rules)}
+            for n in record.not_applicable
+        ],
     }
+
+
+def _sections(rules: tuple[RuleVerdict, ...]) -> dict[str, str]:
+    """Return the catalogue's title of every section that has a rule in ``rules``."""
+    if not rules:
+        return {}
+    from harness.rules import load_catalogue
+
+    titles = load_catalogue().sections
+    numbers = sorted({r.section for r in rules})
+    return {str(n): titles.get(n, f"Section {n}") for n in numbers}
+
+
+def _rule(rule: RuleVerdict) -> dict[str, Any]:
+    document: dict[str, Any] = {
+        "id": rule.id,
+        "section": rule.section,
+        "text": rule.text,
+        "status": rule.status.value,
+        "tests": list(rule.tests),
+    }
+    if rule.reason is not None:
+        document["reason"] = rule.reason
+    if rule.evidence:
+        document["evidence"] = [dict(entry) for entry in rule.evidence]
+    return document
 
 
 def _duration(record: RunRecord) -> float | None:
@@ -73,11 +113,13 @@ def _suite(suite: SuiteVerdict) -> dict[str, Any]:
 
 def _test(test: TestVerdict) -> dict[str, Any]:
     final = test.attempts[-1] if test.attempts else None
+    # A failure stands over a later error or skip: its message is the one to read.
+    shown = test.deciding_attempt if test.outcome.value == "failed" else final
     document: dict[str, Any] = {
         "id": test.id,
         "outcome": test.outcome.value,
         "duration_s": final.duration_s if final else 0.0,
-        "message": final.message if final else "",
+        "message": shown.message if shown else "",
         "flaky": test.flaky,
         "waiver": None,
         "attempts": [_attempt(a) for a in test.attempts],

@@ -5,15 +5,24 @@ expiry, is an argument). docs/POLICY.md lists its rules. In short: every
 planned test counts; a failure of the target blocks unless the policy makes
 it a condition; whatever the harness could not judge makes the run
 INCOMPLETE; and a demonstrated failure outranks an incomplete judgement, so a
-run with both is NOT_APPROVED and its reasons list both.
+run with both is NOT_APPROVED and its reasons list both. Each rule of the
+catalogue gets a status from the tests that name it (harness.verdict.coverage).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
+from harness.verdict.concessions import (
+    effective_criticality,
+    limit_reasons,
+    limit_skipped,
+    lowering_reason,
+)
+from harness.verdict.coverage import judge_rules
 from harness.verdict.measures import failure_severity, judge_baseline, judge_metrics
 from harness.verdict.model import (
     RANK,
@@ -47,6 +56,7 @@ _FLAKY_SEVERITY = {
 def judge(record: RunRecord, policy: Policy, *, today: dt.date) -> Verdict:
     """Return the verdict of ``record`` under ``policy``, with waivers judged as of ``today``."""
     reasons: list[Reason] = []
+    record = _without_not_applicable(record)
     ended = tuple(e for e in record.run_errors if e.suite is None and not e.tests)
     for error in record.run_errors:
         if not error.tests:
@@ -57,12 +67,21 @@ def judge(record: RunRecord, policy: Policy, *, today: dt.date) -> Verdict:
     results = {t.id: t.attempts for t in record.tests}
     judged: list[tuple[SuiteRecord, Criticality, tuple[TestVerdict, ...]]] = []
     for suite in record.suites:
-        criticality = policy.criticality_of(suite.name, suite.criticality)
+        criticality = effective_criticality(suite, policy)
         tests = tuple(
             _test(i, results.get(i, ()), by_test.get(i), criticality, policy, today)
             for i in suite.planned
         )
-        reasons += _suite_reasons(suite, criticality, tests, ended, policy)
+        own = _suite_reasons(suite, criticality, tests, ended, policy)
+        declared = own
+        if policy.lowers(suite.name, suite.criticality):  # what the manifest would have said
+            as_declared = tuple(
+                _test(i, results.get(i, ()), by_test.get(i), suite.criticality, policy, today)
+                for i in suite.planned
+            )
+            declared = _suite_reasons(suite, suite.criticality, as_declared, ended, policy)
+        lowered = lowering_reason(suite, policy, declared, own)
+        reasons += own if lowered is None else [*own, lowered]
         judged.append((suite, criticality, tests))
     planned = {i for s in record.suites for i in s.planned}
     for error in record.run_errors:
@@ -80,6 +99,7 @@ def judge(record: RunRecord, policy: Policy, *, today: dt.date) -> Verdict:
         record.baseline, [(s.name, crit, tests) for s, crit, tests in judged], metrics
     )
     reasons += measured + compared
+    reasons += _cause_reasons(getattr(record, "causes", ()), judged)
     reasons.sort(key=lambda r: RANK[r.severity])
     suites = tuple(
         SuiteVerdict(
@@ -103,7 +123,8 @@ def judge(record: RunRecord, policy: Policy, *, today: dt.date) -> Verdict:
         if Severity.CONDITION in severities
         else VerdictKind.APPROVED
     )
-    return Verdict(kind, suites, tuple(reasons), metrics, comparison, record, policy, today)
+    rules = judge_rules(record, [t for _, _, tests in judged for t in tests])
+    return Verdict(kind, suites, tuple(reasons), metrics, comparison, record, policy, today, rules)
 
 
 def verdict_for_early_exit(
@@ -120,6 +141,50 @@ def verdict_for_early_exit(
     return judge(
         dataclasses.replace(record, run_errors=(*record.run_errors, error)), policy, today=today
     )
+
+
+def _without_not_applicable(record: RunRecord) -> RunRecord:
+    """Return ``record`` with the not-applicable tests out of every suite's plan and results."""
+    left_out = {entry.id for entry in record.not_applicable}
+    if not left_out:
+        return record
+    suites = tuple(
+        dataclasses.replace(s, planned=tuple(i for i in s.planned if i not in left_out))
+        for s in record.suites
+    )
+    tests = tuple(t for t in record.tests if t.id not in left_out)
+    return dataclasses.replace(record, suites=suites, tests=tests)
+
+
+def _cause_reasons(
+    causes: Sequence[Mapping[str, Any]],
+    judged: Sequence[tuple[SuiteRecord, Criticality, tuple[TestVerdict, ...]]],
+) -> list[Reason]:
+    """Return one note per fast-fail cause: where it was seen first, how many tests it failed.
+
+    A cause's tests are the test that saw it first, when it failed, and every failed
+    test whose failure names it as the client does: "same cause as <test>: <message>".
+    """
+    suite_of = {t.id: s.name for s, _, tests in judged for t in tests}
+    failed = [
+        t
+        for _, _, tests in judged
+        for t in tests
+        if t.outcome is FinalOutcome.FAILED or t.failed_once
+    ]
+    out: list[Reason] = []
+    for cause in {str(c.get("key")): c for c in causes}.values():
+        first, text = str(cause.get("test", "")), str(cause.get("message", ""))
+        named = f"{first}: {text}"
+        ids = tuple(t.id for t in failed if t.id == first or named in _deciding_message(t))
+        message = f"cause seen first in {first}: {text}; {len(ids)} tests failed from it"
+        out.append(Reason("fast-fail-cause", Severity.INFO, suite_of.get(first), message, ids))
+    return out
+
+
+def _deciding_message(test: TestVerdict) -> str:
+    attempt = test.deciding_attempt
+    return attempt.message if attempt is not None else ""
 
 
 def _rule_of(error: RunError) -> str:
@@ -141,9 +206,12 @@ def _test(
     if error is not None and (not attempts or attempts[-1].outcome is not Outcome.ERROR):
         attempts = (*attempts, Attempt(Outcome.ERROR, 0.0, _text(error)))
     outcome = FinalOutcome(attempts[-1].outcome.value) if attempts else FinalOutcome.NOT_RUN
-    flaky = outcome is FinalOutcome.PASSED and any(
-        a.outcome is Outcome.FAILED for a in attempts[:-1]
-    )
+    earlier = {a.outcome for a in attempts[:-1]}
+    if outcome in (FinalOutcome.ERROR, FinalOutcome.SKIPPED) and Outcome.FAILED in earlier:
+        # A rerun that could not judge does not undo a failure the target showed.
+        outcome = FinalOutcome.FAILED
+    # Failed or errored, then passed: flaky either way, never a plain pass.
+    flaky = outcome is FinalOutcome.PASSED and bool(earlier & {Outcome.FAILED, Outcome.ERROR})
     waiver = None
     if outcome is FinalOutcome.FAILED or flaky:
         waiver = _waiver(policy.waivers_for(test_id), criticality, today)
@@ -209,10 +277,14 @@ def _suite_reasons(
         message = f"{len(errors)} {of} in suite {name} errored: the harness could not judge them"
         out.append(Reason("harness-error", Severity.INCOMPLETE, name, message, errors))
     skipped = ids(lambda t: t.outcome is FinalOutcome.SKIPPED)
-    if len(skipped) == planned:
+    all_skipped = len(skipped) == planned
+    if all_skipped:
         message = f"all {planned} planned tests in suite {name} were skipped: it verified nothing"
         out.append(Reason("all-skipped", Severity.INCOMPLETE, name, message, skipped))
-    elif skipped:
+    out += limit_reasons(name, tests, policy)
+    # A limit left unverified has its own reason above; the other skips are judged here.
+    skipped = ids(lambda t: t.outcome is FinalOutcome.SKIPPED and limit_skipped(t) is None)
+    if skipped and not all_skipped:
         severity = (
             Severity.INCOMPLETE if criticality is Criticality.CRITICAL else Severity.CONDITION
         )
@@ -224,16 +296,28 @@ def _suite_reasons(
         message = f"{len(failed)} {of} failed in {crit} suite {name}"
         out.append(Reason(rule, fail_severity, name, message, failed))
     flaky_severity = _FLAKY_SEVERITY[policy.flaky_action(criticality)]
-    flaky = ids(lambda t: t.flaky and not t.waived)
+    flaky = ids(lambda t: t.flaky and t.failed_once and not t.waived)
     if flaky:
         message = f"{len(flaky)} {of} in {crit} suite {name} are flaky: failed, then passed"
         out.append(Reason("flaky", flaky_severity, name, message, flaky))
-    out += _waiver_reasons(name, tests, fail_severity, flaky_severity)
+    # An error is the harness's, not the target's: at most a condition, per [flaky] otherwise.
+    error_severity = max(flaky_severity, Severity.CONDITION, key=RANK.__getitem__)
+    flaky = ids(lambda t: t.flaky and not t.failed_once and not t.waived)
+    if flaky:
+        message = (
+            f"{len(flaky)} {of} in {crit} suite {name} are flaky: errored, then passed on rerun"
+        )
+        out.append(Reason("flaky-error", error_severity, name, message, flaky))
+    out += _waiver_reasons(name, tests, fail_severity, flaky_severity, error_severity)
     return out
 
 
 def _waiver_reasons(
-    suite: str, tests: tuple[TestVerdict, ...], fail_severity: Severity, flaky_severity: Severity
+    suite: str,
+    tests: tuple[TestVerdict, ...],
+    fail_severity: Severity,
+    flaky_severity: Severity,
+    error_severity: Severity,
 ) -> list[Reason]:
     """Return one reason per waiver that covered tests, or that matched but could not."""
     groups: dict[tuple[Waiver, bool], list[TestVerdict]] = {}
@@ -253,7 +337,14 @@ def _waiver_reasons(
             out.append(Reason("waived", Severity.CONDITION, suite, message, ids))
             continue
         severity = min(
-            (fail_severity if t.outcome is FinalOutcome.FAILED else flaky_severity for t in hit),
+            (
+                fail_severity
+                if t.outcome is FinalOutcome.FAILED
+                else flaky_severity
+                if t.failed_once
+                else error_severity
+                for t in hit
+            ),
             key=RANK.__getitem__,
         )
         use = hit[0].waiver

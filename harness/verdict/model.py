@@ -49,6 +49,15 @@ class Severity(enum.Enum):
 RANK = {severity: rank for rank, severity in enumerate(Severity)}
 
 
+class RuleStatus(enum.Enum):
+    """What a run established about one rule of the catalogue, from the tests that name it."""
+
+    VERIFIED = "verified"  # every planned test naming it passed
+    VIOLATED = "violated"  # one failed: the target broke it
+    NOT_VERIFIED = "not_verified"  # errored, skipped, not run, or no planned test names it
+    NOT_APPLICABLE = "not_applicable"  # every test naming it was left out of the plan
+
+
 class FinalOutcome(enum.Enum):
     """The outcome of a planned test's final attempt, or NOT_RUN when it had none."""
 
@@ -97,10 +106,35 @@ class TestVerdict:
         return self.waiver is not None and self.waiver.applied
 
     @property
+    def failed_once(self) -> bool:
+        """Return whether any attempt failed: the target misbehaved at least once."""
+        return any(a.outcome is Outcome.FAILED for a in self.attempts)
+
+    @property
+    def deciding_attempt(self) -> Attempt | None:
+        """Return the last failed attempt if any failed, else the final one (None if never run)."""
+        failed = [a for a in self.attempts if a.outcome is Outcome.FAILED]
+        return failed[-1] if failed else (self.attempts[-1] if self.attempts else None)
+
+    @property
     def transcript(self) -> tuple[dict[str, Any], ...]:
         """Return the frames of the last attempt that failed or errored (empty if none did)."""
         bad = [a for a in self.attempts if a.outcome in (Outcome.FAILED, Outcome.ERROR)]
         return bad[-1].transcript if bad else ()
+
+
+@dataclass(frozen=True, slots=True)
+class RuleVerdict:
+    """One rule's status, the planned tests behind it, why when not verified, and its values."""
+
+    id: str
+    section: int
+    text: str
+    status: RuleStatus
+    tests: tuple[str, ...] = ()
+    reason: str | None = None
+    # {"test", "sent", "expected", "observed"} recorded by its tests through `evidence`.
+    evidence: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +201,7 @@ class Verdict:
     record: RunRecord
     policy: Policy
     today: dt.date
+    rules: tuple[RuleVerdict, ...] = ()
 
     @property
     def exit_code(self) -> int:
@@ -181,6 +216,13 @@ class Verdict:
             for key, value in suite.counts().items():
                 totals[key] += value
         return totals
+
+    def rule_summary(self) -> dict[str, int]:
+        """Return how many rules of the catalogue have each status, and their total."""
+        counts = {status.value: 0 for status in RuleStatus}
+        for rule in self.rules:
+            counts[rule.status.value] += 1
+        return {**counts, "total": len(self.rules)}
 
     def to_json(self) -> dict[str, Any]:
         """Return the verdict.json document (docs/VERDICT_JSON.md)."""

@@ -1,4 +1,4 @@
-"""The verdict policy: suite criticality, waivers, performance budgets, flaky handling.
+"""The verdict policy: suite criticality, waivers, budgets, flaky handling, skippable limits.
 
 Loaded from a TOML file (``--policy FILE``) or the built-in
 ``harness/verdict/default_policy.toml``. This is a trust boundary: every key is
@@ -22,6 +22,13 @@ from harness.errors import ConfigError
 from harness.verdict.records import Criticality
 
 DEFAULT_SOURCE = "built-in default"
+# The limits a target announces in connection_established (docs/PROTOCOL.md section 6) that a
+# suite may leave unverified with harness.wire.limits.skip_unverifiable_limit, whose skip
+# message starts with LIMIT_SKIP_PREFIX.
+LIMITS = ("max_messages_per_minute", "max_message_bytes")
+LIMIT_SKIP_PREFIX = "limit not verified: "
+# Weights in increasing order: a policy that moves a suite left of its manifest lowers it.
+_WEIGHT = {Criticality.MINOR: 0, Criticality.MAJOR: 1, Criticality.CRITICAL: 2}
 
 _E = TypeVar("_E", bound=enum.Enum)
 
@@ -66,6 +73,14 @@ class Waiver:
 
 
 @dataclass(frozen=True, slots=True)
+class Approval:
+    """Who accepted a suite's lower criticality than its manifest's, and why."""
+
+    approver: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class Budget:
     """A performance budget: ``statistic`` of ``metric`` must be at most ``limit``."""
 
@@ -90,10 +105,34 @@ class Policy:
     reruns: int = 0
     rollback_plan: tuple[str, ...] = ()
     success_indicators: tuple[str, ...] = ()
+    # Approver and reason per suite of [criticality] given as a table.
+    approvals: dict[str, Approval] = field(default_factory=dict)
+    # The limits a test may leave unverified (a skip the verdict lists as a condition).
+    limits_may_skip: tuple[str, ...] = ()
 
     def criticality_of(self, suite: str, declared: Criticality) -> Criticality:
         """Return the suite's criticality: the policy's, else the suite manifest's."""
         return self.criticality.get(suite, declared)
+
+    def lowers(self, suite: str, declared: Criticality) -> bool:
+        """Return whether the policy gives ``suite`` less weight than its manifest declares."""
+        return _WEIGHT[self.criticality_of(suite, declared)] < _WEIGHT[declared]
+
+    def check_criticality(self, declared: Mapping[str, Criticality]) -> None:
+        """Raise ConfigError for a suite whose criticality is lowered without approver and reason.
+
+        ``declared`` maps suite names to their manifests' criticality; call it once
+        the installed suites are known, before the run starts.
+        """
+        for suite, manifest in declared.items():
+            if self.lowers(suite, manifest) and suite not in self.approvals:
+                level = self.criticality[suite].value
+                raise ConfigError(
+                    f"{self.source}: criticality.{suite}: lowers suite {suite} from "
+                    f"{manifest.value} (its manifest) to {level}: name an approver and a "
+                    f'reason, as {suite} = {{ level = "{level}", approver = "...", '
+                    f'reason = "..." }}'
+                )
 
     def flaky_action(self, criticality: Criticality) -> FlakyAction:
         """Return what a flaky test in a suite of ``criticality`` does to the verdict."""
@@ -142,15 +181,21 @@ class _Reader:
         return ConfigError(f"{self.source}: {key}: {what}")
 
     def policy(self, data: dict[str, Any]) -> Policy:
-        self.known(data, "", {"criticality", "waivers", "budgets", "flaky", "reruns", "report"})
+        keys = {"criticality", "waivers", "budgets", "flaky", "reruns", "report", "limits"}
+        self.known(data, "", keys)
         report = self.table(data, "report")
         self.known(report, "report.", {"rollback_plan", "success_indicators"})
+        limits = self.table(data, "limits")
+        self.known(limits, "limits.", {"may_skip"})
         reruns = data.get("reruns", 0)
         if not _is_int(reruns) or reruns < 0:
             raise self.fail("reruns", f"must be a whole number >= 0, got {reruns!r}")
+        criticality, approvals = self.criticality(self.table(data, "criticality"))
         return Policy(
             source=self.source,
-            criticality=self.criticality(self.table(data, "criticality")),
+            criticality=criticality,
+            approvals=approvals,
+            limits_may_skip=self.limits(limits),
             waivers=tuple(
                 self.waiver(item, f"waivers[{i}]")
                 for i, item in enumerate(self.array(data, "waivers", ""))
@@ -190,11 +235,39 @@ class _Reader:
                 raise self.fail(f"{prefix}{key}[{i}]", "must be a non-empty string")
         return tuple(items)
 
-    def criticality(self, data: Mapping[str, Any]) -> dict[str, Criticality]:
-        return {
-            name: self.choice(Criticality, value, f"criticality.{name}")
-            for name, value in data.items()
-        }
+    def criticality(
+        self, data: Mapping[str, Any]
+    ) -> tuple[dict[str, Criticality], dict[str, Approval]]:
+        levels: dict[str, Criticality] = {}
+        approvals: dict[str, Approval] = {}
+        for name, value in data.items():
+            key = f"criticality.{name}"
+            if not isinstance(value, dict):
+                levels[name] = self.choice(Criticality, value, key)
+                continue
+            item = self.entry(value, key, {"level", "approver", "reason"})
+            if "level" not in item:
+                raise self.fail(f"{key}.level", "is required")
+            levels[name] = self.choice(Criticality, item["level"], f"{key}.level")
+            approver = self.string(item, "approver", key, required=False)
+            reason = self.string(item, "reason", key, required=False)
+            if (approver is None) != (reason is None):
+                missing, given = (
+                    ("reason", "approver") if reason is None else ("approver", "reason")
+                )
+                raise self.fail(f"{key}.{missing}", f"is required when {given} is given")
+            if approver is not None:
+                approvals[name] = Approval(approver, reason)
+        return levels, approvals
+
+    def limits(self, data: Mapping[str, Any]) -> tuple[str, ...]:
+        names = self.texts(data, "may_skip", "limits.")
+        for i, name in enumerate(names):
+            if name not in LIMITS:
+                raise self.fail(
+                    f"limits.may_skip[{i}]", f"must be one of {', '.join(LIMITS)}, got {name!r}"
+                )
+        return names
 
     def flaky(self, data: Mapping[str, Any]) -> dict[Criticality, FlakyAction]:
         self.known(data, "flaky.", {c.value for c in Criticality})

@@ -3,20 +3,25 @@
 A suite is written as ``suite("agent_events", "critical", a="P", b="FP")``:
 each keyword is a test (id ``agent_events::a``) and its string lists the
 outcomes of its attempts in order: P passed, F failed, E error, S skipped;
-an empty string is a planned test that never ran.
+an empty string is a planned test that never ran. ``with_attempts`` gives a
+test attempts with their own messages and evidence.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
+from harness.rules import Rule
 from harness.verdict import Verdict
 from harness.verdict.records import (
     Attempt,
     Baseline,
     Criticality,
     MetricRecord,
+    NotApplicable,
     Outcome,
     RunError,
     RunRecord,
@@ -68,6 +73,31 @@ def _attempt(letter: str) -> Attempt:
     return Attempt(outcome, 0.25, message, FRAMES if bad else ())
 
 
+def attempt(letter: str, message: str = "", *evidence: dict[str, Any]) -> Attempt:
+    """Return one attempt (P, F, E or S) with its message and evidence entries."""
+    return Attempt(_LETTERS[letter], 0.25, message, (), tuple(evidence))
+
+
+def with_attempts(spec: SuiteSpec, key: str, *attempts: Attempt) -> SuiteSpec:
+    """Return ``spec`` whose test ``key`` ran ``attempts`` (its planned position kept)."""
+    test_id = f"{spec.record.name}::{key}"
+    assert test_id in spec.record.planned, test_id
+    others = tuple(t for t in spec.tests if t.id != test_id)
+    return SuiteSpec(spec.record, (*others, TestRecord(test_id, spec.record.name, attempts)))
+
+
+def rule(rule_id: str, text: str = "") -> Rule:
+    """Return a catalogue rule whose section is its id's first digit."""
+    return Rule(rule_id, int(rule_id.split(".", 1)[0]), text or f"text of {rule_id}")
+
+
+@dataclass(frozen=True, slots=True)
+class _CausedRun(RunRecord):
+    """A run record with fast-fail causes, for as long as RunRecord has no such field."""
+
+    causes: tuple[dict[str, Any], ...] = ()
+
+
 def metric(name: str, unit: str, suite_name: str, *samples: float) -> MetricRecord:
     """Return a metric measured by one test of ``suite_name``."""
     return MetricRecord(name, unit, suite_name, samples, (f"{suite_name}::latency",))
@@ -79,9 +109,13 @@ def run(
     run_errors: tuple[RunError, ...] = (),
     baseline: Baseline | None = None,
     extra: tuple[TestRecord, ...] = (),
+    rules: tuple[Rule, ...] = (),
+    test_rules: dict[str, tuple[str, ...]] | None = None,
+    not_applicable: tuple[NotApplicable, ...] = (),
+    causes: tuple[dict[str, Any], ...] = (),
 ) -> RunRecord:
-    """Return a run record of the given suites."""
-    return RunRecord(
+    """Return a run record of the given suites (with fast-fail ``causes`` when given)."""
+    record = RunRecord(
         run_id="20261125T204000Z-1a2b3c",
         started_at="2026-11-25T20:40:00.000000+00:00",
         finished_at="2026-11-25T20:40:12.500000+00:00",
@@ -93,7 +127,16 @@ def run(
         run_errors=run_errors,
         environment={"python": "3.11.7", "workers": 2, "reruns": 1},
         baseline=baseline,
+        rules=rules,
+        test_rules=dict(test_rules or {}),
+        not_applicable=not_applicable,
     )
+    if not causes:
+        return record
+    fields = {f.name: getattr(record, f.name) for f in dataclasses.fields(record)}
+    if "causes" in fields:
+        return dataclasses.replace(record, causes=causes)
+    return _CausedRun(**fields, causes=causes)
 
 
 def reasons(verdict: Verdict) -> list[tuple[str, str, str | None, tuple[str, ...]]]:

@@ -8,8 +8,18 @@ from pathlib import Path
 import pytest
 
 from harness.errors import ConfigError
-from harness.verdict.policy import Budget, FlakyAction, Statistic, Waiver, load_policy
+from harness.verdict.policy import (
+    LIMIT_SKIP_PREFIX,
+    LIMITS,
+    Approval,
+    Budget,
+    FlakyAction,
+    Statistic,
+    Waiver,
+    load_policy,
+)
 from harness.verdict.records import Criticality
+from harness.wire import limits
 
 GOOD = """
 reruns = 2
@@ -121,7 +131,8 @@ BAD: list[tuple[str, str, str]] = [
     (
         "unknown-top-level-key",
         "retries = 1\n",
-        "retries: unknown key (allowed: budgets, criticality, flaky, report, reruns, waivers)",
+        "retries: unknown key (allowed: budgets, criticality, flaky, limits, report, reruns, "
+        "waivers)",
     ),
     (
         "unknown-statistic",
@@ -186,6 +197,42 @@ BAD: list[tuple[str, str, str]] = [
         "criticality.security: must be one of critical, major, minor, got 'high'",
     ),
     (
+        "criticality-table-without-level",
+        '[criticality]\nmessage_routing = { approver = "a", reason = "r" }\n',
+        "criticality.message_routing.level: is required",
+    ),
+    (
+        "criticality-approver-without-reason",
+        '[criticality]\nmessage_routing = { level = "minor", approver = "release-manager" }\n',
+        "criticality.message_routing.reason: is required when approver is given",
+    ),
+    (
+        "criticality-reason-without-approver",
+        '[criticality]\nmessage_routing = { level = "minor", reason = "known lag" }\n',
+        "criticality.message_routing.approver: is required when reason is given",
+    ),
+    (
+        "criticality-unknown-key",
+        '[criticality]\nmessage_routing = { level = "minor", owner = "x" }\n',
+        "criticality.message_routing.owner: unknown key (allowed: approver, level, reason)",
+    ),
+    (
+        "limits-unknown-limit",
+        '[limits]\nmay_skip = ["max_message_bytes", "max_connections"]\n',
+        "limits.may_skip[1]: must be one of max_messages_per_minute, max_message_bytes, "
+        "got 'max_connections'",
+    ),
+    (
+        "limits-not-an-array",
+        '[limits]\nmay_skip = "max_message_bytes"\n',
+        "limits.may_skip: must be an array, got a string",
+    ),
+    (
+        "limits-unknown-key",
+        "[limits]\nmax_burst = 10\n",
+        "limits.max_burst: unknown key (allowed: may_skip)",
+    ),
+    (
         "unknown-flaky-action",
         '[flaky]\ncritical = "maybe"\n',
         "flaky.critical: must be one of fail, condition, info, got 'maybe'",
@@ -246,3 +293,62 @@ def test_policy_doc_shows_the_default_policy_verbatim() -> None:
     root = Path(__file__).resolve().parents[2]
     doc = (root / "docs" / "POLICY.md").read_text("utf-8")
     assert (root / "harness" / "verdict" / "default_policy.toml").read_text("utf-8") in doc
+
+
+def test_default_policy_allows_both_limits_to_be_skipped() -> None:
+    """The built-in policy lets a suite leave either announced limit unverified."""
+    assert load_policy(None).limits_may_skip == ("max_messages_per_minute", "max_message_bytes")
+
+
+def test_a_file_without_limits_allows_no_limit_skip(tmp_path: Path) -> None:
+    """A policy file without [limits] allows no skip: the built-in value is not inherited."""
+    path = tmp_path / "policy.toml"
+    path.write_text("reruns = 0\n")
+    assert load_policy(path).limits_may_skip == ()
+
+
+def test_lowered_criticality_with_approver_and_reason(tmp_path: Path) -> None:
+    """A table with level, approver and reason lowers the suite and records the approval."""
+    path = tmp_path / "policy.toml"
+    path.write_text(
+        "[criticality]\n"
+        'message_routing = { level = "minor", approver = "release-manager", '
+        'reason = "routing is rewritten next sprint" }\n'
+        'security = "critical"\n'
+    )
+    policy = load_policy(path)
+    assert policy.criticality == {
+        "message_routing": Criticality.MINOR,
+        "security": Criticality.CRITICAL,
+    }
+    assert policy.approvals == {
+        "message_routing": Approval("release-manager", "routing is rewritten next sprint")
+    }
+    assert policy.lowers("message_routing", Criticality.MAJOR)
+    assert not policy.lowers("security", Criticality.CRITICAL)
+    policy.check_criticality(
+        {"message_routing": Criticality.MAJOR, "security": Criticality.CRITICAL}
+    )
+
+
+def test_lowering_without_approver_names_file_and_key(tmp_path: Path) -> None:
+    """Lowering a suite below its manifest without approver and reason is a ConfigError."""
+    path = tmp_path / "policy.toml"
+    path.write_text('[criticality]\nagent_events = "major"\nmessage_routing = "critical"\n')
+    policy = load_policy(path)
+    policy.check_criticality({"message_routing": Criticality.MAJOR})
+    with pytest.raises(ConfigError) as caught:
+        policy.check_criticality(
+            {"message_routing": Criticality.MAJOR, "agent_events": Criticality.CRITICAL}
+        )
+    assert str(caught.value) == (
+        f"{path}: criticality.agent_events: lowers suite agent_events from critical (its "
+        'manifest) to major: name an approver and a reason, as agent_events = { level = "major", '
+        'approver = "...", reason = "..." }'
+    )
+
+
+def test_limit_names_and_skip_prefix_match_the_suites_helper() -> None:
+    """The verdict recognises exactly the skips that harness.wire.limits produces."""
+    assert LIMITS == limits.LIMITS == ("max_messages_per_minute", "max_message_bytes")
+    assert LIMIT_SKIP_PREFIX == limits.SKIP_PREFIX == "limit not verified: "

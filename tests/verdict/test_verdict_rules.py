@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from harness.verdict import judge, records, verdict_for_early_exit
-from harness.verdict.policy import Policy
+from harness.verdict.policy import FlakyAction, Policy
 from harness.verdict.records import Criticality, RunError
 
 from .runbuilder import TODAY, SuiteSpec, broken_suite, reasons, run, statuses, suite
@@ -89,11 +89,46 @@ CASES: list[tuple[str, Any, str, dict[str, str], list[Any]]] = [
         [("harness-error", "incomplete", AE, ("agent_events::b",))],
     ),
     (
-        "error-then-pass-is-a-pass-not-flaky",
-        run(suite(AE, a="EP")),
+        "error-then-pass-is-flaky-a-condition-never-a-plain-pass",
+        run(suite(AE, a="EP", b="P")),
+        "APPROVED_WITH_CONDITIONS",
+        {AE: "PASS_WITH_CONDITIONS"},
+        [("flaky-error", "condition", AE, ("agent_events::a",))],
+    ),
+    (
+        "error-then-pass-under-flaky-info-is-a-note",
+        run(suite(MINOR, "minor", a="EEP")),
         "APPROVED",
-        {AE: "PASS"},
-        [],
+        {MINOR: "PASS"},
+        [("flaky-error", "info", MINOR, ("docs_examples::a",))],
+    ),
+    (
+        "failure-then-error-on-rerun-stays-a-failure",
+        run(suite(AE, a="FE", b="P")),
+        "NOT_APPROVED",
+        {AE: "FAIL"},
+        [("critical-failure", "blocker", AE, ("agent_events::a",))],
+    ),
+    (
+        "failure-then-skip-on-rerun-stays-a-failure",
+        run(suite(MR, "major", a="FS")),
+        "NOT_APPROVED",
+        {MR: "FAIL"},
+        [("major-failure", "blocker", MR, ("message_routing::a",))],
+    ),
+    (
+        "error-then-failure-is-a-failure",
+        run(suite(AE, a="EF")),
+        "NOT_APPROVED",
+        {AE: "FAIL"},
+        [("critical-failure", "blocker", AE, ("agent_events::a",))],
+    ),
+    (
+        "failure-error-then-pass-is-flaky-as-a-failure",
+        run(suite(AE, a="FEP")),
+        "NOT_APPROVED",
+        {AE: "FAIL"},
+        [("flaky", "blocker", AE, ("agent_events::a",))],
     ),
     (
         "empty-suite",
@@ -244,7 +279,8 @@ def test_rule(
     record: Any, verdict: str, suite_statuses: dict[str, str], expected: list[Any]
 ) -> None:
     """The verdict, every suite status and every reason (rule, severity, suite, evidence)."""
-    result = judge(record, Policy(), today=TODAY)
+    policy = Policy(flaky={Criticality.MINOR: FlakyAction.INFO})
+    result = judge(record, policy, today=TODAY)
     assert result.verdict.value == verdict
     assert result.exit_code == {"APPROVED": 0, "APPROVED_WITH_CONDITIONS": 0}.get(
         verdict, 1 if verdict == "NOT_APPROVED" else 2
@@ -255,18 +291,30 @@ def test_rule(
 
 def test_counts_have_the_planned_tests_as_denominator() -> None:
     """planned = passed + failed + errors + skipped + not_run; flaky counts among passed."""
-    record = run(suite(AE, a="P", b="F", c="E", d="S", e="", f="FP"))
+    record = run(suite(AE, a="P", b="F", c="E", d="S", e="", f="FP", g="EP", h="FE"))
     counts = judge(record, Policy(), today=TODAY).suites[0].counts()
     assert counts == {
-        "planned": 6,
-        "passed": 2,
-        "failed": 1,
+        "planned": 8,
+        "passed": 3,
+        "failed": 2,
         "errors": 1,
         "skipped": 1,
         "not_run": 1,
-        "flaky": 1,
+        "flaky": 2,
         "waived": 0,
     }
+
+
+def test_error_then_pass_is_listed_as_flaky_with_every_attempt() -> None:
+    """An errored-then-passed test is flaky in its verdict and keeps both attempts."""
+    test = judge(run(suite(AE, a="EP")), Policy(), today=TODAY).suites[0].tests[0]
+    assert (test.outcome.value, test.flaky, test.failed_once) == ("passed", True, False)
+    assert [a.outcome.value for a in test.attempts] == ["error", "passed"]
+    message = judge(run(suite(AE, a="EP")), Policy(), today=TODAY).reasons[0].message
+    assert message == (
+        "1 of 1 planned tests in critical suite agent_events are flaky: "
+        "errored, then passed on rerun"
+    )
 
 
 def test_crashed_worker_turns_a_recorded_pass_into_an_error() -> None:

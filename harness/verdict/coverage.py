@@ -1,0 +1,108 @@
+"""Rule status: what a run established about each rule of the catalogue, from its tests.
+
+A rule is ``violated`` when a planned test naming it failed in any attempt (a
+flaky test whose failed attempt was a failure counts: the target broke the
+rule once), ``verified`` when every planned test naming it passed,
+``not_verified`` when some did not pass (error, skip, not run) and none
+failed, or when no planned test names it, and ``not_applicable`` when every
+test naming it was left out of the plan (a missing input such as
+``--converter``). docs/VERDICT_JSON.md documents the result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from harness.rules import Rule
+from harness.verdict.model import FinalOutcome, RuleStatus, RuleVerdict, TestVerdict
+from harness.verdict.records import NotApplicable, RunRecord
+
+# How many tests a reason names before it says "and N more".
+_NAMED = 3
+_MESSAGE_CHARS = 160
+NO_TEST = "no test of the selected suites names it"
+
+
+def judge_rules(record: RunRecord, planned: Sequence[TestVerdict]) -> tuple[RuleVerdict, ...]:
+    """Return the status of every rule of ``record.rules``, in catalogue order."""
+    naming: dict[str, list[TestVerdict]] = {}
+    for test in planned:
+        for rule_id in record.test_rules.get(test.id, ()):
+            naming.setdefault(rule_id, []).append(test)
+    left_out: dict[str, list[NotApplicable]] = {}
+    for entry in record.not_applicable:
+        for rule_id in entry.rules or record.test_rules.get(entry.id, ()):
+            left_out.setdefault(rule_id, []).append(entry)
+    evidence = _evidence(planned)
+    return tuple(
+        _rule(rule, naming.get(rule.id, []), left_out.get(rule.id, []), evidence.get(rule.id, []))
+        for rule in record.rules
+    )
+
+
+def _rule(
+    rule: Rule,
+    tests: list[TestVerdict],
+    left_out: list[NotApplicable],
+    evidence: list[dict[str, Any]],
+) -> RuleVerdict:
+    ids = tuple(t.id for t in tests)
+    found = tuple(evidence)
+    if not tests:
+        if left_out:
+            reason = "; ".join(dict.fromkeys(entry.reason for entry in left_out))
+            na_ids = tuple(entry.id for entry in left_out)
+            return RuleVerdict(
+                rule.id, rule.section, rule.text, RuleStatus.NOT_APPLICABLE, na_ids, reason
+            )
+        return RuleVerdict(rule.id, rule.section, rule.text, RuleStatus.NOT_VERIFIED, (), NO_TEST)
+    failed = [t for t in tests if t.outcome is FinalOutcome.FAILED or t.failed_once]
+    if failed:
+        reason = f"failed in {_names([t.id for t in failed])}"
+        return RuleVerdict(
+            rule.id, rule.section, rule.text, RuleStatus.VIOLATED, ids, reason, found
+        )
+    unsure = [t for t in tests if t.outcome is not FinalOutcome.PASSED]
+    if unsure:
+        described = [_describe(t) for t in unsure]
+        reason = f"{len(unsure)} of {len(tests)} tests did not pass: {_names(described)}"
+        return RuleVerdict(
+            rule.id, rule.section, rule.text, RuleStatus.NOT_VERIFIED, ids, reason, found
+        )
+    return RuleVerdict(rule.id, rule.section, rule.text, RuleStatus.VERIFIED, ids, None, found)
+
+
+def _describe(test: TestVerdict) -> str:
+    """Return "id (outcome: message)" of a test that did not pass."""
+    final = test.attempts[-1] if test.attempts else None
+    message = " ".join((final.message if final else "").split())
+    if len(message) > _MESSAGE_CHARS:
+        message = message[: _MESSAGE_CHARS - 1] + "…"
+    outcome = test.outcome.value.replace("_", " ")
+    return f"{test.id} ({outcome}: {message})" if message else f"{test.id} ({outcome})"
+
+
+def _names(items: Sequence[str]) -> str:
+    shown = ", ".join(items[:_NAMED])
+    more = len(items) - _NAMED
+    return f"{shown} and {more} more" if more > 0 else shown
+
+
+def _evidence(planned: Sequence[TestVerdict]) -> dict[str, list[dict[str, Any]]]:
+    """Return each rule's evidence entries from the attempt that decided each test."""
+    found: dict[str, list[dict[str, Any]]] = {}
+    for test in planned:
+        attempt = test.deciding_attempt
+        for entry in attempt.evidence if attempt is not None else ():
+            rule_id = entry.get("rule")
+            if isinstance(rule_id, str):
+                found.setdefault(rule_id, []).append(
+                    {
+                        "test": test.id,
+                        "sent": entry.get("sent"),
+                        "expected": entry.get("expected"),
+                        "observed": entry.get("observed"),
+                    }
+                )
+    return found

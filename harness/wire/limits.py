@@ -1,0 +1,37 @@
+"""Leaving a target's announced limit unverified, in the one form the verdict recognises.
+
+A suite that cannot exercise a limit because the target's value is larger than it
+can send in a run calls ``skip_unverifiable_limit``. The skip's message starts with
+``limit not verified: <limit>=<value>``; the verdict lists it as a condition when
+the policy's ``[limits] may_skip`` names the limit, and as INCOMPLETE otherwise
+(docs/POLICY.md).
+"""
+
+from __future__ import annotations
+
+from typing import Final, NoReturn
+
+import pytest
+
+SKIP_PREFIX: Final = "limit not verified: "
+# The limits of connection_established.limits (docs/PROTOCOL.md section 6).
+LIMITS: Final = ("max_messages_per_minute", "max_message_bytes")
+
+
+def skip_unverifiable_limit(limit: str, target_value: int, largest: int) -> NoReturn:
+    """Skip the calling test: the target's ``limit`` is ``target_value``, over ``largest``.
+
+    ``largest`` is the largest value of that limit the suite verifies. Raises
+    ValueError for a limit name outside LIMITS (a typo would hide the skip from
+    the policy) and for a value the suite can verify (nothing justifies the skip).
+    """
+    if limit not in LIMITS:
+        raise ValueError(f"unknown limit {limit!r}: expected one of {', '.join(LIMITS)}")
+    if target_value <= largest:
+        raise ValueError(
+            f"{limit}={target_value} is at most {largest}: the suite can verify it, not skip it"
+        )
+    pytest.skip(
+        f"{SKIP_PREFIX}{limit}={target_value} (larger than {largest}, "
+        f"the largest this suite verifies)"
+    )
