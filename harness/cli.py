@@ -108,6 +108,9 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--resolved", action="store_true", help="print it merged, as JSON")
     check = profile_sub.add_parser("check", help="validate a profile; rules it can verify")
     check.add_argument("spec", metavar="FILE|NAME")
+    asyncapi = profile_sub.add_parser("asyncapi", help="write the dialect as an AsyncAPI 3.0 doc")
+    asyncapi.add_argument("spec", metavar="NAME|FILE")
+    asyncapi.add_argument("--out", type=Path, metavar="FILE", help="write here (default: stdout)")
 
     report = sub.add_parser("report", help="re-render the reports of a verdict.json")
     from harness.report import command as reportcmd
@@ -185,6 +188,10 @@ def dispatch(args: argparse.Namespace) -> int:
 
         if args.profile_command == "show":
             return profile_show_main(args.name, resolved=args.resolved)
+        if args.profile_command == "asyncapi":
+            from harness.run.inventory import profile_asyncapi_main
+
+            return profile_asyncapi_main(args.spec, args.out)
         return profile_check_main(args.spec)
     if args.command == "rules":
         from harness.run.inventory import rules_main

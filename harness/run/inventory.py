@@ -205,3 +205,21 @@ def profile_check_main(spec: str) -> int:
         )
     print_listing("Rules per suite", ("suite", "can verify", "cannot", "not verifiable"), rows)
     return 0
+
+
+def profile_asyncapi_main(spec: str, out: Path | None) -> int:
+    """Write the AsyncAPI 3.0 document of a profile's dialect (JSON) to `out` or stdout."""
+    from harness.errors import ConfigError
+    from harness.wire.asyncapi import asyncapi_document
+    from harness.wire.profile import load_profile
+
+    text = json.dumps(asyncapi_document(load_profile(spec)), indent=2, ensure_ascii=False)
+    if out is None:
+        sys.stdout.write(text + "\n")
+        return 0
+    try:
+        out.write_text(text + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"--out {out}: cannot write: {exc.strerror or exc}") from None
+    print(f"wrote {out}")
+    return 0
