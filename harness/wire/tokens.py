@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import base64
 import json
+import subprocess
 import time
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import jwt
 
+from harness.errors import HarnessError
 from harness.wire import protocol as P
 
 
@@ -23,6 +26,8 @@ def mint(
     claims: Mapping[str, Any] | None = None,
     omit: Iterable[str] = (),
     now: float | None = None,
+    user_claim: str = "sub",
+    expiry_claim: str = "exp",
 ) -> str:
     """Return a token for `sub` expiring `exp_in` seconds from now (negative: already expired).
 
@@ -30,7 +35,11 @@ def mint(
     which a correct server refuses.
     """
     issued = time.time() if now is None else now
-    body: dict[str, Any] = {"sub": sub, "exp": int(issued + exp_in), "iat": int(issued)}
+    body: dict[str, Any] = {
+        user_claim: sub,
+        expiry_claim: int(issued + exp_in),
+        "iat": int(issued),
+    }
     body.update(claims or {})
     for key in omit:
         body.pop(key, None)
@@ -55,3 +64,50 @@ def _b64(raw: bytes) -> str:
 
 def _json(obj: Any) -> bytes:
     return json.dumps(obj, separators=(",", ":")).encode()
+
+
+class TokenCommandFailed(HarnessError):
+    """The profile's token command failed, hung or printed no token (the run is INCOMPLETE)."""
+
+
+def token_from_command(
+    command: Sequence[str], user_id: str, *, timeout_s: float, env: Mapping[str, str] | None = None
+) -> str:
+    """Run the profile's token command for `user_id` and return the token it prints.
+
+    `{user}` in any argument is replaced by the user id. The command runs with a
+    deadline, no shell and no standard input; its output is never echoed: a
+    failure is reported by the command's exit status and the last line of its
+    standard error, never by what it printed on standard output.
+    """
+    argv = [part.replace("{user}", user_id) for part in command]
+    shown = " ".join([Path(command[0]).name, *command[1:]])
+    try:
+        proc = subprocess.run(
+            argv,
+            capture_output=True,
+            text=True,
+            timeout=timeout_s,
+            stdin=subprocess.DEVNULL,
+            env=None if env is None else dict(env),
+        )
+    except FileNotFoundError:
+        raise TokenCommandFailed(f"token command {shown}: {argv[0]}: not found") from None
+    except PermissionError:
+        raise TokenCommandFailed(f"token command {shown}: {argv[0]}: not executable") from None
+    except subprocess.TimeoutExpired:
+        raise TokenCommandFailed(
+            f"token command {shown}: no token within {timeout_s:g} s (stopped)"
+        ) from None
+    if proc.returncode != 0:
+        lines = [line.strip() for line in proc.stderr.splitlines() if line.strip()]
+        why = lines[-1][:200] if lines else "no message on stderr"
+        raise TokenCommandFailed(f"token command {shown}: exit {proc.returncode}: {why}")
+    tokens = [line.strip() for line in proc.stdout.splitlines() if line.strip()]
+    if not tokens:
+        raise TokenCommandFailed(f"token command {shown}: printed no token")
+    if len(tokens) > 1 or any(ch.isspace() for ch in tokens[0]):
+        raise TokenCommandFailed(
+            f"token command {shown}: printed {len(tokens)} lines; expected one token"
+        )
+    return tokens[0]
