@@ -1,4 +1,9 @@
-"""Turns of a chat conversation over one connection, and the checks of a thread's history."""
+"""Turns of a chat conversation over one connection, and the checks of a thread's history.
+
+History timestamps are compared exactly, as integer microseconds (`to_microseconds`), so
+that a value rounded or shifted by a single microsecond, or the server's clock in place of
+the client's, is told apart from the expected one.
+"""
 
 from __future__ import annotations
 
@@ -11,17 +16,23 @@ from typing import Any, Final
 
 from harness.errors import CheckFailed
 from harness.wire import protocol as P
-from harness.wire.client import ABSENT, Client, is_close
+from harness.wire.client import ABSENT, Client
+from harness.wire.microseconds import MICROS_PER_SECOND, to_microseconds
 
 Frame = dict[str, Any]
 Connect = Callable[..., Awaitable[Client]]
-# (role, content, timestamp) of one history message.
-Message = tuple[str, str, float]
+# (role, content, timestamp in integer microseconds) of one history message.
+Message = tuple[str, str, int]
+# The same as observed: anything the target sent in place of a message or of its fields.
+Observed = tuple[Any, Any, int | None] | Any
 
 USER: Final = "user"
 ASSISTANT: Final = "assistant"
 # Generous: a run takes milliseconds; a slow target must fail on answers, not on this deadline.
 RUN_WITHIN: Final = 15.0
+# Long enough for the events of a run to reach a connection they must not reach (a run of
+# the scripted agent takes about 10 ms); short, since only a broken server waits it out.
+QUIET_WINDOW_S: Final = 0.3
 
 
 def new_thread_id() -> str:
@@ -29,18 +40,28 @@ def new_thread_id() -> str:
     return f"t-{uuid.uuid4().hex[:12]}"
 
 
-def clock_timestamp() -> float:
-    """Now as a client timestamp (microseconds).
+def new_message_id() -> str:
+    """A message id no one has used yet."""
+    return f"m-{uuid.uuid4().hex[:12]}"
 
-    A later message of a thread carries the current time, so that the history's order is the
-    same whether a server lists messages as added or by timestamp ("oldest first").
+
+def clock_micros() -> int:
+    """Now, in integer microseconds: the client timestamp of a later message of a thread.
+
+    A later message carries the current time, so that the history's order is the same
+    whether a server lists messages as added or by timestamp ("oldest first").
     """
-    return round(time.time(), 6)
+    return time.time_ns() // 1000
 
 
-def data_of(frame: Frame) -> Frame:
+def seconds(micros: int) -> float:
+    """`micros` as the JSON number of seconds to send (the nearest double: exact to 1 us)."""
+    return micros / MICROS_PER_SECOND
+
+
+def data_of(frame: Frame | None) -> Frame:
     """The frame's `data` object ({} when it is missing or not an object)."""
-    data = frame.get("data")
+    data = (frame or {}).get("data")
     return data if isinstance(data, dict) else {}
 
 
@@ -72,6 +93,18 @@ class Turn:
             if e.get("type") == P.TOOL_COMPLETED
         ]
 
+    def reply(self) -> Message:
+        """The assistant message the run must leave: final_response at agent_completed's time."""
+        micros = to_microseconds((self.completed or {}).get("timestamp"))
+        if micros is None or not isinstance(self.answer, str):
+            raise CheckFailed(
+                f"agent_completed of {self.content!r}",
+                expected="a final_response string and a numeric timestamp",
+                observed=self.completed,
+                frames=self.events,
+            )
+        return (ASSISTANT, self.answer, micros)
+
 
 async def say(
     client: Client,
@@ -79,15 +112,19 @@ async def say(
     *,
     thread_id: str | None = None,
     timestamp: Any = ABSENT,
+    request_type: str = P.USER_MESSAGE,
     within: float = RUN_WITHIN,
 ) -> Turn:
-    """Send a user_message, require its ack, and return once its run has ended."""
-    payload: Frame = {"content": content}
+    """Send a user_message (or start_agent), require its ack, and return once its run ended."""
+    key = "user_request" if request_type == P.START_AGENT else "content"
+    payload: Frame = {key: content}
     if thread_id is not None:
         payload["thread_id"] = thread_id
-    ack = await client.request(P.USER_MESSAGE, payload, timestamp=timestamp, within=within)
+    ack = await client.request(request_type, payload, timestamp=timestamp, within=within)
     if ack.get("type") != P.ACK:
-        raise CheckFailed(f"direct reply to user_message {content!r}", expected=P.ACK, observed=ack)
+        raise CheckFailed(
+            f"direct reply to {request_type} {content!r}", expected=P.ACK, observed=ack
+        )
     events = await client.collect_run(ack.get("run_id"), within=within)
     return Turn(content, ack, tuple(events))
 
@@ -115,38 +152,38 @@ def check_answer(turn: Turn, results: Sequence[str], thread_id: str | None = Non
         )
 
 
-async def check_history(
-    client: Client, thread_id: str, expected: Sequence[Message], *, within: float = 5.0
-) -> None:
-    """get_thread_history returns exactly these messages, oldest first (timestamps within 1e-6)."""
+async def history_of(client: Client, thread_id: str, *, within: float = 5.0) -> list[Observed]:
+    """The thread's messages as (role, content, integer microseconds or None), as listed."""
     reply = await client.request(P.GET_THREAD_HISTORY, {"thread_id": thread_id}, within=within)
     messages = reply.get("messages")
-    observed: Any = reply
-    if reply.get("type") == P.THREAD_HISTORY and isinstance(messages, list):
-        observed = [
-            (m.get("role"), m.get("content"), m.get("timestamp")) if isinstance(m, dict) else m
-            for m in messages
-        ]
-        if (
-            reply.get("thread_id") == thread_id
-            and len(observed) == len(expected)
-            and all(_same(o, e) for o, e in zip(observed, expected, strict=True))
-        ):
-            return
-    raise CheckFailed(
-        f"history of thread {thread_id!r}",
-        expected=f"thread_history for {thread_id!r}, (role, content, timestamp): {list(expected)}",
-        observed=observed,
-        frames=[reply],
-    )
+    if (
+        reply.get("type") != P.THREAD_HISTORY
+        or reply.get("thread_id") != thread_id
+        or not isinstance(messages, list)
+    ):
+        raise CheckFailed(
+            f"reply to get_thread_history of {thread_id!r}",
+            expected=f"thread_history for {thread_id!r} with a list of messages",
+            observed=reply,
+            frames=[reply],
+        )
+    return [
+        (m.get("role"), m.get("content"), to_microseconds(m.get("timestamp")))
+        if isinstance(m, dict)
+        else m
+        for m in messages
+    ]
 
 
-def _same(observed: Any, expected: Message) -> bool:
-    return (
-        isinstance(observed, tuple)
-        and observed[:2] == expected[:2]
-        and is_close(observed[2], expected[2])
-    )
+async def check_history(client: Client, thread_id: str, expected: Sequence[Message]) -> None:
+    """get_thread_history returns exactly these messages, oldest first, to the microsecond."""
+    observed = await history_of(client, thread_id)
+    if observed != list(expected):
+        raise CheckFailed(
+            f"history of thread {thread_id!r}",
+            expected=f"(role, content, timestamp in us), oldest first: {list(expected)}",
+            observed=observed,
+        )
 
 
 def check_error(reply: Frame, code: str, message_id: str, what: str) -> None:
@@ -159,11 +196,3 @@ def check_error(reply: Frame, code: str, message_id: str, what: str) -> None:
             expected=message_id,
             observed=reply.get("message_id"),
         )
-
-
-def timestamp_of(frame: Frame | None) -> float:
-    """The frame's server timestamp (a CheckFailed when it is not a number)."""
-    value = (frame or {}).get("timestamp")
-    if not isinstance(value, int | float) or isinstance(value, bool):
-        raise CheckFailed("timestamp of an agent event", expected="a float", observed=value)
-    return float(value)

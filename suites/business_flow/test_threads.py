@@ -1,32 +1,43 @@
-"""Threads belong to their user: they survive reconnection and are closed to everyone else."""
+"""Threads belong to their user: they survive reconnection and are closed to everyone else.
+
+Wrong behaviours told apart (PROTOCOL.md sections 2 and 4):
+- history or ownership kept per connection: a new connection of the same user reads the
+  whole thread and continues it, and so does a second connection open at the same time;
+- another user reading a thread, or adding to it by user_message or by start_agent (a
+  handler that forgets the ownership check): each gets THREAD_ACCESS_DENIED echoing its
+  message_id, and the owner's history is unchanged afterwards;
+- THREAD_ACCESS_DENIED answered but the run started anyway: no agent event reaches the
+  intruder (or the owner) within a quiet window, and nothing is added to the history;
+- an unknown thread answered with an empty history, or created by the read, or denied:
+  THREAD_NOT_FOUND, and it stays not found;
+- events of one user's run delivered to another user (five users at once).
+"""
 
 from __future__ import annotations
 
 import asyncio
-import uuid
 
 import pytest
 
 from harness.errors import CheckFailed
 from harness.wire import protocol as P
 from suites.business_flow.conversation import (
-    ASSISTANT,
+    QUIET_WINDOW_S,
     USER,
     Connect,
     Turn,
     check_answer,
     check_error,
     check_history,
-    clock_timestamp,
+    clock_micros,
+    new_message_id,
     new_thread_id,
     say,
-    timestamp_of,
+    seconds,
 )
 
 pytestmark = pytest.mark.asyncio
 
-# Long enough for the events of a run to reach a connection they must not reach.
-QUIET_WINDOW_S = 0.5
 # Five users at once, each with its own question and the calculator result it must get.
 CONVERSATIONS = (
     ("What is 11+1?", "12"),
@@ -37,36 +48,86 @@ CONVERSATIONS = (
 )
 
 
+@pytest.mark.rules(
+    "4.history.survives-reconnection",
+    "4.thread.reusable-after-reconnection",
+    "3.frame.thread-history.oldest-first",
+)
 async def test_history_survives_reconnect(connect: Connect) -> None:
-    """A new connection of the same user reads both turns of the thread, oldest first."""
+    """A new connection of the same user reads both turns of the thread, then adds a third."""
     first_connection = await connect()
     thread = new_thread_id()
     one = await say(first_connection, "What is 2+3?", thread_id=thread, timestamp=1757350201.447585)
     check_answer(one, ["5"], thread)
-    sent = clock_timestamp()
-    two = await say(first_connection, "And 10/4?", thread_id=thread, timestamp=sent)
+    sent = clock_micros()
+    two = await say(first_connection, "And 10/4?", thread_id=thread, timestamp=seconds(sent))
     check_answer(two, ["2.5"], thread)
     await first_connection.close()
     second_connection = await connect(first_connection.user)
+    before = [(USER, "What is 2+3?", 1757350201447585), one.reply(), (USER, "And 10/4?", sent)]
+    await check_history(second_connection, thread, [*before, two.reply()])
+    later = clock_micros()
+    three = await say(second_connection, "What is 9-8?", thread_id=thread, timestamp=seconds(later))
+    check_answer(three, ["1"], thread)
     await check_history(
         second_connection,
         thread,
-        [
-            (USER, "What is 2+3?", 1757350201.447585),
-            (ASSISTANT, str(one.answer), timestamp_of(one.completed)),
-            (USER, "And 10/4?", sent),
-            (ASSISTANT, str(two.answer), timestamp_of(two.completed)),
-        ],
+        [*before, two.reply(), (USER, "What is 9-8?", later), three.reply()],
     )
-    three = await say(second_connection, "What is 9-8?", thread_id=thread)
-    check_answer(three, ["1"], thread)
+
+
+@pytest.mark.rules("4.thread.shared-by-user-connections", "4.delivery.not-other-connections")
+async def test_thread_shared_by_connections_of_one_user(connect: Connect) -> None:
+    """Two open connections of one user continue the same thread and read the same history."""
+    first = await connect()
+    second = await connect(first.user)
+    thread = new_thread_id()
+    one = await say(first, "What is 6+6?", thread_id=thread, timestamp=1757350201.447585)
+    check_answer(one, ["12"], thread)
+    sent = clock_micros()
+    two = await say(second, "And 12/8?", thread_id=thread, timestamp=seconds(sent))
+    check_answer(two, ["1.5"], thread)
+    expected = [
+        (USER, "What is 6+6?", 1757350201447585),
+        one.reply(),
+        (USER, "And 12/8?", sent),
+        two.reply(),
+    ]
+    await check_history(second, thread, expected)
+    await check_history(first, thread, expected)
+    stray = [f.get("type") for f in await first.quiet(0.0) if f.get("type") in P.AGENT_EVENTS]
+    if stray:
+        raise CheckFailed(
+            "events on the first connection of a run the second one started",
+            expected=[],
+            observed=stray,
+        )
 
 
 @pytest.mark.parametrize(
     ("request_type", "payload_key"),
-    ((P.GET_THREAD_HISTORY, None), (P.USER_MESSAGE, "content")),
-    ids=["get_thread_history", "user_message"],
+    [
+        pytest.param(
+            P.GET_THREAD_HISTORY,
+            None,
+            id="get_thread_history",
+            marks=pytest.mark.rules("2.type.get-thread-history-access-denied"),
+        ),
+        pytest.param(
+            P.USER_MESSAGE,
+            "content",
+            id="user_message",
+            marks=pytest.mark.rules("2.thread.other-user-denied"),
+        ),
+        pytest.param(
+            P.START_AGENT,
+            "user_request",
+            id="start_agent",
+            marks=pytest.mark.rules("2.thread.other-user-denied"),
+        ),
+    ],
 )
+@pytest.mark.rules("4.thread.belongs-to-creator")
 async def test_another_users_thread_is_denied(
     connect: Connect, request_type: str, payload_key: str | None
 ) -> None:
@@ -79,7 +140,7 @@ async def test_another_users_thread_is_denied(
     payload = {"thread_id": thread}
     if payload_key is not None:
         payload[payload_key] = "What is 6*7?"
-    message_id = f"m-{uuid.uuid4().hex[:12]}"
+    message_id = new_message_id()
     reply = await intruder.request(request_type, payload, message_id=message_id)
     check_error(
         reply, P.THREAD_ACCESS_DENIED, message_id, f"{request_type} on another user's thread"
@@ -99,26 +160,28 @@ async def test_another_users_thread_is_denied(
             observed=events,
             frames=[f for frames in seen.values() for f in frames],
         )
-    await check_history(
-        owner,
-        thread,
-        [
-            (USER, "What is 2+3?", 1757350201.447585),
-            (ASSISTANT, str(turn.answer), timestamp_of(turn.completed)),
-        ],
-    )
+    await check_history(owner, thread, [(USER, "What is 2+3?", 1757350201447585), turn.reply()])
 
 
+@pytest.mark.rules("2.type.get-thread-history-not-found")
 async def test_unknown_thread_is_not_found(connect: Connect) -> None:
-    """get_thread_history of a thread that never existed is THREAD_NOT_FOUND."""
+    """get_thread_history of a thread that never existed is THREAD_NOT_FOUND, and stays so."""
     client = await connect()
-    message_id = f"m-{uuid.uuid4().hex[:12]}"
-    reply = await client.request(
-        P.GET_THREAD_HISTORY, {"thread_id": new_thread_id()}, message_id=message_id
-    )
-    check_error(reply, P.THREAD_NOT_FOUND, message_id, "get_thread_history of an unknown thread")
+    thread = new_thread_id()
+    for attempt in ("first", "second"):
+        message_id = new_message_id()
+        reply = await client.request(
+            P.GET_THREAD_HISTORY, {"thread_id": thread}, message_id=message_id
+        )
+        check_error(
+            reply,
+            P.THREAD_NOT_FOUND,
+            message_id,
+            f"{attempt} get_thread_history of a thread never created",
+        )
 
 
+@pytest.mark.rules("4.delivery.not-other-users", "4.event.user-id")
 async def test_five_users_converse_at_once(connect: Connect) -> None:
     """Five users talk at the same time; each gets only its own run and its own exact answer."""
     clients = await asyncio.gather(*(connect() for _ in CONVERSATIONS))
