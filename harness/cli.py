@@ -112,6 +112,15 @@ def build_parser() -> argparse.ArgumentParser:
     asyncapi.add_argument("spec", metavar="NAME|FILE")
     asyncapi.add_argument("--out", type=Path, metavar="FILE", help="write here (default: stdout)")
 
+    capture = sub.add_parser("capture", help="convert recorded sessions into captures")
+    capture_sub = capture.add_subparsers(dest="capture_command", required=True, metavar="ACTION")
+    from_har = capture_sub.add_parser("from-har", help="the WebSocket messages of a HAR file")
+    from_har.add_argument("har", type=Path, metavar="FILE.har")
+    from_har.add_argument("--out", type=Path, required=True, metavar="FILE", help="the capture")
+    from_har.add_argument(
+        "--profile", default="chat-agent/1", metavar="NAME|FILE", help="the dialect it speaks"
+    )
+
     report = sub.add_parser("report", help="re-render the reports of a verdict.json")
     from harness.report import command as reportcmd
 
@@ -193,6 +202,12 @@ def dispatch(args: argparse.Namespace) -> int:
 
             return profile_asyncapi_main(args.spec, args.out)
         return profile_check_main(args.spec)
+    if args.command == "capture":
+        from harness.replay.har import har_to_capture
+
+        count = har_to_capture(args.har, args.out, profile=args.profile)
+        print(f"wrote {args.out}: {count} connection(s)")
+        return 0
     if args.command == "rules":
         from harness.run.inventory import rules_main
 
