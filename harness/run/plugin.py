@@ -9,6 +9,7 @@ controller (workers ship their reports to it).
 from __future__ import annotations
 
 import argparse
+import asyncio
 import importlib
 import json
 import secrets
@@ -19,14 +20,19 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from harness.errors import CapabilityMissing, ConfigError, HarnessError
-from harness.run.results import ResultsWriter
+from harness.errors import CapabilityMissing, CheckFailed, ConfigError, HarnessError
+from harness.run.results import ResultsWriter, test_id
+from harness.run.suite import InstalledSuite, discover_suites
+from harness.wire.causes import LEDGER_FILE, CauseLedger, CauseWatch
 from harness.wire.target import EMBEDDED, EMBEDDED_CONVERTER, Target, UserFactory, parse_tokens
 from harness.wire.transcript import Transcript
 
 _TRANSCRIPT = pytest.StashKey[Transcript]()
 _WRITER = pytest.StashKey[ResultsWriter]()
 _CONVERTER = pytest.StashKey[Callable[[object], object] | None]()
+_LEDGER = pytest.StashKey[CauseLedger]()
+_SUITES = pytest.StashKey[list[InstalledSuite]]()
+_WATCH = pytest.StashKey[CauseWatch]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -83,8 +89,15 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[_CONVERTER] = _load_converter(config)
     _check_defects(config)
     out = config.getoption("harness_out", None)
-    if out and not hasattr(config, "workerinput"):
-        writer = ResultsWriter(Path(out), phase=int(config.getoption("harness_phase")))
+    phase = int(config.getoption("harness_phase"))
+    controller = not hasattr(config, "workerinput")
+    if out and controller and phase == 1:
+        # A run's causes start empty (its later phases and reruns share them); the
+        # controller configures before any worker starts.
+        (Path(out) / LEDGER_FILE).unlink(missing_ok=True)
+    config.stash[_LEDGER] = CauseLedger(Path(out) / LEDGER_FILE if out else None)
+    if out and controller:
+        writer = ResultsWriter(Path(out), phase=phase)
         config.stash[_WRITER] = writer
         config.pluginmanager.register(writer, "harness-results-writer")
 
@@ -210,7 +223,15 @@ def pytest_runtest_makereport(
         harness_error = isinstance(exc, HarnessError) or _is_timeout(exc)
         if harness_error:
             report.user_properties.append(("harness_error", True))
-        report.user_properties.append(("harness_message", _message(exc)))
+        elif isinstance(exc, AssertionError):
+            report.user_properties.append(("harness_check", True))
+        message = _message(exc)
+        watch = item.stash.get(_WATCH, None)
+        if watch is not None and watch.again and "same cause as" not in message:
+            # A suite may word the short wait's failure its own way: name the cause anyway.
+            cause = watch.again[0]
+            message = f"same cause as {cause.test}: {cause.message}; {message}"
+        report.user_properties.append(("harness_message", message))
     if report.failed:
         transcript = item.stash.get(_TRANSCRIPT, None)
         if transcript is not None and len(transcript):
@@ -227,6 +248,30 @@ def _message(exc: BaseException) -> str:
     if not isinstance(exc, AssertionError):
         text = f"{type(exc).__name__}: {text}"
     return text if len(text) <= 4000 else text[:4000] + "…"
+    if _WATCH in item.stash:
+        del item.stash[_WATCH]
+
+
+def _cause_watch(item: pytest.Item) -> CauseWatch:
+    """This attempt's view of the run's cause ledger (made when a test first connects)."""
+    watch = item.stash.get(_WATCH, None)
+    if watch is None:
+        watch = item.stash[_WATCH] = CauseWatch(
+            item.config.stash[_LEDGER],
+            _stable_id(item),
+            on_first=lambda cause: item.user_properties.append(("harness_cause", cause.to_json())),
+        )
+    return watch
+
+
+def _stable_id(item: pytest.Item) -> str:
+    """The test's id as the verdict names it (`suite::module::name`), else its node id."""
+    config = item.config
+    suites = config.stash.get(_SUITES, None)
+    if suites is None:
+        suites = config.stash[_SUITES] = [s for s in discover_suites() if s.path is not None]
+    ident = test_id(item.nodeid, config.rootpath, suites)
+    return ident[1] if ident is not None else item.nodeid
 
 
 # -- fixtures ----------------------------------------------------------------
@@ -269,12 +314,18 @@ def users(target: Target) -> UserFactory:
 
 @pytest_asyncio.fixture
 async def connect(
-    target: Target, users: UserFactory, transcript: Transcript
+    request: pytest.FixtureRequest, target: Target, users: UserFactory, transcript: Transcript
 ) -> AsyncIterator[Callable[..., Any]]:
-    """An async factory of authenticated `Client`s; all are closed at teardown."""
-    from harness.wire.client import User, open_client
+    """An async factory of authenticated `Client`s; all are closed at teardown.
 
-    clients = []
+    At teardown the test fails if any of its connections was closed by the server
+    with 1011 or ended without a close frame from the server (PROTOCOL.md section 6),
+    wherever that happened, even after the test's last check.
+    """
+    from harness.wire.client import Client, User, open_client
+
+    clients: list[Client] = []
+    watch = _cause_watch(request.node)
 
     async def factory(user: User | None = None, **options: Any) -> Any:
         if user is None and options.get("token") is None and options.get("transport") != "none":
@@ -284,8 +335,18 @@ async def connect(
         return client
 
     yield factory
-    for client in clients:
-        await client.close()
+    # Closing with 1000 first: the server's close frame, sent before or in reply to ours,
+    # comes after every frame it sent before, so no extra wait is needed to see a 1011.
+    await asyncio.gather(*(client.close() for client in clients))
+    ended = [(client.conn, client.end_failure()) for client in clients]
+    failures = [f"connection {conn}: {failure}" for conn, failure in ended if failure]
+    if failures:
+        raise CheckFailed(
+            "the test's connections at its end",
+            expected="no close 1011 and a close frame from the server on every closed connection",
+            observed="; ".join(failures),
+            frames=transcript.export(),
+        )
 
 
 @pytest.fixture
@@ -339,6 +400,7 @@ def metrics(request: pytest.FixtureRequest) -> MetricSink:
 
 @pytest.fixture
 def converter(request: pytest.FixtureRequest) -> Callable[[object], object]:
+        options.setdefault("causes", watch)
     """The timestamp converter under test."""
     func = request.config.stash.get(_CONVERTER, None)
     if func is None:

@@ -7,7 +7,7 @@ import asyncio
 from harness.errors import CheckFailed, TargetUnreachable
 from harness.verdict.records import RunError
 from harness.wire import protocol as P
-from harness.wire.client import User, open_client
+from harness.wire.client import TargetRefused, User, open_client
 from harness.wire.http import get
 from harness.wire.target import Target
 from harness.wire.tokens import mint, synthetic_user_id
@@ -41,8 +41,10 @@ async def _handshake(target: Target, within: float) -> RunError | None:
         client = await open_client(
             target.ws_url, user, Transcript(), established=False, within=within
         )
-    except TargetUnreachable as exc:
-        return RunError("preflight", f"target unreachable: {exc}")
+    except TargetRefused as exc:
+        return RunError(
+            "preflight", f"target unreachable: cannot connect to {target.ws_url}: {exc.observed}"
+        )
     except CheckFailed:
         return None  # a broken handshake is the target's failure: the suites judge it
     try:

@@ -10,7 +10,18 @@ it); read back by the runner into records. One JSON object per line:
      "evidence": [{"rule", "sent", "expected", "observed"}, ...]}
     {"kind": "run_error", "cause": "worker_crash"|"collection", "message": "...",
      "suite": S|null, "tests": [ids]}
+    {"kind": "cause", "key": "reply:ping", "test": ID, "message": "..."}
     {"kind": "session", "phase": 1, "exitstatus": 0}
+
+A `cause` line (once per key) says a wait timed out for the first time in the
+run: `key` names what was awaited (harness/wire/causes.py), `test` the test
+that saw it first, `message` what was missing. Later tests that waited for the
+same key failed within a short deadline, their messages naming that test.
+
+An attempt's outcome: `failed` when the target misbehaved (a CheckFailed or
+AssertionError, also at teardown, e.g. a close 1011 seen after the test's last
+check), `error` when the harness could not judge (a HarnessError, a timeout of
+the test itself, a failure in setup).
 
 A line cut short by a crash is ignored by the reader; everything before it counts.
 
@@ -113,6 +124,7 @@ class ResultsWriter:
         self._rootpath = Path.cwd()
         self._planned = False
         self._pending: dict[str, dict[str, Any]] = {}
+        self._causes: set[str] = set()
 
     def _write(self, line: dict[str, Any]) -> None:
         self._file.write(json.dumps(line, separators=(",", ":")) + "\n")
@@ -170,8 +182,9 @@ class ResultsWriter:
         props = dict(
             (k, v)
             for k, v in report.user_properties
-            if k not in ("harness_metric", "harness_evidence")
+            if k not in ("harness_metric", "harness_evidence", "harness_cause")
         )
+        self._write_causes(v for k, v in report.user_properties if k == "harness_cause")
         if report.when not in ("setup", "call", "teardown"):  # xdist: the worker crashed
             message = str(report.longrepr)
             self._pending.pop(report.nodeid, None)
@@ -221,8 +234,16 @@ class ResultsWriter:
                 state["outcome"] = Outcome.ERROR if props.get("harness_error") else Outcome.FAILED
                 state["message"] = message
         else:
-            if failed and state["outcome"] in (None, Outcome.PASSED):
-                state["outcome"], state["message"] = Outcome.ERROR, f"teardown: {message}"
+            if failed:
+                # A check that failed at teardown (a 1011 after the last check) is the
+                # target's failure; it also outweighs an error of the harness before it.
+                target_failure = bool(props.get("harness_check"))
+                if state["outcome"] in (None, Outcome.PASSED):
+                    state["outcome"] = Outcome.FAILED if target_failure else Outcome.ERROR
+                    state["message"] = f"teardown: {message}"
+                elif state["outcome"] is Outcome.ERROR and target_failure:
+                    state["outcome"] = Outcome.FAILED
+                    state["message"] = f"teardown: {message} (after: {state['message']})"
             del self._pending[report.nodeid]
             self._attempt(
                 ident,
@@ -234,6 +255,19 @@ class ResultsWriter:
                 final=not state["rerun"],
                 evidence=state["evidence"],
             )
+
+    def _write_causes(self, causes: Iterable[Any]) -> None:
+        for cause in causes:
+            if isinstance(cause, dict) and cause.get("key") not in self._causes:
+                self._causes.add(str(cause.get("key")))
+                self._write(
+                    {
+                        "kind": "cause",
+                        "key": str(cause.get("key")),
+                        "test": str(cause.get("test")),
+                        "message": str(cause.get("message")),
+                    }
+                )
 
     def _attempt(
         self,
@@ -294,6 +328,8 @@ class ResultsLog:
     # From the plan files: the rules each test names, and the tests left out (suite, reason).
     test_rules: dict[str, tuple[str, ...]] = field(default_factory=dict)
     not_applicable: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # Waits that timed out, once per key, in the order seen: {"key", "test", "message"}.
+    causes: list[dict[str, str]] = field(default_factory=list)
 
     def metrics(self) -> tuple[MetricRecord, ...]:
         """Every metric with all its samples, in a stable order."""
@@ -347,4 +383,8 @@ def read_results(path: Path) -> ResultsLog:
             )
         elif kind == "session":
             log.sessions[int(line["phase"])] = int(line["exitstatus"])
+        elif kind == "cause":
+            cause = {k: str(line.get(k, "")) for k in ("key", "test", "message")}
+            if all(c["key"] != cause["key"] for c in log.causes):
+                log.causes.append(cause)
     return log

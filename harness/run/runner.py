@@ -220,6 +220,7 @@ def build_record(
             for ident, (suite, reason) in sorted(log.not_applicable.items())
             if suite in selected
         ),
+        causes=tuple(log.causes),
     )
 
 

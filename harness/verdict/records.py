@@ -142,3 +142,5 @@ class RunRecord:
     rules: tuple[Rule, ...] = ()
     test_rules: dict[str, tuple[str, ...]] = field(default_factory=dict)
     not_applicable: tuple[NotApplicable, ...] = ()
+    # Waits that timed out, first seen (results.jsonl `cause` lines): {"key", "test", "message"}.
+    causes: tuple[dict[str, str], ...] = ()

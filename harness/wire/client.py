@@ -18,13 +18,15 @@ from websockets.asyncio.client import connect as ws_connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 from websockets.typing import Subprotocol
 
-from harness.errors import CheckFailed, TargetUnreachable
+from harness.errors import CheckFailed
 from harness.wire import protocol as P
+from harness.wire.causes import SHORT_WITHIN_S, Cause, CauseWatch
 from harness.wire.tokens import subprotocol_for
 from harness.wire.transcript import Transcript
 
 TRANSPORTS: Final = ("header", "subprotocol", "query", "none")
 DEFAULT_WITHIN: Final = 5.0
+MAX_LABEL_CHARS: Final = 40
 
 
 class _Absent:
@@ -39,6 +41,13 @@ ABSENT: Final = _Absent()
 _conn_ids = itertools.count(1)
 
 
+class TargetRefused(CheckFailed):
+    """The target refused or reset a new connection: a failure of the target in a test.
+
+    Only preflight, before any test runs, reads it as "the target is unreachable".
+    """
+
+
 @dataclass(frozen=True, slots=True)
 class User:
     """A synthetic user: its id (the token's `sub`) and its token."""
@@ -51,18 +60,33 @@ class Client:
     """One WebSocket connection of a suite test."""
 
     def __init__(
-        self, ws: ClientConnection, user: User | None, transcript: Transcript, conn: int
+        self,
+        ws: ClientConnection,
+        user: User | None,
+        transcript: Transcript,
+        conn: int,
+        *,
+        causes: CauseWatch | None = None,
     ) -> None:
         self.user = user
         self.established: dict[str, Any] | None = None
         self.frames: list[dict[str, Any]] = []
+        self.conn = conn
         self._ws = ws
         self._transcript = transcript
-        self._conn = conn
+        self._causes = causes
         self._buffer: list[dict[str, Any]] = []
         self._cond = asyncio.Condition()
         self._closed = False
         self.close_code: int | None = None
+        # What the protocol says must still come: a direct reply to each text frame sent
+        # (message_id or None, what was sent), and the events of each acked run until it ends.
+        self._unanswered: list[tuple[str | None, str]] = []
+        self._runs: dict[str, list[str]] = {}
+        self._sent = False
+        self._dropped = False
+        self._aborted = False
+        self._end_seen = False
         self._reader = asyncio.create_task(self._read())
 
     @property
@@ -80,9 +104,7 @@ class Client:
             async for message in self._ws:
                 if isinstance(message, bytes):
                     frame: dict[str, Any] = {"__binary__": message.hex()[:200]}
-                    self._transcript.add(
-                        "recv", size=len(message), data="<binary>", conn=self._conn
-                    )
+                    self._transcript.add("recv", size=len(message), data="<binary>", conn=self.conn)
                 else:
                     frame = _parse(message)
                     self._transcript.add(
@@ -90,8 +112,9 @@ class Client:
                         frame_type=_type_of(frame),
                         size=len(message.encode()),
                         data=message,
-                        conn=self._conn,
+                        conn=self.conn,
                     )
+                self._track_received(frame)
                 async with self._cond:
                     self.frames.append(frame)
                     self._buffer.append(frame)
@@ -101,11 +124,15 @@ class Client:
         finally:
             rcvd = self._ws.protocol.close_rcvd
             self.close_code = rcvd.code if rcvd is not None else None
+            # No close frame, and not because the harness gave up on a close handshake.
+            self._dropped = rcvd is None and not (
+                self._aborted or isinstance(self._ws.connection_exc, TimeoutError)
+            )
             self._transcript.add(
                 "close",
                 close_code=self.close_code,
                 data=rcvd.reason if rcvd is not None else "no close frame",
-                conn=self._conn,
+                conn=self.conn,
             )
             async with self._cond:
                 self._closed = True
@@ -117,23 +144,27 @@ class Client:
 
     async def send_raw(self, data: str | bytes) -> None:
         """Send a raw text (str) or binary (bytes) frame."""
+        self._sent = True
         if isinstance(data, bytes):
-            self._transcript.add("send", size=len(data), data="<binary>", conn=self._conn)
+            self._transcript.add("send", size=len(data), data="<binary>", conn=self.conn)
         else:
+            parsed = _parse(data)
             self._transcript.add(
                 "send",
-                frame_type=_type_of(_parse(data)),
+                frame_type=_type_of(parsed),
                 size=len(data.encode()),
                 data=data,
-                conn=self._conn,
+                conn=self.conn,
             )
+            self._unanswered.append(_reply_slot(data))
         try:
             await asyncio.wait_for(self._ws.send(data), DEFAULT_WITHIN)
         except ConnectionClosed as exc:
+            self._end_seen = True
             raise CheckFailed(
                 "sending a frame",
                 expected="an open connection",
-                observed=f"connection closed (code {_code(exc)})",
+                observed=f"connection closed: {close_text(_code(exc))}",
                 frames=self._transcript.export(),
             ) from None
         except TimeoutError:
@@ -165,11 +196,12 @@ class Client:
             lambda f: f.get("type") in P.DIRECT_REPLIES and f.get("message_id") == mid,
             within,
             f"a direct reply ({'/'.join(P.DIRECT_REPLIES)}) with message_id {mid!r} to {type!r}",
+            _reply_key(_label(type)),
         )
 
     async def recv(self, within: float = DEFAULT_WITHIN) -> dict[str, Any]:
         """The next frame; CheckFailed on timeout or close."""
-        return await self._take(lambda f: True, within, "a frame")
+        return await self._take(lambda f: True, within, "a frame", self._awaited())
 
     async def expect(
         self, type: str, *, within: float = DEFAULT_WITHIN, **fields: Any
@@ -182,7 +214,7 @@ class Client:
             )
 
         wanted = type if not fields else f"{type} with {fields!r}"
-        return await self._take(match, within, f"a {wanted} frame")
+        return await self._take(match, within, f"a {wanted} frame", self._awaited(type))
 
     async def collect_run(
         self, run_id: str | None = None, *, within: float = 10.0
@@ -204,6 +236,7 @@ class Client:
                 remaining,
                 f"the agent events of run {wanted or '(first)'} up to "
                 f"{' or '.join(P.TERMINAL_EVENTS)} (got {[e.get('type') for e in events]})",
+                _event_key([e.get("type") for e in events]),
             )
             events.append(event)
             if wanted is None:
@@ -220,16 +253,22 @@ class Client:
 
     async def wait_closed(self, within: float = DEFAULT_WITHIN) -> int | None:
         """Wait for the server to close; return the close code it sent (None: no close frame)."""
+        key = CLOSE_KEY
+        known, limit = self._limit(key, within)
         try:
             async with self._cond:
-                await asyncio.wait_for(self._cond.wait_for(lambda: self._closed), within)
+                await asyncio.wait_for(self._cond.wait_for(lambda: self._closed), limit)
         except TimeoutError:
-            raise CheckFailed(
+            raise self._timed_out(
+                key,
                 "waiting for the server to close the connection",
-                expected=f"a close within {within:g} s",
-                observed="the connection is still open",
-                frames=self._transcript.export(),
+                "a close",
+                within,
+                limit,
+                known,
+                "the connection is still open",
             ) from None
+        self._end_seen = True
         return self.close_code
 
     async def close(self, code: int = P.CLOSE_NORMAL) -> None:
@@ -239,10 +278,61 @@ class Client:
         try:
             await asyncio.wait_for(asyncio.shield(self._reader), DEFAULT_WITHIN)
         except TimeoutError:
+            self._aborted = True
             self._reader.cancel()
 
+    def end_failure(self) -> str | None:
+        """Why the connection's end fails the test (close 1011, no close frame); None if clean."""
+        if not self._closed:
+            return None
+        when = "" if self._end_seen else " after the test's last check"
+        if self.close_code == P.CLOSE_INTERNAL_ERROR:
+            return (
+                f"the server closed the connection with {P.CLOSE_INTERNAL_ERROR} "
+                f"(internal error){when}"
+            )
+        if self._dropped:
+            return f"the connection was dropped without a close frame{when}"
+        return None
+
+    def _limit(self, key: str, within: float) -> tuple[Cause | None, float]:
+        """The cause already recorded for `key`, and how long to wait for it (short if known)."""
+        known = self._causes.known(key) if self._causes is not None else None
+        limit = min(within, SHORT_WITHIN_S) if known is not None else within
+        return known, max(limit, 0.0)
+
+    def _timed_out(
+        self,
+        key: str,
+        what: str,
+        wanted: str,
+        within: float,
+        limit: float,
+        known: Cause | None,
+        observed: str,
+    ) -> CheckFailed:
+        """The failure of a wait that timed out; records its cause, or names the known one."""
+        frames = self._transcript.export()
+        if known is not None and self._causes is not None:
+            self._causes.met_again(known)
+            return CheckFailed(
+                f"same cause as {known.test}: {known.message}",
+                expected=f"{wanted} within {limit:.3g} s (a known cause: short deadline)",
+                observed=observed,
+                frames=frames,
+            )
+        if self._causes is not None:
+            self._causes.timed_out(key, describe_cause(key, within))
+        return CheckFailed(
+            what, expected=f"{wanted} within {within:.3g} s", observed=observed, frames=frames
+        )
+
     async def _take(
-        self, match: Callable[[dict[str, Any]], bool], within: float, wanted: str
+        self,
+        match: Callable[[dict[str, Any]], bool],
+        within: float,
+        wanted: str,
+        key: str,
     ) -> dict[str, Any]:
         found: list[dict[str, Any]] = []
 
@@ -253,25 +343,67 @@ class Client:
                     return True
             return self._closed
 
+        known, limit = self._limit(key, within)
         try:
             async with self._cond:
-                await asyncio.wait_for(self._cond.wait_for(ready), max(within, 0.0))
+                await asyncio.wait_for(self._cond.wait_for(ready), limit)
         except TimeoutError:
-            raise CheckFailed(
+            raise self._timed_out(
+                key,
                 "waiting for the target",
-                expected=f"{wanted} within {within:g} s",
-                observed=f"nothing matching; unconsumed frames: {self._summary()}",
-                frames=self._transcript.export(),
+                wanted,
+                within,
+                limit,
+                known,
+                f"nothing matching; unconsumed frames: {self._summary()}",
             ) from None
         if found:
             return found[0]
+        self._end_seen = True
         raise CheckFailed(
             "waiting for the target",
             expected=wanted,
-            observed=f"connection closed with code {self.close_code}; "
+            observed=f"connection closed: {close_text(self.close_code)}; "
             f"unconsumed frames: {self._summary()}",
             frames=self._transcript.export(),
         )
+
+    def _track_received(self, frame: dict[str, Any]) -> None:
+        """Strike what a received frame answers off what must still come."""
+        kind = frame.get("type")
+        if kind in P.DIRECT_REPLIES:
+            mid = frame.get("message_id")
+            for i, (sent_id, _) in enumerate(self._unanswered):
+                if sent_id == mid:
+                    del self._unanswered[i]
+                    break
+            run_id = frame.get("run_id")
+            if kind == P.ACK and isinstance(run_id, str):
+                self._runs.setdefault(run_id, [])
+        elif kind in P.AGENT_EVENTS:
+            events = self._runs.get(str(frame.get("run_id")))
+            if events is not None:
+                events.append(str(kind))
+                if kind in P.TERMINAL_EVENTS:
+                    del self._runs[str(frame.get("run_id"))]
+
+    def _awaited(self, type: str | None = None) -> str:
+        """The cause key of a wait for the next frame (of `type`), from what must still come."""
+        if type in P.AGENT_EVENTS:
+            return f"event:{type}"
+        if type == P.CONNECTION_ESTABLISHED:
+            return WELCOME_KEY
+        if type is not None and type not in P.DIRECT_REPLIES:
+            return f"frame:{_label(type)}"
+        if self._unanswered:
+            return _reply_key(self._unanswered[0][1])
+        if type is not None:
+            return f"frame:{_label(type)}"
+        if self._runs:
+            return _event_key(next(iter(self._runs.values())))
+        if not self._sent and not self.frames:
+            return WELCOME_KEY
+        return "frame"
 
     def _summary(self) -> str:
         types = [_type_of(f) for f in self._buffer]
@@ -291,6 +423,7 @@ async def open_client(
     established: bool = True,
     within: float = DEFAULT_WITHIN,
     compression: str | None = None,
+    causes: CauseWatch | None = None,
 ) -> Client:
     """Open a connection for `user` with its token in `transport`; see docs/WRITING_SUITES.md."""
     if transport not in TRANSPORTS:
@@ -320,8 +453,13 @@ async def open_client(
             max_size=None,
             compression=compression,
         )
-    except (ConnectionRefusedError, OSError) as exc:
-        raise TargetUnreachable(f"cannot connect to {ws_url}: {exc}") from None
+    except OSError as exc:
+        raise TargetRefused(
+            "opening a connection",
+            expected="the target accepting a TCP connection",
+            observed=f"{type(exc).__name__}: {exc}",
+            frames=transcript.export(),
+        ) from None
     except InvalidStatus as exc:
         raise CheckFailed(
             "opening handshake",
@@ -336,7 +474,7 @@ async def open_client(
             observed=f"{type(exc).__name__}: {exc}",
             frames=transcript.export(),
         ) from None
-    client = Client(ws, user, transcript, conn)
+    client = Client(ws, user, transcript, conn, causes=causes)
     if established:
         first = await client.recv(within)
         if first.get("type") != P.CONNECTION_ESTABLISHED:
@@ -375,3 +513,66 @@ def _type_of(frame: Mapping[str, Any]) -> str | None:
 
 def _code(exc: ConnectionClosed) -> int | None:
     return exc.rcvd.code if exc.rcvd is not None else None
+
+
+WELCOME_KEY: Final = "welcome"
+CLOSE_KEY: Final = "close"
+
+
+def close_text(code: int | None) -> str:
+    """A close code as failure messages name it: 1011 says it is an internal error."""
+    if code is None:
+        return "no close frame from the server"
+    if code == P.CLOSE_INTERNAL_ERROR:
+        return f"close code {code} (internal error)"
+    return f"close code {code}"
+
+
+def describe_cause(key: str, within: float) -> str:
+    """One line saying what a wait for `key` missed within `within` seconds."""
+    kind, _, what = key.partition(":")
+    late = f"within {within:.3g} s"
+    if kind == "reply":
+        return f"no direct reply to a {what} frame {late}"
+    if kind == "event":
+        if "/" in what:
+            return f"a run never ended: no {' or '.join(what.split('/'))} {late}"
+        return f"no {what} event {late}"
+    if kind == CLOSE_KEY:
+        return f"the server did not close the connection {late}"
+    if kind == WELCOME_KEY:
+        return f"no first frame after the handshake {late}"
+    return f"no {what} frame {late}" if what else f"no frame {late}"
+
+
+def _label(text: str) -> str:
+    return text if len(text) <= MAX_LABEL_CHARS else text[:MAX_LABEL_CHARS] + "…"
+
+
+def _reply_key(label: str) -> str:
+    return f"reply:{label}"
+
+
+def _event_key(seen: Sequence[object]) -> str:
+    """What a run's next wait awaits: its first event, else its end."""
+    return f"event:{P.AGENT_STARTED}" if not seen else "event:" + "/".join(P.TERMINAL_EVENTS)
+
+
+def _reply_slot(text: str) -> tuple[str | None, str]:
+    """The message_id a text frame's direct reply carries, and what the frame was."""
+    try:
+        # RFC 8259, as the protocol reads it: NaN and Infinity are not JSON.
+        parsed = json.loads(text, parse_constant=_not_json)
+    except ValueError:
+        return None, "non-json"
+    if not isinstance(parsed, dict):
+        return None, "non-object"
+    kind = parsed.get("type")
+    mid = parsed.get("message_id")
+    return (mid if isinstance(mid, str) else None), (
+        _label(kind) if isinstance(kind, str) and kind else "untyped"
+    )
+
+
+def _not_json(constant: str) -> Any:
+    raise ValueError(f"{constant} is not JSON")

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from harness.errors import TargetUnreachable
+from harness.errors import CheckFailed, TargetUnreachable
 from harness.wire.transcript import Transcript
 
 
@@ -64,11 +64,23 @@ class HttpClient:
         headers: Mapping[str, str] | None = None,
         within: float = 5.0,
     ) -> HttpReply:
-        """GET `path` on the target within `within` seconds."""
+        """GET `path` on the target within `within` seconds.
+
+        A refused, reset or timed-out request fails the test (CheckFailed): preflight has
+        already shown the target reachable, so this is the target's failure.
+        """
         self._transcript.add("send", frame_type="GET", data=f"GET {path}")
-        reply = await asyncio.to_thread(
-            get, self._base + path, token=token, headers=headers, within=within
-        )
+        try:
+            reply = await asyncio.to_thread(
+                get, self._base + path, token=token, headers=headers, within=within
+            )
+        except TargetUnreachable as exc:
+            raise CheckFailed(
+                f"GET {path}",
+                expected=f"an HTTP reply within {within:g} s",
+                observed=str(exc),
+                frames=self._transcript.export(),
+            ) from None
         self._transcript.add(
             "recv", frame_type=f"HTTP {reply.status}", size=len(reply.text), data=reply.text
         )
