@@ -112,6 +112,14 @@ def build_parser() -> argparse.ArgumentParser:
     asyncapi.add_argument("spec", metavar="NAME|FILE")
     asyncapi.add_argument("--out", type=Path, metavar="FILE", help="write here (default: stdout)")
 
+    rec = sub.add_parser("record", help="record a session through a transparent WebSocket proxy")
+    rec.add_argument("--listen", required=True, metavar="HOST:PORT", help="where clients connect")
+    rec.add_argument("--upstream", required=True, metavar="URL", help="the server to forward to")
+    rec.add_argument("--out", type=Path, required=True, metavar="FILE", help="the capture")
+    rec.add_argument(
+        "--profile", default="chat-agent/1", metavar="NAME|FILE", help="the dialect it speaks"
+    )
+
     capture = sub.add_parser("capture", help="convert recorded sessions into captures")
     capture_sub = capture.add_subparsers(dest="capture_command", required=True, metavar="ACTION")
     from_har = capture_sub.add_parser("from-har", help="the WebSocket messages of a HAR file")
@@ -202,6 +210,12 @@ def dispatch(args: argparse.Namespace) -> int:
 
             return profile_asyncapi_main(args.spec, args.out)
         return profile_check_main(args.spec)
+    if args.command == "record":
+        import asyncio
+
+        from harness.replay.proxy import record
+
+        return asyncio.run(record(args.listen, args.upstream, args.out, args.profile))
     if args.command == "capture":
         from harness.replay.har import har_to_capture
 
