@@ -165,9 +165,33 @@ def verdict_panel(verdict: Verdict, report_paths: Mapping[str, Path]) -> Rendera
             parts.append(line)
     else:
         parts.append(Text("No reason lines: nothing to fix or track."))
+    parts += coverage_lines(verdict)
     for fmt, path in report_paths.items():
         parts.append(Text(f"{fmt}: {path}", style="dim"))
     return Panel(Group(*parts), title="Verdict", border_style=VERDICT_STYLES.get(name, ""))
+
+
+def coverage_lines(verdict: Verdict) -> list[Text]:
+    """The rule counts and the tests left out of the plan, each with its reason and count."""
+    if "rules" not in verdict:
+        return []
+    counts = verdict.get("rule_summary") or {}
+    lines = [
+        Text(
+            f"Rules: {counts.get('total', 0)} in the catalogue: "
+            f"{counts.get('violated', 0)} violated, {counts.get('not_verified', 0)} not verified, "
+            f"{counts.get('not_applicable', 0)} not applicable, "
+            f"{counts.get('verified', 0)} verified"
+        )
+    ]
+    left_out = verdict.get("not_applicable") or []
+    reasons: dict[str, int] = {}
+    for entry in left_out:
+        reasons[str(entry["reason"])] = reasons.get(str(entry["reason"]), 0) + 1
+    line = Text(f"Not applicable: {len(left_out)} test{'s' * (len(left_out) != 1)}")
+    line.append("".join(f"; {reason}: {count}" for reason, count in reasons.items()))
+    lines.append(line)
+    return lines
 
 
 def verdict_line(verdict: Verdict, report_paths: Mapping[str, Path]) -> str:

@@ -13,20 +13,20 @@ import json
 import math
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import jinja2
 
-from harness.wire import protocol as P
+from harness.report import coverage
+from harness.report.junit import junit_view
 
 Verdict = Mapping[str, Any]
 
 REPORT_FILES = {"md": "report.md", "html": "report.html", "junit": "junit.xml"}
 TEMPLATES = {"md": "report.md.j2", "html": "report.html.j2", "junit": "junit.xml.j2"}
-AGENT_EVENTS_SUITE = "agent_events"
 TIMESTAMP_SUITE = "timestamp_core"
 STAGING_SUITE = "staging_repro"
 LATENCY_METRIC = "agent_started_latency_ms"
@@ -157,35 +157,6 @@ def _suite(verdict: Verdict, name: str) -> Mapping[str, Any] | None:
     return next((s for s in verdict["suites"] if s["name"] == name), None)
 
 
-def _group_result(tests: Iterable[Mapping[str, Any]]) -> str:
-    """The result of a group of tests: none, passed, failed (any failed) or incomplete."""
-    outcomes = [t["outcome"] for t in tests]
-    if not outcomes:
-        return "none"
-    if "failed" in outcomes:
-        return "failed"
-    if all(o == "passed" for o in outcomes):
-        return "passed"
-    return "incomplete"
-
-
-def business_events(verdict: Verdict) -> list[dict[str, Any]]:
-    """The five business events, each with its evidence: the agent_events tests whose ids
-    name it, and every agent_events test that did not pass with a message that names it."""
-    suite = _suite(verdict, AGENT_EVENTS_SUITE)
-    tests = list(suite["tests"]) if suite else []
-    rows = []
-    for event in P.BUSINESS_EVENTS:
-        evidence = [
-            t
-            for t in tests
-            if event in t["id"].lower()
-            or (t["outcome"] != "passed" and event in (t.get("message") or ""))
-        ]
-        rows.append({"name": event, "tests": evidence, "result": _group_result(evidence)})
-    return rows
-
-
 def staging_cases(verdict: Verdict) -> list[dict[str, Any]]:
     """Each staging_repro test with the frames it sent and what came back after the first send."""
     suite = _suite(verdict, STAGING_SUITE)
@@ -292,28 +263,6 @@ def histogram(metric: Mapping[str, Any] | None, *, bins: int = 20) -> dict[str, 
     }
 
 
-def junit_counts(verdict: Verdict) -> dict[str, Any]:
-    """Testcase counts per suite and in total as junit.xml lists them (not_run is skipped)."""
-    suites: dict[str, dict[str, int]] = {}
-    for suite in verdict["suites"]:
-        outcomes = [t["outcome"] for t in suite["tests"]]
-        load = 1 if suite.get("load_error") else 0
-        suites[suite["name"]] = {
-            "tests": len(outcomes) + load,
-            "failures": outcomes.count("failed"),
-            "errors": outcomes.count("error") + load,
-            "skipped": outcomes.count("skipped") + outcomes.count("not_run"),
-        }
-    run_errors = len(verdict.get("run_errors") or [])
-    totals = {
-        key: sum(c[key] for c in suites.values())
-        for key in ("tests", "failures", "errors", "skipped")
-    }
-    totals["tests"] += run_errors
-    totals["errors"] += run_errors
-    return {**totals, "suites": suites}
-
-
 def _complete_tests(verdict: dict[str, Any]) -> None:
     """Gives every test (of a private copy) its optional keys, its anchor and whether to expand."""
     for suite in verdict["suites"]:
@@ -331,6 +280,7 @@ def context(verdict: dict[str, Any]) -> dict[str, Any]:
     """Everything the templates read: the verdict itself plus values derived from it alone."""
     metrics = verdict["metrics"]
     _complete_tests(verdict)
+    anchors = {t["id"]: t["anchor"] for s in verdict["suites"] for t in s["tests"]}
     return {
         "v": verdict,
         "summary": verdict["summary"],
@@ -339,7 +289,12 @@ def context(verdict: dict[str, Any]) -> dict[str, Any]:
         "baseline": verdict.get("baseline"),
         "run_errors": verdict.get("run_errors") or [],
         "figures": {s["name"]: suite_figures(s) for s in verdict["suites"]},
-        "events": business_events(verdict),
+        "rules_recorded": coverage.recorded(verdict),
+        "rule_summary": verdict.get("rule_summary") or {},
+        "rule_sections": coverage.rule_sections(verdict, anchors),
+        "not_applicable": verdict.get("not_applicable") or [],
+        "events": coverage.business_events(verdict),
+        "timestamp_rows": coverage.timestamp_rows(verdict),
         "timestamp_suite": _suite(verdict, TIMESTAMP_SUITE),
         "staging_suite": _suite(verdict, STAGING_SUITE),
         "staging": staging_cases(verdict),
@@ -349,7 +304,7 @@ def context(verdict: dict[str, Any]) -> dict[str, Any]:
         "histogram": histogram(metrics.get(LATENCY_METRIC)),
         "severities": SEVERITY_ORDER,
         "by_severity": reasons_by_severity(verdict),
-        "junit": junit_counts(verdict),
+        "junit": junit_view(verdict),
     }
 
 

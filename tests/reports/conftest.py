@@ -20,6 +20,44 @@ LATENCY_SAMPLES = [
 ]  # fmt: skip
 
 
+ISO_NAIVE = "timestamp_core::test_wire::test_accepted[iso-naive]"
+EPOCH_FLOAT = "timestamp_core::test_wire::test_accepted[epoch-float]"
+MILLIS = "timestamp_core::test_wire::test_rejected[millis-epoch]"
+CONVERTER = "timestamp_core::test_converter::test_converter_exact[iso-naive]"
+STARTED = "agent_events::test_order::test_agent_started_first"
+TOOL_ORDER = "agent_events::test_order::test_tool_completed_follows_tool_executing"
+THINKING = "agent_events::test_schema::test_agent_thinking_schema"
+ORIGINAL = "staging_repro::test_staging::test_original_frame"
+ZULU = "staging_repro::test_staging::test_variant[zulu]"
+PING = "message_routing::test_types::test_ping"
+COUNTED = "message_routing::test_stats::test_ping_counted"
+FORGED = "security::test_tokens::test_forged_token_rejected"
+EXPIRED = "security::test_tokens::test_expired_token_rejected"
+NO_CONVERTER = "no timestamp converter under test (pass --converter MODULE:FUNCTION)"
+
+
+def _rule(
+    rule_id: str,
+    text: str,
+    status: str,
+    tests: list[str],
+    reason: str | None = None,
+    *evidence: dict[str, Any],
+) -> dict[str, Any]:
+    rule: dict[str, Any] = {
+        "id": rule_id,
+        "section": int(rule_id[0]),
+        "text": text,
+        "status": status,
+        "tests": tests,
+    }
+    if reason is not None:
+        rule["reason"] = reason
+    if evidence:
+        rule["evidence"] = list(evidence)
+    return rule
+
+
 def _passed(test_id: str, duration: float) -> dict[str, Any]:
     return {
         "id": test_id,
@@ -450,6 +488,194 @@ SAMPLE_VERDICT: dict[str, Any] = {
     },
     "baseline": None,
     "run_errors": [],
+    "rule_summary": {
+        "verified": 8,
+        "violated": 5,
+        "not_verified": 3,
+        "not_applicable": 1,
+        "total": 17,
+    },
+    "rule_sections": {
+        "1": "Transport and authentication",
+        "2": "Client to server frames",
+        "3": "Server to client frames",
+        "4": "Agent runs",
+        "5": "Timestamps",
+        "6": "Errors, limits and close codes",
+        "7": "Stats",
+    },
+    "rules": [
+        _rule(
+            "1.auth.refuse.wrong-signature",
+            "A token signed with another secret is refused: one error frame AUTH_FAILED, "
+            "then close 1008.",
+            "not_verified",
+            [FORGED],
+            f"1 of 1 tests did not pass: {FORGED} (error: CapabilityMissing: mint_tokens needs "
+            "the target's secret)",
+        ),
+        _rule(
+            "1.auth.refuse.expired",
+            "A token whose exp is in the past is refused: one error frame AUTH_FAILED, "
+            "then close 1008.",
+            "not_verified",
+            [EXPIRED],
+            f"1 of 1 tests did not pass: {EXPIRED} (not run)",
+        ),
+        _rule(
+            "2.type.ping",
+            "A ping gets a pong as its direct reply, whatever fields its payload object holds.",
+            "violated",
+            [PING],
+            f"failed in {PING}",
+        ),
+        _rule(
+            "3.common.type",
+            "Every server frame has a type field holding a non-empty string.",
+            "verified",
+            [ISO_NAIVE, EPOCH_FLOAT],
+        ),
+        _rule(
+            "4.data.agent-thinking.reasoning",
+            "agent_thinking.data.reasoning is a non-empty string.",
+            "verified",
+            [THINKING],
+        ),
+        _rule(
+            "4.data.agent-completed.status",
+            'agent_completed.data.status is the string "completed".',
+            "not_verified",
+            [],
+            "no test of the selected suites names it",
+        ),
+        _rule(
+            "4.order.started-first",
+            "agent_started is the first event of every run.",
+            "verified",
+            [STARTED],
+        ),
+        _rule(
+            "4.order.thinking-before-tool",
+            "At least one agent_thinking precedes the first tool_executing of a run.",
+            "verified",
+            [STARTED],
+        ),
+        _rule(
+            "4.order.tool-completed-follows",
+            "Every tool_executing is followed, before the run's terminal event, by a "
+            "tool_completed with the same tool_name.",
+            "violated",
+            [TOOL_ORDER],
+            f"failed in {TOOL_ORDER}",
+        ),
+        _rule(
+            "5.general.microsecond-exact",
+            "The normalised value equals the expected one exactly at microsecond resolution "
+            "(integer microseconds, digits beyond the sixth truncated).",
+            "not_applicable",
+            [CONVERTER],
+            NO_CONVERTER,
+        ),
+        _rule(
+            "5.general.accepted-on-start-agent",
+            "A start_agent with an accepted timestamp is processed and its ack carries the "
+            'normalised value ("2025-09-08T16:50:01.447585-05:00" gives 1757368201.447585).',
+            "violated",
+            [ORIGINAL],
+            f"failed in {ORIGINAL}",
+            {
+                "test": ORIGINAL,
+                "sent": "2025-09-08T16:50:01.447585",
+                "expected": "ack, client_timestamp 1757350201.447585",
+                "observed": "close 1011",
+            },
+        ),
+        _rule(
+            "5.accepted.number",
+            "A finite JSON number timestamp is accepted as is "
+            "(1693567801.447585 gives 1693567801.447585).",
+            "verified",
+            [EPOCH_FLOAT],
+            None,
+            {
+                "test": EPOCH_FLOAT,
+                "sent": 1693567801.447585,
+                "expected": 1693567801.447585,
+                "observed": 1693567801.447585,
+            },
+        ),
+        _rule(
+            "5.accepted.iso-z",
+            'An RFC 3339 string with zone Z is accepted ("2025-09-08T16:50:01.447585Z" '
+            "gives 1757350201.447585).",
+            "verified",
+            [ZULU],
+            None,
+            {
+                "test": ZULU,
+                "sent": "2025-09-08T16:50:01.447585Z",
+                "expected": 1757350201.447585,
+                "observed": 1757350201.447585,
+            },
+        ),
+        _rule(
+            "5.accepted.iso-zoneless-utc",
+            'An ISO string without a zone is read as UTC ("2025-09-08T16:50:01.447585" '
+            "gives 1757350201.447585).",
+            "verified",
+            [ISO_NAIVE],
+            None,
+            {
+                "test": ISO_NAIVE,
+                "sent": "2025-09-08T16:50:01.447585",
+                "expected": 1757350201.447585,
+                "observed": 1757350201.447585,
+            },
+        ),
+        _rule(
+            "5.rejected.millisecond-epoch",
+            "A millisecond epoch (1757350201447) is rejected with INVALID_TIMESTAMP, never "
+            "guessed as milliseconds.",
+            "verified",
+            [MILLIS],
+            None,
+            {
+                "test": MILLIS,
+                "sent": 1757350201447,
+                "expected": "error INVALID_TIMESTAMP",
+                "observed": "error INVALID_TIMESTAMP",
+            },
+        ),
+        _rule(
+            "6.close.never-1011",
+            "No connection is ever closed with code 1011 (internal error) during a "
+            "verification run, whatever the client sends.",
+            "violated",
+            [ORIGINAL],
+            f"failed in {ORIGINAL}",
+            {
+                "test": ORIGINAL,
+                "sent": "start_agent, timestamp '2025-09-08T16:50:01.447585'",
+                "expected": "no close 1011",
+                "observed": "close 1011",
+            },
+        ),
+        _rule(
+            "7.stats.messages-routed",
+            "stats.messages_routed counts every client text frame of the user that parsed as JSON.",
+            "violated",
+            [COUNTED],
+            f"failed in {COUNTED}",
+        ),
+    ],
+    "not_applicable": [
+        {
+            "id": CONVERTER,
+            "suite": "timestamp_core",
+            "reason": NO_CONVERTER,
+            "rules": ["5.general.microsecond-exact"],
+        }
+    ],
 }
 
 

@@ -74,3 +74,26 @@ def test_summary_shows_table_reasons_and_paths(verdict: dict[str, Any]) -> None:
     assert "NOT_APPROVED (exit 1)" in out
     assert "blocker critical-failure [agent_events]: 1 of 3 planned tests failed" in out
     assert "md: reports/x/report.md" in out
+
+
+def test_summary_counts_rules_and_not_applicable_tests(verdict: dict[str, Any]) -> None:
+    """Not quiet: one line of rule counts and one of tests left out, with their reason."""
+    console, buffer = _console(terminal=False)
+    verdict["not_applicable"].append(
+        {
+            "id": "timestamp_core::test_converter::test_converter_exact[iso-z]",
+            "suite": "timestamp_core",
+            "reason": "no timestamp converter under test (pass --converter MODULE:FUNCTION)",
+            "rules": [],
+        }
+    )
+    print_summary(console, verdict, {}, quiet=False)
+    lines = [line.strip("│ ").rstrip(" │") for line in buffer.getvalue().splitlines()]
+    assert (
+        "Rules: 17 in the catalogue: 5 violated, 3 not verified, 1 not applicable, 8 verified"
+        in lines
+    )
+    assert (
+        "Not applicable: 2 tests; no timestamp converter under test (pass --converter "
+        "MODULE:FUNCTION): 2" in lines
+    )

@@ -24,6 +24,20 @@ def _approved(verdict: dict[str, Any]) -> dict[str, Any]:
         "waived": 0,
     }
     verdict["reasons"] = []
+    # The rules of the one suite left, and the converter rule left out of the plan.
+    verdict["rules"] = [
+        r
+        for r in verdict["rules"]
+        if r["status"] == "not_applicable"
+        or (r["tests"] and all(t.startswith("timestamp_core::") for t in r["tests"]))
+    ]
+    verdict["rule_summary"] = {
+        "verified": 4,
+        "violated": 0,
+        "not_verified": 0,
+        "not_applicable": 1,
+        "total": 5,
+    }
     return verdict
 
 
@@ -37,9 +51,11 @@ def test_approved_run_says_so_and_lists_missing_evidence(verdict: dict[str, Any]
     assert (
         "Suite `staging_repro` was not in this run: the staging error case was not verified." in md
     )
-    assert "### agent_started: ⚠️ no test names this event" in md
+    assert "### agent_started: ⚠️ no rule names this event" in md
+    assert "### 5. Timestamps: 3 of 4 verified" in md
     root = ET.fromstring(texts["junit"].encode("utf-8"))
-    assert (root.get("tests"), root.get("failures"), root.get("errors")) == ("3", "0", "0")
+    assert (root.get("tests"), root.get("failures"), root.get("errors")) == ("4", "0", "0")
+    assert root.get("skipped") == "1"
     assert "verdict-APPROVED" in texts["html"]
 
 

@@ -211,3 +211,113 @@ def test_hostile_target_text_is_shown_as_text(
         assert frame.is_visible()
     finally:
         page.close()
+
+
+def test_rule_tables_show_open_rules_and_collapse_verified_ones(
+    verdict: dict[str, Any], tmp_path: Path, browser: Browser
+) -> None:
+    """Violated rules are visible with their tests linked; an all-verified section is collapsed."""
+    report = write_reports(verdict, tmp_path)["html"]
+    visit = _open(browser, report)
+    page = visit.page
+    try:
+        assert visit.console_errors == []
+        headings = page.locator("#rules h3").all_inner_texts()
+        assert headings == [
+            "1. Transport and authentication: 0 of 2 verified",
+            "2. Client to server frames: 0 of 1 verified",
+            "3. Server to client frames: 1 of 1 verified",
+            "4. Agent runs: 3 of 5 verified",
+            "5. Timestamps: 4 of 6 verified",
+            "6. Errors, limits and close codes: 0 of 1 verified",
+            "7. Stats: 0 of 1 verified",
+            "Not applicable",
+        ]
+        violated = page.locator(
+            "#rules tr.rule-violated", has_text="4.order.tool-completed-follows"
+        )
+        assert violated.is_visible()
+        status = violated.locator("span.r")
+        assert status.inner_text() == "violated"
+        colour = status.evaluate("e => getComputedStyle(e).color")
+        assert colour == "rgb(207, 34, 46)"
+        href = violated.locator("a").get_attribute("href")
+        assert href is not None and href.startswith("#t-")
+        target = page.locator(f"details.test[id='{href[1:]}']")
+        assert target.get_attribute("open") is not None
+        assert (
+            "test_tool_completed_follows_tool_executing" in target.locator("summary").inner_text()
+        )
+        left_out = page.locator("#rules tr.rule-not_applicable")
+        assert left_out.locator("td").nth(1).inner_text().startswith("not applicable\n")
+        assert left_out.locator("a").count() == 0
+        verified = page.locator("#rules tr.rule-verified", has_text="3.common.type")
+        assert not verified.is_visible()
+        page.emulate_media(media="print")
+        assert verified.is_visible()
+    finally:
+        page.close()
+
+
+def test_events_and_timestamps_are_views_of_rule_status(
+    verdict: dict[str, Any], tmp_path: Path, browser: Browser
+) -> None:
+    """Each event's status comes from its rules; each timestamp row shows sent/expected/observed."""
+    report = write_reports(verdict, tmp_path)["html"]
+    visit = _open(browser, report)
+    page = visit.page
+    try:
+        events = page.locator("#events tbody tr")
+        assert [events.nth(i).locator("td").nth(1).inner_text() for i in range(5)] == [
+            "verified",
+            "verified",
+            "violated",
+            "violated",
+            "not verified",
+        ]
+        rows = page.locator("#timestamps tbody tr")
+        assert rows.count() == 6
+        assert rows.nth(0).locator("td").all_inner_texts() == [
+            "5.general.accepted-on-start-agent",
+            '"2025-09-08T16:50:01.447585"',
+            '"ack, client_timestamp 1757350201.447585"',
+            '"close 1011"',
+            "violated",
+        ]
+        assert rows.nth(3).locator("td").all_inner_texts() == [
+            "5.accepted.iso-zoneless-utc",
+            '"2025-09-08T16:50:01.447585"',
+            "1757350201.447585",
+            "1757350201.447585",
+            "verified",
+        ]
+        assert page.locator("#timestamps a").count() == 0
+    finally:
+        page.close()
+
+
+def test_hostile_rule_text_and_values_are_shown_as_text(
+    verdict: dict[str, Any], tmp_path: Path, browser: Browser
+) -> None:
+    """Markup in a rule's text, reason and recorded values renders literally."""
+    script, img = PAYLOADS
+    rule = next(r for r in verdict["rules"] if r["id"] == "5.accepted.number")
+    rule["status"] = "violated"
+    rule["reason"] = f"failed in {script}"
+    rule["evidence"][0]["observed"] = img
+    verdict["not_applicable"][0]["reason"] = img
+    report = tmp_path / "report.html"
+    report.write_text(render_html(verdict), encoding="utf-8")
+    visit = _open(browser, report)
+    page = visit.page
+    try:
+        assert page.locator("script").count() == 0
+        assert page.locator("img").count() == 0
+        assert visit.dialogs == []
+        row = page.locator("#rules tr.rule-violated", has_text="5.accepted.number")
+        assert f"failed in {script}" in row.inner_text()
+        cell = page.locator("#timestamps td", has_text=img)
+        assert cell.inner_text() == f'"{img}"'
+        assert img in page.locator("#not-applicable + ul").inner_text()
+    finally:
+        page.close()

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from harness.report.coverage import mentions
 from harness.report.render import (
     append_step_summary,
     render_markdown,
@@ -33,6 +34,7 @@ def test_sections_follow_the_assessment_report(verdict: dict[str, Any]) -> None:
     assert headings == [
         "## Executive summary",
         "## Verification results",
+        "## Rules",
         "## Business events",
         "## Timestamp formats exercised",
         "## Staging error case",
@@ -93,11 +95,26 @@ def test_staging_case_shows_the_frame_sent_and_the_close(verdict: dict[str, Any]
     )
 
 
-def test_business_event_without_evidence_is_not_verified(verdict: dict[str, Any]) -> None:
-    """An event no agent_events test names is reported as unverified, never as working."""
+def test_business_events_are_the_status_of_the_rules_that_name_them(
+    verdict: dict[str, Any],
+) -> None:
+    """Each event shows the section 4 rules naming it; a violated one makes the event violated."""
     text = render_markdown(verdict)
-    assert "### agent_completed: ⚠️ no test names this event" in text
-    assert "### tool_completed: ❌ failing" in text
+    assert "### agent_started: ✅ verified\n\n- `4.order.started-first` ✅ verified:" in text
+    assert "### tool_executing: ❌ violated\n\n- `4.order.thinking-before-tool` ✅ verified" in text
+    assert "- `4.order.tool-completed-follows` ❌ violated: Every tool_executing" in text
+    assert "### tool_completed: ❌ violated" in text
+    assert "### agent_completed: ⚠️ not verified" in text
+
+
+def test_an_event_no_rule_names_is_not_verified(verdict: dict[str, Any]) -> None:
+    """An event no rule of section 4 names is reported as unverified, never as working."""
+    verdict["rules"] = [r for r in verdict["rules"] if "agent_completed" not in r["text"]]
+    text = render_markdown(verdict)
+    assert (
+        "### agent_completed: ⚠️ no rule names this event\n\n"
+        "No rule of section 4 names `agent_completed`: no evidence for this event." in text
+    )
     assert "### agent_started: ✅ verified" in text
 
 
@@ -177,23 +194,115 @@ def test_step_summary_without_variable_writes_nothing(
     assert append_step_summary(verdict) is None
 
 
-def test_a_failure_whose_message_names_an_event_counts_against_it(
+def test_a_violated_rule_whose_text_names_an_event_counts_against_it(
     verdict: dict[str, Any],
 ) -> None:
-    """A failed agent_events test is evidence against every event its message names."""
-    suite = next(s for s in verdict["suites"] if s["name"] == "agent_events")
-    suite["tests"].append(
+    """A violated rule naming agent_completed in its text makes agent_completed violated."""
+    verdict["rules"].append(
         {
-            "id": "agent_events::test_order::test_rule4_one_terminal_event",
-            "outcome": "failed",
-            "duration_s": 0.2,
-            "message": "rule 4: expected one terminal event, observed "
-            "['agent_completed', 'tool_completed']",
-            "flaky": False,
-            "waiver": None,
-            "attempts": [],
+            "id": "4.order.ends-once",
+            "section": 4,
+            "text": "A run ends with exactly one terminal event, agent_completed or agent_error, "
+            "never both.",
+            "status": "violated",
+            "tests": ["agent_events::test_order::test_rule4_one_terminal_event"],
+            "reason": "failed in agent_events::test_order::test_rule4_one_terminal_event",
         }
     )
     text = render_markdown(verdict)
-    assert "### agent_completed: ❌ failing" in text
+    assert "### agent_completed: ❌ violated" in text
     assert "### agent_started: ✅ verified" in text
+
+
+@pytest.mark.parametrize(
+    ("rule_id", "text", "event", "named"),
+    [
+        (
+            "4.data.tool-completed.result",
+            "The data carries a result field.",
+            "tool_completed",
+            True,
+        ),
+        ("4.order.started-first", "agent_started is first.", "agent_started", True),
+        ("4.order.x", "the agent_started_latency_ms budget", "agent_started", False),
+        ("4.data.agent-started-x.y", "Its data.", "agent_started", False),
+        ("4.data.agent-thinking.step", "Steps of agent_thinking.", "tool_executing", False),
+    ],
+)
+def test_which_rules_name_an_event(rule_id: str, text: str, event: str, named: bool) -> None:
+    """An event is named by a dotted part of the id (dashed) or by a whole word of the text."""
+    assert mentions({"id": rule_id, "text": text}, event) is named
+
+
+def test_rules_are_tabled_per_section_with_open_rules_first(verdict: dict[str, Any]) -> None:
+    """A section lists its rules not verified with status and reason; verified ones collapse."""
+    text = render_markdown(verdict)
+    assert (
+        "17 rules in the catalogue: 5 violated, 3 not verified, 1 not applicable, 8 verified."
+        in text
+    )
+    assert (
+        "### 4. Agent runs: 3 of 5 verified\n\n"
+        "| Rule | Status | Text | Tests |\n"
+        "|------|--------|------|-------|\n"
+        "| `4.order.tool-completed-follows` | ❌ violated: failed in agent_events::test_order::"
+        "test_tool_completed_follows_tool_executing | Every tool_executing is "
+        "followed, before the run's terminal event, by a tool_completed with the same "
+        "tool_name. | `agent_events::test_order::test_tool_completed_follows_tool_executing` |\n"
+        "| `4.data.agent-completed.status` | ⚠️ not verified: no test of the selected suites names "
+        'it | agent_completed.data.status is the string "completed". | none |\n\n'
+        "<details><summary>3 verified rule(s)</summary>\n"
+    ) in text
+    assert (
+        "### 3. Server to client frames: 1 of 1 verified\n\n"
+        "<details><summary>1 verified rule(s)</summary>\n"
+    ) in text
+
+
+def test_not_applicable_tests_are_listed_with_their_reason(verdict: dict[str, Any]) -> None:
+    """Tests left out of the plan are listed with the reason and the rules they would verify."""
+    text = render_markdown(verdict)
+    assert (
+        "- `timestamp_core::test_converter::test_converter_exact[iso-naive]` (suite "
+        "`timestamp_core`): no timestamp converter under test (pass --converter "
+        "MODULE:FUNCTION); rules `5.general.microsecond-exact`\n"
+    ) in text
+    assert "- **Not applicable:** 1 test(s) left out of the plan (listed under Rules)" in text
+    verdict["not_applicable"] = []
+    assert "No test was left out of the plan." in render_markdown(verdict)
+
+
+def test_timestamp_table_shows_values_sent_expected_observed(verdict: dict[str, Any]) -> None:
+    """One row per recorded value of a section 5 rule or a staging test, never a test id."""
+    text = render_markdown(verdict)
+    section = text[text.index("## Timestamp formats exercised") : text.index("**Conversion time**")]
+    assert section.splitlines()[2:10] == [
+        "| Rule | Sent | Expected | Observed | Status |",
+        "|------|------|----------|----------|--------|",
+        '| `5.general.accepted-on-start-agent` | `"2025-09-08T16:50:01.447585"` | '
+        '`"ack, client_timestamp 1757350201.447585"` | `"close 1011"` | ❌ violated |',
+        "| `5.accepted.number` | `1693567801.447585` | `1693567801.447585` | "
+        "`1693567801.447585` | ✅ verified |",
+        '| `5.accepted.iso-z` | `"2025-09-08T16:50:01.447585Z"` | `1757350201.447585` | '
+        "`1757350201.447585` | ✅ verified |",
+        '| `5.accepted.iso-zoneless-utc` | `"2025-09-08T16:50:01.447585"` | `1757350201.447585` | '
+        "`1757350201.447585` | ✅ verified |",
+        '| `5.rejected.millisecond-epoch` | `1757350201447` | `"error INVALID_TIMESTAMP"` | '
+        '`"error INVALID_TIMESTAMP"` | ✅ verified |',
+        "| `6.close.never-1011` | `\"start_agent, timestamp '2025-09-08T16:50:01.447585'\"` | "
+        '`"no close 1011"` | `"close 1011"` | ❌ violated |',
+    ]
+    assert "::" not in section
+
+
+def test_a_verdict_without_rule_status_says_so(verdict: dict[str, Any]) -> None:
+    """A verdict.json written before rule status renders, and says what it lacks."""
+    for key in ("rules", "rule_summary", "rule_sections", "not_applicable"):
+        del verdict[key]
+    text = render_markdown(verdict)
+    assert (
+        "This verdict.json carries no rule status: it was written by a harness without the rule "
+        "catalogue." in text
+    )
+    assert "No rule status recorded: the business events cannot be judged" in text
+    assert "- **Rules:**" not in text

@@ -1,0 +1,115 @@
+"""Views of rule status for the reports: rule tables per section, business events, timestamps.
+
+Each is a pure function of the verdict.json dict (its ``rules``, ``rule_sections`` and
+``not_applicable``); docs/VERDICT_JSON.md ("Views of rule status") states the mappings.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from harness.wire import protocol as P
+
+Verdict = Mapping[str, Any]
+
+# Worst first: the order rows and counts are shown in.
+STATUSES = ("violated", "not_verified", "not_applicable", "verified")
+EVENTS_SECTION = 4
+TIMESTAMP_PREFIX = "5."
+STAGING_SUITE = "staging_repro"
+
+
+def recorded(verdict: Verdict) -> bool:
+    """Whether the verdict carries rule status (verdict.json written before it had none)."""
+    return "rules" in verdict
+
+
+def rule_sections(verdict: Verdict, anchors: Mapping[str, str]) -> list[dict[str, Any]]:
+    """The rules grouped by section, in section order, each with counts and its open rules.
+
+    ``anchors`` maps the ids of the verdict's tests to their HTML anchors; a rule's
+    test that is not among them (left out of the plan) is shown without a link.
+    """
+    titles = verdict.get("rule_sections") or {}
+    groups: dict[int, list[dict[str, Any]]] = {}
+    for rule in verdict.get("rules") or []:
+        links = [{"id": tid, "anchor": anchors.get(tid)} for tid in rule.get("tests") or []]
+        groups.setdefault(int(rule["section"]), []).append({**rule, "links": links})
+    sections = []
+    for number in sorted(groups):
+        rules = groups[number]
+        counts = {status: sum(1 for r in rules if r["status"] == status) for status in STATUSES}
+        sections.append(
+            {
+                "number": number,
+                "title": titles.get(str(number), f"Section {number}"),
+                "rules": rules,
+                "open": sorted(
+                    (r for r in rules if r["status"] != "verified"),
+                    key=lambda r: STATUSES.index(r["status"]) if r["status"] in STATUSES else 0,
+                ),
+                "verified": [r for r in rules if r["status"] == "verified"],
+                "counts": counts,
+                "worst": next((s for s in STATUSES if counts[s]), "verified"),
+            }
+        )
+    return sections
+
+
+def group_status(statuses: list[str]) -> str:
+    """The status of a group of rules: violated, verified, not applicable, not verified, none."""
+    if not statuses:
+        return "none"
+    if "violated" in statuses:
+        return "violated"
+    if all(s == "verified" for s in statuses):
+        return "verified"
+    if all(s == "not_applicable" for s in statuses):
+        return "not_applicable"
+    return "not_verified"
+
+
+def mentions(rule: Mapping[str, Any], event: str) -> bool:
+    """Whether a rule names ``event``: in its id (dashed, one dotted part) or its text (a word)."""
+    if event.replace("_", "-") in str(rule["id"]).split("."):
+        return True
+    word = rf"(?<![A-Za-z0-9_]){re.escape(event)}(?![A-Za-z0-9_])"
+    return re.search(word, str(rule["text"])) is not None
+
+
+def business_events(verdict: Verdict) -> list[dict[str, Any]]:
+    """The five business events, each with the section 4 rules that name it and their status."""
+    rules = [r for r in verdict.get("rules") or [] if r.get("section") == EVENTS_SECTION]
+    rows = []
+    for event in P.BUSINESS_EVENTS:
+        named = [r for r in rules if mentions(r, event)]
+        rows.append(
+            {"name": event, "rules": named, "status": group_status([r["status"] for r in named])}
+        )
+    return rows
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def timestamp_rows(verdict: Verdict) -> list[dict[str, Any]]:
+    """Each value a section 5 rule's tests, or a staging_repro test, sent, expected and observed."""
+    staging = {t["id"] for s in verdict["suites"] if s["name"] == STAGING_SUITE for t in s["tests"]}
+    rows = []
+    for rule in verdict.get("rules") or []:
+        for entry in rule.get("evidence") or []:
+            if str(rule["id"]).startswith(TIMESTAMP_PREFIX) or entry.get("test") in staging:
+                rows.append(
+                    {
+                        "rule": rule["id"],
+                        "status": rule["status"],
+                        "sent": _json(entry.get("sent")),
+                        "expected": _json(entry.get("expected")),
+                        "observed": _json(entry.get("observed")),
+                    }
+                )
+    return rows
