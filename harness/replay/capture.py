@@ -45,7 +45,6 @@ DEFAULT_VOLATILE: Final = (
     "user_id",
     "connection_id",
     "server_time",
-    "client_timestamp",
     "messages[].timestamp",
     "data.message_id",
     "data.tool_call_id",

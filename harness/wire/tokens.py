@@ -48,9 +48,9 @@ def mint(
     return jwt.encode(body, secret, algorithm=alg)
 
 
-def subprotocol_for(token: str) -> str:
+def subprotocol_for(token: str, prefix: str = P.SUBPROTOCOL_PREFIX) -> str:
     """The `Sec-WebSocket-Protocol` value that carries `token` (PROTOCOL.md section 1)."""
-    return P.SUBPROTOCOL_PREFIX + _b64(token.encode("ascii"))
+    return prefix + _b64(token.encode("ascii"))
 
 
 def synthetic_user_id(prefix: str = "u") -> str:

@@ -1,0 +1,386 @@
+"""Replaying a capture against a target: every recorded connection again, for fresh users.
+
+Client events (opens, frames, closes) are replayed in the capture's order across
+connections. Causal pacing, the default, sends each client event once the server
+frames recorded before it have arrived on every connection (matched by type), or
+a deadline passes; timed pacing keeps the recorded gaps, divided by `speed`.
+Each recorded user becomes a fresh synthetic user and each client-chosen thread
+id a fresh one, consistently; a connection whose recording was refused with
+AUTH_FAILED is replayed with an invalid token, so the refusal is reproduced.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import json
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+from websockets.asyncio.client import ClientConnection
+from websockets.asyncio.client import connect as ws_connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
+from websockets.typing import Subprotocol
+
+from harness.replay.capture import Capture, CaptureEvent
+from harness.replay.judge import ConnectionRecord, Mismatch, VolatileMap, judge_connection
+from harness.replay.redact import REDACTED
+from harness.wire import protocol as P
+from harness.wire.codec import Codec, DecodeError
+from harness.wire.profile import Profile
+from harness.wire.tokens import subprotocol_for
+
+PACINGS: Final = ("causal", "timed")
+STEP_WITHIN_S: Final = 5.0  # the most a causal step waits for the frames recorded before it
+AFTER_MISS_WITHIN_S: Final = 0.5  # once a connection missed a frame, later steps wait this long
+OPEN_WITHIN_S: Final = 5.0
+INVALID_TOKEN: Final = "invalid.replayed.token"
+
+NewUser = Callable[[], tuple[str, str]]  # () -> (fresh user id, its token)
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayOptions:
+    """How to pace a replay."""
+
+    pacing: str = "causal"
+    speed: float = 1.0
+    step_within_s: float = STEP_WITHIN_S
+
+
+@dataclass
+class _Live:
+    """One replayed connection while it runs."""
+
+    conn: int
+    ws: ClientConnection | None = None
+    frames: list[dict[str, Any]] = field(default_factory=list)
+    raw: list[str] = field(default_factory=list)
+    counts: Counter[str] = field(default_factory=Counter)
+    close_code: int | None = None
+    closed: bool = False
+    missed: bool = False
+    problem: str | None = None
+    reader: asyncio.Task[None] | None = None
+    changed: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionResult:
+    """One connection of a capture: what was recorded, what the replay saw, the first mismatch."""
+
+    conn: int
+    recorded: ConnectionRecord
+    replayed: ConnectionRecord
+    mismatch: Mismatch | None
+    raw_replayed: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayResult:
+    """A whole capture replayed: per connection, and the first mismatch of all."""
+
+    capture: str
+    connections: tuple[ConnectionResult, ...]
+
+    @property
+    def first_mismatch(self) -> Mismatch | None:
+        """The mismatch of the lowest connection number, or None when the replay matches."""
+        found = [c.mismatch for c in self.connections if c.mismatch is not None]
+        return found[0] if found else None
+
+
+class Substitutions:
+    """Recorded user ids and thread ids to fresh ones, the same way every time."""
+
+    def __init__(self, new_user: NewUser) -> None:
+        self._new_user = new_user
+        self.users: dict[str, tuple[str, str]] = {}
+        self.threads: dict[str, str] = {}
+
+    def user(self, recorded: str | None) -> tuple[str, str]:
+        """The fresh (id, token) standing in for a recorded user (None: an unknown one)."""
+        key = recorded if recorded is not None else f"<anonymous-{len(self.users)}>"
+        if key not in self.users:
+            self.users[key] = self._new_user()
+        return self.users[key]
+
+    def text(self, data: str) -> str:
+        """A client text frame with recorded user and thread ids substituted (JSON only).
+
+        A frame with nothing to substitute is sent byte for byte as recorded.
+        """
+        try:
+            frame = json.loads(data)
+        except ValueError:
+            return data
+        self._substituted = 0
+        changed = self._walk(frame)
+        return json.dumps(changed, ensure_ascii=False) if self._substituted else data
+
+    _substituted = 0
+
+    def _walk(self, node: Any, key: str = "") -> Any:
+        if isinstance(node, dict):
+            return {k: self._walk(v, k) for k, v in node.items()}
+        if isinstance(node, list):
+            return [self._walk(v, key) for v in node]
+        if isinstance(node, str):
+            if key == "thread_id" and node:
+                self._substituted += 1
+                return self.threads.setdefault(node, f"{node}-{uuid.uuid4().hex[:10]}")
+            if node in self.users:
+                self._substituted += 1
+                return self.users[node][0]
+        return node
+
+
+def recorded_connections(capture: Capture, codec: Codec) -> dict[int, ConnectionRecord]:
+    """Each recorded connection's server frames, decoded, and its close code."""
+    out: dict[int, ConnectionRecord] = {}
+    for conn, events in capture.connections().items():
+        record = ConnectionRecord(conn)
+        for event in events:
+            if event.dir == "server" and event.kind == "text":
+                record.frames.append(_decode(codec, event.data))
+            elif event.dir == "server" and event.kind == "binary":
+                record.frames.append({"type": "<binary>", "data": event.data})
+            elif event.kind == "close" and event.dir == "server":
+                record.close_code = event.code
+                record.close_known = event.code is not None
+        closes = [e for e in events if e.kind == "close"]
+        if not any(e.dir == "server" for e in closes):
+            # A client close answered (or not) by the server: judge the server's echo only
+            # when the recording knows a code at all.
+            record.close_code = closes[0].code if closes else None
+            record.close_known = bool(closes) and closes[0].code is not None
+        out[conn] = record
+    return out
+
+
+def _decode(codec: Codec, text: str) -> dict[str, Any]:
+    try:
+        frame = json.loads(text)
+    except ValueError:
+        return {"type": "<not json>", "text": text[:200]}
+    if not isinstance(frame, dict):
+        return {"type": "<not an object>", "value": frame}
+    try:
+        return codec.decode(frame)
+    except DecodeError as exc:
+        return {"type": "<does not decode>", "reason": exc.reason, "raw": frame}
+
+
+class Player:
+    """Replays one capture against a target's WebSocket URL."""
+
+    def __init__(
+        self,
+        capture: Capture,
+        ws_url: str,
+        profile: Profile,
+        new_user: NewUser,
+        options: ReplayOptions = ReplayOptions(),
+    ) -> None:
+        self.capture = capture
+        self.profile = profile
+        self.codec = Codec(profile)
+        self._ws_url = ws_url
+        self._subs = Substitutions(new_user)
+        self._options = options
+        self._recorded = recorded_connections(capture, self.codec)
+        self._live: dict[int, _Live] = {}
+
+    async def run(self) -> ReplayResult:
+        """Replay every connection, then judge each against its recording."""
+        t0 = time.monotonic()
+        expected = self._expected_counts()
+        try:
+            for position, event in enumerate(self.capture.events):
+                if event.dir != "client":
+                    continue
+                if self._options.pacing == "timed":
+                    delay = event.t / self._options.speed - (time.monotonic() - t0)
+                    if delay > 0:
+                        await asyncio.sleep(delay)
+                if self._options.pacing == "causal" or event.kind == "close":
+                    # Timed pacing keeps the gaps, but a close never cuts short what the
+                    # recording received before it.
+                    await self._await_counts(expected[position])
+                await self._perform(event)
+            await self._await_counts(expected[len(self.capture.events)])
+            await self._finish()
+        finally:
+            for live in self._live.values():
+                await self._close(live)
+        return self._judge()
+
+    def _expected_counts(self) -> list[dict[int, Counter[str]]]:
+        """Before each event index: the recorded server frame types per connection so far."""
+        counts: dict[int, Counter[str]] = {}
+        out = []
+        decoded = {conn: iter(rec.frames) for conn, rec in self._recorded.items()}
+        for event in self.capture.events:
+            out.append({conn: Counter(c) for conn, c in counts.items()})
+            if event.dir == "server" and event.kind in ("text", "binary"):
+                frame = next(decoded[event.conn])
+                counts.setdefault(event.conn, Counter())[str(frame.get("type"))] += 1
+        out.append({conn: Counter(c) for conn, c in counts.items()})
+        return out
+
+    async def _await_counts(self, wanted: Mapping[int, Counter[str]]) -> None:
+        for conn, counts in wanted.items():
+            live = self._live.get(conn)
+            if live is None or live.ws is None:
+                continue
+            within = AFTER_MISS_WITHIN_S if live.missed else self._options.step_within_s
+            deadline = time.monotonic() + within
+            while not live.closed and any(live.counts[t] < n for t, n in counts.items()):
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    live.missed = True
+                    break
+                live.changed.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(live.changed.wait(), remaining)
+
+    async def _perform(self, event: CaptureEvent) -> None:
+        if event.kind == "open":
+            await self._open(event)
+            return
+        live = self._live.get(event.conn)
+        if live is None or live.ws is None or live.closed:
+            return  # the replayed connection is gone already: the judge names what differed
+        try:
+            if event.kind == "text":
+                await asyncio.wait_for(live.ws.send(self._subs.text(event.data)), OPEN_WITHIN_S)
+            elif event.kind == "binary":
+                await asyncio.wait_for(live.ws.send(base64.b64decode(event.data)), OPEN_WITHIN_S)
+            elif event.kind == "close":
+                code = event.code if event.code is not None else P.CLOSE_NORMAL
+                await asyncio.wait_for(live.ws.close(code, event.reason), OPEN_WITHIN_S)
+        except (ConnectionClosed, TimeoutError):
+            pass
+
+    async def _open(self, event: CaptureEvent) -> None:
+        live = _Live(event.conn)
+        self._live[event.conn] = live
+        recorded = self._recorded[event.conn]
+        welcome = next(
+            (f for f in recorded.frames if f.get("type") == P.CONNECTION_ESTABLISHED), None
+        )
+        refused = any(
+            f.get("type") == P.ERROR and f.get("error_code") == P.AUTH_FAILED
+            for f in recorded.frames
+        )
+        _, token = self._subs.user(welcome.get("user_id") if welcome else None)
+        if refused:
+            token = INVALID_TOKEN
+        auth = self.profile.section("auth")
+        headers = {}
+        for name, value in event.headers.items():
+            if name.lower() == "authorization":
+                scheme = value.split(" ", 1)[0] if " " in value else "Bearer"
+                headers[name] = f"{scheme} {token}"
+            elif REDACTED not in value:
+                headers[name] = value
+        query = {
+            k: (token if v == REDACTED and k == auth["query_param"] else v)
+            for k, v in event.query.items()
+            if v != REDACTED or k == auth["query_param"]
+        }
+        offered = []
+        for sub in event.subprotocols:
+            if sub == auth["subprotocol_prefix"] + REDACTED:
+                offered.append(subprotocol_for(token, auth["subprotocol_prefix"]))
+            elif REDACTED not in sub:
+                offered.append(sub)
+        base = urlsplit(self._ws_url)
+        url = urlunsplit((base.scheme, base.netloc, event.path, urlencode(query), ""))
+        try:
+            live.ws = await ws_connect(
+                url,
+                additional_headers=headers,
+                subprotocols=[Subprotocol(s) for s in offered] or None,
+                open_timeout=OPEN_WITHIN_S,
+                close_timeout=2.0,
+                ping_interval=None,
+                max_size=None,
+            )
+        except InvalidStatus as exc:
+            live.problem = f"handshake refused: HTTP {exc.response.status_code}"
+            live.closed = True
+            return
+        except (OSError, InvalidHandshake, TimeoutError) as exc:
+            live.problem = f"cannot connect: {type(exc).__name__}: {exc}"
+            live.closed = True
+            return
+        live.reader = asyncio.create_task(self._read(live))
+
+    async def _read(self, live: _Live) -> None:
+        assert live.ws is not None
+        try:
+            async for message in live.ws:
+                if isinstance(message, bytes):
+                    frame: dict[str, Any] = {
+                        "type": "<binary>",
+                        "data": base64.b64encode(message).decode("ascii"),
+                    }
+                else:
+                    live.raw.append(message)
+                    frame = _decode(self.codec, message)
+                live.frames.append(frame)
+                live.counts[str(frame.get("type"))] += 1
+                live.changed.set()
+        except ConnectionClosed:
+            pass
+        finally:
+            rcvd = live.ws.protocol.close_rcvd
+            live.close_code = rcvd.code if rcvd is not None else None
+            live.closed = True
+            live.changed.set()
+
+    async def _finish(self) -> None:
+        """Wait (bounded) for the closes the recording saw from the server."""
+        for conn, record in self._recorded.items():
+            live = self._live.get(conn)
+            if live is None or live.ws is None or not record.close_known:
+                continue
+            server_closed = any(
+                e.conn == conn and e.kind == "close" and e.dir == "server"
+                for e in self.capture.events
+            )
+            if server_closed and not live.closed:
+                within = AFTER_MISS_WITHIN_S if live.missed else self._options.step_within_s
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(live.ws.wait_closed(), within)
+
+    async def _close(self, live: _Live) -> None:
+        if live.ws is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(live.ws.close(), OPEN_WITHIN_S)
+        if live.reader is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(asyncio.shield(live.reader), OPEN_WITHIN_S)
+            live.reader.cancel()
+
+    def _judge(self) -> ReplayResult:
+        values = VolatileMap()
+        volatile = self.capture.header.volatile
+        results = []
+        for conn, recorded in sorted(self._recorded.items()):
+            live = self._live.get(conn, _Live(conn))
+            replayed = ConnectionRecord(conn, list(live.frames), live.close_code)
+            mismatch = None
+            if live.problem is not None and recorded.frames:
+                mismatch = Mismatch(conn, 0, "connection", "opened", live.problem)
+            else:
+                mismatch = judge_connection(recorded, replayed, volatile, values)
+            results.append(ConnectionResult(conn, recorded, replayed, mismatch, tuple(live.raw)))
+        return ReplayResult(self.capture.path, tuple(results))
