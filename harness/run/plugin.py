@@ -211,6 +211,30 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     item.user_properties[:] = [
         (k, v) for k, v in item.user_properties if not str(k).startswith("harness_")
     ]
+    if _WATCH in item.stash:
+        del item.stash[_WATCH]
+
+
+def _cause_watch(item: pytest.Item) -> CauseWatch:
+    """This attempt's view of the run's cause ledger (made when a test first connects)."""
+    watch = item.stash.get(_WATCH, None)
+    if watch is None:
+        watch = item.stash[_WATCH] = CauseWatch(
+            item.config.stash[_LEDGER],
+            _stable_id(item),
+            on_first=lambda cause: item.user_properties.append(("harness_cause", cause.to_json())),
+        )
+    return watch
+
+
+def _stable_id(item: pytest.Item) -> str:
+    """The test's id as the verdict names it (`suite::module::name`), else its node id."""
+    config = item.config
+    suites = config.stash.get(_SUITES, None)
+    if suites is None:
+        suites = config.stash[_SUITES] = [s for s in discover_suites() if s.path is not None]
+    ident = test_id(item.nodeid, config.rootpath, suites)
+    return ident[1] if ident is not None else item.nodeid
 
 
 @pytest.hookimpl(wrapper=True)
@@ -248,30 +272,6 @@ def _message(exc: BaseException) -> str:
     if not isinstance(exc, AssertionError):
         text = f"{type(exc).__name__}: {text}"
     return text if len(text) <= 4000 else text[:4000] + "…"
-    if _WATCH in item.stash:
-        del item.stash[_WATCH]
-
-
-def _cause_watch(item: pytest.Item) -> CauseWatch:
-    """This attempt's view of the run's cause ledger (made when a test first connects)."""
-    watch = item.stash.get(_WATCH, None)
-    if watch is None:
-        watch = item.stash[_WATCH] = CauseWatch(
-            item.config.stash[_LEDGER],
-            _stable_id(item),
-            on_first=lambda cause: item.user_properties.append(("harness_cause", cause.to_json())),
-        )
-    return watch
-
-
-def _stable_id(item: pytest.Item) -> str:
-    """The test's id as the verdict names it (`suite::module::name`), else its node id."""
-    config = item.config
-    suites = config.stash.get(_SUITES, None)
-    if suites is None:
-        suites = config.stash[_SUITES] = [s for s in discover_suites() if s.path is not None]
-    ident = test_id(item.nodeid, config.rootpath, suites)
-    return ident[1] if ident is not None else item.nodeid
 
 
 # -- fixtures ----------------------------------------------------------------
@@ -330,6 +330,7 @@ async def connect(
     async def factory(user: User | None = None, **options: Any) -> Any:
         if user is None and options.get("token") is None and options.get("transport") != "none":
             user = users.new()
+        options.setdefault("causes", watch)
         client = await open_client(target.ws_url, user, transcript, **options)
         clients.append(client)
         return client
@@ -400,7 +401,6 @@ def metrics(request: pytest.FixtureRequest) -> MetricSink:
 
 @pytest.fixture
 def converter(request: pytest.FixtureRequest) -> Callable[[object], object]:
-        options.setdefault("causes", watch)
     """The timestamp converter under test."""
     func = request.config.stash.get(_CONVERTER, None)
     if func is None:
