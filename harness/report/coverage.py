@@ -42,15 +42,19 @@ def rule_sections(verdict: Verdict, anchors: Mapping[str, str]) -> list[dict[str
     for number in sorted(groups):
         rules = groups[number]
         counts = {status: sum(1 for r in rules if r["status"] == status) for status in STATUSES}
+        # A rule no planned test names (its suite was not selected) says nothing about the
+        # target: listed apart, collapsed, so that a partial run's report stays readable.
+        untested = [r for r in rules if r["status"] == "not_verified" and not r.get("tests")]
         sections.append(
             {
                 "number": number,
                 "title": titles.get(str(number), f"Section {number}"),
                 "rules": rules,
                 "open": sorted(
-                    (r for r in rules if r["status"] != "verified"),
+                    (r for r in rules if r["status"] != "verified" and r not in untested),
                     key=lambda r: STATUSES.index(r["status"]) if r["status"] in STATUSES else 0,
                 ),
+                "untested": untested,
                 "verified": [r for r in rules if r["status"] == "verified"],
                 "counts": counts,
                 "worst": next((s for s in STATUSES if counts[s]), "verified"),
@@ -92,24 +96,28 @@ def business_events(verdict: Verdict) -> list[dict[str, Any]]:
     return rows
 
 
-def _json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)
+def shown(value: Any) -> str:
+    """A recorded value as the reports show it: a string as written (suites record display
+    text, such as the JSON of the timestamp sent), anything else as JSON."""
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
 def timestamp_rows(verdict: Verdict) -> list[dict[str, Any]]:
-    """Each value a section 5 rule's tests, or a staging_repro test, sent, expected and observed."""
+    """Each value a section 5 rule's tests, or a staging_repro test, sent, expected and observed.
+
+    Rows that would read the same (one value checked in several frame types) are shown once.
+    """
     staging = {t["id"] for s in verdict["suites"] if s["name"] == STAGING_SUITE for t in s["tests"]}
-    rows = []
+    rows: dict[tuple[str, ...], dict[str, str]] = {}
     for rule in verdict.get("rules") or []:
         for entry in rule.get("evidence") or []:
             if str(rule["id"]).startswith(TIMESTAMP_PREFIX) or entry.get("test") in staging:
-                rows.append(
-                    {
-                        "rule": rule["id"],
-                        "status": rule["status"],
-                        "sent": _json(entry.get("sent")),
-                        "expected": _json(entry.get("expected")),
-                        "observed": _json(entry.get("observed")),
-                    }
-                )
-    return rows
+                row = {
+                    "rule": str(rule["id"]),
+                    "sent": shown(entry.get("sent")),
+                    "expected": shown(entry.get("expected")),
+                    "observed": shown(entry.get("observed")),
+                    "status": str(rule["status"]),
+                }
+                rows.setdefault(tuple(row.values()), row)
+    return list(rows.values())
