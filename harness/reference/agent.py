@@ -141,6 +141,8 @@ class AgentRun:
             )
         )
         stats.runs_completed += 1
+        if D.LATE_1011 in defects:
+            await context.peer.close(P.CLOSE_INTERNAL_ERROR)
 
     async def _think(self, step: int, reasoning: str) -> None:
         """One `agent_thinking` after the think delay (twice under `duplicate-thinking`)."""

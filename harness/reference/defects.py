@@ -34,6 +34,8 @@ STATS_DRIFT: Final = "stats-drift"
 HISTORY_LOST_ON_RECONNECT: Final = "history-lost-on-reconnect"
 AUTH_BYPASS_HEADER: Final = "auth-bypass-header"
 ERROR_LEAKS_SECRET: Final = "error-leaks-secret"
+LATE_1011: Final = "late-1011"
+DROP_WITHOUT_CLOSE: Final = "drop-without-close"
 
 CATALOGUE: Final = (
     Defect(
@@ -85,6 +87,16 @@ CATALOGUE: Final = (
         ERROR_LEAKS_SECRET,
         "AUTH_FAILED frames include the signing secret in the message",
         ("security",),
+    ),
+    Defect(
+        LATE_1011,
+        "right after a run's agent_completed, its connection is closed with 1011",
+        ("agent_events", "business_flow", "message_routing", "staging_repro", "timestamp_core"),
+    ),
+    Defect(
+        DROP_WITHOUT_CLOSE,
+        "right after a pong, the TCP connection is dropped without a close frame",
+        ("message_routing", "staging_repro", "timestamp_core"),
     ),
 )
 

@@ -71,6 +71,10 @@ class Session:
         except ConnectionClosed:
             return None
 
+    async def close(self, code: int) -> None:
+        """Close the connection with `code` (the closing handshake bounded by the server's)."""
+        await self._websocket.close(code)
+
     async def send_established(self) -> None:
         """The first frame of an accepted connection."""
         await self._sender.send(
@@ -111,6 +115,8 @@ class Session:
                     "client_timestamp": outcome.client_timestamp,
                 }
             )
+            if self._config.has(D.DROP_WITHOUT_CLOSE):
+                self._websocket.transport.close()  # TCP ends: no close frame, no handshake
         elif outcome.type == P.GET_THREAD_HISTORY:
             await self._reply_history(outcome)
         else:

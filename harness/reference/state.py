@@ -15,6 +15,8 @@ class Peer(Protocol):
 
     async def send_event(self, frame: dict[str, Any]) -> float | None: ...
 
+    async def close(self, code: int) -> None: ...
+
 
 @dataclass(frozen=True, slots=True)
 class HistoryEntry:

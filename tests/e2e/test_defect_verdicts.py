@@ -27,6 +27,11 @@ CATALOGUE = [
     ("history-lost-on-reconnect", ("business_flow",)),
     ("auth-bypass-header", ("security",)),
     ("error-leaks-secret", ("security",)),
+    (
+        "late-1011",
+        ("agent_events", "business_flow", "message_routing", "staging_repro", "timestamp_core"),
+    ),
+    ("drop-without-close", ("message_routing", "staging_repro", "timestamp_core")),
 ]
 ALL_SUITES = {
     "agent_events",

@@ -134,6 +134,23 @@ async def history_survives_reconnect(server: ReferenceServer) -> None:
     await again.close()
 
 
+async def connection_outlives_a_run(server: ReferenceServer) -> None:
+    wire = await open_established(server, fresh_user())
+    await wire.request("user_message", {"content": "1+1"})
+    await wire.collect_run()
+    await wire.quiet(0.1)  # frames after the run, and a close if one follows them
+    assert wire.close_code is None, f"closed with {wire.close_code} after the run"
+    assert (await wire.request("ping", {}))["type"] == "pong"
+    await wire.close()
+
+
+async def connection_outlives_a_pong(server: ReferenceServer) -> None:
+    wire = await open_established(server, fresh_user())
+    assert (await wire.request("ping", {}))["type"] == "pong"
+    assert (await wire.request("get_thread_history", {"thread_id": "t-none"}))["type"] == "error"
+    await wire.close()
+
+
 # Each probe, with the defects that are allowed to break it.
 PROBES: Final[tuple[tuple[Probe, frozenset[str]], ...]] = (
     (valid_token_is_established, frozenset()),
@@ -149,6 +166,8 @@ PROBES: Final[tuple[tuple[Probe, frozenset[str]], ...]] = (
         frozenset({"drop-tool-completed", "reorder-events", "duplicate-thinking"}),
     ),
     (events_reach_only_their_connection, frozenset({"cross-user-leak"})),
-    (stats_count_pings, frozenset({"stats-drift"})),
+    (stats_count_pings, frozenset({"stats-drift", "drop-without-close"})),
     (history_survives_reconnect, frozenset({"history-lost-on-reconnect"})),
+    (connection_outlives_a_run, frozenset({"late-1011"})),
+    (connection_outlives_a_pong, frozenset({"drop-without-close"})),
 )

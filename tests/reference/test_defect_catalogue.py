@@ -25,6 +25,8 @@ DEFECT_NAMES = (
     "history-lost-on-reconnect",
     "auth-bypass-header",
     "error-leaks-secret",
+    "late-1011",
+    "drop-without-close",
 )
 
 

@@ -216,5 +216,30 @@ async def test_all_defects_together(start_server: ServerFactory) -> None:
     wire = await open_established(server, fresh_user())
     await wire.send_raw("{nope")
     assert (await wire.request("ping", {}))["type"] == "pong"
-    await wire.send({"type": "teleport"})
+    assert await wire.wait_closed() is None  # drop-without-close: no close frame after a pong
+    other = await open_established(server, fresh_user())
+    await other.send({"type": "teleport"})
+    assert await other.wait_closed() == 1011
+
+
+async def test_late_1011_closes_after_agent_completed(start_server: ServerFactory) -> None:
+    server = await _server_with(start_server, "late-1011")
+    user = fresh_user()
+    wire = await open_established(server, user)
+    ack = await wire.request("user_message", {"content": "2+3"})
+    assert (await wire.collect_run())[-1]["type"] == "agent_completed"
     assert await wire.wait_closed() == 1011
+    assert wire.buffer == []
+    again = await open_established(server, user)
+    history = await again.request("get_thread_history", {"thread_id": ack["thread_id"]})
+    assert [m["role"] for m in history["messages"]] == ["user", "assistant"]
+    await again.close()
+
+
+async def test_drop_without_close_ends_tcp_after_a_pong(start_server: ServerFactory) -> None:
+    server = await _server_with(start_server, "drop-without-close")
+    wire = await open_established(server, fresh_user())
+    assert (await wire.request("teleport", {}))["error_code"] == "UNKNOWN_TYPE"
+    assert (await wire.request("ping", {}, message_id="p-1"))["message_id"] == "p-1"
+    assert await wire.wait_closed() is None
+    assert wire.websocket.protocol.close_rcvd is None

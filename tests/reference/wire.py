@@ -81,10 +81,15 @@ class Wire:
         return cls(websocket)
 
     async def send(self, frame: dict[str, Any]) -> None:
-        await self.websocket.send(json.dumps(frame))
+        await self.send_raw(json.dumps(frame))
 
     async def send_raw(self, data: str | bytes) -> None:
-        await self.websocket.send(data)
+        """Send one frame; AssertionError when the server has closed or dropped the connection."""
+        try:
+            await self.websocket.send(data)
+        except ConnectionClosed as closed:
+            self.close_code = closed.rcvd.code if closed.rcvd else None
+            raise AssertionError(f"connection closed with {self.close_code}") from None
 
     async def recv(self, within: float = 5.0) -> dict[str, Any]:
         """The next frame (buffered first); AssertionError on timeout or close."""
