@@ -11,6 +11,7 @@ import pytest
 from harness.report.coverage import mentions
 from harness.report.render import (
     append_step_summary,
+    render_html,
     render_markdown,
     render_step_summary,
     write_reports,
@@ -313,3 +314,30 @@ def test_a_verdict_without_rule_status_says_so(verdict: dict[str, Any]) -> None:
     )
     assert "No rule status recorded: the business events cannot be judged" in text
     assert "- **Rules:**" not in text
+
+
+def test_limits_not_verified_are_named_in_the_key_metrics(verdict: dict[str, Any]) -> None:
+    """A limit left unverified is listed in the executive summary, as well as a condition."""
+    message = (
+        "limits not verified in suite message_routing: max_messages_per_minute=100000 (larger "
+        "than the suite can exercise; the policy's [limits] may_skip allows it)"
+    )
+    verdict["reasons"].append(
+        {
+            "rule": "limit-not-verified",
+            "severity": "condition",
+            "suite": "message_routing",
+            "message": message,
+            "tests": ["message_routing::test_limits::test_rate_limit"],
+        }
+    )
+    text = render_markdown(verdict)
+    assert (
+        "- **Not applicable:** 1 test(s) left out of the plan (listed under Rules)\n"
+        "- **Limits:** limits not verified in suite message_routing: "
+        "max_messages_per_minute=100000 (larger than the suite can exercise; the policy's "
+        "\\[limits\\] may_skip allows it)\n\n## Verification results"
+    ) in text
+    assert f"<tr><th>Limits</th><td>{message.replace(chr(39), '&#39;')}</td></tr>" in render_html(
+        verdict
+    )
