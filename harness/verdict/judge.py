@@ -172,8 +172,11 @@ def _cause_reasons(
         for t in tests
         if t.outcome is FinalOutcome.FAILED or t.failed_once
     ]
+    first_of: dict[str, Mapping[str, Any]] = {}
+    for cause in causes:  # the first cause of a key wins, as in the ledger
+        first_of.setdefault(str(cause.get("key")), cause)
     out: list[Reason] = []
-    for cause in {str(c.get("key")): c for c in causes}.values():
+    for cause in first_of.values():
         first, text = str(cause.get("test", "")), str(cause.get("message", ""))
         named = f"{first}: {text}"
         ids = tuple(t.id for t in failed if t.id == first or named in _deciding_message(t))

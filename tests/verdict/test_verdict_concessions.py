@@ -169,7 +169,8 @@ def test_each_fast_fail_cause_is_one_note_with_the_tests_it_failed() -> None:
     started = {"key": "event:agent_started", "test": "agent_events::a",
                "message": "no agent_started within 10 s"}  # fmt: skip
     pong = {"key": "reply:ping", "test": "agent_events::e", "message": "no pong"}
-    result = judge(run(spec, causes=(started, started, pong)), Policy(), today=TODAY)
+    again = {**started, "test": "agent_events::b", "message": "seen again"}
+    result = judge(run(spec, causes=(started, again, pong)), Policy(), today=TODAY)
     notes = [
         (r.rule, r.severity.value, r.suite, r.message, r.tests)
         for r in result.reasons
