@@ -39,23 +39,32 @@ class AgentPlan:
     final_response: str
 
 
-def plan_run(content: str) -> AgentPlan:
+def plan_run(content: str, defects: frozenset[str] = frozenset()) -> AgentPlan:
     """The scripted agent's plan for a message: fail, calculator calls, or one word count."""
-    if content.startswith(FAIL_PREFIX):
+    anywhere = D.FAIL_ANYWHERE in defects
+    if FAIL_PREFIX in content if anywhere else content.startswith(FAIL_PREFIX):
         return AgentPlan(fails=True, calls=(), final_response="")
-    expressions = find_expressions(content)
+    expressions = find_expressions(content, bare_numbers=D.BARE_NUMBER_EXPRESSION in defects)
     if expressions:
+        flat = D.LEFT_TO_RIGHT_ARITHMETIC in defects
         calls = tuple(
-            ToolCall(CALCULATOR, {"expression": expression}, evaluate(expression))
+            ToolCall(CALCULATOR, {"expression": expression}, evaluate(expression, flat=flat))
             for expression in expressions
         )
         answer = "; ".join(
-            f"{call.parameters['expression']} = {json.dumps(call.result)}" for call in calls
+            f"{call.parameters['expression']} = {_written(call.result, defects)}" for call in calls
         )
         return AgentPlan(fails=False, calls=calls, final_response=answer)
-    words = len(content.split())
+    words = len(content.split(" ") if D.SPLIT_ON_SPACE in defects else content.split())
     call = ToolCall(WORD_COUNT, {"text": content}, words)
     return AgentPlan(fails=False, calls=(call,), final_response=f"Your message has {words} words.")
+
+
+def _written(result: Result, defects: frozenset[str]) -> str:
+    """A result as final_response writes it: its JSON text (under `float-final-response`, 2.0)."""
+    if D.FLOAT_FINAL_RESPONSE in defects and isinstance(result, int):
+        return json.dumps(float(result))
+    return json.dumps(result)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +96,7 @@ class AgentRun:
         await self._emit(
             P.AGENT_STARTED, {"agent_name": AGENT_NAME, "message_id": context.message_id}
         )
-        plan = plan_run(context.content)
+        plan = plan_run(context.content, defects)
         await self._think(1, "Reading the request and looking for arithmetic expressions.")
         if plan.fails:
             await self._emit(

@@ -34,6 +34,12 @@ STATS_DRIFT: Final = "stats-drift"
 HISTORY_LOST_ON_RECONNECT: Final = "history-lost-on-reconnect"
 AUTH_BYPASS_HEADER: Final = "auth-bypass-header"
 ERROR_LEAKS_SECRET: Final = "error-leaks-secret"
+SEQ_PER_USER: Final = "seq-per-user"
+LEFT_TO_RIGHT_ARITHMETIC: Final = "left-to-right-arithmetic"
+FAIL_ANYWHERE: Final = "fail-anywhere"
+SPLIT_ON_SPACE: Final = "split-on-space"
+FLOAT_FINAL_RESPONSE: Final = "float-final-response"
+BARE_NUMBER_EXPRESSION: Final = "bare-number-expression"
 LATE_1011: Final = "late-1011"
 DROP_WITHOUT_CLOSE: Final = "drop-without-close"
 
@@ -87,6 +93,36 @@ CATALOGUE: Final = (
         ERROR_LEAKS_SECRET,
         "AUTH_FAILED frames include the signing secret in the message",
         ("security",),
+    ),
+    Defect(
+        SEQ_PER_USER,
+        "seq is counted per user: a second connection of a user goes on from the first's number",
+        ("agent_events",),
+    ),
+    Defect(
+        LEFT_TO_RIGHT_ARITHMETIC,
+        "the calculator evaluates left to right: * and / do not bind tighter than + and -",
+        ("agent_events",),
+    ),
+    Defect(
+        FAIL_ANYWHERE,
+        "content that contains fail: anywhere, not only at its start, ends with agent_error",
+        ("agent_events",),
+    ),
+    Defect(
+        SPLIT_ON_SPACE,
+        "word_count splits on single spaces: runs of spaces and tabs miscount the words",
+        ("agent_events",),
+    ),
+    Defect(
+        FLOAT_FINAL_RESPONSE,
+        "final_response writes an integer calculator result as a float (6/3 = 2.0)",
+        ("agent_events",),
+    ),
+    Defect(
+        BARE_NUMBER_EXPRESSION,
+        "a bare number without an operator (2025) is taken as an expression: a calculator call",
+        ("agent_events",),
     ),
     Defect(
         LATE_1011,

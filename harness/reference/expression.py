@@ -31,8 +31,11 @@ class _Invalid(Exception):
     """The text is not a well-formed expression."""
 
 
-def find_expressions(text: str) -> list[str]:
-    """Every expression of `text` in order: maximal runs, trimmed, that hold an operator."""
+def find_expressions(text: str, *, bare_numbers: bool = False) -> list[str]:
+    """Every expression of `text` in order: maximal runs, trimmed, that hold an operator.
+
+    `bare_numbers` (the `bare-number-expression` defect) drops the operator requirement.
+    """
     found: list[str] = []
     for match in _RUN.finditer(text):
         run = match.group()
@@ -41,15 +44,18 @@ def find_expressions(text: str) -> list[str]:
         if not starts or not ends or ends[-1] < starts[0]:
             continue
         candidate = run[starts[0] : ends[-1] + 1]
-        if any(char in _OPERATORS for char in candidate):
+        if bare_numbers or any(char in _OPERATORS for char in candidate):
             found.append(candidate)
     return found
 
 
-def evaluate(expression: str) -> Result:
-    """The value of `expression`: an int when exact, else a float, or an error string."""
+def evaluate(expression: str, *, flat: bool = False) -> Result:
+    """The value of `expression`: an int when exact, else a float, or an error string.
+
+    `flat` (the `left-to-right-arithmetic` defect) gives every binary operator one precedence.
+    """
     try:
-        postfix = _to_postfix(_TOKEN.findall(expression.replace(" ", "")), expression)
+        postfix = _to_postfix(_TOKEN.findall(expression.replace(" ", "")), expression, flat)
         value = _run_postfix(postfix)
     except _Invalid:
         return INVALID_EXPRESSION
@@ -65,7 +71,7 @@ def evaluate(expression: str) -> Result:
         return INVALID_EXPRESSION
 
 
-def _to_postfix(tokens: list[str], expression: str) -> list[str]:
+def _to_postfix(tokens: list[str], expression: str, flat: bool = False) -> list[str]:
     """The tokens in postfix order; _Invalid for any syntax error."""
     if "".join(tokens) != expression.replace(" ", "") or _has_split_number(expression):
         raise _Invalid
@@ -95,8 +101,8 @@ def _to_postfix(tokens: list[str], expression: str) -> list[str]:
                 raise _Invalid
             stack.append(_UNARY[token])
         else:
-            precedence = _BINARY_PRECEDENCE[token]
-            while stack and stack[-1] != "(" and _precedence(stack[-1]) >= precedence:
+            precedence = _precedence(token, flat)
+            while stack and stack[-1] != "(" and _precedence(stack[-1], flat) >= precedence:
                 output.append(stack.pop())
             stack.append(token)
             expect_operand = True
@@ -115,8 +121,10 @@ def _has_split_number(expression: str) -> bool:
     return re.search(r"[0-9] +[0-9]", expression) is not None
 
 
-def _precedence(operator: str) -> int:
-    return _UNARY_PRECEDENCE if operator in ("u+", "u-") else _BINARY_PRECEDENCE[operator]
+def _precedence(operator: str, flat: bool = False) -> int:
+    if operator in ("u+", "u-"):
+        return _UNARY_PRECEDENCE
+    return 1 if flat else _BINARY_PRECEDENCE[operator]
 
 
 def _run_postfix(postfix: list[str]) -> Fraction:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import http
+import itertools
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, Final
 
 from websockets.asyncio.server import Server, ServerConnection, serve
@@ -41,6 +42,8 @@ class ReferenceServer:
         self.port = 0
         self._server: Server | None = None
         self._runs: set[asyncio.Task[None]] = set()
+        # `seq-per-user`: one seq counter per user, shared by the user's connections.
+        self._seq_of_user: dict[str, Iterator[int]] = {}
 
     @property
     def ws_url(self) -> str:
@@ -139,6 +142,8 @@ class ReferenceServer:
             too_many = f"Too many open connections for this user (at most {limit})."
             await self._refuse(websocket, sender, user_id, P.TOO_MANY_CONNECTIONS, too_many)
             return
+        if self.config.has(D.SEQ_PER_USER):
+            sender.number_with(self._seq_of_user.setdefault(user_id, itertools.count(1)))
         session = Session(websocket, sender, user_id, self.config, self.state, self._start_run)
         self.state.register(session)
         try:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, Final
 
 from websockets.asyncio.server import ServerConnection
@@ -29,16 +30,20 @@ class FrameSender:
     def __init__(self, websocket: ServerConnection) -> None:
         self._websocket = websocket
         self._lock = asyncio.Lock()
-        self._seq = 0
+        self._numbers: Iterator[int] = itertools.count(1)
         self._last_timestamp = 0.0
+
+    def number_with(self, numbers: Iterator[int]) -> None:
+        """Take the `seq` of every later frame from `numbers` (shared under `seq-per-user`)."""
+        self._numbers = numbers
 
     async def send(self, frame: dict[str, Any]) -> float:
         """Send one frame with the next `seq` and a non-decreasing `timestamp`; its timestamp."""
         async with self._lock:
-            self._seq += 1
+            seq = next(self._numbers)
             timestamp = max(self._last_timestamp, time.time())
             self._last_timestamp = timestamp
-            numbered = {**frame, "timestamp": timestamp, "seq": self._seq}
+            numbered = {**frame, "timestamp": timestamp, "seq": seq}
             await self._websocket.send(json.dumps(numbered))
             return timestamp
 

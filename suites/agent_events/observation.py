@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
@@ -237,6 +238,25 @@ def _run(request: Request, frames: list[Frame], arrived: list[float], sent_at: f
         event_indexes=indexes,
         latency_ms=latency,
     )
+
+
+def agent_events(frames: Sequence[Frame]) -> list[Frame]:
+    """The agent events among `frames`, whatever run they name (or none), in arrival order."""
+    return [f for f in frames if f.get("type") in P.AGENT_EVENTS]
+
+
+def contains_result(answer: object, written: str) -> bool:
+    """True when `answer` contains the result whose JSON text is `written`.
+
+    A number must stand as a whole number in the text: "2" is not in "2.0" nor in "12".
+    A string result may appear with or without its JSON quotes (PROTOCOL.md says "as
+    written in JSON"; a careful server may well write the text unquoted).
+    """
+    if not isinstance(answer, str):
+        return False
+    if written.startswith('"'):
+        return written in answer or json.loads(written) in answer
+    return re.search(rf"(?<![0-9.]){re.escape(written)}(?![0-9]|\.[0-9])", answer) is not None
 
 
 def data_of(frame: Frame) -> Frame:

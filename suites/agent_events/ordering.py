@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Final
 
 from harness.errors import CheckFailed
 from harness.wire import protocol as P
@@ -88,6 +88,14 @@ def check_tools_complete(events: Sequence[Frame]) -> None:
             open_call = None
     if open_call is not None:
         problems.append(f"tool call {open_call[0]!r} ({open_call[1]!r}) never completed")
+    # A second tool_completed after the end still makes two for one call.
+    late = [
+        _data(e).get("tool_call_id")
+        for e in events[len(ended) :]
+        if e.get("type") == P.TOOL_COMPLETED
+    ]
+    if late:
+        problems.append(f"tool_completed {late!r} after the run's terminal event")
     if problems:
         raise CheckFailed(
             what,
@@ -131,3 +139,23 @@ def check_constant_ids(events: Sequence[Frame]) -> None:
             observed="; ".join(problems),
             frames=events,
         )
+
+
+CHECKS: Final = (
+    check_started_first,
+    check_thinking_before_tools,
+    check_tools_complete,
+    check_single_terminal,
+    check_constant_ids,
+)
+
+
+def ordering_problems(events: Sequence[Frame]) -> list[str]:
+    """What each of the five ordering rules finds wrong with one run's events (tools expected)."""
+    problems = []
+    for check in CHECKS:
+        try:
+            check(events)
+        except CheckFailed as failed:
+            problems.append(f"{failed.what}: {failed.observed}")
+    return problems

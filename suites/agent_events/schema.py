@@ -39,12 +39,17 @@ def _present(value: Any) -> bool:
     return True
 
 
-# Fields every agent event carries besides `data` (sections 3 and 4).
-COMMON: Final[dict[str, Rule]] = {
+# Fields every server frame carries (section 3).
+FRAME: Final[dict[str, Rule]] = {
     "type": ("a non-empty string", _text),
     # A JSON number: a server may write a whole second without a fraction.
     "timestamp": ("a number (epoch seconds)", _number),
     "seq": ("an integer >= 1", _counter),
+}
+
+# Fields every agent event carries besides `data` (sections 3 and 4).
+COMMON: Final[dict[str, Rule]] = {
+    **FRAME,
     "run_id": ("a non-empty string", _text),
     "thread_id": ("a non-empty string", _text),
     "user_id": ("a non-empty string", _text),
@@ -54,7 +59,8 @@ COMMON: Final[dict[str, Rule]] = {
 # Fields of `data` per event type (section 4).
 DATA: Final[dict[str, dict[str, Rule]]] = {
     P.AGENT_STARTED: {
-        "agent_name": ("a string", _string),
+        # PROTOCOL.md gives agent_name no type; read as a non-empty string (catalogue).
+        "agent_name": ("a non-empty string", _text),
         "message_id": ("a non-empty string", _text),
     },
     P.AGENT_THINKING: {
@@ -75,7 +81,8 @@ DATA: Final[dict[str, dict[str, Rule]]] = {
     P.AGENT_COMPLETED: {
         "status": ('"completed"', lambda value: value == "completed"),
         "final_response": ("a non-empty string", _text),
-        "duration_ms": ("a number", _number),
+        # No range stated; read as tool_completed's "number >= 0" (catalogue).
+        "duration_ms": ("a number >= 0", _non_negative),
     },
     P.AGENT_ERROR: {
         "error_code": ("a non-empty string", _text),
@@ -89,6 +96,14 @@ def describe(event_type: str) -> dict[str, str]:
     fields = {name: kind for name, (kind, _) in COMMON.items()}
     fields.update({f"data.{name}": kind for name, (kind, _) in DATA[event_type].items()})
     return fields
+
+
+def frame_violations(frame: dict[str, Any]) -> list[str]:
+    """Every way any server frame departs from the common fields, or an event from its schema."""
+    if frame.get("type") in P.AGENT_EVENTS:
+        return violations(frame)
+    found = [_violation(name, kind, check, frame) for name, (kind, check) in FRAME.items()]
+    return [v for v in found if v]
 
 
 def violations(event: dict[str, Any]) -> list[str]:

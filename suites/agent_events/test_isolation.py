@@ -1,4 +1,16 @@
-"""Replies precede events, and events reach only the connection that started the run."""
+"""Replies precede events, and events reach only the connection that started the run.
+
+Wrong servers the data tells apart:
+- an ack after the first agent event, with another message_id or received_type (both
+  start_agent and user_message are sent), or a client_timestamp off by a microsecond
+  (compared as integer microseconds);
+- events also sent to another user's connection, or to another connection of the same
+  user (each idle connection is watched for a quiet window after the run ends);
+- under 50 concurrent runs (10 users x 5 on one connection each): events of another
+  user or of no run of the connection, a run answered wrongly, events of one run labelled
+  with a sibling run's run_id (the five ordering rules are judged on every run), events
+  after a run's end.
+"""
 
 from __future__ import annotations
 
@@ -9,22 +21,26 @@ import pytest
 
 from harness.errors import CheckFailed
 from harness.wire import protocol as P
-from harness.wire.client import Client, is_close
+from harness.wire.client import Client
+from harness.wire.microseconds import to_microseconds
 from suites.agent_events.observation import (
     Connect,
     MetricSink,
     Observation,
     Request,
+    contains_result,
     run_all,
     run_one,
 )
+from suites.agent_events.ordering import ordering_problems
 
 pytestmark = pytest.mark.asyncio
 
 TOOL_RUN = "What is 2+3 and (7-1) * 4?"
 STAGING_TIMESTAMP = 1757350201.447585
+STAGING_MICROSECONDS = 1757350201447585
 # Long enough for leaked events of a finished run to reach an idle connection.
-QUIET_WINDOW_S = 0.5
+QUIET_WINDOW_S = 0.3
 USERS = 10
 # Five runs per user, sent at once: (content, result of its one calculator call as JSON).
 CONCURRENT_RUNS = (
@@ -40,6 +56,15 @@ CONCURRENT_WITHIN_S = 30.0
 @pytest.mark.parametrize(
     "frame_type", (P.USER_MESSAGE, P.START_AGENT), ids=["user_message", "start_agent"]
 )
+@pytest.mark.rules(
+    "2.reply.before-events",
+    "3.frame.ack.message-id",
+    "3.frame.ack.received-type",
+    "3.frame.ack.client-timestamp",
+    "3.frame.ack.run-id",
+    "3.frame.ack.thread-id",
+    "6.close.never-1011",
+)
 async def test_ack_arrives_before_any_agent_event(
     connect: Connect, metrics: MetricSink, frame_type: str
 ) -> None:
@@ -54,7 +79,7 @@ async def test_ack_arrives_before_any_agent_event(
         problems.append(f"message_id {ack.get('message_id')!r} != {run.request.message_id!r}")
     if ack.get("received_type") != frame_type:
         problems.append(f"received_type {ack.get('received_type')!r} != {frame_type!r}")
-    if not is_close(ack.get("client_timestamp"), STAGING_TIMESTAMP):
+    if to_microseconds(ack.get("client_timestamp")) != STAGING_MICROSECONDS:
         problems.append(f"client_timestamp {ack.get('client_timestamp')!r} != {STAGING_TIMESTAMP}")
     for key in ("run_id", "thread_id"):
         if not isinstance(ack.get(key), str) or not ack.get(key):
@@ -72,6 +97,9 @@ async def test_ack_arrives_before_any_agent_event(
         )
 
 
+@pytest.mark.rules(
+    "4.delivery.not-other-users", "4.delivery.not-other-connections", "6.close.never-1011"
+)
 async def test_idle_connections_receive_no_events(connect: Connect, metrics: MetricSink) -> None:
     """Another user's connection and a second connection of the same user receive nothing."""
     runner = await connect()
@@ -92,6 +120,14 @@ async def test_idle_connections_receive_no_events(connect: Connect, metrics: Met
         )
 
 
+@pytest.mark.rules(
+    "4.delivery.not-other-users",
+    "4.run.one-per-request",
+    "4.order.started-once",
+    "4.order.ends-once",
+    "4.order.nothing-after-end",
+    "6.close.never-1011",
+)
 async def test_fifty_concurrent_runs_without_cross_talk(
     connect: Connect, metrics: MetricSink
 ) -> None:
@@ -150,11 +186,18 @@ def _cross_talk(
     for run, (content, result) in zip(seen.runs, CONCURRENT_RUNS, strict=True):
         terminals = [t for t in run.types if t in P.TERMINAL_EVENTS]
         results = [text for _, text in run.results()]
-        answer = str(run.final.get("final_response"))
-        if terminals != [P.AGENT_COMPLETED] or results != [result] or result not in answer:
+        answer = run.final.get("final_response")
+        if terminals != [P.AGENT_COMPLETED] or results != [result]:
             evidence += run.events
             problems.append(
                 f"user {n}, {content!r}: terminal events {terminals}, results {results}, "
                 f"final_response {answer!r} (expected [agent_completed], [{result}])"
             )
+        elif not contains_result(answer, result):
+            evidence += run.events
+            problems.append(f"user {n}, {content!r}: final_response {answer!r} without {result}")
+        disorder = ordering_problems(run.events)
+        if disorder:
+            evidence += run.events
+            problems += [f"user {n}, {content!r}: {problem}" for problem in disorder]
     return problems

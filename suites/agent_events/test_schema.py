@@ -1,47 +1,100 @@
-"""Every agent event carries the fields and types of PROTOCOL.md sections 3 and 4."""
+"""Every agent event carries the fields and types of PROTOCOL.md sections 3 and 4.
+
+Wrong servers the data tells apart:
+- a field missing or of the wrong type: step as a string or 0, duration_ms negative (on
+  tool_completed and agent_completed), parameters not an object, an empty agent_name,
+  status other than "completed", a bool or a string where a number is due;
+- a frame (agent event or not) without type, timestamp or an integer seq;
+- an event with no run_id, or another run's: every event of the connection is judged,
+  not only those that name the ack's run;
+- events whose thread_id is not the ack's, or not the thread the client named;
+- user_id other than the token's sub; agent_started.message_id other than the frame's
+  (or, for a frame without one, other than the ack's generated one);
+- thinking steps that start at 0, repeat or skip.
+"""
 
 from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
 
 import pytest
 
 from harness.errors import CheckFailed
 from harness.wire import protocol as P
-from suites.agent_events.observation import Connect, MetricSink, data_of, run_one
-from suites.agent_events.schema import describe, violations
+from suites.agent_events.observation import (
+    LATENCY_METRIC,
+    Connect,
+    MetricSink,
+    Request,
+    agent_events,
+    data_of,
+    run_all,
+    run_one,
+)
+from suites.agent_events.schema import describe, frame_violations, violations
 
 pytestmark = pytest.mark.asyncio
 
 TOOL_RUN = "What is 2+3 and (7-1) * 4?"
 FAIL_RUN = "fail: the tool chain broke"
+RUN_WITHIN_S = 15.0
 
-SCHEMA_CASES = (
-    (P.AGENT_STARTED, TOOL_RUN),
-    (P.AGENT_THINKING, TOOL_RUN),
-    (P.TOOL_EXECUTING, TOOL_RUN),
-    (P.TOOL_COMPLETED, TOOL_RUN),
-    (P.AGENT_COMPLETED, TOOL_RUN),
-    (P.AGENT_ERROR, FAIL_RUN),
-)
+
+def _schema_case(event_type: str, content: str, *rules: str) -> Any:
+    return pytest.param(
+        event_type,
+        content,
+        id=event_type,
+        marks=pytest.mark.rules(*rules, "4.event.data-object", "6.close.never-1011"),
+    )
 
 
 @pytest.mark.parametrize(
     ("event_type", "content"),
-    SCHEMA_CASES,
-    ids=[
-        "agent_started",
-        "agent_thinking",
-        "tool_executing",
-        "tool_completed",
-        "agent_completed",
-        "agent_error",
-    ],
+    (
+        _schema_case(P.AGENT_STARTED, TOOL_RUN, "4.data.agent-started.agent-name"),
+        _schema_case(
+            P.AGENT_THINKING,
+            TOOL_RUN,
+            "4.data.agent-thinking.reasoning",
+            "4.data.agent-thinking.step",
+        ),
+        _schema_case(
+            P.TOOL_EXECUTING,
+            TOOL_RUN,
+            "4.data.tool-executing.tool-name",
+            "4.data.tool-executing.tool-call-id",
+            "4.data.tool-executing.parameters",
+        ),
+        _schema_case(
+            P.TOOL_COMPLETED,
+            TOOL_RUN,
+            "4.data.tool-completed.tool-name",
+            "4.data.tool-completed.tool-call-id",
+            "4.data.tool-completed.result",
+            "4.data.tool-completed.duration-ms",
+        ),
+        _schema_case(
+            P.AGENT_COMPLETED,
+            TOOL_RUN,
+            "4.data.agent-completed.status",
+            "4.data.agent-completed.final-response",
+            "4.data.agent-completed.duration-ms",
+        ),
+        _schema_case(
+            P.AGENT_ERROR, FAIL_RUN, "4.data.agent-error.error-code", "4.data.agent-error.message"
+        ),
+    ),
 )
 async def test_event_schema(
     connect: Connect, metrics: MetricSink, event_type: str, content: str
 ) -> None:
     """Each event of this type has every required field with its type, common fields included."""
-    run = await run_one(await connect(), content, metrics)
-    events = run.of_type(event_type)
+    client = await connect()
+    run = await run_one(client, content, metrics)
+    events = [e for e in agent_events(client.frames) if e.get("type") == event_type]
     if not events:
         raise CheckFailed(
             f"{event_type} events in the run of {content!r}",
@@ -56,23 +109,82 @@ async def test_event_schema(
         )
 
 
-async def test_events_carry_the_runs_ids_and_user(connect: Connect, metrics: MetricSink) -> None:
-    """Events carry the ack's run_id and thread_id, the connection's user and the message id."""
+@pytest.mark.rules(
+    "3.common.type",
+    "3.common.timestamp",
+    "3.seq.present",
+    "4.event.run-id",
+    "4.event.thread-id",
+    "4.event.user-id",
+    "4.event.data-object",
+    "6.close.never-1011",
+)
+async def test_every_frame_carries_the_common_fields(connect: Connect, metrics: MetricSink) -> None:
+    """Every frame of a connection (welcome, pong, acks, events) has type, timestamp, seq."""
+    client = await connect()
+    await client.request(P.PING)
+    await run_all(client, [Request(TOOL_RUN), Request(FAIL_RUN)], metrics)
+    problems = [
+        f"frame {n} ({frame.get('type')!r}): {v}"
+        for n, frame in enumerate(client.frames, start=1)
+        for v in frame_violations(frame)
+    ]
+    if problems:
+        raise CheckFailed(
+            "the common fields of every frame received",
+            expected="type (non-empty string), timestamp (number), seq (integer >= 1); agent "
+            "events also run_id, thread_id, user_id (non-empty strings) and a data object",
+            observed=problems,
+            frames=client.frames,
+        )
+
+
+@pytest.mark.parametrize(
+    "named_thread",
+    (
+        pytest.param(False, id="new-thread"),
+        pytest.param(True, id="named-thread"),
+    ),
+)
+@pytest.mark.rules(
+    "3.frame.ack.run-id",
+    "3.frame.ack.thread-id",
+    "4.event.run-id",
+    "4.event.thread-id",
+    "4.event.user-id",
+    "4.data.agent-started.message-id",
+    "6.close.never-1011",
+)
+async def test_events_carry_the_runs_ids_and_user(
+    connect: Connect, metrics: MetricSink, named_thread: bool
+) -> None:
+    """Every event carries the ack's run_id and thread_id, the token's sub and the message id."""
     client = await connect()
     assert client.user is not None
-    run = await run_one(client, TOOL_RUN, metrics)
-    expected = (run.reply.get("run_id"), run.reply.get("thread_id"), client.user.id)
+    thread_id = f"t-{uuid.uuid4().hex[:12]}" if named_thread else None
+    run = await run_one(client, TOOL_RUN, metrics, thread_id=thread_id)
+    ack_ids = (run.reply.get("run_id"), run.reply.get("thread_id"))
+    if named_thread and ack_ids[1] != thread_id:
+        raise CheckFailed(
+            "ack thread_id of a named thread", expected=thread_id, observed=ack_ids[1]
+        )
+    if not all(isinstance(value, str) and value for value in ack_ids):
+        raise CheckFailed(
+            "ack run_id and thread_id", expected="non-empty strings", observed=ack_ids
+        )
+    expected = (*ack_ids, client.user.id)
+    events = agent_events(client.frames)
     wrong = [
         (e.get("type"), e.get("run_id"), e.get("thread_id"), e.get("user_id"))
-        for e in run.events
+        for e in events
         if (e.get("run_id"), e.get("thread_id"), e.get("user_id")) != expected
     ]
-    if wrong or not run.events:
+    if wrong or not events:
         raise CheckFailed(
-            "run_id, thread_id, user_id of every event",
+            "run_id, thread_id, user_id of every event the connection received",
             expected=f"{expected} (ack's run_id and thread_id, the token's sub)",
             observed=wrong or "no events",
-            frames=run.events,
+            frames=events,
         )
     started = run.of_type(P.AGENT_STARTED)
     ids = [data_of(e).get("message_id") for e in started]
@@ -85,6 +197,32 @@ async def test_events_carry_the_runs_ids_and_user(connect: Connect, metrics: Met
         )
 
 
+@pytest.mark.rules("4.data.agent-started.message-id", "6.close.never-1011")
+async def test_started_names_the_generated_message_id(
+    connect: Connect, metrics: MetricSink
+) -> None:
+    """Without a message_id, agent_started carries the id the server generated for the ack."""
+    client = await connect()
+    sent_at = time.perf_counter()
+    await client.send({"type": P.USER_MESSAGE, "payload": {"content": "What is 2+3?"}})
+    ack = await client.expect(P.ACK, within=RUN_WITHIN_S)
+    started = await client.expect(P.AGENT_STARTED, within=RUN_WITHIN_S)
+    metrics.record(LATENCY_METRIC, (time.perf_counter() - sent_at) * 1000.0, "ms")
+    await client.collect_run(ack.get("run_id"), within=RUN_WITHIN_S)
+    generated = ack.get("message_id")
+    observed = data_of(started).get("message_id")
+    if not isinstance(generated, str) or not generated or observed != generated:
+        raise CheckFailed(
+            "agent_started data.message_id of a frame sent without message_id",
+            expected=f"the ack's generated message_id, a non-empty string ({generated!r})",
+            observed=observed,
+            frames=[ack, started],
+        )
+
+
+@pytest.mark.rules(
+    "4.data.agent-thinking.step-sequence", "4.data.agent-thinking.step", "6.close.never-1011"
+)
 async def test_thinking_steps_count_from_one(connect: Connect, metrics: MetricSink) -> None:
     """The agent_thinking steps of a run are numbered 1, 2, 3, ... in order."""
     run = await run_one(await connect(), TOOL_RUN, metrics)
@@ -95,18 +233,4 @@ async def test_thinking_steps_count_from_one(connect: Connect, metrics: MetricSi
             expected="1, 2, 3, ... (one number per thinking step, from 1)",
             observed=steps,
             frames=run.events,
-        )
-
-
-async def test_seq_increases_by_exactly_one(connect: Connect, metrics: MetricSink) -> None:
-    """seq is 1 on connection_established and grows by exactly 1 with every frame received."""
-    client = await connect()
-    await run_one(client, TOOL_RUN, metrics)
-    await run_one(client, FAIL_RUN, metrics)
-    seqs = [f.get("seq") for f in client.frames]
-    if seqs != list(range(1, len(seqs) + 1)):
-        raise CheckFailed(
-            "seq of every frame on one connection, in arrival order",
-            expected=f"1, 2, ..., {len(seqs)}",
-            observed=list(zip([f.get("type") for f in client.frames], seqs, strict=True)),
         )

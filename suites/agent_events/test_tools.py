@@ -1,16 +1,46 @@
-"""The scripted agent's tool calls, answers and error path (PROTOCOL.md section 4)."""
+"""The scripted agent's tool calls, answers and error path (PROTOCOL.md section 4).
+
+Wrong servers the data tells apart (expected values are PROTOCOL.md's rules worked by hand):
+- an expression taken with its surrounding spaces, a leading "-" or a trailing operator
+  ("Compute -(8-2)/4 - fast" is the expression "(8-2)/4", 1.5), or with spaces squeezed
+  ("(7-1) * 4" kept as written);
+- a bare number (2025) taken as an expression: it must be a word_count run;
+- evaluation left to right (2+3*4 gives 20, not 14) or right-associative (20-6-4 gives 18,
+  not 10);
+- an exact result written as a float (6/3 as 2.0) or an inexact one truncated (7/2 as 3),
+  a number written as a string, the error strings missing or the run ending in agent_error;
+- final_response leaving out a result, or writing it otherwise (2.0 for 2: a number must
+  stand whole in the text; the error strings may appear with or without their quotes);
+- word counts that split on single spaces or miss tabs (two double spaces, a tab and a
+  trailing tab make 7 for split(" "), 5 for split(/ +/), 7 for split(/\\s+/) untrimmed);
+- `fail:` matched anywhere in the content or case-insensitively; a failing run that calls
+  tools first, sends more thinking, or still sends agent_completed;
+- start_agent ignoring user_request; two runs of one content answering differently.
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 import pytest
 
 from harness.errors import CheckFailed
 from harness.wire import protocol as P
-from suites.agent_events.observation import Connect, MetricSink, Run, run_one
+from suites.agent_events.observation import (
+    Connect,
+    MetricSink,
+    Request,
+    Run,
+    agent_events,
+    contains_result,
+    run_all,
+    run_one,
+)
 
 pytestmark = pytest.mark.asyncio
 
-AFTER_END_WINDOW_S = 0.5
+AFTER_END_WINDOW_S = 0.3
+NEVER_1011 = "6.close.never-1011"
 
 
 def _check_answer(
@@ -35,8 +65,8 @@ def _check_answer(
         )
     final = run.final
     answer = final.get("final_response")
-    missing = [text.strip('"') for _, text in results if text.strip('"') not in str(answer)]
-    if final.get("status") != "completed" or not isinstance(answer, str) or missing:
+    missing = [text for _, text in results if not contains_result(answer, text)]
+    if final.get("status") != "completed" or missing:
         raise CheckFailed(
             f"agent_completed for {run.request.content!r}",
             expected=f'status "completed", final_response containing {[t for _, t in results]}',
@@ -45,6 +75,14 @@ def _check_answer(
         )
 
 
+@pytest.mark.rules(
+    "4.agent.expression.each-in-order",
+    "4.agent.expression.as-written",
+    "4.agent.expression.bounds",
+    "4.agent.calculator.value",
+    "4.agent.calculator.final-response",
+    NEVER_1011,
+)
 async def test_two_expressions_make_two_calculator_calls(
     connect: Connect, metrics: MetricSink
 ) -> None:
@@ -57,15 +95,50 @@ async def test_two_expressions_make_two_calculator_calls(
     )
 
 
+def _calculation(content: str, expression: str, result: str, case: str, *rules: str) -> Any:
+    marks = pytest.mark.rules(*rules, "4.agent.calculator.final-response", NEVER_1011)
+    return pytest.param(content, expression, result, id=case, marks=marks)
+
+
 @pytest.mark.parametrize(
     ("content", "expression", "result"),
     (
-        ("What is 7/2?", "7/2", "3.5"),
-        ("What is 6/3?", "6/3", "2"),
-        ("What is 1/0?", "1/0", '"division by zero"'),
-        ("What is (2+3?", "(2+3", '"invalid expression"'),
+        _calculation(
+            "What is 2+3?", "2+3", "5", "one-expression", "4.agent.expression.calculator-call"
+        ),
+        _calculation(
+            "What is 7/2?", "7/2", "3.5", "inexact-float", "4.agent.calculator.float-otherwise"
+        ),
+        _calculation(
+            "What is 6/3?", "6/3", "2", "exact-integer", "4.agent.calculator.integer-when-exact"
+        ),
+        _calculation(
+            "What is 1/0?",
+            "1/0",
+            '"division by zero"',
+            "division-by-zero",
+            "4.agent.calculator.division-by-zero",
+        ),
+        _calculation(
+            "What is (2+3?",
+            "(2+3",
+            '"invalid expression"',
+            "invalid-expression",
+            "4.agent.calculator.invalid-expression",
+        ),
+        _calculation("What is 2+3*4?", "2+3*4", "14", "precedence", "4.agent.calculator.value"),
+        _calculation(
+            "What is 20-6-4?", "20-6-4", "10", "left-associative", "4.agent.calculator.value"
+        ),
+        _calculation(
+            "Compute -(8-2)/4 - fast", "(8-2)/4", "1.5", "bounds", "4.agent.expression.bounds"
+        ),
+        # Only content that starts with "fail:" fails (a case-sensitive prefix).
+        _calculation(
+            "Please do not fail: 2+3", "2+3", "5", "fail-inside", "4.agent.fail.agent-error"
+        ),
+        _calculation("FAIL: 2+3", "2+3", "5", "fail-upper-case", "4.agent.fail.agent-error"),
     ),
-    ids=["inexact-float", "exact-integer", "division-by-zero", "invalid-expression"],
 )
 async def test_calculator_result(
     connect: Connect, metrics: MetricSink, content: str, expression: str, result: str
@@ -75,26 +148,60 @@ async def test_calculator_result(
     _check_answer(run, [("calculator", {"expression": expression})], [("calculator", result)])
 
 
-async def test_text_without_expression_counts_words(connect: Connect, metrics: MetricSink) -> None:
+def _counting(content: str, words: str, case: str, *rules: str) -> Any:
+    marks = pytest.mark.rules(
+        *rules,
+        "4.agent.word-count.call",
+        "4.agent.word-count.result",
+        "4.agent.word-count.final-response",
+        NEVER_1011,
+    )
+    return pytest.param(content, words, id=case, marks=marks)
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    (
+        _counting("Count the words of this short sentence please", "8", "plain"),
+        _counting("Count  the  words of this\ttext\t", "6", "whitespace-runs"),
+        _counting(
+            "The year 2025 was long", "5", "bare-number", "4.agent.expression.needs-operator"
+        ),
+    ),
+)
+async def test_text_without_expression_counts_words(
+    connect: Connect, metrics: MetricSink, content: str, words: str
+) -> None:
     """With no expression the agent makes one word_count call with the exact count."""
-    content = "Count the words of this short sentence please"
     run = await run_one(await connect(), content, metrics)
-    _check_answer(run, [("word_count", {"text": content})], [("word_count", "8")])
+    _check_answer(run, [("word_count", {"text": content})], [("word_count", words)])
 
 
-async def test_fail_content_ends_with_agent_error(connect: Connect, metrics: MetricSink) -> None:
+@pytest.mark.parametrize(
+    "content",
+    (
+        pytest.param("fail: the tool chain broke", id="words"),
+        # An expression after the prefix must not be calculated: no tool call at all.
+        pytest.param("fail: What is 2+3?", id="expression"),
+    ),
+)
+@pytest.mark.rules("4.agent.fail.agent-error", "4.agent.fail.sequence", NEVER_1011)
+async def test_fail_content_ends_with_agent_error(
+    connect: Connect, metrics: MetricSink, content: str
+) -> None:
     """`fail:` gives agent_started, one agent_thinking, agent_error AGENT_FAILED, then nothing."""
     client = await connect()
-    run = await run_one(client, "fail: the tool chain broke", metrics)
-    late = [f for f in await client.quiet(AFTER_END_WINDOW_S) if f.get("run_id") == run.run_id]
-    types = [*run.types, *(f.get("type") for f in late)]
+    run = await run_one(client, content, metrics)
+    await client.quiet(AFTER_END_WINDOW_S)
+    events = agent_events(client.frames)
+    types = [e.get("type") for e in events]
     expected = [P.AGENT_STARTED, P.AGENT_THINKING, P.AGENT_ERROR]
     if types != expected:
         raise CheckFailed(
-            "events of a run whose content starts with `fail:`",
+            f"events on the connection of a run whose content is {content!r}",
             expected=expected,
             observed=types,
-            frames=[*run.events, *late],
+            frames=events,
         )
     code = run.final.get("error_code")
     if code != P.AGENT_FAILED:
@@ -103,19 +210,45 @@ async def test_fail_content_ends_with_agent_error(connect: Connect, metrics: Met
         )
 
 
+@pytest.mark.rules("4.agent.start-agent-content", "3.frame.ack.received-type", NEVER_1011)
 async def test_start_agent_runs_like_user_message(connect: Connect, metrics: MetricSink) -> None:
     """start_agent with `user_request` starts the same run as user_message with `content`."""
     client = await connect()
-    started = await run_one(client, "What is 2+3?", metrics, frame_type=P.START_AGENT)
-    received = started.reply.get("received_type")
-    if received != P.START_AGENT:
-        raise CheckFailed("ack received_type", expected=P.START_AGENT, observed=received)
+    requests = [Request("What is 2+3?", P.START_AGENT), Request("What is 2+3?")]
+    started, messaged = (await run_all(client, requests, metrics)).runs
+    received = [run.reply.get("received_type") for run in (started, messaged)]
+    if received != [P.START_AGENT, P.USER_MESSAGE]:
+        raise CheckFailed(
+            "ack received_type of start_agent, then of user_message",
+            expected=[P.START_AGENT, P.USER_MESSAGE],
+            observed=[
+                (run.reply.get("type"), run.reply.get("received_type"))
+                for run in (started, messaged)
+            ],
+        )
     _check_answer(started, [("calculator", {"expression": "2+3"})], [("calculator", "5")])
-    messaged = await run_one(client, "What is 2+3?", metrics)
     if started.types != messaged.types:
         raise CheckFailed(
             "event types of start_agent vs user_message with the same text",
             expected=messaged.types,
             observed=started.types,
             frames=started.events,
+        )
+
+
+@pytest.mark.rules("4.run.deterministic", NEVER_1011)
+async def test_same_content_gives_the_same_answer(connect: Connect, metrics: MetricSink) -> None:
+    """Two runs of one content make the same calls with the same results and final_response."""
+    client = await connect()
+    content = "What is 2+3 and 7/2?"
+    first, second = (await run_all(client, [Request(content), Request(content)], metrics)).runs
+    answers = [
+        (run.calls(), run.results(), run.final.get("final_response")) for run in (first, second)
+    ]
+    if answers[0] != answers[1] or answers[0][2] is None or not answers[0][0]:
+        raise CheckFailed(
+            f"two runs of {content!r}: (tool calls, results, final_response)",
+            expected="the same, with a final_response",
+            observed=answers,
+            frames=[*first.events, *second.events],
         )

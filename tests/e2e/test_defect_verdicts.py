@@ -27,6 +27,12 @@ CATALOGUE = [
     ("history-lost-on-reconnect", ("business_flow",)),
     ("auth-bypass-header", ("security",)),
     ("error-leaks-secret", ("security",)),
+    ("seq-per-user", ("agent_events",)),
+    ("left-to-right-arithmetic", ("agent_events",)),
+    ("fail-anywhere", ("agent_events",)),
+    ("split-on-space", ("agent_events",)),
+    ("float-final-response", ("agent_events",)),
+    ("bare-number-expression", ("agent_events",)),
     (
         "late-1011",
         ("agent_events", "business_flow", "message_routing", "staging_repro", "timestamp_core"),

@@ -25,6 +25,12 @@ DEFECT_NAMES = (
     "history-lost-on-reconnect",
     "auth-bypass-header",
     "error-leaks-secret",
+    "seq-per-user",
+    "left-to-right-arithmetic",
+    "fail-anywhere",
+    "split-on-space",
+    "float-final-response",
+    "bare-number-expression",
     "late-1011",
     "drop-without-close",
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import jwt
 import pytest
@@ -243,3 +244,68 @@ async def test_drop_without_close_ends_tcp_after_a_pong(start_server: ServerFact
     assert (await wire.request("ping", {}, message_id="p-1"))["message_id"] == "p-1"
     assert await wire.wait_closed() is None
     assert wire.websocket.protocol.close_rcvd is None
+
+
+async def test_seq_per_user_continues_on_a_second_connection(start_server: ServerFactory) -> None:
+    server = await _server_with(start_server, "seq-per-user")
+    user = fresh_user()
+    first = await open_established(server, user)
+    assert first.established is not None and first.established["seq"] == 1
+    assert (await first.request("ping", {}))["seq"] == 2
+    second = await open_established(server, user)
+    assert second.established is not None and second.established["seq"] == 3
+    assert (await first.request("ping", {}))["seq"] == 4
+    other = await open_established(server, fresh_user())
+    assert other.established is not None and other.established["seq"] == 1
+    for wire in (first, second, other):
+        await wire.close()
+
+
+async def _calculator_run(server: ReferenceServer, content: str) -> list[dict[str, Any]]:
+    wire = await open_established(server, fresh_user())
+    await wire.request("user_message", {"content": content})
+    events = await wire.collect_run()
+    await wire.close()
+    return events
+
+
+def _results(events: list[dict[str, Any]]) -> list[Any]:
+    return [e["data"]["result"] for e in events if e["type"] == "tool_completed"]
+
+
+async def test_left_to_right_arithmetic_ignores_precedence(start_server: ServerFactory) -> None:
+    server = await _server_with(start_server, "left-to-right-arithmetic")
+    events = await _calculator_run(server, "2+3*4 and (2+3)*4 and 20-6-4 and 8-6/2")
+    assert _results(events) == [20, 20, 10, 1]
+    assert (
+        events[-1]["data"]["final_response"] == "2+3*4 = 20; (2+3)*4 = 20; 20-6-4 = 10; 8-6/2 = 1"
+    )
+
+
+async def test_fail_anywhere_fails_on_an_inner_prefix(start_server: ServerFactory) -> None:
+    server = await _server_with(start_server, "fail-anywhere")
+    events = await _calculator_run(server, "do not fail: 2+3")
+    assert [e["type"] for e in events] == ["agent_started", "agent_thinking", "agent_error"]
+    assert [e["type"] for e in await _calculator_run(server, "FAIL: 2+3")][-1] == "agent_completed"
+
+
+async def test_split_on_space_miscounts_whitespace_runs(start_server: ServerFactory) -> None:
+    server = await _server_with(start_server, "split-on-space")
+    assert _results(await _calculator_run(server, "one two three")) == [3]
+    assert _results(await _calculator_run(server, "one  two three")) == [4]
+    assert _results(await _calculator_run(server, "one\ttwo three")) == [2]
+
+
+async def test_float_final_response_writes_integers_as_floats(start_server: ServerFactory) -> None:
+    server = await _server_with(start_server, "float-final-response")
+    events = await _calculator_run(server, "6/3 and 7/2 and 1/0")
+    assert _results(events) == [2, 3.5, "division by zero"]
+    assert events[-1]["data"]["final_response"] == '6/3 = 2.0; 7/2 = 3.5; 1/0 = "division by zero"'
+
+
+async def test_bare_number_expression_calls_the_calculator(start_server: ServerFactory) -> None:
+    server = await _server_with(start_server, "bare-number-expression")
+    events = await _calculator_run(server, "The year 2025 and 2+3")
+    calls = [e["data"]["parameters"] for e in events if e["type"] == "tool_executing"]
+    assert calls == [{"expression": "2025"}, {"expression": "2+3"}]
+    assert _results(events) == [2025, 5]

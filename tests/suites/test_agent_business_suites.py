@@ -14,7 +14,7 @@ pytest_plugins = ["pytester"]
 pytestmark = pytest.mark.timeout(300)
 
 # Planned items of each suite (parametrized cases included); a change here is deliberate.
-PLANNED = {"agent_events": 26, "business_flow": 14}
+PLANNED = {"agent_events": 40, "business_flow": 14}
 LATENCY = "agent_started_latency_ms"
 CONCURRENT_TEST = "agent_events::test_isolation::test_fifty_concurrent_runs_without_cross_talk"
 # PROTOCOL.md section 8: `slow-first-event` delays agent_started by 1.5 s.
@@ -87,6 +87,45 @@ def test_clean_server_passes_every_test(pytester: pytest.Pytester, suite: str) -
             "test_threads.py::test_history_survives_reconnect",
             "E *expected*thread_history*'What is 2+3?', 1757350201.447585*observed*",
         ),
+        (
+            "agent_events",
+            "seq-per-user",
+            "test_sequence.py::test_seq_is_counted_per_connection",
+            "E *seq on two connections of the same user*observed*"
+            "'second connection': [[](*'connection_established', *[!1])*",
+        ),
+        (
+            "agent_events",
+            "left-to-right-arithmetic",
+            "test_tools.py::test_calculator_result[[]precedence[]]",
+            "E *'What is 2+3[*]4?': expected [[](*'calculator', '14')[]], "
+            "observed [[](*'calculator', '20')[]]*",
+        ),
+        (
+            "agent_events",
+            "fail-anywhere",
+            "test_tools.py::test_calculator_result[[]fail-inside[]]",
+            "E *'Please do not fail: 2+3': expected [[](*'calculator'*'2+3'*[]], observed [[][]]*",
+        ),
+        (
+            "agent_events",
+            "split-on-space",
+            "test_tools.py::test_text_without_expression_counts_words[[]whitespace-runs[]]",
+            "E *expected [[](*'word_count', '6')[]], observed [[](*'word_count', '7')[]]*",
+        ),
+        (
+            "agent_events",
+            "float-final-response",
+            "test_tools.py::test_calculator_result[[]exact-integer[]]",
+            "E *agent_completed for 'What is 6/3?'*containing*2*observed*'6/3 = 2.0'*",
+        ),
+        (
+            "agent_events",
+            "bare-number-expression",
+            "test_tools.py::test_text_without_expression_counts_words[[]bare-number[]]",
+            "E *'The year 2025 was long': expected [[](*'word_count'*observed [[]("
+            "*'calculator', {'expression': '2025'})[]]*",
+        ),
     ],
     ids=[
         "agent_events-drop-tool-completed",
@@ -95,6 +134,12 @@ def test_clean_server_passes_every_test(pytester: pytest.Pytester, suite: str) -
         "agent_events-cross-user-leak",
         "business_flow-cross-user-leak",
         "business_flow-history-lost-on-reconnect",
+        "agent_events-seq-per-user",
+        "agent_events-left-to-right-arithmetic",
+        "agent_events-fail-anywhere",
+        "agent_events-split-on-space",
+        "agent_events-float-final-response",
+        "agent_events-bare-number-expression",
     ],
 )
 def test_defect_is_caught(
