@@ -99,7 +99,7 @@ def judge(record: RunRecord, policy: Policy, *, today: dt.date) -> Verdict:
         record.baseline, [(s.name, crit, tests) for s, crit, tests in judged], metrics
     )
     reasons += measured + compared
-    reasons += _cause_reasons(getattr(record, "causes", ()), judged)
+    reasons += _cause_reasons(record.causes, judged)
     reasons.sort(key=lambda r: RANK[r.severity])
     suites = tuple(
         SuiteVerdict(
