@@ -24,19 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = sub.add_parser("run", help="verify a target and write a report (the main job)")
-    run.add_argument(
-        "--target",
-        default="embedded",
-        metavar="URL|embedded",
-        help="ws:// URL of the server to verify (default: embedded reference server)",
-    )
-    run.add_argument(
-        "--defect",
-        action="append",
-        default=[],
-        metavar="NAME",
-        help="switch on a reference-server defect (repeatable; embedded only)",
-    )
+    add_target_arguments(run)
     run.add_argument(
         "--suite",
         action="append",
@@ -45,46 +33,27 @@ def build_parser() -> argparse.ArgumentParser:
         help="run only this suite (repeatable; default: all installed)",
     )
     run.add_argument(
-        "-n",
-        "--workers",
-        default="auto",
-        metavar="N|auto",
-        help="pytest-xdist workers for the suite phase (default: auto)",
-    )
-    run.add_argument("--policy", type=Path, metavar="FILE", help="policy TOML file")
-    run.add_argument(
         "--baseline",
         type=Path,
         metavar="FILE",
         help="verdict.json of an earlier run to compare with",
     )
     run.add_argument(
-        "--out", type=Path, metavar="DIR", help="output folder (default: reports/<run-id>/)"
-    )
-    run.add_argument(
-        "--jwt-secret",
-        metavar="SECRET",
-        help="HS256 secret to mint tokens for synthetic users (remote target)",
-    )
-    run.add_argument(
-        "--token",
-        action="append",
-        default=[],
-        metavar="USER=JWT",
-        help="a ready-made token for a remote target (repeatable)",
-    )
-    run.add_argument(
         "--converter", metavar="MODULE:FUNCTION", help="a timestamp converter to verify in-process"
     )
-    run.add_argument("--reruns", type=int, metavar="N", help="rerun failed tests up to N times")
-    run.add_argument(
-        "--max-duration",
-        type=float,
-        default=900.0,
-        metavar="SECONDS",
-        help="stop the run after this long (default: 900); the verdict is INCOMPLETE",
+
+    replay = sub.add_parser("replay", help="replay captures against a target, judged per frame")
+    replay.add_argument("captures", nargs="+", type=Path, metavar="FILE")
+    add_target_arguments(replay)
+    replay.add_argument(
+        "--pacing",
+        choices=("causal", "timed"),
+        default="causal",
+        help="causal (default): send once the recorded replies arrived; timed: recorded gaps",
     )
-    run.add_argument("--quiet", action="store_true", help="print only the verdict line")
+    replay.add_argument(
+        "--speed", type=float, default=1.0, metavar="X", help="timed pacing: X times faster"
+    )
 
     serve = sub.add_parser("serve", help="run the reference server standalone")
     from harness.reference import serve as serve_module
@@ -140,6 +109,55 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def add_target_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of `run` and `replay` that say what to verify and where the reports go."""
+    parser.add_argument(
+        "--target",
+        default="embedded",
+        metavar="URL|embedded",
+        help="ws:// URL of the server to verify (default: embedded reference server)",
+    )
+    parser.add_argument(
+        "--defect",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="switch on a reference-server defect (repeatable; embedded only)",
+    )
+    parser.add_argument(
+        "-n",
+        "--workers",
+        default="auto",
+        metavar="N|auto",
+        help="pytest-xdist workers for the suite phase (default: auto)",
+    )
+    parser.add_argument("--policy", type=Path, metavar="FILE", help="policy TOML file")
+    parser.add_argument(
+        "--out", type=Path, metavar="DIR", help="output folder (default: reports/<run-id>/)"
+    )
+    parser.add_argument(
+        "--jwt-secret",
+        metavar="SECRET",
+        help="HS256 secret to mint tokens for synthetic users (remote target)",
+    )
+    parser.add_argument(
+        "--token",
+        action="append",
+        default=[],
+        metavar="USER=JWT",
+        help="a ready-made token for a remote target (repeatable)",
+    )
+    parser.add_argument("--reruns", type=int, metavar="N", help="rerun failed tests up to N times")
+    parser.add_argument(
+        "--max-duration",
+        type=float,
+        default=900.0,
+        metavar="SECONDS",
+        help="stop the run after this long (default: 900); the verdict is INCOMPLETE",
+    )
+    parser.add_argument("--quiet", action="store_true", help="print only the verdict line")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the exit code of DESIGN.md."""
     parser = build_parser()
@@ -163,27 +181,44 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERNAL
 
 
+def replay_arguments(captures: Sequence[Path], pacing: str, speed: float) -> tuple[str, ...]:
+    """The pytest options that make the replays suite replay only `captures` (validated now)."""
+    from harness.replay.capture import load_capture
+
+    if not speed > 0:
+        raise ConfigError(f"--speed {speed:g}: expected a positive number")
+    extra = ["--replay-only", f"--replay-pacing={pacing}", f"--replay-speed={speed}"]
+    for path in captures:
+        load_capture(path)  # a bad capture is a usage error before anything starts
+        extra.append(f"--replay-capture={path.resolve()}")
+    return tuple(extra)
+
+
 def dispatch(args: argparse.Namespace) -> int:
     """Run one parsed subcommand."""
-    if args.command == "run":
+    if args.command in ("run", "replay"):
         from rich.console import Console
 
         from harness.run.runner import RunOptions, execute
 
+        extra: tuple[str, ...] = ()
+        if args.command == "replay":
+            extra = replay_arguments(args.captures, args.pacing, args.speed)
         options = RunOptions(
             target=args.target,
             defects=tuple(args.defect),
-            suites=tuple(args.suite),
+            suites=tuple(getattr(args, "suite", ())) or (("replays",) if extra else ()),
             workers=str(args.workers),
             policy=args.policy,
-            baseline=args.baseline,
+            baseline=getattr(args, "baseline", None),
             out=args.out,
             jwt_secret=args.jwt_secret,
             tokens=tuple(args.token),
-            converter=args.converter,
+            converter=getattr(args, "converter", None),
             reruns=args.reruns,
             max_duration=args.max_duration,
             quiet=args.quiet,
+            extra_pytest_args=extra,
         )
         return execute(
             options, Console(highlight=False, width=None if sys.stdout.isatty() else 120)

@@ -69,6 +69,10 @@ class CaptureHeader:
     volatile: tuple[str, ...] = DEFAULT_VOLATILE
     redacted: tuple[str, ...] = ()
     note: str = ""
+    # Frame types whose consecutive repeats compare as one (a correct server may think
+    # in more or fewer steps), and the catalogue rules a replay of this capture verifies.
+    collapse: tuple[str, ...] = ()
+    rules: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         """The header line."""
@@ -81,6 +85,8 @@ class CaptureHeader:
             "volatile": list(self.volatile),
             "redacted": list(self.redacted),
             "note": self.note,
+            "collapse": list(self.collapse),
+            "rules": list(self.rules),
         }
 
 
@@ -247,7 +253,9 @@ def _header(path: Path, line: Mapping[str, Any]) -> CaptureHeader:
     note = line.get("note", "")
     if not isinstance(note, str):
         raise ConfigError(f"{where}: note: expected a string")
-    return CaptureHeader(profile, recorded, source, volatile, redacted, note)
+    collapse = _strings(line.get("collapse", []), f"{where}: collapse")
+    rules = _strings(line.get("rules", []), f"{where}: rules")
+    return CaptureHeader(profile, recorded, source, volatile, redacted, note, collapse, rules)
 
 
 def _strings(value: Any, where: str) -> tuple[str, ...]:

@@ -60,8 +60,13 @@ def _short(value: Any) -> str:
     return text if len(text) <= 120 else text[:117] + "..."
 
 
-def blocks(frames: Sequence[Mapping[str, Any]]) -> list[list[Mapping[str, Any]]]:
-    """Frames in order, the events of each agent run gathered at the place of its first event."""
+def blocks(
+    frames: Sequence[Mapping[str, Any]], collapse: frozenset[str] = frozenset()
+) -> list[list[Mapping[str, Any]]]:
+    """Frames in order, the events of each agent run gathered at the place of its first event.
+
+    Within a block, consecutive frames of a `collapse` type count as one (the first).
+    """
     out: list[list[Mapping[str, Any]]] = []
     runs: dict[Any, list[Mapping[str, Any]]] = {}
     for frame in frames:
@@ -73,7 +78,18 @@ def blocks(frames: Sequence[Mapping[str, Any]]) -> list[list[Mapping[str, Any]]]
             run.append(frame)
         else:
             out.append([frame])
+    if collapse:
+        out = [_collapsed(block, collapse) for block in out]
     return out
+
+
+def _collapsed(block: list[Mapping[str, Any]], collapse: frozenset[str]) -> list[Mapping[str, Any]]:
+    kept: list[Mapping[str, Any]] = []
+    for frame in block:
+        if kept and frame.get("type") in collapse and kept[-1].get("type") == frame.get("type"):
+            continue
+        kept.append(frame)
+    return kept
 
 
 class VolatileMap:
@@ -106,11 +122,13 @@ def judge_connection(
     replayed: ConnectionRecord,
     volatile: Sequence[str],
     values: VolatileMap | None = None,
+    collapse: Sequence[str] = (),
 ) -> Mismatch | None:
     """The first mismatch of a replayed connection against its recording, or None."""
     values = values or VolatileMap()
     volatile_set = frozenset(volatile)
-    left, right = blocks(recorded.frames), blocks(replayed.frames)
+    folded = frozenset(collapse)
+    left, right = blocks(recorded.frames, folded), blocks(replayed.frames, folded)
     index = 0
     for position in range(max(len(left), len(right))):
         a = left[position] if position < len(left) else []

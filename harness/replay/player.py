@@ -35,6 +35,7 @@ from harness.wire import protocol as P
 from harness.wire.codec import Codec, DecodeError
 from harness.wire.profile import Profile
 from harness.wire.tokens import subprotocol_for
+from harness.wire.transcript import Transcript
 
 PACINGS: Final = ("causal", "timed")
 STEP_WITHIN_S: Final = 5.0  # the most a causal step waits for the frames recorded before it
@@ -187,8 +188,10 @@ class Player:
         profile: Profile,
         new_user: NewUser,
         options: ReplayOptions = ReplayOptions(),
+        transcript: Transcript | None = None,
     ) -> None:
         self.capture = capture
+        self._transcript = transcript
         self.profile = profile
         self.codec = Codec(profile)
         self._ws_url = ws_url
@@ -259,7 +262,9 @@ class Player:
             return  # the replayed connection is gone already: the judge names what differed
         try:
             if event.kind == "text":
-                await asyncio.wait_for(live.ws.send(self._subs.text(event.data)), OPEN_WITHIN_S)
+                text = self._subs.text(event.data)
+                self._note("send", event.conn, text)
+                await asyncio.wait_for(live.ws.send(text), OPEN_WITHIN_S)
             elif event.kind == "binary":
                 await asyncio.wait_for(live.ws.send(base64.b64decode(event.data)), OPEN_WITHIN_S)
             elif event.kind == "close":
@@ -321,7 +326,25 @@ class Player:
             live.problem = f"cannot connect: {type(exc).__name__}: {exc}"
             live.closed = True
             return
+        if self._transcript is not None:
+            self._transcript.add("open", data=f"replay {event.path}", conn=event.conn)
         live.reader = asyncio.create_task(self._read(live))
+
+    def _note(self, direction: str, conn: int, text: str) -> None:
+        """Keep the raw wire frame in the test's transcript (the evidence of a divergence)."""
+        if self._transcript is None:
+            return
+        try:
+            kind = json.loads(text).get("type")
+        except (ValueError, AttributeError):
+            kind = None
+        self._transcript.add(
+            direction,
+            frame_type=kind if isinstance(kind, str) else None,
+            size=len(text.encode()),
+            data=text,
+            conn=conn,
+        )
 
     async def _read(self, live: _Live) -> None:
         assert live.ws is not None
@@ -334,6 +357,7 @@ class Player:
                     }
                 else:
                     live.raw.append(message)
+                    self._note("recv", live.conn, message)
                     frame = _decode(self.codec, message)
                 live.frames.append(frame)
                 live.counts[str(frame.get("type"))] += 1
@@ -343,6 +367,13 @@ class Player:
         finally:
             rcvd = live.ws.protocol.close_rcvd
             live.close_code = rcvd.code if rcvd is not None else None
+            if self._transcript is not None:
+                self._transcript.add(
+                    "close",
+                    close_code=live.close_code,
+                    data=rcvd.reason if rcvd is not None else "no close frame",
+                    conn=live.conn,
+                )
             live.closed = True
             live.changed.set()
 
@@ -381,6 +412,8 @@ class Player:
             if live.problem is not None and recorded.frames:
                 mismatch = Mismatch(conn, 0, "connection", "opened", live.problem)
             else:
-                mismatch = judge_connection(recorded, replayed, volatile, values)
+                mismatch = judge_connection(
+                    recorded, replayed, volatile, values, self.capture.header.collapse
+                )
             results.append(ConnectionResult(conn, recorded, replayed, mismatch, tuple(live.raw)))
         return ReplayResult(self.capture.path, tuple(results))

@@ -116,17 +116,21 @@ class RecordingProxy:
         return int(sockets[0].getsockname()[1])
 
     async def stop(self) -> None:
-        """Close every proxied connection with 1001 (going away) and stop listening."""
+        """Stop listening; open connections close with 1001 (going away) on both sides.
+
+        Relays that are already closing finish first, so a close in progress keeps
+        its own code in the capture.
+        """
         if self._server is None:
             return
         server, self._server = self._server, None
         server.close(close_connections=True)
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(server.wait_closed(), CLOSE_TIMEOUT_S)
         for link in list(self._links.values()):
             if link.upstream is not None:
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(link.upstream.close(1001), CLOSE_TIMEOUT_S)
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(server.wait_closed(), CLOSE_TIMEOUT_S)
 
     async def _open_upstream(self, conn: ServerConnection, request: Request) -> Response | None:
         link = _Link(next(self._numbers))

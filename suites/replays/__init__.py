@@ -1,0 +1,17 @@
+"""Suite `replays`: recorded sessions (captures) replayed against the target, frame by frame."""
+
+from __future__ import annotations
+
+from harness.run.suite import SuiteManifest
+
+MANIFEST = SuiteManifest(
+    name="replays",
+    title="Recorded incidents replayed",
+    criticality="critical",
+    description=(
+        "Each capture (the staging incident ships as the first) is replayed for fresh users: "
+        "the server's frame types, with each agent run kept together, every field that is not "
+        "volatile, error codes and close codes must match the recording."
+    ),
+    capabilities=("fresh_users",),
+)

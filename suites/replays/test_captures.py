@@ -1,0 +1,74 @@
+"""Replay each capture for fresh users and judge the target's frames against the recording."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.errors import CheckFailed
+from harness.replay.capture import load_capture
+from harness.replay.player import Player, ReplayOptions
+from harness.wire.profile import load_profile
+
+from .captures import REPLAY_RULES, capture_paths, header_rules
+
+pytestmark = pytest.mark.asyncio
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "capture_path" not in metafunc.fixturenames:
+        return
+    params = [
+        pytest.param(
+            str(path),
+            id=path.stem,
+            marks=pytest.mark.rules(*REPLAY_RULES, *header_rules(path)),
+        )
+        for path in capture_paths(metafunc.config)
+    ]
+    metafunc.parametrize("capture_path", params)
+
+
+async def test_capture_replays_as_recorded(
+    capture_path: str,
+    target: Any,
+    users: Any,
+    evidence: Any,
+    transcript: Any,
+    request: pytest.FixtureRequest,
+) -> None:
+    """Every connection of the capture again: the first divergence fails, both frames shown."""
+    capture = load_capture(Path(capture_path))
+    config = request.config
+
+    def new_user() -> tuple[str, str]:
+        user = users.new("replay")
+        return user.id, user.token
+
+    player = Player(
+        capture,
+        target.ws_url,
+        load_profile(capture.header.profile),
+        new_user,
+        ReplayOptions(
+            pacing=config.getoption("replay_pacing"), speed=config.getoption("replay_speed")
+        ),
+        transcript,
+    )
+    result = await player.run()
+    mismatch = result.first_mismatch
+    name = Path(capture_path).name
+    evidence.record(
+        "8.replay.frame-types",
+        sent=name,
+        expected=mismatch.recorded_frame if mismatch else "as recorded",
+        observed=(mismatch.replayed_frame if mismatch else "as recorded"),
+    )
+    if mismatch is not None:
+        raise CheckFailed(
+            f"replay of {name}: {mismatch.describe()}",
+            expected=mismatch.recorded_frame or mismatch.recorded,
+            observed=mismatch.replayed_frame or mismatch.replayed,
+        )
