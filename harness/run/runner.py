@@ -260,6 +260,9 @@ def execute(options: RunOptions, console: Console) -> int:
     if options.reruns is None:
         options = dataclasses.replace(options, reruns=policy.reruns)
     suites = select_suites(discover_suites(), options.suites)
+    policy.check_criticality(
+        {s.name: Criticality(s.manifest.criticality) for s in suites if s.manifest is not None}
+    )
     started = utc_now()
     run = RunContext(options, policy, baseline, suites, started, new_run_id(started))
     run.out.mkdir(parents=True, exist_ok=True)
