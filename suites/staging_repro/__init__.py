@@ -10,8 +10,9 @@ MANIFEST = SuiteManifest(
     criticality="critical",
     description=(
         "The original staging frame (start_agent carrying '2025-09-08T16:50:01.447585') and its "
-        "Z, offset, user_message and ping variants: never 1011, processed, normalised exactly, "
-        "the connection still open."
+        "Z, offset, 7-digit fraction, user_message and ping variants: never 1011, processed, "
+        "normalised exactly (integer microseconds), the connection still open; with second 60 "
+        "it is rejected and starts no run."
     ),
     capabilities=("fresh_users",),
 )

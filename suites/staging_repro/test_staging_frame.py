@@ -2,11 +2,17 @@
 
 On staging, `start_agent` with payload `{"user_request": ...}` and timestamp
 '2025-09-08T16:50:01.447585' crashed the handler and closed the socket with 1011.
-PROTOCOL.md section 5: that string is UTC, 1757350201.447585.
+PROTOCOL.md section 5: that string is UTC, 1757350201.447585, compared exactly as
+integer microseconds. The wrong servers the variants tell apart: a crash (1011) on an
+ISO string; a zone-less string read as local time (UTC-05:00 on staging gives
+1757368201.447585); an offset's sign ignored (1757332201.447585); a 7th fraction digit
+rounded instead of truncated (1757350201.447586); the staging string with second 60
+answered with its error but processed anyway (a run started).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -14,53 +20,104 @@ import pytest
 
 from harness.errors import CheckFailed
 from harness.wire import protocol as P
-from harness.wire.client import Client, is_close
+from harness.wire.client import Client
+from harness.wire.microseconds import decimal_text, to_microseconds
 
 pytestmark = pytest.mark.asyncio
 
 Connect = Callable[..., Awaitable[Client]]
 
 STAGING_TIMESTAMP = "2025-09-08T16:50:01.447585"
-STAGING_EPOCH = 1757350201.447585
+STAGING_MICROS = 1757350201447585
 REQUEST = "Summarise the status of my deployment"
 RUN_WITHIN_S = 10.0
 
 
+def _variant(frame_type: str, key: str, timestamp: str, micros: int, rule: str, name: str) -> Any:
+    """One accepted variant, marked with its timestamp class's rule and its frame type's."""
+    on_frame = {
+        "start_agent": "5.general.accepted-on-start-agent",
+        "user_message": "5.general.accepted-on-user-message",
+    }[frame_type]
+    return pytest.param(
+        frame_type, key, timestamp, micros, rule, id=name, marks=pytest.mark.rules(rule, on_frame)
+    )
+
+
+@pytest.mark.rules(
+    "3.frame.ack.client-timestamp", "5.general.microsecond-exact", "6.close.never-1011"
+)
 @pytest.mark.parametrize(
-    ("frame_type", "payload_key", "timestamp", "expected"),
+    ("frame_type", "payload_key", "timestamp", "expected", "rule"),
     [
-        pytest.param(
-            "start_agent", "user_request", STAGING_TIMESTAMP, STAGING_EPOCH, id="original-frame"
+        _variant(
+            "start_agent",
+            "user_request",
+            STAGING_TIMESTAMP,
+            STAGING_MICROS,
+            "5.accepted.iso-zoneless-utc",
+            "original-frame",
         ),
-        pytest.param(
+        _variant(
             "start_agent",
             "user_request",
             "2025-09-08T16:50:01.447585Z",
-            STAGING_EPOCH,
-            id="start_agent-zone-Z",
+            STAGING_MICROS,
+            "5.accepted.iso-z",
+            "start_agent-zone-Z",
         ),
-        pytest.param(
+        _variant(
             "start_agent",
             "user_request",
             "2025-09-08T16:50:01.447585-05:00",
-            1757368201.447585,
-            id="start_agent-offset-minus-0500",
+            1757368201447585,
+            "5.accepted.iso-offset-minus",
+            "start_agent-offset-minus-0500",
         ),
-        pytest.param(
-            "user_message", "content", STAGING_TIMESTAMP, STAGING_EPOCH, id="in-user_message"
+        # A 7th digit of 9: rounding gives 1757350201.447586.
+        _variant(
+            "start_agent",
+            "user_request",
+            "2025-09-08T16:50:01.4475859",
+            STAGING_MICROS,
+            "5.accepted.iso-fraction-truncated",
+            "start_agent-7-fraction-digits",
+        ),
+        _variant(
+            "user_message",
+            "content",
+            STAGING_TIMESTAMP,
+            STAGING_MICROS,
+            "5.accepted.iso-zoneless-utc",
+            "in-user_message",
         ),
     ],
 )
 async def test_staging_frame_is_processed(
-    connect: Connect, frame_type: str, payload_key: str, timestamp: str, expected: float
+    connect: Connect,
+    evidence: Any,
+    frame_type: str,
+    payload_key: str,
+    timestamp: str,
+    expected: int,
+    rule: str,
 ) -> None:
     """ack with the exact client_timestamp, a run that ends in agent_completed, socket open."""
     client = await connect()
     ack = await _reply(client, frame_type, {payload_key: REQUEST}, timestamp)
-    if ack.get("type") != P.ACK or not is_close(ack.get("client_timestamp"), expected):
+    observed = ack.get("client_timestamp", "<missing>")
+    shown = (
+        _shown(observed)
+        if ack.get("type") == P.ACK
+        else str(ack.get("error_code") or ack.get("type"))
+    )
+    evidence.record(
+        rule, sent=json.dumps(timestamp), expected=decimal_text(expected), observed=shown
+    )
+    if ack.get("type") != P.ACK or to_microseconds(observed) != expected:
         raise CheckFailed(
             f"reply to {frame_type} with timestamp {timestamp!r}",
-            expected=f"ack with client_timestamp {expected}",
+            expected=f"ack with client_timestamp {decimal_text(expected)}",
             observed=ack,
             frames=[ack],
         )
@@ -75,18 +132,86 @@ async def test_staging_frame_is_processed(
     await _still_open(client)
 
 
-async def test_staging_timestamp_in_ping(connect: Connect) -> None:
+@pytest.mark.rules(
+    "3.frame.pong.client-timestamp",
+    "5.accepted.iso-zoneless-utc",
+    "5.general.microsecond-exact",
+    "6.close.never-1011",
+)
+async def test_staging_timestamp_in_ping(connect: Connect, evidence: Any) -> None:
     """pong with client_timestamp 1757350201.447585, socket open."""
     client = await connect()
     pong = await _reply(client, P.PING, {}, STAGING_TIMESTAMP)
-    if pong.get("type") != P.PONG or not is_close(pong.get("client_timestamp"), STAGING_EPOCH):
+    observed = pong.get("client_timestamp", "<missing>")
+    evidence.record(
+        "5.accepted.iso-zoneless-utc",
+        sent=json.dumps(STAGING_TIMESTAMP),
+        expected=decimal_text(STAGING_MICROS),
+        observed=_shown(observed)
+        if pong.get("type") == P.PONG
+        else str(pong.get("error_code") or pong.get("type")),
+    )
+    if pong.get("type") != P.PONG or to_microseconds(observed) != STAGING_MICROS:
         raise CheckFailed(
             f"reply to ping with timestamp {STAGING_TIMESTAMP!r}",
-            expected=f"pong with client_timestamp {STAGING_EPOCH}",
+            expected=f"pong with client_timestamp {decimal_text(STAGING_MICROS)}",
             observed=pong,
             frames=[pong],
         )
     await _still_open(client)
+
+
+# The staging string with second 60: rejected; a normalising parser reads it as 16:51:00.
+LEAP_SECOND = "2025-09-08T16:50:60.447585"
+
+
+@pytest.mark.rules(
+    "5.rejected.second-60",
+    "5.general.rejected-on-start-agent",
+    "5.general.rejected-starts-no-run",
+    "5.general.connection-stays-open",
+    "6.close.never-1011",
+)
+async def test_staging_frame_with_second_60_starts_nothing(connect: Connect, evidence: Any) -> None:
+    """error INVALID_TIMESTAMP, and no event but those of the next request's run."""
+    client = await connect()
+    reply = await _reply(client, P.START_AGENT, {"user_request": REQUEST}, LEAP_SECOND)
+    evidence.record(
+        "5.rejected.second-60",
+        sent=json.dumps(LEAP_SECOND),
+        expected=P.INVALID_TIMESTAMP,
+        observed=str(reply.get("error_code") or reply.get("type")),
+    )
+    if (reply.get("type"), reply.get("error_code")) != (P.ERROR, P.INVALID_TIMESTAMP):
+        raise CheckFailed(
+            f"reply to start_agent with timestamp {LEAP_SECOND!r}",
+            expected=f"error {P.INVALID_TIMESTAMP}",
+            observed=reply,
+            frames=[reply],
+        )
+    # A request of the test's own: until its run ends, a wrongly started run has had as
+    # long as this one to show.
+    ack = await _reply(client, P.START_AGENT, {"user_request": REQUEST}, STAGING_TIMESTAMP)
+    events = await client.collect_run(ack.get("run_id"), within=RUN_WITHIN_S)
+    stray = [
+        f
+        for f in client.frames
+        if f.get("type") in P.AGENT_EVENTS and f.get("run_id") != ack.get("run_id")
+    ]
+    if ack.get("type") != P.ACK or stray:
+        raise CheckFailed(
+            f"events after start_agent with rejected timestamp {LEAP_SECOND!r}",
+            expected="only the events of the next request's run (the rejected one starts none)",
+            observed=[f.get("type") for f in stray] or ack,
+            frames=[*stray, *events],
+        )
+    await _still_open(client)
+
+
+def _shown(value: object) -> str:
+    """A client_timestamp for the reports: 6 fraction digits, or its JSON text."""
+    micros = to_microseconds(value)
+    return decimal_text(micros) if micros is not None else json.dumps(value, default=repr)
 
 
 async def _reply(

@@ -10,9 +10,10 @@ MANIFEST = SuiteManifest(
     criticality="critical",
     description=(
         "Every accepted and rejected timestamp class of PROTOCOL.md section 5 in ping, "
-        "user_message and start_agent frames: exact normalised values, INVALID_TIMESTAMP "
-        "without processing, the connection kept open; the same corpus against the converter "
-        "in-process, and its conversion time."
+        "user_message and start_agent frames: normalised values exact in integer microseconds "
+        "and runs that complete; exactly one INVALID_TIMESTAMP error, no run and no history "
+        "entry, the connection kept open; the same corpus against the converter in-process, "
+        "and its conversion time."
     ),
     capabilities=("fresh_users", "http"),
 )

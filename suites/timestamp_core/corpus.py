@@ -1,89 +1,179 @@
-"""The timestamp corpus of PROTOCOL.md section 5: JSON texts and their literal normalised values.
+"""The accepted timestamps of PROTOCOL.md section 5: JSON texts and their literal microseconds.
 
 Each timestamp is written as the JSON text a client puts on the wire, so that numbers
-with exponents, booleans, arrays and objects are sent exactly as written. Expected
-values are worked out by hand from the section's rules (UTC calendar arithmetic),
-never produced by the code under test.
+with exponents are sent exactly as written. Expected values are integer microseconds
+worked out by hand from the section's rules (UTC calendar arithmetic, digits beyond the
+sixth truncated), never produced by the code under test, and compared exactly.
+
+The wrong servers the data tells apart from a correct one (each comment by a class
+names the ones that class catches):
+- rounds fraction digits beyond the sixth instead of truncating them: every 7-, 8- and
+  9-digit fraction below has a 7th digit >= 5, some of them carry into the next second;
+- parses a decimal string with float() (rounds to the nearest double, then to the
+  nearest microsecond): the same data, since that rounds as well;
+- reads a zone-less string as local time, or ignores the offset's sign: zone-less values
+  in summer and winter, offsets of both signs and of half hours;
+- casts to int or keeps milliseconds only: values with a last microsecond digit of 1;
+- takes 0 for "no timestamp" (a falsy check): 0, 0.0, "0" and the ISO epoch give 0;
+- checks the range on the date's fields instead of the normalised value: ISO strings
+  whose year is 1969 or 2100 but whose instant is inside the range;
+- returns the string sent, or the server's clock, as client_timestamp: every value;
+- treats JSON null as invalid, or answers null with the server's clock: `null`;
+- accepts a class in ping but rejects it (or drops it) in agent requests: each class is
+  sent in ping, user_message and start_agent alike.
 """
 
 from __future__ import annotations
 
-from typing import Final
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Final
 
 import pytest
 
 # The staging outage's timestamp: zone-less, so UTC.
 STAGING_ISO: Final = "2025-09-08T16:50:01.447585"
-STAGING_EPOCH: Final = 1757350201.447585
-
-# (timestamp JSON text, normalised value); None: sent absent, or JSON null.
-ABSENT_OR_NULL: Final = (
-    pytest.param(None, None, id="absent"),
-    pytest.param("null", None, id="json-null"),
-)
-
-ACCEPTED: Final = (
-    pytest.param("1693567801.447585", 1693567801.447585, id="number-float"),
-    pytest.param("1757350201", 1757350201.0, id="number-integer"),
-    pytest.param("0", 0.0, id="number-zero-lower-bound"),
-    pytest.param("1.757350201447585e9", 1757350201.447585, id="number-with-exponent"),
-    pytest.param("4102444799.999999", 4102444799.999999, id="number-upper-bound"),
-    pytest.param('"1693567801.447585"', 1693567801.447585, id="decimal-string"),
-    pytest.param('"1757350201.123456789"', 1757350201.123456789, id="decimal-string-9-digits"),
-    pytest.param(f'"{STAGING_ISO}"', STAGING_EPOCH, id="iso-zoneless-staging-is-utc"),
-    pytest.param('"2025-09-08T16:50:01.447585Z"', 1757350201.447585, id="iso-zone-Z"),
-    pytest.param('"2025-09-08t16:50:01.447585z"', 1757350201.447585, id="iso-lowercase-t-and-z"),
-    pytest.param('"2025-09-08 16:50:01.447585"', 1757350201.447585, id="iso-space-separator"),
-    pytest.param('"2025-09-08T16:50:01.447585-05:00"', 1757368201.447585, id="iso-offset-minus"),
-    pytest.param('"2025-09-08T16:50:01.447585+05:30"', 1757330401.447585, id="iso-offset-plus"),
-    pytest.param('"2025-09-08T16:50:01+23:59"', 1757263861.0, id="iso-max-offset-no-fraction"),
-    pytest.param('"2025-09-08T16:50:01.123456789Z"', 1757350201.123456, id="iso-9-digit-fraction"),
-    pytest.param('"2024-02-29T12:00:00Z"', 1709208000.0, id="iso-leap-day"),
-    pytest.param('"2099-12-31T23:59:59.999999Z"', 4102444799.999999, id="iso-upper-bound"),
-)
-
-# (frame type, timestamp JSON text, normalised value): the timestamp of agent requests.
-ACCEPTED_IN_AGENT_REQUESTS: Final = (
-    pytest.param("user_message", f'"{STAGING_ISO}"', STAGING_EPOCH, id="user_message-iso-zoneless"),
-    pytest.param(
-        "start_agent",
-        '"2025-09-08T16:50:01.447585-05:00"',
-        1757368201.447585,
-        id="start_agent-iso-offset",
-    ),
-)
-
-REJECTED: Final = (
-    pytest.param("true", id="boolean"),
-    pytest.param("[1757350201]", id="array"),
-    pytest.param('{"epoch": 1757350201}', id="object"),
-    pytest.param('""', id="empty-string"),
-    pytest.param('" 2025-09-08T16:50:01Z"', id="whitespace-padded"),
-    pytest.param('"NaN"', id="nan-string"),
-    pytest.param('"-infinity"', id="infinity-string"),
-    pytest.param('"1.757350201e9"', id="exponent-in-string"),
-    pytest.param('"1_757_350_201"', id="underscores"),
-    pytest.param("-1", id="negative-number"),
-    pytest.param("4102444800", id="year-2100-number"),
-    pytest.param("1757350201447", id="millisecond-epoch"),
-    pytest.param('"2100-01-01T00:00:00Z"', id="year-2100-iso"),
-    pytest.param('"2025-09-08"', id="date-only"),
-    pytest.param('"2025-W37-1T16:50:01Z"', id="week-date"),
-    pytest.param('"2025-251T16:50:01Z"', id="ordinal-date"),
-    pytest.param('"20250908T165001Z"', id="basic-format"),
-    pytest.param('"2025-09-08T16:50:01,447585Z"', id="comma-decimal"),
-    pytest.param('"2025-13-45T99:99:99"', id="fields-out-of-range"),
-    pytest.param('"2025-09-08T24:00:00Z"', id="hour-24"),
-    pytest.param('"2025-02-29T16:50:01Z"', id="february-29-non-leap-year"),
-    pytest.param('"2025-09-08T16:50:01+24:00"', id="offset-beyond-23-59"),
-)
-
-# (frame type, timestamp JSON text): rejected timestamps on frames that would start a run.
-REJECTED_IN_AGENT_REQUESTS: Final = (
-    pytest.param("user_message", '"2025-09-08T16:50:60Z"', id="user_message-second-60"),
-    pytest.param("start_agent", '"1757350201,447585"', id="start_agent-comma-decimal-epoch"),
-)
+STAGING_MICROS: Final = 1757350201447585
 
 # The content of agent requests: one calculator call, so the run is short.
 AGENT_CONTENT: Final = "What is 2+3?"
 AGENT_PAYLOAD_KEY: Final = {"user_message": "content", "start_agent": "user_request"}
+
+ABSENT: Final = None  # a value sent without any timestamp field
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    """An accepted class: its rule and its values, (JSON text, integer microseconds or None)."""
+
+    rule: str
+    values: tuple[tuple[str | None, int | None], ...]
+
+
+ACCEPTED: Final = (
+    # The server's clock instead of null, or an error: client_timestamp must be null.
+    Accepted("5.accepted.absent", ((ABSENT, None),)),
+    Accepted("5.accepted.null", (("null", None),)),
+    # An int() cast or millisecond precision loses the final microsecond of .000001.
+    Accepted(
+        "5.accepted.number",
+        (("1693567801.447585", 1693567801447585), ("1757350201.000001", 1757350201000001)),
+    ),
+    Accepted("5.accepted.number-integer", (("1757350201", 1757350201000000),)),
+    Accepted(
+        "5.accepted.number-exponent",
+        (
+            ("1.757350201447585e9", 1757350201447585),
+            ("1757350201447585E-6", 1757350201447585),
+        ),
+    ),
+    # A falsy check takes 0 for "absent": null, or the server's clock, instead of 0.
+    Accepted("5.accepted.lower-bound-zero", (("0", 0), ("0.0", 0))),
+    Accepted("5.accepted.upper-bound", (("4102444799.999999", 4102444799999999),)),
+    # 7 and 8 digits: float() or rounding gives ...586; truncation keeps ...585.
+    Accepted(
+        "5.accepted.decimal-string",
+        (
+            ('"1693567801.447585"', 1693567801447585),
+            ('"1757350201.000001"', 1757350201000001),
+            ('"1757350201.4475859"', 1757350201447585),
+            ('"1757350201.44758599"', 1757350201447585),
+        ),
+    ),
+    Accepted(
+        "5.accepted.decimal-string-integer",
+        (('"1757350201"', 1757350201000000), ('"0"', 0)),
+    ),
+    # Rounding gives ...457 and 1757350202.000000 (a carry into the next second).
+    Accepted(
+        "5.accepted.decimal-string-9-digits",
+        (
+            ('"1757350201.123456789"', 1757350201123456),
+            ('"1757350201.999999999"', 1757350201999999),
+        ),
+    ),
+    Accepted("5.accepted.iso-z", (('"2025-09-08T16:50:01.447585Z"', 1757350201447585),)),
+    Accepted(
+        "5.accepted.iso-lowercase-t-z", (('"2025-09-08t16:50:01.447585z"', 1757350201447585),)
+    ),
+    Accepted(
+        "5.accepted.iso-space-separator",
+        (
+            ('"2025-09-08 16:50:01.447585"', 1757350201447585),
+            ('"2025-09-08 16:50:01.447585Z"', 1757350201447585),
+        ),
+    ),
+    # An ignored sign gives 1757370001.447585; an ignored offset 1757350201.447585.
+    Accepted(
+        "5.accepted.iso-offset-plus",
+        (('"2025-09-08T16:50:01.447585+05:30"', 1757330401447585),),
+    ),
+    # An ignored sign gives 1757332201.447585 and 1757348401.0.
+    Accepted(
+        "5.accepted.iso-offset-minus",
+        (
+            ('"2025-09-08T16:50:01.447585-05:00"', 1757368201447585),
+            ('"2025-09-08T16:50:01-00:30"', 1757352001000000),
+        ),
+    ),
+    Accepted(
+        "5.accepted.iso-offset-max",
+        (
+            ('"2025-09-08T16:50:01+23:59"', 1757263861000000),
+            ('"2025-09-08T16:50:01-23:59"', 1757436541000000),
+        ),
+    ),
+    # Local time (UTC-05:00 on staging) gives 1757368201.447585; a summer and a winter date.
+    Accepted(
+        "5.accepted.iso-zoneless-utc",
+        ((f'"{STAGING_ISO}"', STAGING_MICROS), ('"2025-01-15T08:00:00"', 1736928000000000)),
+    ),
+    Accepted(
+        "5.accepted.iso-no-fraction",
+        (
+            ('"2025-09-08T16:50:01Z"', 1757350201000000),
+            ('"2025-09-08T16:50:01"', 1757350201000000),
+        ),
+    ),
+    # ".4" read as 4 microseconds would give 1757350201.000004.
+    Accepted("5.accepted.iso-fraction-1-digit", (('"2025-09-08T16:50:01.4Z"', 1757350201400000),)),
+    Accepted(
+        "5.accepted.iso-fraction-9-digits",
+        (
+            ('"2025-09-08T16:50:01.123456789Z"', 1757350201123456),
+            ('"2025-09-08T16:50:01.999999999Z"', 1757350201999999),
+        ),
+    ),
+    # 7 and 8 digits, 7th digit >= 5: rounding gives ...586, or carries to the next second.
+    Accepted(
+        "5.accepted.iso-fraction-truncated",
+        (
+            ('"2025-09-08T16:50:01.4475859Z"', 1757350201447585),
+            ('"2025-09-08T16:50:01.44758599Z"', 1757350201447585),
+            ('"2025-09-08T16:50:01.9999995"', 1757350201999999),
+            ('"2025-09-08T16:50:01.99999999+05:30"', 1757330401999999),
+        ),
+    ),
+    Accepted("5.accepted.iso-leap-day", (('"2024-02-29T12:00:00Z"', 1709208000000000),)),
+    # The second value's year is 1969: a range check on the year rejects it.
+    Accepted(
+        "5.accepted.iso-epoch",
+        (('"1970-01-01T00:00:00Z"', 0), ('"1969-12-31T23:00:00-01:00"', 0)),
+    ),
+    # The second value's year is 2100: a range check on the year rejects it.
+    Accepted(
+        "5.accepted.iso-upper-bound",
+        (
+            ('"2099-12-31T23:59:59.999999Z"', 4102444799999999),
+            ('"2100-01-01T00:59:59+01:00"', 4102444799000000),
+        ),
+    ),
+)
+
+
+def case_params(cases: Sequence[Any]) -> list[Any]:
+    """One pytest param per class, named by its rule's last part and marked with its rule."""
+    return [
+        pytest.param(case, id=case.rule.rsplit(".", 1)[-1], marks=pytest.mark.rules(case.rule))
+        for case in cases
+    ]

@@ -1,7 +1,15 @@
-"""Timestamps on the wire: exact client_timestamp, or INVALID_TIMESTAMP with nothing processed."""
+"""Timestamps on the wire: exact client_timestamp, or INVALID_TIMESTAMP with nothing processed.
+
+Each class is sent in ping, user_message and start_agent frames on one connection. The
+rejected classes are followed by a request of the test's own: its run ending is the
+window in which a wrongly started run would show; two more tests send every rejected
+value in one kind of agent request and wait out a quiet window.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -10,86 +18,235 @@ import pytest
 from harness.errors import CheckFailed
 from harness.wire import protocol as P
 from harness.wire.client import Client
+from harness.wire.microseconds import to_microseconds
 from suites.timestamp_core.corpus import (
-    ABSENT_OR_NULL,
     ACCEPTED,
-    ACCEPTED_IN_AGENT_REQUESTS,
     AGENT_CONTENT,
-    AGENT_PAYLOAD_KEY,
-    REJECTED,
-    REJECTED_IN_AGENT_REQUESTS,
+    STAGING_ISO,
+    STAGING_MICROS,
+    Accepted,
+    case_params,
 )
 from suites.timestamp_core.exchange import (
-    check_client_timestamp,
-    check_invalid_timestamp,
-    check_not_processed,
+    AGENT_REQUESTS,
+    FRAME_TYPES,
+    QUIET_WINDOW_S,
+    RUN_WITHIN_S,
+    check_no_other_runs,
+    check_normalised,
+    check_rejected,
+    check_runs_complete,
     check_still_usable,
-    send_with_timestamp,
+    expected_text,
+    observed_text,
+    replies_to,
+    run_events,
+    send,
+    wait_for_replies,
+    wait_until,
 )
+from suites.timestamp_core.rejections import REJECTED, Rejected
 
 pytestmark = pytest.mark.asyncio
 
 Connect = Callable[..., Awaitable[Client]]
-RUN_WITHIN_S = 10.0
+
+ACCEPTED_RULES = (
+    "3.frame.pong.client-timestamp",
+    "3.frame.ack.client-timestamp",
+    "5.general.normalised-epoch-seconds",
+    "5.general.microsecond-exact",
+    "5.general.accepted-on-user-message",
+    "5.general.accepted-on-start-agent",
+)
+REJECTED_RULES = (
+    "5.general.rejection-code",
+    "5.general.rejected-not-processed",
+    "5.general.rejected-starts-no-run",
+    "5.general.connection-stays-open",
+    "5.general.never-server-clock",
+    "5.general.rejected-on-ping",
+    "5.general.rejected-on-user-message",
+    "5.general.rejected-on-start-agent",
+)
+EVERY_REJECTED_VALUE = tuple(value for case in REJECTED for value in case.values)
+INVALID = P.INVALID_TIMESTAMP
 
 
-@pytest.mark.parametrize(("timestamp", "expected"), [*ABSENT_OR_NULL, *ACCEPTED])
-async def test_ping_timestamp_is_normalised(
-    connect: Connect, timestamp: str | None, expected: float | None
+@pytest.mark.rules(*ACCEPTED_RULES)
+@pytest.mark.parametrize("case", case_params(ACCEPTED))
+async def test_accepted_timestamp_is_normalised(
+    connect: Connect, evidence: Any, case: Accepted
 ) -> None:
-    """The pong's client_timestamp is the literal epoch seconds (or null); the socket stays open."""
+    """pong and acks carry the exact microseconds (or null); both runs complete; socket open."""
     client = await connect()
-    _, reply = await send_with_timestamp(client, P.PING, {}, timestamp)
-    check_client_timestamp(reply, P.PONG, timestamp, expected)
-    await check_still_usable(client)
-
-
-@pytest.mark.parametrize(("frame_type", "timestamp", "expected"), ACCEPTED_IN_AGENT_REQUESTS)
-async def test_agent_request_timestamp_is_normalised(
-    connect: Connect, frame_type: str, timestamp: str, expected: float
-) -> None:
-    """The ack's client_timestamp is the literal value, and the run it starts completes."""
-    client = await connect()
-    payload = {AGENT_PAYLOAD_KEY[frame_type]: AGENT_CONTENT}
-    _, reply = await send_with_timestamp(client, frame_type, payload, timestamp)
-    check_client_timestamp(reply, P.ACK, timestamp, expected)
-    events = await client.collect_run(reply.get("run_id"), within=RUN_WITHIN_S)
-    if events[-1].get("type") != P.AGENT_COMPLETED:
-        raise CheckFailed(
-            f"the run started by a {frame_type} with timestamp {timestamp}",
-            expected=P.AGENT_COMPLETED,
-            observed=[e.get("type") for e in events],
-            frames=events,
+    sent = [
+        (await send(client, frame_type, text), expected)
+        for text, expected in case.values
+        for frame_type in FRAME_TYPES
+    ]
+    await wait_for_replies(client, [s for s, _ in sent])
+    for text, expected in case.values:
+        of_value = [s for s, _ in sent if s.timestamp == text]
+        evidence.record(
+            case.rule,
+            sent=of_value[0].shown,
+            expected=expected_text(expected),
+            observed=observed_text(client, of_value, accepted=True),
         )
+    acks = []
+    for one, expected in sent:
+        reply = check_normalised(client, one, expected)
+        if one.frame_type in AGENT_REQUESTS:
+            acks.append((one, reply))
+    await check_runs_complete(client, acks)
     await check_still_usable(client)
 
 
-@pytest.mark.parametrize("timestamp", REJECTED)
-async def test_ping_with_invalid_timestamp_is_rejected(connect: Connect, timestamp: str) -> None:
-    """error INVALID_TIMESTAMP (no pong), and the connection stays open and usable."""
-    client = await connect()
-    message_id, reply = await send_with_timestamp(client, P.PING, {}, timestamp)
-    check_invalid_timestamp(reply, message_id, timestamp)
-    await check_still_usable(client)
-
-
-@pytest.mark.parametrize(("frame_type", "timestamp"), REJECTED_IN_AGENT_REQUESTS)
-async def test_agent_request_with_invalid_timestamp_starts_nothing(
-    connect: Connect, http: Any, frame_type: str, timestamp: str
+@pytest.mark.rules(*REJECTED_RULES)
+@pytest.mark.parametrize("case", case_params(REJECTED))
+async def test_rejected_timestamp_starts_nothing(
+    connect: Connect, evidence: Any, case: Rejected
 ) -> None:
-    """error INVALID_TIMESTAMP, no ack, no agent event, runs_started 0; the socket stays open."""
+    """Exactly one error INVALID_TIMESTAMP per frame, no run, the socket open for a request."""
     client = await connect()
-    payload = {AGENT_PAYLOAD_KEY[frame_type]: AGENT_CONTENT}
-    message_id, reply = await send_with_timestamp(client, frame_type, payload, timestamp)
-    check_invalid_timestamp(reply, message_id, timestamp)
+    sent = [
+        await send(client, frame_type, text) for text in case.values for frame_type in FRAME_TYPES
+    ]
+    # The test's own request, after the rejected ones: until its run ends, a wrongly
+    # started run of a rejected frame has had as long as this one to show.
+    own = await send(client, P.USER_MESSAGE, None)
+    await wait_for_replies(client, [*sent, own])
+    own_ack = replies_to(client, own.message_id)
+    own_run = own_ack[0].get("run_id") if own_ack else None
+    await wait_until(
+        client,
+        lambda: any(e.get("type") in P.TERMINAL_EVENTS for e in run_events(client, own_run)),
+        RUN_WITHIN_S,
+    )
+    for text in case.values:
+        evidence.record(
+            case.rule,
+            sent=text,
+            expected=INVALID,
+            observed=observed_text(
+                client, [s for s in sent if s.timestamp == text], accepted=False
+            ),
+        )
+    for one in sent:
+        check_rejected(client, one)
+    check_no_other_runs(client, [own_run], sent)
+    await check_runs_complete(client, [(own, own_ack[0] if own_ack else {})])
     await check_still_usable(client)
-    await check_not_processed(client, message_id, timestamp)
+
+
+@pytest.mark.parametrize(
+    "frame_type",
+    [
+        pytest.param(P.USER_MESSAGE, marks=pytest.mark.rules("5.general.rejected-on-user-message")),
+        pytest.param(P.START_AGENT, marks=pytest.mark.rules("5.general.rejected-on-start-agent")),
+    ],
+)
+@pytest.mark.rules(
+    "5.general.rejected-starts-no-run",
+    "5.general.rejected-not-processed",
+    "5.general.never-server-clock",
+    "5.general.connection-stays-open",
+)
+async def test_rejected_agent_requests_start_no_run_in_a_quiet_window(
+    connect: Connect, http: Any, evidence: Any, frame_type: str
+) -> None:
+    """Every rejected value in one kind of agent request: errors only, then no event at all."""
+    client = await connect()
+    sent = [await send(client, frame_type, text) for text in EVERY_REJECTED_VALUE]
+    await wait_for_replies(client, sent)
+    await asyncio.sleep(QUIET_WINDOW_S)
+    for one in sent:
+        evidence.record(
+            "5.general.rejected-starts-no-run",
+            sent=one.shown,
+            expected=INVALID,
+            observed=observed_text(client, [one], accepted=False),
+        )
+    for one in sent:
+        check_rejected(client, one)
+    check_no_other_runs(client, [], sent)
+    await check_still_usable(client)
     assert client.user is not None
     stats = await http.get(P.STATS_PATH, token=client.user.token)
-    runs = (stats.json or {}).get("runs_started")
+    runs = (stats.json or {}).get("runs_started", 0)
     if stats.status != 200 or runs != 0:
         raise CheckFailed(
-            f"/stats runs_started after a {frame_type} with rejected timestamp {timestamp}",
-            expected="HTTP 200 with runs_started 0",
+            f"/stats runs_started after {len(sent)} {frame_type} frames with rejected timestamps",
+            expected="HTTP 200 with runs_started 0 (or absent)",
             observed=f"HTTP {stats.status} with runs_started {runs!r}",
+        )
+
+
+# A thread is made with an accepted timestamp; these values then meet it.
+HISTORY_REJECTED = ('"2025-09-08T16:50:60Z"', "true", '"NaN"', '"2025-09-31T00:00:00Z"')
+
+
+@pytest.mark.rules(
+    "5.general.rejected-on-get-thread-history",
+    "5.general.rejected-not-processed",
+    "5.general.rejection-code",
+)
+async def test_rejected_timestamp_adds_no_history_and_gets_no_history(
+    connect: Connect, evidence: Any
+) -> None:
+    """A rejected user_message adds no history entry; a rejected get_thread_history is an error."""
+    client = await connect()
+    thread_id = f"t-{uuid.uuid4().hex[:12]}"
+    kept = await send(
+        client,
+        P.USER_MESSAGE,
+        f'"{STAGING_ISO}"',
+        {"content": AGENT_CONTENT, "thread_id": thread_id},
+    )
+    await wait_for_replies(client, [kept])
+    ack = check_normalised(client, kept, STAGING_MICROS)
+    await check_runs_complete(client, [(kept, ack)])
+    dropped = await send(
+        client,
+        P.USER_MESSAGE,
+        HISTORY_REJECTED[0],
+        {"content": "this message is not kept", "thread_id": thread_id},
+    )
+    asked = [
+        await send(client, P.GET_THREAD_HISTORY, text, {"thread_id": thread_id})
+        for text in HISTORY_REJECTED
+    ]
+    history = await send(client, P.GET_THREAD_HISTORY, None, {"thread_id": thread_id})
+    await wait_for_replies(client, [dropped, *asked, history])
+    for one in asked:
+        evidence.record(
+            "5.general.rejected-on-get-thread-history",
+            sent=one.shown,
+            expected=INVALID,
+            observed=observed_text(client, [one], accepted=False),
+        )
+    for one in [dropped, *asked]:
+        check_rejected(client, one)
+    reply = replies_to(client, history.message_id)
+    messages = reply[0].get("messages") if reply else None
+    contents = [m.get("content") for m in messages or [] if isinstance(m, dict)]
+    user_times = [
+        to_microseconds(m.get("timestamp"))
+        for m in messages or []
+        if isinstance(m, dict) and m.get("role") == "user"
+    ]
+    if not reply or reply[0].get("type") != P.THREAD_HISTORY or len(contents) != 2:
+        raise CheckFailed(
+            "the thread's history after a user_message with a rejected timestamp",
+            expected=f"{P.THREAD_HISTORY} with 2 messages: {AGENT_CONTENT!r} and the answer",
+            observed=reply[0] if reply else "no reply",
+            frames=reply,
+        )
+    if contents[0] != AGENT_CONTENT or user_times != [STAGING_MICROS]:
+        raise CheckFailed(
+            "the user message of the thread's history",
+            expected=f"{AGENT_CONTENT!r} at {expected_text(STAGING_MICROS)} (its client_timestamp)",
+            observed=f"{contents[0]!r} at {user_times}",
+            frames=reply,
         )
