@@ -351,6 +351,12 @@ async def connect(
 
 
 @pytest.fixture
+def causes(request: pytest.FixtureRequest) -> CauseWatch:
+    """The run's cause ledger as this test sees it, for a suite's own bounded waits."""
+    return _cause_watch(request.node)
+
+
+@pytest.fixture
 def http(target: Target, transcript: Transcript) -> Any:
     """GETs on the target's HTTP routes (`/health`, `/stats`)."""
     from harness.wire.http import HttpClient

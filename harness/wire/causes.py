@@ -100,7 +100,17 @@ class CauseLedger:
 
 @dataclass
 class CauseWatch:
-    """The ledger as one test sees it: its id, the causes it saw first and those it met again."""
+    """The ledger as one test sees it: its id, the causes it saw first and those it met again.
+
+    The client uses it for every wait. A suite's own bounded wait (re-reading /stats until
+    counters settle) can too, through the `causes` fixture:
+
+        deadline = time.monotonic() + causes.within("stats:settle", 3.0)
+        ...  # re-read until settled or past the deadline
+        if not settled:
+            cause = causes.missed("stats:settle", "the /stats counters did not settle in 3 s")
+            raise CheckFailed(...)  # the test's message will name `cause.test` if not this one
+    """
 
     ledger: CauseLedger
     test: str
@@ -111,6 +121,18 @@ class CauseWatch:
     def known(self, key: str) -> Cause | None:
         """The cause already recorded for `key` (by this or any earlier test), if any."""
         return self.ledger.find(key)
+
+    def within(self, key: str, within: float) -> float:
+        """How long a wait for `key` may last: `within`, or SHORT_WITHIN_S once it is a cause."""
+        return min(within, SHORT_WITHIN_S) if self.known(key) is not None else within
+
+    def missed(self, key: str, message: str) -> Cause:
+        """Note that a wait for `key` timed out: a new cause, or one met again; the first one."""
+        known = self.known(key)
+        if known is None:
+            return self.timed_out(key, message)
+        self.met_again(known)
+        return known
 
     def timed_out(self, key: str, message: str) -> Cause:
         """Record that a full-length wait for `key` timed out; the first cause of that key."""

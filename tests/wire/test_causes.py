@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from harness.wire.causes import Cause, CauseLedger, CauseWatch
+from harness.wire.causes import SHORT_WITHIN_S, Cause, CauseLedger, CauseWatch
 
 PING = Cause("reply:ping", "s::m::first", "no direct reply to a ping frame within 5 s")
 
@@ -58,3 +58,15 @@ def test_watch_keeps_the_causes_its_test_saw_first() -> None:
     assert first.timed_out("reply:ping", PING.message) == PING
     assert second.timed_out("reply:ping", "no direct reply to a ping frame within 1 s") == PING
     assert (first.first, second.first, seen) == ([PING], [], [PING])
+
+
+def test_a_suites_own_wait_is_short_once_its_cause_is_known() -> None:
+    ledger = CauseLedger()
+    first = CauseWatch(ledger, "s::m::first")
+    second = CauseWatch(ledger, "s::m::second")
+    assert first.within("stats:settle", 3.0) == 3.0
+    settle = first.missed("stats:settle", "the /stats counters did not settle within 3 s")
+    assert second.within("stats:settle", 3.0) == SHORT_WITHIN_S
+    assert second.within("stats:settle", 0.1) == 0.1
+    assert second.missed("stats:settle", "the /stats counters did not settle") == settle
+    assert (first.first, second.first, second.again) == ([settle], [], [settle])
