@@ -35,7 +35,7 @@ class Finished:
 def harness(*args: str, out: Path, cwd: Path | None = None) -> Finished:
     """`python -m harness ARGS --out OUT`, bounded by RUN_DEADLINE_S."""
     command = [sys.executable, "-m", "harness", *args]
-    if args and args[0] == "run":
+    if args and args[0] in ("run", "replay"):
         command += ["--out", str(out)]
     proc = subprocess.run(
         command,

@@ -153,3 +153,30 @@ def test_harness_crash_exits_3(tmp_path: Path) -> None:
     assert run.code == 3, run.stdout + run.stderr
     (line,) = run.stderr.strip().splitlines()
     assert line.startswith("stability-harness: internal error:")
+
+
+def test_lowering_a_critical_suite_without_approver_exits_4(tmp_path: Path) -> None:
+    policy = tmp_path / "policy.toml"
+    policy.write_text('[criticality]\nsecurity = "major"\n')
+    run = harness("run", "--policy", str(policy), out=tmp_path / "out")
+    assert run.code == 4, run.stdout + run.stderr
+    (line,) = run.stderr.strip().splitlines()
+    assert f"{policy}: criticality.security: lowers suite security from critical" in line
+    assert not (tmp_path / "out").exists()  # refused before anything started
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (("missing.jsonl",), "missing.jsonl: cannot read the capture"),
+        (("CAPTURE", "--speed", "0"), "--speed 0: expected a positive number"),
+    ],
+    ids=["missing-capture", "zero-speed"],
+)
+def test_replay_usage_errors_exit_4(tmp_path: Path, args: tuple[str, ...], expected: str) -> None:
+    capture = Path(__file__).resolve().parents[2] / "suites/replays/captures"
+    first = str(sorted(capture.glob("*.jsonl"))[0])
+    run = harness("replay", *(first if a == "CAPTURE" else a for a in args), out=tmp_path / "o")
+    assert run.code == 4, run.stdout + run.stderr
+    (line,) = run.stderr.strip().splitlines()
+    assert expected in line

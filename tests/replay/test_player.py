@@ -82,6 +82,8 @@ async def test_the_recording_replays_clean_against_a_correct_server(
             "history-lost-on-reconnect", 2, "messages (length)", id="history-lost-on-reconnect"
         ),
         pytest.param("iso-timestamp-crash", 1, "type", id="iso-timestamp-crash"),
+        pytest.param("reorder-events", 1, "type", id="reorder-events"),
+        pytest.param("duplicate-thinking", 1, "type", id="duplicate-thinking"),
     ],
 )
 async def test_a_defect_diverges_naming_connection_frame_and_field(

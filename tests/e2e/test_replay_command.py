@@ -1,0 +1,51 @@
+"""End to end: `replay` of the shipped staging capture, and `run` with the replays suite."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from .conftest import RUN_DEADLINE_S, harness
+
+pytestmark = pytest.mark.timeout(RUN_DEADLINE_S + 30)
+
+STAGING = (
+    Path(__file__).resolve().parents[2]
+    / "suites/replays/captures/staging-2025-09-08-iso-timestamp.jsonl"
+)
+
+
+def test_the_staging_capture_replays_clean_on_the_clean_server(tmp_path: Path) -> None:
+    run = harness("replay", str(STAGING), "--quiet", out=tmp_path / "out")
+    assert run.code == 0, run.stdout + run.stderr
+    assert run.verdict is not None
+    assert [s["name"] for s in run.verdict["suites"]] == ["replays"]
+    (test,) = run.suite("replays")["tests"]
+    assert (
+        test["id"]
+        == "replays::test_captures::test_capture_replays_as_recorded[staging-2025-09-08-iso-timestamp]"
+    )
+    assert test["outcome"] == "passed"
+    statuses = {r["id"]: r["status"] for r in run.verdict["rules"]}
+    assert statuses["8.replay.frame-types"] == "verified"
+    assert statuses["5.accepted.iso-zoneless-utc"] == "verified"  # the capture names it
+    assert statuses["5.rejected.boolean"] == "not_verified"  # its suites were not run
+
+
+def test_the_staging_capture_fails_on_the_crashing_server(tmp_path: Path) -> None:
+    run = harness(
+        "replay", str(STAGING), "--defect", "iso-timestamp-crash", "--quiet", out=tmp_path / "out"
+    )
+    assert run.code == 1, run.stdout + run.stderr
+    assert run.verdict is not None
+    assert run.verdict["verdict"] == "NOT_APPROVED"
+    (test,) = run.suite("replays")["tests"]
+    assert test["outcome"] == "failed"
+    assert test["message"].startswith(
+        "replay of staging-2025-09-08-iso-timestamp.jsonl: connection 1, server frame 2: type: "
+        'recorded "ack", replayed <absent>'
+    )
+    assert any(frame.get("close_code") == 1011 for frame in test["transcript"])
+    statuses = {r["id"]: r["status"] for r in run.verdict["rules"]}
+    assert statuses["6.close.never-1011"] == "violated"
