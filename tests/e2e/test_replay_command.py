@@ -22,10 +22,8 @@ def test_the_staging_capture_replays_clean_on_the_clean_server(tmp_path: Path) -
     assert run.verdict is not None
     assert [s["name"] for s in run.verdict["suites"]] == ["replays"]
     (test,) = run.suite("replays")["tests"]
-    assert (
-        test["id"]
-        == "replays::test_captures::test_capture_replays_as_recorded[staging-2025-09-08-iso-timestamp]"
-    )
+    name = "replays::test_captures::test_capture_replays_as_recorded"
+    assert test["id"] == f"{name}[staging-2025-09-08-iso-timestamp]"
     assert test["outcome"] == "passed"
     statuses = {r["id"]: r["status"] for r in run.verdict["rules"]}
     assert statuses["8.replay.frame-types"] == "verified"
