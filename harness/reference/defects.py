@@ -42,6 +42,10 @@ FLOAT_FINAL_RESPONSE: Final = "float-final-response"
 BARE_NUMBER_EXPRESSION: Final = "bare-number-expression"
 LATE_1011: Final = "late-1011"
 DROP_WITHOUT_CLOSE: Final = "drop-without-close"
+ROUND_FRACTION: Final = "round-fraction"
+REJECTED_TIMESTAMP_STARTS_RUN: Final = "rejected-timestamp-starts-run"
+AGENT_REJECTS_DECIMAL_STRING: Final = "agent-rejects-decimal-string"
+UNICODE_DIGITS: Final = "unicode-digits"
 
 CATALOGUE: Final = (
     Defect(
@@ -133,6 +137,28 @@ CATALOGUE: Final = (
         DROP_WITHOUT_CLOSE,
         "right after a pong, the TCP connection is dropped without a close frame",
         ("message_routing", "staging_repro", "timestamp_core"),
+    ),
+    Defect(
+        ROUND_FRACTION,
+        "a string timestamp's fraction digits beyond microseconds are rounded, not truncated",
+        ("timestamp_core", "staging_repro"),
+    ),
+    Defect(
+        REJECTED_TIMESTAMP_STARTS_RUN,
+        "a user_message or start_agent with an invalid timestamp gets its INVALID_TIMESTAMP "
+        "error, and its run starts anyway",
+        ("timestamp_core", "staging_repro"),
+    ),
+    Defect(
+        AGENT_REJECTS_DECIMAL_STRING,
+        "user_message and start_agent reject a decimal-string timestamp that ping accepts",
+        ("timestamp_core",),
+    ),
+    Defect(
+        UNICODE_DIGITS,
+        "a decimal-string timestamp written with non-ASCII digits (Arabic-Indic, fullwidth) "
+        "is accepted with its value",
+        ("timestamp_core",),
     ),
 )
 

@@ -112,6 +112,10 @@ class Session:
             if outcome.error_code == P.FORMAT_ERROR and self._config.has(D.SWALLOW_BAD_JSON):
                 return
             await self._send_error(outcome)
+            if outcome.error_code == P.INVALID_TIMESTAMP and self._config.has(
+                D.REJECTED_TIMESTAMP_STARTS_RUN
+            ):
+                await self._run_despite_rejection(text, received_at)
         elif outcome.type == P.PING:
             await self._sender.send(
                 {
@@ -148,6 +152,24 @@ class Session:
                 "message_id": rejection.message_id,
             }
         )
+
+    async def _run_despite_rejection(self, text: str, received_at: float) -> None:
+        """`rejected-timestamp-starts-run`: an agent request whose timestamp was rejected is
+        run anyway, as if it had none; its error stays its only direct reply (no ack)."""
+        document = json.loads(text)
+        document.pop("timestamp", None)
+        frame = parse_frame(json.dumps(document), defects=self._config.defects, now=received_at)
+        accepted = frame.outcome
+        if not isinstance(accepted, Accepted) or accepted.content is None:
+            return
+        thread_id = accepted.thread_id or f"t-{uuid.uuid4().hex}"
+        thread = self._state.threads.setdefault(thread_id, Thread(thread_id, self.user_id))
+        if thread.owner != self.user_id:
+            return
+        run_id = f"r-{uuid.uuid4().hex}"
+        self._state.stats(self.user_id).runs_started += 1
+        context = RunContext(self, thread, run_id, accepted.message_id, accepted.content)
+        self._start_run(AgentRun(context, self._config, self._state))
 
     def _owned_thread(self, thread_id: str, message_id: str) -> Thread | Rejection:
         """The thread if this user owns it; a rejection if it is someone else's or unknown."""

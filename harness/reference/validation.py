@@ -15,6 +15,11 @@ from harness.wire import protocol as P
 _ISO_PREFIX: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ]")
 _ZONE_SUFFIX: Final = re.compile(r"(?:[Zz]|[+-][0-9]{2}:[0-9]{2})$")
 _NAIVE_OFFSET_S: Final = 5 * 3600  # the `naive-local-time` defect reads zone-less as UTC-05:00
+_BEYOND_MICROS: Final = re.compile(r"\.[0-9]{6}([0-9])")  # 7th fraction digit: `round-fraction`
+_DECIMAL_STRING: Final = re.compile(r"[0-9]+(?:\.[0-9]+)?")  # `agent-rejects-decimal-string`
+_INVALID_TIMESTAMP_MESSAGE: Final = (
+    "'timestamp' must be epoch seconds or an RFC 3339 date-time before 2100."
+)
 _SHOWN_TYPE_CHARS: Final = 64
 
 
@@ -98,12 +103,15 @@ def _check(document: dict[str, Any], defects: frozenset[str], now: float) -> Acc
             client_timestamp = _timestamp(document["timestamp"], defects)
         except (ValueError, TypeError, OverflowError):
             if D.SILENT_TIMESTAMP_FALLBACK not in defects:
-                return Rejection(
-                    P.INVALID_TIMESTAMP,
-                    "'timestamp' must be epoch seconds or an RFC 3339 date-time before 2100.",
-                    message_id,
-                )
+                return Rejection(P.INVALID_TIMESTAMP, _INVALID_TIMESTAMP_MESSAGE, message_id)
             client_timestamp = now
+        if (
+            D.AGENT_REJECTS_DECIMAL_STRING in defects
+            and type_value in (P.USER_MESSAGE, P.START_AGENT)
+            and isinstance(document["timestamp"], str)
+            and _DECIMAL_STRING.fullmatch(document["timestamp"])
+        ):
+            return Rejection(P.INVALID_TIMESTAMP, _INVALID_TIMESTAMP_MESSAGE, message_id)
     if type_value not in P.CLIENT_TYPES:
         if D.UNKNOWN_TYPE_CRASH in defects:
             raise InjectedCrash("unknown-type-crash defect")
@@ -116,7 +124,19 @@ def _timestamp(value: object, defects: frozenset[str]) -> float | None:
     is_iso = isinstance(value, str) and _ISO_PREFIX.match(value) is not None
     if is_iso and D.ISO_TIMESTAMP_CRASH in defects:
         raise InjectedCrash("iso-timestamp-crash defect")
+    if (
+        D.UNICODE_DIGITS in defects
+        and isinstance(value, str)
+        and not value.isascii()
+        and value.replace(".", "", 1).isdecimal()
+        and 0 <= float(value) < P.TIMESTAMP_UPPER_BOUND  # float() reads any decimal digits
+    ):
+        return float(value)
     normalised = normalise_timestamp(value)
+    if D.ROUND_FRACTION in defects and normalised is not None and isinstance(value, str):
+        beyond = _BEYOND_MICROS.search(value)
+        if beyond is not None and beyond.group(1) >= "5":
+            return (round(normalised * 1_000_000) + 1) / 1_000_000
     if (
         is_iso
         and normalised is not None

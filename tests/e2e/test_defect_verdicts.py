@@ -38,6 +38,10 @@ CATALOGUE = [
         ("agent_events", "business_flow", "message_routing", "staging_repro", "timestamp_core"),
     ),
     ("drop-without-close", ("message_routing", "staging_repro", "timestamp_core")),
+    ("round-fraction", ("timestamp_core", "staging_repro")),
+    ("rejected-timestamp-starts-run", ("timestamp_core", "staging_repro")),
+    ("agent-rejects-decimal-string", ("timestamp_core",)),
+    ("unicode-digits", ("timestamp_core",)),
 ]
 ALL_SUITES = {
     "agent_events",

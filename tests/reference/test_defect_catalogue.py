@@ -33,6 +33,10 @@ DEFECT_NAMES = (
     "bare-number-expression",
     "late-1011",
     "drop-without-close",
+    "round-fraction",
+    "rejected-timestamp-starts-run",
+    "agent-rejects-decimal-string",
+    "unicode-digits",
 )
 
 

@@ -309,3 +309,61 @@ async def test_bare_number_expression_calls_the_calculator(start_server: ServerF
     calls = [e["data"]["parameters"] for e in events if e["type"] == "tool_executing"]
     assert calls == [{"expression": "2025"}, {"expression": "2+3"}]
     assert _results(events) == [2025, 5]
+
+
+async def test_round_fraction_rounds_string_fractions(start_server: ServerFactory) -> None:
+    server = await _server_with(start_server, "round-fraction")
+    wire = await open_established(server, fresh_user())
+    iso = await wire.request("ping", {}, timestamp="2025-09-08T16:50:01.4475859Z")
+    assert iso["client_timestamp"] == 1757350201.447586
+    decimal = await wire.request("ping", {}, timestamp="1757350201.999999999")
+    assert decimal["client_timestamp"] == 1757350202.0
+    kept = await wire.request("ping", {}, timestamp="2025-09-08T16:50:01.4475854Z")
+    assert kept["client_timestamp"] == 1757350201.447585
+    assert (await wire.request("ping", {}, timestamp=1757350201.447585))[
+        "client_timestamp"
+    ] == 1757350201.447585
+    await wire.close()
+
+
+async def test_rejected_timestamp_starts_run_anyway(start_server: ServerFactory) -> None:
+    server = await _server_with(start_server, "rejected-timestamp-starts-run")
+    wire = await open_established(server, fresh_user())
+    reply = await wire.request("start_agent", {"user_request": "2+3"}, timestamp="nope")
+    assert reply["error_code"] == "INVALID_TIMESTAMP"
+    events = await wire.collect_run()
+    assert events[0]["type"] == "agent_started"
+    assert events[0]["data"]["message_id"] == reply["message_id"]
+    assert events[-1]["type"] == "agent_completed"
+    assert await wire.quiet(0.1) == []  # no ack: the error stays the only direct reply
+    pong = await wire.request("ping", {}, timestamp=True)
+    assert pong["error_code"] == "INVALID_TIMESTAMP"
+    assert await wire.quiet(0.1) == []  # a ping starts nothing
+    await wire.close()
+
+
+async def test_agent_rejects_decimal_string(start_server: ServerFactory) -> None:
+    server = await _server_with(start_server, "agent-rejects-decimal-string")
+    wire = await open_established(server, fresh_user())
+    pong = await wire.request("ping", {}, timestamp="1757350201.447585")
+    assert pong["client_timestamp"] == 1757350201.447585
+    for frame_type, key in (("user_message", "content"), ("start_agent", "user_request")):
+        reply = await wire.request(frame_type, {key: "hi"}, timestamp="1757350201")
+        assert reply["error_code"] == "INVALID_TIMESTAMP"
+    ack = await wire.request("user_message", {"content": "hi"}, timestamp=1757350201.5)
+    assert ack["type"] == "ack" and ack["client_timestamp"] == 1757350201.5
+    await wire.close()
+
+
+async def test_unicode_digits_are_read_as_digits(start_server: ServerFactory) -> None:
+    server = await _server_with(start_server, "unicode-digits")
+    wire = await open_established(server, fresh_user())
+    arabic = await wire.request(
+        "ping", {}, timestamp="\u0661\u0667\u0665\u0667\u0663\u0665\u0660\u0662\u0660\u0661"
+    )
+    assert arabic["client_timestamp"] == 1757350201.0
+    fullwidth = await wire.request("ping", {}, timestamp="\uff11\uff17\uff15\uff17.\uff15")
+    assert fullwidth["client_timestamp"] == 1757.5
+    mixed = await wire.request("ping", {}, timestamp="2025-09-08T16:50:0\u0661Z")
+    assert mixed["error_code"] == "INVALID_TIMESTAMP"
+    await wire.close()
