@@ -1,4 +1,4 @@
-"""Views of rule status for the reports: rule tables per section, business events, timestamps.
+"""Views of rule status for the reports: rule tables, business events, timestamps, replays.
 
 Each is a pure function of the verdict.json dict (its ``rules``, ``rule_sections`` and
 ``not_applicable``); docs/VERDICT_JSON.md ("Views of rule status") states the mappings.
@@ -20,6 +20,8 @@ STATUSES = ("violated", "not_verified", "not_applicable", "verified")
 EVENTS_SECTION = 4
 TIMESTAMP_PREFIX = "5."
 STAGING_SUITE = "staging_repro"
+REPLAY_SUITE = "replays"
+REPLAY_RULE = "8.replay.frame-types"
 
 
 def recorded(verdict: Verdict) -> bool:
@@ -121,3 +123,38 @@ def timestamp_rows(verdict: Verdict) -> list[dict[str, Any]]:
                 }
                 rows.setdefault(tuple(row.values()), row)
     return list(rows.values())
+
+
+def replay_rows(verdict: Verdict) -> list[dict[str, Any]]:
+    """Each replayed capture: its test, outcome and, when it diverged, the first diverging
+    frame as recorded and as replayed (the evidence the replay test keeps)."""
+    evidence = {
+        entry.get("test"): entry
+        for rule in verdict.get("rules") or []
+        if rule["id"] == REPLAY_RULE
+        for entry in rule.get("evidence") or []
+    }
+    rows = []
+    for suite in verdict["suites"]:
+        if suite["name"] != REPLAY_SUITE:
+            continue
+        for test in suite["tests"]:
+            entry = evidence.get(test["id"]) or {}
+            param = re.search(r"\[(.*)\]$", test["id"])
+            diverged = test["outcome"] in ("failed", "error")
+            rows.append(
+                {
+                    "test": test,
+                    "capture": shown(
+                        entry.get("sent") or (param.group(1) if param else test["id"])
+                    ),
+                    "outcome": test["outcome"],
+                    # The message's first part names connection, frame and field.
+                    "divergence": test.get("message", "").split(": expected ", 1)[0]
+                    if diverged
+                    else "",
+                    "recorded": shown(entry["expected"]) if diverged and entry else "",
+                    "replayed": shown(entry["observed"]) if diverged and entry else "",
+                }
+            )
+    return rows

@@ -295,6 +295,8 @@ def context(verdict: dict[str, Any]) -> dict[str, Any]:
         "not_applicable": verdict.get("not_applicable") or [],
         "events": coverage.business_events(verdict),
         "timestamp_rows": coverage.timestamp_rows(verdict),
+        "replay_rows": coverage.replay_rows(verdict),
+        "replay_suite": _suite(verdict, coverage.REPLAY_SUITE),
         "timestamp_suite": _suite(verdict, TIMESTAMP_SUITE),
         "staging_suite": _suite(verdict, STAGING_SUITE),
         "staging": staging_cases(verdict),

@@ -60,12 +60,15 @@ async def test_capture_replays_as_recorded(
     result = await player.run()
     mismatch = result.first_mismatch
     name = Path(capture_path).name
-    evidence.record(
-        "8.replay.frame-types",
-        sent=name,
-        expected=mismatch.recorded_frame if mismatch else "as recorded",
-        observed=(mismatch.replayed_frame if mismatch else "as recorded"),
-    )
+    if mismatch is None:
+        evidence.record("8.replay.frame-types", sent=name, expected="as recorded", observed="same")
+    else:
+        evidence.record(
+            "8.replay.frame-types",
+            sent=name,
+            expected=mismatch.recorded_frame or {mismatch.field: mismatch.recorded},
+            observed=mismatch.replayed_frame or {mismatch.field: mismatch.replayed},
+        )
     if mismatch is not None:
         raise CheckFailed(
             f"replay of {name}: {mismatch.describe()}",

@@ -47,3 +47,21 @@ def test_the_staging_capture_fails_on_the_crashing_server(tmp_path: Path) -> Non
     assert any(frame.get("close_code") == 1011 for frame in test["transcript"])
     statuses = {r["id"]: r["status"] for r in run.verdict["rules"]}
     assert statuses["6.close.never-1011"] == "violated"
+
+
+def test_the_reports_show_the_first_diverging_frame(tmp_path: Path) -> None:
+    run = harness(
+        "replay", str(STAGING), "--defect", "iso-timestamp-crash", "--quiet", out=tmp_path / "out"
+    )
+    assert run.code == 1, run.stdout + run.stderr
+    markdown = (run.out / "report.md").read_text("utf-8")
+    assert "## Replayed captures" in markdown
+    assert (
+        "| `staging-2025-09-08-iso-timestamp.jsonl` | ❌ failed | replay of "
+        "staging-2025-09-08-iso-timestamp.jsonl: connection 1, server frame 2: type: recorded "
+        '"ack", replayed \\<absent\\> |'
+    ) in markdown
+    assert '"client_timestamp": 1757350201.447585' in markdown.split("## Replayed captures")[1]
+    html = (run.out / "report.html").read_text("utf-8")
+    assert '<section id="replays">' in html
+    assert "recorded and replayed frames" in html
