@@ -65,7 +65,9 @@ async def test_auth_failed_frame_discloses_nothing(
         "the presented subprotocol": subprotocol_for(token) if token else None,
         "the user's valid token": user.token,
     }
-    _expect_nothing_disclosed(client.frames, secrets, f"the AUTH_FAILED frame for a {kind} token")
+    _expect_nothing_disclosed(
+        disclosures(client.frames, secrets), f"the AUTH_FAILED frame for a {kind} token"
+    )
 
 
 @pytest.mark.parametrize("subprotocol", MALFORMED_SUBPROTOCOLS.values(), ids=MALFORMED_SUBPROTOCOLS)
@@ -82,7 +84,9 @@ async def test_malformed_subprotocol_discloses_nothing(
         "the presented subprotocol": subprotocol,
         "the user's valid token": user.token,
     }
-    _expect_nothing_disclosed(client.frames, secrets, "the AUTH_FAILED frame for a bad subprotocol")
+    _expect_nothing_disclosed(
+        disclosures(client.frames, secrets), "the AUTH_FAILED frame for a bad subprotocol"
+    )
 
 
 _PROTOCOL_ERRORS: Final = [
@@ -136,13 +140,10 @@ async def test_protocol_error_discloses_nothing(
     if observed != (P.ERROR, code):
         raise CheckFailed("reply to a malformed frame", expected=(P.ERROR, code), observed=observed)
     secrets = {"the target's signing secret": target.secret, "the token": user.token}
-    _expect_nothing_disclosed([frame], secrets, f"the {code} frame")
+    _expect_nothing_disclosed(disclosures([frame], secrets), f"the {code} frame")
 
 
-def _expect_nothing_disclosed(
-    frames: list[dict[str, Any]], secrets: dict[str, str | None], what: str
-) -> None:
-    """CheckFailed naming what the frames disclose (labels only: no secret reaches a report)."""
-    found = disclosures(frames, secrets)
+def _expect_nothing_disclosed(found: list[str], what: str) -> None:
+    """CheckFailed naming what was disclosed: labels only, so no secret reaches a report."""
     if found:
         raise CheckFailed(f"disclosures in {what}", expected=[], observed=found)
