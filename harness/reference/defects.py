@@ -46,6 +46,14 @@ ROUND_FRACTION: Final = "round-fraction"
 REJECTED_TIMESTAMP_STARTS_RUN: Final = "rejected-timestamp-starts-run"
 AGENT_REJECTS_DECIMAL_STRING: Final = "agent-rejects-decimal-string"
 UNICODE_DIGITS: Final = "unicode-digits"
+AUTH_BYPASS_COOKIE: Final = "auth-bypass-cookie"
+SUBPROTOCOL_PADDING_REQUIRED: Final = "subprotocol-padding-required"
+OFFERED_SUBPROTOCOL_VERIFIED: Final = "offered-subprotocol-verified"
+ERROR_LEAKS_EXCEPTION: Final = "error-leaks-exception"
+ERROR_QUOTES_SIGNATURES: Final = "error-quotes-signatures"
+HISTORY_NULL_TIMESTAMP: Final = "history-null-timestamp"
+HISTORY_CONTENT_STRIPPED: Final = "history-content-stripped"
+START_AGENT_IGNORES_OWNER: Final = "start-agent-ignores-owner"
 
 CATALOGUE: Final = (
     Defect(
@@ -159,6 +167,49 @@ CATALOGUE: Final = (
         "a decimal-string timestamp written with non-ASCII digits (Arabic-Indic, fullwidth) "
         "is accepted with its value",
         ("timestamp_core",),
+    ),
+    Defect(
+        AUTH_BYPASS_COOKIE,
+        "a cookie test_mode=1 skips signature verification",
+        ("security",),
+    ),
+    Defect(
+        SUBPROTOCOL_PADDING_REQUIRED,
+        "the jwt. subprotocol is decoded without restoring base64 padding: tokens whose "
+        "length is not a multiple of 3 are refused",
+        ("security",),
+    ),
+    Defect(
+        OFFERED_SUBPROTOCOL_VERIFIED,
+        "a jwt. subprotocol offered besides a valid Authorization header is verified too: "
+        "an invalid one refuses the connection",
+        ("security",),
+    ),
+    Defect(
+        ERROR_LEAKS_EXCEPTION,
+        "the AUTH_FAILED message is the verifier's exception: qualified class name and text",
+        ("security",),
+    ),
+    Defect(
+        ERROR_QUOTES_SIGNATURES,
+        "the AUTH_FAILED message for a wrong signature quotes the signature received and the "
+        "one the secret gives",
+        ("security",),
+    ),
+    Defect(
+        HISTORY_NULL_TIMESTAMP,
+        "a user message sent without a timestamp is stored in the history with timestamp null",
+        ("business_flow",),
+    ),
+    Defect(
+        HISTORY_CONTENT_STRIPPED,
+        "a user message is stored in the history with surrounding whitespace stripped",
+        ("business_flow",),
+    ),
+    Defect(
+        START_AGENT_IGNORES_OWNER,
+        "start_agent on another user's thread is accepted: the run starts and joins that thread",
+        ("business_flow",),
     ),
 )
 

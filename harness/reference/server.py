@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
+import hmac
 import http
 import itertools
 import json
 from collections.abc import Iterator, Sequence
 from typing import Any, Final
 
+import jwt
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
@@ -20,6 +24,7 @@ from harness.reference import defects as D
 from harness.reference.agent import AgentRun
 from harness.reference.auth import (
     AuthFailure,
+    Transport,
     offered_subprotocols,
     present_token,
     select_token_subprotocol,
@@ -106,10 +111,43 @@ class ReferenceServer:
         if not with_transports:
             offered, path = [], path.partition("?")[0]
         presented = present_token(authorization, offered, path)
-        bypass = self.config.has(D.AUTH_BYPASS_HEADER) and any(
-            value.strip() == "1" for value in headers.get_all(P.BYPASS_HEADER)
+        if (
+            self.config.has(D.SUBPROTOCOL_PADDING_REQUIRED)
+            and presented.transport is Transport.SUBPROTOCOL
+            and len(presented.token) % 3
+        ):
+            # Base64 of a text whose length is not a multiple of 3 needs padding, which the
+            # client leaves out: a decoder that does not restore it fails on exactly these.
+            raise AuthFailure("the jwt. subprotocol does not carry a token")
+        if (
+            self.config.has(D.OFFERED_SUBPROTOCOL_VERIFIED)
+            and presented.transport is Transport.HEADER
+            and select_token_subprotocol(offered) is not None
+        ):
+            verify_token(present_token(None, offered, "").token, self.config.jwt_secret)
+        bypass = (
+            self.config.has(D.AUTH_BYPASS_HEADER)
+            and any(value.strip() == "1" for value in headers.get_all(P.BYPASS_HEADER))
+        ) or (
+            self.config.has(D.AUTH_BYPASS_COOKIE)
+            and any(
+                "test_mode=1" in (item.strip() for item in value.split(";"))
+                for value in headers.get_all("Cookie")
+            )
         )
-        return verify_token(presented.token, self.config.jwt_secret, verify_signature=not bypass)
+        try:
+            return verify_token(
+                presented.token, self.config.jwt_secret, verify_signature=not bypass
+            )
+        except AuthFailure as failure:
+            if not (
+                self.config.has(D.ERROR_QUOTES_SIGNATURES)
+                and isinstance(failure.__context__, jwt.InvalidSignatureError)
+            ):
+                raise
+            signed, _, received = presented.token.rpartition(".")
+            expected = _hs256(signed, self.config.jwt_secret)
+            raise AuthFailure(f"{failure} (received {received}, expected {expected})") from None
 
     def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
         """The HTTP routes: /health, /stats, 404; None lets /ws continue to the handshake."""
@@ -161,8 +199,12 @@ class ReferenceServer:
             self.state.unregister(session)
 
     def _auth_message(self, failure: AuthFailure) -> str:
-        """The AUTH_FAILED message: the reason only, unless `error-leaks-secret` is on."""
+        """The AUTH_FAILED message: the reason only (`error-leaks-exception`, `-secret`: more)."""
         message = f"Authentication failed: {failure}."
+        if self.config.has(D.ERROR_LEAKS_EXCEPTION):
+            # The verifier's own exception (kept as the context of the safe one), dumped.
+            cause = failure.__context__ or failure
+            message = f"{type(cause).__module__}.{type(cause).__qualname__}: {cause}"
         if self.config.has(D.ERROR_LEAKS_SECRET):
             message += f" (verified with secret {self.config.jwt_secret})"
         return message
@@ -185,6 +227,12 @@ class ReferenceServer:
             await websocket.close(P.CLOSE_POLICY_VIOLATION, error_code)
         except ConnectionClosed:
             return
+
+
+def _hs256(signed: str, secret: str) -> str:
+    """The base64url HS256 signature of a token's `header.payload` (`error-quotes-signatures`)."""
+    digest = hmac.new(secret.encode(), signed.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
 def _json_response(

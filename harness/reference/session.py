@@ -9,7 +9,7 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterator
-from typing import Any, Final
+from typing import Any, Final, cast
 
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
@@ -207,7 +207,9 @@ class Session:
         thread = self._state.threads.get(thread_id)
         if thread is None:
             thread = self._state.threads[thread_id] = Thread(thread_id, self.user_id)
-        elif thread.owner != self.user_id:
+        elif thread.owner != self.user_id and not (
+            frame.type == P.START_AGENT and self._config.has(D.START_AGENT_IGNORES_OWNER)
+        ):
             await self._send_error(
                 Rejection(
                     P.THREAD_ACCESS_DENIED, "The thread belongs to another user.", frame.message_id
@@ -215,7 +217,13 @@ class Session:
             )
             return
         timestamp = frame.client_timestamp if frame.client_timestamp is not None else received_at
-        thread.entries.append(HistoryEntry("user", frame.content, timestamp, self.connection_id))
+        if self._config.has(D.HISTORY_NULL_TIMESTAMP):
+            # No fallback to the receive time: a frame without a timestamp is stored with None.
+            timestamp = cast(float, frame.client_timestamp)
+        content = frame.content
+        if self._config.has(D.HISTORY_CONTENT_STRIPPED):
+            content = content.strip()
+        thread.entries.append(HistoryEntry("user", content, timestamp, self.connection_id))
         run_id = f"r-{uuid.uuid4().hex}"
         self._state.stats(self.user_id).runs_started += 1
         await self._sender.send(

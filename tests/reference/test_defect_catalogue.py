@@ -37,6 +37,14 @@ DEFECT_NAMES = (
     "rejected-timestamp-starts-run",
     "agent-rejects-decimal-string",
     "unicode-digits",
+    "auth-bypass-cookie",
+    "subprotocol-padding-required",
+    "offered-subprotocol-verified",
+    "error-leaks-exception",
+    "error-quotes-signatures",
+    "history-null-timestamp",
+    "history-content-stripped",
+    "start-agent-ignores-owner",
 )
 
 

@@ -13,7 +13,7 @@ from harness.reference import ReferenceServer, mint_token
 from .conftest import ServerFactory, open_established
 from .probes import PROBES
 from .test_defect_catalogue import DEFECT_NAMES
-from .wire import SECRET, Wire, fresh_user, http_get
+from .wire import SECRET, Wire, fresh_user, http_get, subprotocol_for
 
 pytestmark = pytest.mark.asyncio
 
@@ -367,3 +367,125 @@ async def test_unicode_digits_are_read_as_digits(start_server: ServerFactory) ->
     mixed = await wire.request("ping", {}, timestamp="2025-09-08T16:50:0\u0661Z")
     assert mixed["error_code"] == "INVALID_TIMESTAMP"
     await wire.close()
+
+
+async def test_auth_bypass_cookie_skips_signature(start_server: ServerFactory) -> None:
+    server = await _server_with(start_server, "auth-bypass-cookie")
+    forged = jwt.encode({"sub": "mallory", "exp": int(time.time()) + 60}, "f" * 40)
+    wire = await Wire.open(server.ws_url, token=forged, headers={"Cookie": "a=b; test_mode=1"})
+    first = await wire.recv()
+    assert first["type"] == "connection_established" and first["user_id"] == "mallory"
+    await wire.close()
+    refused = await Wire.open(server.ws_url, token=forged, headers={"Cookie": "test_mode=0"})
+    assert (await refused.recv())["error_code"] == "AUTH_FAILED"
+    assert await refused.wait_closed() == 1008
+    cookie = {"Cookie": "test_mode=1"}
+    assert (await http_get(f"{server.http_url}/stats", token=forged, headers=cookie)).status == 200
+
+
+async def test_subprotocol_padding_required_refuses_unpadded(start_server: ServerFactory) -> None:
+    server = await _server_with(start_server, "subprotocol-padding-required")
+    user = fresh_user()
+    outcomes = {}
+    for width in range(6):
+        token = jwt.encode({"sub": user, "exp": int(time.time()) + 60, "pad": "x" * width}, SECRET)
+        wire = await Wire.open(server.ws_url, token=token, transport="subprotocol")
+        outcomes[len(token) % 3] = (await wire.recv())["type"]
+        await wire.close()
+        header = await Wire.open(server.ws_url, token=token)
+        assert (await header.recv())["type"] == "connection_established"
+        await header.close()
+    assert outcomes == {0: "connection_established", 1: "error", 2: "error"}
+
+
+async def test_offered_subprotocol_verified_besides_header(start_server: ServerFactory) -> None:
+    server = await _server_with(start_server, "offered-subprotocol-verified")
+    user = fresh_user()
+    forged = jwt.encode({"sub": user, "exp": int(time.time()) + 60}, "f" * 40)
+    wire = await Wire.open(
+        server.ws_url, token=mint_token(SECRET, user), subprotocols=[subprotocol_for(forged)]
+    )
+    assert (await wire.recv())["error_code"] == "AUTH_FAILED"
+    assert await wire.wait_closed() == 1008
+    valid = subprotocol_for(mint_token(SECRET, fresh_user()))
+    both = await open_established(server, user, subprotocols=[valid])
+    assert both.established is not None and both.established["user_id"] == user
+    await both.close()
+
+
+async def test_error_leaks_exception_dumps_the_verifier_exception(
+    start_server: ServerFactory,
+) -> None:
+    server = await _server_with(start_server, "error-leaks-exception")
+    forged = jwt.encode({"sub": "m", "exp": int(time.time()) + 60}, "f" * 40)
+    wire = await Wire.open(server.ws_url, token=forged)
+    frame = await wire.recv()
+    assert frame["error_code"] == "AUTH_FAILED"
+    assert frame["message"] == (
+        "jwt.exceptions.InvalidSignatureError: Signature verification failed"
+    )
+    assert await wire.wait_closed() == 1008
+    missing = await Wire.open(server.ws_url)
+    message = (await missing.recv())["message"]
+    assert message.startswith("harness.reference.auth.AuthFailure: no token")
+
+
+async def test_error_quotes_signatures_of_a_forged_token(start_server: ServerFactory) -> None:
+    server = await _server_with(start_server, "error-quotes-signatures")
+    claims = {"sub": "m", "exp": int(time.time()) + 60}
+    forged = jwt.encode(claims, "f" * 40)
+    wire = await Wire.open(server.ws_url, token=forged)
+    message = (await wire.recv())["message"]
+    valid_signature = jwt.encode(claims, SECRET).rsplit(".", 1)[1]
+    assert forged.rsplit(".", 1)[1] in message and valid_signature in message
+    assert await wire.wait_closed() == 1008
+    expired = jwt.encode({"sub": "m", "exp": int(time.time()) - 60}, SECRET)
+    other = await Wire.open(server.ws_url, token=expired)
+    assert (await other.recv())["message"] == "Authentication failed: the token has expired."
+
+
+async def test_history_null_timestamp_without_client_timestamp(
+    start_server: ServerFactory,
+) -> None:
+    server = await _server_with(start_server, "history-null-timestamp")
+    wire = await open_established(server, fresh_user())
+    ack = await wire.request("user_message", {"content": "2+3"})
+    await wire.collect_run()
+    await wire.request(
+        "user_message", {"content": "1+1", "thread_id": ack["thread_id"]}, timestamp=1757350201.5
+    )
+    await wire.collect_run()
+    history = await wire.request("get_thread_history", {"thread_id": ack["thread_id"]})
+    stamps = [m["timestamp"] for m in history["messages"]]
+    assert stamps[0] is None and stamps[2] == 1757350201.5
+    assert all(isinstance(s, float) for s in (stamps[1], stamps[3]))
+    await wire.close()
+
+
+async def test_history_content_stripped(start_server: ServerFactory) -> None:
+    server = await _server_with(start_server, "history-content-stripped")
+    wire = await open_established(server, fresh_user())
+    ack = await wire.request("user_message", {"content": "  2+3 \n"})
+    events = await wire.collect_run()
+    assert events[-1]["data"]["final_response"] == "2+3 = 5"
+    history = await wire.request("get_thread_history", {"thread_id": ack["thread_id"]})
+    assert [m["content"] for m in history["messages"]] == ["2+3", "2+3 = 5"]
+    await wire.close()
+
+
+async def test_start_agent_ignores_owner(start_server: ServerFactory) -> None:
+    server = await _server_with(start_server, "start-agent-ignores-owner")
+    owner = await open_established(server, fresh_user("owner"))
+    intruder = await open_established(server, fresh_user("intruder"))
+    ack = await owner.request("user_message", {"content": "2+3"})
+    await owner.collect_run()
+    thread = {"thread_id": ack["thread_id"]}
+    denied = await intruder.request("user_message", {"content": "6*7", **thread})
+    assert denied["error_code"] == "THREAD_ACCESS_DENIED"
+    accepted = await intruder.request("start_agent", {"user_request": "6*7", **thread})
+    assert accepted["type"] == "ack" and accepted["thread_id"] == ack["thread_id"]
+    assert (await intruder.collect_run())[-1]["type"] == "agent_completed"
+    history = await owner.request("get_thread_history", thread)
+    assert [m["content"] for m in history["messages"]] == ["2+3", "2+3 = 5", "6*7", "6*7 = 42"]
+    await owner.close()
+    await intruder.close()
