@@ -42,6 +42,14 @@ CATALOGUE = [
     ("rejected-timestamp-starts-run", ("timestamp_core", "staging_repro")),
     ("agent-rejects-decimal-string", ("timestamp_core",)),
     ("unicode-digits", ("timestamp_core",)),
+    ("auth-bypass-cookie", ("security",)),
+    ("subprotocol-padding-required", ("security",)),
+    ("offered-subprotocol-verified", ("security",)),
+    ("error-leaks-exception", ("security",)),
+    ("error-quotes-signatures", ("security",)),
+    ("history-null-timestamp", ("business_flow",)),
+    ("history-content-stripped", ("business_flow",)),
+    ("start-agent-ignores-owner", ("business_flow",)),
 ]
 ALL_SUITES = {
     "agent_events",

@@ -14,7 +14,7 @@ pytest_plugins = ["pytester"]
 pytestmark = pytest.mark.timeout(300)
 
 # Planned items of each suite (parametrized cases included); a change here is deliberate.
-PLANNED = {"agent_events": 40, "business_flow": 14}
+PLANNED = {"agent_events": 40, "business_flow": 21}
 LATENCY = "agent_started_latency_ms"
 CONCURRENT_TEST = "agent_events::test_isolation::test_fifty_concurrent_runs_without_cross_talk"
 # PROTOCOL.md section 8: `slow-first-event` delays agent_started by 1.5 s.
@@ -85,7 +85,27 @@ def test_clean_server_passes_every_test(pytester: pytest.Pytester, suite: str) -
             "business_flow",
             "history-lost-on-reconnect",
             "test_threads.py::test_history_survives_reconnect",
-            "E *expected*thread_history*'What is 2+3?', 1757350201.447585*observed*",
+            "E *history of thread*expected*'What is 2+3?', 1757350201447585*observed []*",
+        ),
+        (
+            "business_flow",
+            "history-null-timestamp",
+            "test_conversation.py::test_history_uses_server_receive_time_without_client_timestamp",
+            "E *without a client timestamp*expected*connection_established to ack*"
+            "observed [[]('user', 'What is 8-3?', None)*",
+        ),
+        (
+            "business_flow",
+            "history-content-stripped",
+            "test_conversation.py::test_history_keeps_content_unchanged",
+            "E *history of thread*expected*'  What is 2+3?*observed [[]('user', 'What is 2+3?*",
+        ),
+        (
+            "business_flow",
+            "start-agent-ignores-owner",
+            "test_threads.py::test_another_users_thread_is_denied[[]start_agent[]]",
+            "E *start_agent on another user's thread: expected 'error THREAD_ACCESS_DENIED', "
+            "observed {'type': 'ack'*",
         ),
         (
             "agent_events",
@@ -134,6 +154,9 @@ def test_clean_server_passes_every_test(pytester: pytest.Pytester, suite: str) -
         "agent_events-cross-user-leak",
         "business_flow-cross-user-leak",
         "business_flow-history-lost-on-reconnect",
+        "business_flow-history-null-timestamp",
+        "business_flow-history-content-stripped",
+        "business_flow-start-agent-ignores-owner",
         "agent_events-seq-per-user",
         "agent_events-left-to-right-arithmetic",
         "agent_events-fail-anywhere",

@@ -7,7 +7,7 @@ import pytest
 from .proof import assert_caught, run_suite
 
 # Planned items of each suite (parametrized cases included); a change here is deliberate.
-PLANNED = {"message_routing": 54, "security": 39}
+PLANNED = {"message_routing": 54, "security": 109}
 
 
 @pytest.mark.parametrize(
@@ -44,14 +44,44 @@ def test_clean_server_passes_every_test(pytester: pytest.Pytester, suite: str) -
         (
             "security",
             "auth-bypass-header",
-            "test_bypass_header_refused[[]forged-header[]]",
+            "test_bypass_header_refused[[]X-Test-Mode-forged[]]",
             "*expected*AUTH_FAILED*observed*connection_established*",
         ),
         (
             "security",
             "error-leaks-secret",
-            "test_auth_failed_frame_discloses_nothing[[]forged[]]",
+            "test_auth_failed_frame_discloses_nothing[[]forged-header[]]",
             "*expected []*observed*the target's signing secret*",
+        ),
+        (
+            "security",
+            "auth-bypass-cookie",
+            "test_bypass_cookie_refused[[]test_mode-forged[]]",
+            "*expected*AUTH_FAILED*observed*connection_established*",
+        ),
+        (
+            "security",
+            "subprotocol-padding-required",
+            "test_subprotocol_authenticates_and_is_echoed[[]len-3k+1[]]",
+            "*expected 'connection_established', observed*AUTH_FAILED*",
+        ),
+        (
+            "security",
+            "offered-subprotocol-verified",
+            "test_first_transport_decides_acceptance[[]valid-header-then-forged-subprotocol[]]",
+            "*expected 'connection_established', observed*AUTH_FAILED*",
+        ),
+        (
+            "security",
+            "error-leaks-exception",
+            "test_auth_failed_frame_discloses_nothing[[]expired-header[]]",
+            "*expected []*observed*an exception class*",
+        ),
+        (
+            "security",
+            "error-quotes-signatures",
+            "test_auth_failed_frame_discloses_nothing[[]forged-query[]]",
+            "*expected []*observed*the signature the target's secret gives the presented token*",
         ),
     ],
     ids=[
@@ -60,6 +90,11 @@ def test_clean_server_passes_every_test(pytester: pytest.Pytester, suite: str) -
         "message_routing-stats-drift",
         "security-auth-bypass-header",
         "security-error-leaks-secret",
+        "security-auth-bypass-cookie",
+        "security-subprotocol-padding-required",
+        "security-offered-subprotocol-verified",
+        "security-error-leaks-exception",
+        "security-error-quotes-signatures",
     ],
 )
 def test_defect_is_caught(
