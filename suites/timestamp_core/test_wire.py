@@ -69,7 +69,8 @@ REJECTED_RULES = (
     "5.general.rejected-on-user-message",
     "5.general.rejected-on-start-agent",
 )
-EVERY_REJECTED_VALUE = tuple(value for case in REJECTED for value in case.values)
+# (class rule, value) of every rejected value, in corpus order.
+EVERY_REJECTED_VALUE = tuple((case.rule, value) for case in REJECTED for value in case.values)
 INVALID = P.INVALID_TIMESTAMP
 
 
@@ -158,12 +159,12 @@ async def test_rejected_agent_requests_start_no_run_in_a_quiet_window(
 ) -> None:
     """Every rejected value in one kind of agent request: errors only, then no event at all."""
     client = await connect()
-    sent = [await send(client, frame_type, text) for text in EVERY_REJECTED_VALUE]
+    sent = [await send(client, frame_type, text) for _, text in EVERY_REJECTED_VALUE]
     await wait_for_replies(client, sent)
     await asyncio.sleep(QUIET_WINDOW_S)
-    for one in sent:
+    for (rule, _), one in zip(EVERY_REJECTED_VALUE, sent, strict=True):
         evidence.record(
-            "5.general.rejected-starts-no-run",
+            rule,
             sent=one.shown,
             expected=INVALID,
             observed=observed_text(client, [one], accepted=False),
