@@ -132,7 +132,8 @@ def start_target(options: RunOptions) -> Iterator[tuple[Target, list[str]]]:
         # harness's console, and the target never shares an interpreter with the harness.
         with start_subprocess(ServerConfig(jwt_secret=secret, defects=defects)) as server:
             target = Target.from_url(server.ws_url, secret=secret, kind=EMBEDDED, defects=defects)
-            yield target, [f"--target={target.ws_url}", f"--jwt-secret={secret}"]
+            args = [f"--target={target.ws_url}", f"--jwt-secret={secret}", "--harness-embedded"]
+            yield target, args + [f"--defect={name}" for name in sorted(defects)]
         return
     target = Target.from_url(
         options.target, secret=options.jwt_secret, tokens=parse_tokens(options.tokens)
@@ -259,6 +260,11 @@ def execute(options: RunOptions, console: Console) -> int:
     baseline = load_baseline(options.baseline) if options.baseline is not None else None
     if options.reruns is None:
         options = dataclasses.replace(options, reruns=policy.reruns)
+    if policy.replay_paths:
+        extra = replay_capture_args(policy, options.policy)
+        options = dataclasses.replace(
+            options, extra_pytest_args=(*options.extra_pytest_args, *extra)
+        )
     suites = select_suites(discover_suites(), options.suites)
     policy.check_criticality(
         {s.name: Criticality(s.manifest.criticality) for s in suites if s.manifest is not None}
@@ -282,6 +288,23 @@ def execute(options: RunOptions, console: Console) -> int:
         raise HarnessInternalError(cause.message) from exc
     # Judged and rendered once the target has stopped: nothing else runs beside it.
     return run.finish(console, early=early)
+
+
+def replay_capture_args(policy: Policy, policy_file: Path | None) -> tuple[str, ...]:
+    """`--replay-capture` options for the captures the policy names (relative to its file),
+    each validated now: a missing or bad capture is a usage error before anything starts."""
+    from harness.replay.capture import load_capture
+
+    base = policy_file.resolve().parent if policy_file is not None else Path.cwd()
+    args = []
+    for i, name in enumerate(policy.replay_paths):
+        path = (base / name).resolve()
+        if not path.exists():
+            raise ConfigError(f"{policy.source}: replays.paths[{i}]: {path} does not exist")
+        for capture in sorted(path.glob("*.jsonl")) if path.is_dir() else [path]:
+            load_capture(capture)
+        args.append(f"--replay-capture={path}")
+    return tuple(args)
 
 
 class HarnessInternalError(HarnessError):

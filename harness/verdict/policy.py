@@ -109,6 +109,10 @@ class Policy:
     approvals: dict[str, Approval] = field(default_factory=dict)
     # The limits a test may leave unverified (a skip the verdict lists as a condition).
     limits_may_skip: tuple[str, ...] = ()
+    # Captures (files or folders, relative to the policy file) the replays suite replays.
+    replay_paths: tuple[str, ...] = ()
+    # Capabilities the target's profile must have: one it lacks is a blocker.
+    required_capabilities: tuple[str, ...] = ()
 
     def criticality_of(self, suite: str, declared: Criticality) -> Criticality:
         """Return the suite's criticality: the policy's, else the suite manifest's."""
@@ -182,7 +186,11 @@ class _Reader:
 
     def policy(self, data: dict[str, Any]) -> Policy:
         keys = {"criticality", "waivers", "budgets", "flaky", "reruns", "report", "limits"}
-        self.known(data, "", keys)
+        self.known(data, "", keys | {"replays", "require"})
+        replays = self.table(data, "replays")
+        self.known(replays, "replays.", {"paths"})
+        require = self.table(data, "require")
+        self.known(require, "require.", {"capabilities"})
         report = self.table(data, "report")
         self.known(report, "report.", {"rollback_plan", "success_indicators"})
         limits = self.table(data, "limits")
@@ -196,6 +204,8 @@ class _Reader:
             criticality=criticality,
             approvals=approvals,
             limits_may_skip=self.limits(limits),
+            replay_paths=self.texts(replays, "paths", "replays."),
+            required_capabilities=self.capabilities(require),
             waivers=tuple(
                 self.waiver(item, f"waivers[{i}]")
                 for i, item in enumerate(self.array(data, "waivers", ""))
@@ -266,6 +276,19 @@ class _Reader:
             if name not in LIMITS:
                 raise self.fail(
                     f"limits.may_skip[{i}]", f"must be one of {', '.join(LIMITS)}, got {name!r}"
+                )
+        return names
+
+    def capabilities(self, data: Mapping[str, Any]) -> tuple[str, ...]:
+        from harness.rules import load_catalogue
+
+        known = load_catalogue().capabilities
+        names = self.texts(data, "capabilities", "require.")
+        for i, name in enumerate(names):
+            if name not in known:
+                raise self.fail(
+                    f"require.capabilities[{i}]",
+                    f"{name!r} is not a capability (known: {', '.join(sorted(known))})",
                 )
         return names
 

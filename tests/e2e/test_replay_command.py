@@ -65,3 +65,21 @@ def test_the_reports_show_the_first_diverging_frame(tmp_path: Path) -> None:
     html = (run.out / "report.html").read_text("utf-8")
     assert '<section id="replays">' in html
     assert "recorded and replayed frames" in html
+
+
+def test_a_policy_names_more_captures(tmp_path: Path) -> None:
+    folder = tmp_path / "incidents"
+    folder.mkdir()
+    (folder / "incident-2.jsonl").write_text(STAGING.read_text("utf-8"), "utf-8")
+    policy = tmp_path / "policy.toml"
+    policy.write_text('[replays]\npaths = ["incidents"]\n', "utf-8")
+    run = harness(
+        "run", "--suite", "replays", "--policy", str(policy), "--quiet", out=tmp_path / "out"
+    )
+    assert run.code == 0, run.stdout + run.stderr
+    ids = [t["id"].split("[")[1] for t in run.suite("replays")["tests"]]
+    assert ids == ["staging-2025-09-08-iso-timestamp]", "incident-2]"]
+    (folder / "incident-2.jsonl").write_text('{"format": "other"}\n', "utf-8")
+    bad = harness("run", "--policy", str(policy), "--quiet", out=tmp_path / "out2")
+    assert bad.code == 4
+    assert "incident-2.jsonl:1: format: expected 'stability-harness/capture'" in bad.stderr

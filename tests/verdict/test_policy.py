@@ -131,8 +131,8 @@ BAD: list[tuple[str, str, str]] = [
     (
         "unknown-top-level-key",
         "retries = 1\n",
-        "retries: unknown key (allowed: budgets, criticality, flaky, limits, report, reruns, "
-        "waivers)",
+        "retries: unknown key (allowed: budgets, criticality, flaky, limits, replays, report, "
+        "require, reruns, waivers)",
     ),
     (
         "unknown-statistic",
@@ -253,6 +253,21 @@ BAD: list[tuple[str, str, str]] = [
         '[report]\ntitle = "x"\n',
         "report.title: unknown key (allowed: rollback_plan, success_indicators)",
     ),
+    (
+        "replays-paths-not-texts",
+        "[replays]\npaths = [3]\n",
+        "replays.paths[0]: must be a non-empty string",
+    ),
+    (
+        "replays-unknown-key",
+        "[replays]\nfiles = []\n",
+        "replays.files: unknown key (allowed: paths)",
+    ),
+    (
+        "require-unknown-capability",
+        '[require]\ncapabilities = ["stats", "sequence"]\n',
+        "require.capabilities[1]: 'sequence' is not a capability (known: auth_header, ",
+    ),
 ]
 
 
@@ -265,7 +280,20 @@ def test_bad_policy_is_one_line_naming_file_and_key(
     path.write_text(text)
     with pytest.raises(ConfigError) as caught:
         load_policy(path)
-    assert str(caught.value) == f"{path}: {message}"
+    if message.endswith(", "):  # a message that goes on to list a vocabulary
+        assert str(caught.value).startswith(f"{path}: {message}")
+    else:
+        assert str(caught.value) == f"{path}: {message}"
+
+
+def test_replays_paths_and_required_capabilities(tmp_path: Path) -> None:
+    path = tmp_path / "policy.toml"
+    path.write_text(
+        '[replays]\npaths = ["captures", "one.jsonl"]\n[require]\ncapabilities = ["stats"]\n'
+    )
+    policy = load_policy(path)
+    assert policy.replay_paths == ("captures", "one.jsonl")
+    assert policy.required_capabilities == ("stats",)
 
 
 def test_invalid_toml(tmp_path: Path) -> None:
