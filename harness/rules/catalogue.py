@@ -26,7 +26,7 @@ class Rule:
     capabilities: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Catalogue:
     """Every rule in catalogue order, the section titles and the capability vocabulary."""
 
