@@ -63,7 +63,8 @@ class Plan:
 
 
 def collect_plan(suites: list[InstalledSuite]) -> Plan:
-    """Collect the loadable suites in-process (converter tests kept) and map tests to rules."""
+    """Collect the loadable suites in-process (converter and long-wait tests kept) and map
+    tests to rules."""
     loadable = [s for s in suites if s.error is None and s.path is not None]
     plan = Plan(tests={s.name: [] for s in loadable})
     if not loadable:
@@ -72,7 +73,7 @@ def collect_plan(suites: list[InstalledSuite]) -> Plan:
     paths = [str(s.path) for s in loadable]
     rootdir = os.path.commonpath([str(Path(p).parent) for p in paths])
     args = ["--collect-only", "-q", "-p", "no:cacheprovider", "--rootdir", rootdir, *paths]
-    args += ["--converter", "harness.reference.timestamps:normalise_timestamp"]
+    args += ["--converter", "harness.reference.timestamps:normalise_timestamp", "--long-waits"]
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
         pytest.main(args, plugins=[collector])
     for nodeid, rules in collector.items:

@@ -75,7 +75,36 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="DIR",
         help="append each finished test to DIR/results.jsonl",
     )
+    group.addoption(
+        "--long-waits",
+        action="store_true",
+        default=False,
+        help="also plan the tests that wait out a protocol period (the 60 s rate window)",
+    )
     group.addoption("--harness-phase", default="1", help=argparse.SUPPRESS)
+    # Set by the runner: the --target URL is the run's embedded reference server (--defect on).
+    group.addoption("--harness-embedded", action="store_true", help=argparse.SUPPRESS)
+    group.addoption(
+        "--replay-capture",
+        action="append",
+        default=[],
+        metavar="FILE|DIR",
+        help="a capture (or a folder of *.jsonl captures) the replays suite replays (repeatable)",
+    )
+    group.addoption(
+        "--replay-only",
+        action="store_true",
+        help="replay only the --replay-capture files, not the built-in captures",
+    )
+    group.addoption(
+        "--replay-pacing",
+        default="causal",
+        choices=("causal", "timed"),
+        help="causal (default): wait for the recorded replies; timed: keep the recorded gaps",
+    )
+    group.addoption(
+        "--replay-speed", default=1.0, type=float, help="timed pacing: divide the recorded gaps"
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -85,6 +114,14 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     config.addinivalue_line(
         "markers", "rules(*ids): the rules of the catalogue (harness/rules) this test verifies"
+    )
+    config.addinivalue_line(
+        "markers",
+        "requires_private_target: planned only when the harness starts the target itself "
+        "(embedded), so that a test can shut a private instance of it down",
+    )
+    config.addinivalue_line(
+        "markers", "long_wait: waits a minute or more; planned only with --long-waits"
     )
     config.stash[_CONVERTER] = _load_converter(config)
     _check_defects(config)
@@ -106,7 +143,7 @@ def _check_defects(config: pytest.Config) -> None:
     defects = config.getoption("defect", None)
     if not defects:
         return
-    if config.getoption("target", EMBEDDED) != EMBEDDED:
+    if not _embedded(config):
         raise pytest.UsageError("--defect applies only to the embedded target")
     from harness.reference.defects import resolve_defects
 
@@ -114,6 +151,13 @@ def _check_defects(config: pytest.Config) -> None:
         resolve_defects(defects)
     except ConfigError as exc:
         raise pytest.UsageError(str(exc)) from None
+
+
+def _embedded(config: pytest.Config) -> bool:
+    """Return whether the target is the embedded reference server (started here or by the run)."""
+    return config.getoption("target", EMBEDDED) == EMBEDDED or bool(
+        config.getoption("harness_embedded", False)
+    )
 
 
 def _load_converter(config: pytest.Config) -> Callable[[object], object] | None:
@@ -135,26 +179,41 @@ def _load_converter(config: pytest.Config) -> Callable[[object], object] | None:
 
 
 NO_CONVERTER = "no timestamp converter under test (pass --converter MODULE:FUNCTION)"
+NO_PRIVATE_TARGET = (
+    "the harness cannot start and shut down an instance of a remote target "
+    "(only of the embedded one)"
+)
+NO_LONG_WAITS = "waits out the 60 s rate window (plan it with the pytest option --long-waits)"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     unknown = unknown_rules(items)
     if unknown:
         raise pytest.UsageError(unknown)
-    dropped: list[pytest.Item] = []
-    if config.stash.get(_CONVERTER, None) is None:
-        dropped = [item for item in items if item.get_closest_marker("requires_converter")]
+    dropped = left_out(config, items)
     if dropped:
-        items[:] = [item for item in items if not item.get_closest_marker("requires_converter")]
-        config.hook.pytest_deselected(items=dropped)
+        items[:] = [item for item in items if item not in dropped]
+        config.hook.pytest_deselected(items=list(dropped))
     out = config.getoption("harness_out", None)
     if out and (items or dropped):
-        write_plan(
-            config,
-            Path(out),
-            items,
-            {item: NO_CONVERTER for item in dropped},
-        )
+        write_plan(config, Path(out), items, dropped)
+
+
+def left_out(config: pytest.Config, items: list[pytest.Item]) -> dict[pytest.Item, str]:
+    """The tests this run cannot plan (an input or an ability is missing), with the reason."""
+    missing: list[tuple[str, str]] = []
+    if config.stash.get(_CONVERTER, None) is None:
+        missing.append(("requires_converter", NO_CONVERTER))
+    if not _embedded(config):
+        missing.append(("requires_private_target", NO_PRIVATE_TARGET))
+    if not config.getoption("long_waits", False):
+        missing.append(("long_wait", NO_LONG_WAITS))
+    dropped: dict[pytest.Item, str] = {}
+    for item in items:
+        for marker, reason in missing:
+            if item.get_closest_marker(marker):
+                dropped.setdefault(item, reason)
+    return dropped
 
 
 def rules_of(item: pytest.Item) -> tuple[str, ...]:
@@ -293,9 +352,48 @@ def target(request: pytest.FixtureRequest) -> Iterator[Target]:
         with start_subprocess(ServerConfig(jwt_secret=secret, defects=defects)) as server:
             yield Target.from_url(server.ws_url, secret=secret, kind=EMBEDDED, defects=defects)
         return
+    if _embedded(config):
+        from harness.reference.defects import resolve_defects
+
+        defects = resolve_defects(config.getoption("defect"))
+        yield Target.from_url(
+            url, secret=config.getoption("jwt_secret"), kind=EMBEDDED, defects=defects
+        )
+        return
     yield Target.from_url(
         url, secret=config.getoption("jwt_secret"), tokens=parse_tokens(config.getoption("token"))
     )
+
+
+class PrivateTarget:
+    """The `private_target` fixture: an instance of the embedded target for one test only."""
+
+    def __init__(self, server: Any, target: Target) -> None:
+        self.target = target
+        self._server = server
+
+    async def stop(self) -> None:
+        """Shut the instance down as its operator would (SIGTERM), its clients still open."""
+        await asyncio.to_thread(self._server.stop)
+
+
+@pytest.fixture
+def private_target(target: Target) -> Iterator[PrivateTarget]:
+    """A freshly started instance of the embedded target (its defects, its secret), stopped
+    at teardown unless the test stopped it; tests that use it are marked
+    `requires_private_target`, since a remote target cannot be started by the harness."""
+    if target.kind != EMBEDDED or target.secret is None:
+        raise CapabilityMissing(f"a private target needs the embedded target: {NO_PRIVATE_TARGET}")
+    from harness.reference import ServerConfig, start_subprocess
+
+    config = ServerConfig(jwt_secret=target.secret, defects=target.defects)
+    with start_subprocess(config) as server:
+        yield PrivateTarget(
+            server,
+            Target.from_url(
+                server.ws_url, secret=target.secret, kind=EMBEDDED, defects=target.defects
+            ),
+        )
 
 
 @pytest.fixture
