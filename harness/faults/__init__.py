@@ -1,0 +1,1 @@
+"""Fault injection: a TCP proxy that delays, throttles, cuts, resets or swallows traffic."""
