@@ -11,13 +11,14 @@ from __future__ import annotations
 import json
 import time
 import uuid
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
 from harness.errors import CheckFailed
 from harness.wire import protocol as P
-from harness.wire.client import Client
+from harness.wire.client import Client, close_text
 from harness.wire.microseconds import decimal_text, to_microseconds
 from suites.timestamp_core.corpus import AGENT_CONTENT, AGENT_PAYLOAD_KEY
 
@@ -32,6 +33,11 @@ ABSENT_TEXT: Final = "(absent)"
 NULL_TEXT: Final = "null"
 
 Frame = dict[str, Any]
+
+# Why the last wait on a connection ended before its condition held (a deadline, which the
+# harness shortens for a cause an earlier test already met, naming that test), so that the
+# failure of a check says it rather than a bare "no reply".
+_gave_up: weakref.WeakKeyDictionary[Client, str] = weakref.WeakKeyDictionary()
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +100,8 @@ async def wait_until(client: Client, done: Callable[[], bool], within: float) ->
             return done()
         try:
             await client.recv(within=remaining)
-        except CheckFailed:
+        except CheckFailed as exc:
+            _gave_up[client] = str(exc)
             return done()
     return True
 
@@ -156,8 +163,9 @@ def reply_text(client: Client, sent: Sent, *, accepted: bool) -> str:
     """
     replies = replies_to(client, sent.message_id)
     if not replies:
-        code = client.close_code
-        return "no reply" if not client.closed else f"no reply, connection closed ({code})"
+        if not client.closed:
+            return "no reply"
+        return f"no reply, connection closed: {close_text(client.close_code)}"
     first = replies[0]
     kind = first.get("type")
     timestamp = value_text(first.get("client_timestamp", "<missing>"))
@@ -274,7 +282,7 @@ async def check_runs_complete(client: Client, acks: Sequence[tuple[Sent, Frame]]
             raise CheckFailed(
                 f"the run started by a {sent.frame_type} with timestamp {sent.shown}",
                 expected=f"a run ending in {P.AGENT_COMPLETED} within {RUN_WITHIN_S:g} s",
-                observed=types if client.closed is False else f"{types}, {_silence(client)}",
+                observed=f"{types}, {_silence(client)}" if client.closed else types,
                 frames=events,
             )
 
@@ -293,7 +301,7 @@ async def check_still_usable(client: Client) -> None:
 
 
 def _silence(client: Client) -> str:
-    """Why a frame has no reply: the connection closed (with its code), or nothing came."""
+    """Why a frame has no reply: the connection closed (with its code), or the wait's end."""
     if client.closed:
-        return f"connection closed with code {client.close_code} (never close 1011)"
-    return f"no reply within {REPLY_WITHIN_S:g} s"
+        return f"connection closed: {close_text(client.close_code)}"
+    return _gave_up.get(client, f"no reply within {REPLY_WITHIN_S:g} s")
