@@ -235,3 +235,8 @@ def test_the_wheel_ships_templates_inside_harness(tmp_path: Path) -> None:
     assert "suites/timestamp_core/__init__.py" in names
     top = {n.split("/")[0] for n in names if not n.split("/")[0].endswith((".dist-info", ".data"))}
     assert top == {"harness", "suites"}
+    # Every package of the tree ships (pyproject lists them one by one).
+    for init in sorted((*root.glob("harness/**/__init__.py"), *root.glob("suites/**/__init__.py"))):
+        assert init.relative_to(root).as_posix() in names, init
+    assert "harness/wire/profiles/netra-2025-09.toml" in names
+    assert "suites/replays/captures/staging-2025-09-08-iso-timestamp.jsonl" in names
