@@ -42,6 +42,13 @@ FLOAT_FINAL_RESPONSE: Final = "float-final-response"
 BARE_NUMBER_EXPRESSION: Final = "bare-number-expression"
 LATE_1011: Final = "late-1011"
 DROP_WITHOUT_CLOSE: Final = "drop-without-close"
+CLOSED_CONNECTION_KEEPS_SLOT: Final = "closed-connection-keeps-slot"
+SIZE_COUNTS_CHARACTERS: Final = "size-counts-characters"
+CONNECTION_LIMIT_OFF_BY_ONE: Final = "connection-limit-off-by-one"
+RATE_LIMIT_AFTER_PARSE: Final = "rate-limit-after-parse"
+ERROR_MESSAGE_MARKUP: Final = "error-message-markup"
+THREAD_CHECK_BEFORE_PAYLOAD: Final = "thread-check-before-payload"
+SHUTDOWN_CLOSES_1000: Final = "shutdown-closes-1000"
 ROUND_FRACTION: Final = "round-fraction"
 REJECTED_TIMESTAMP_STARTS_RUN: Final = "rejected-timestamp-starts-run"
 AGENT_REJECTS_DECIMAL_STRING: Final = "agent-rejects-decimal-string"
@@ -135,6 +142,42 @@ CATALOGUE: Final = (
         BARE_NUMBER_EXPRESSION,
         "a bare number without an operator (2025) is taken as an expression: a calculator call",
         ("agent_events",),
+    ),
+    Defect(
+        CLOSED_CONNECTION_KEEPS_SLOT,
+        "a closed connection keeps its slot: a user's 17th connection ever opened is refused",
+        ("message_routing",),
+    ),
+    Defect(
+        SIZE_COUNTS_CHARACTERS,
+        "max_message_bytes is compared with the message's characters, not its UTF-8 bytes",
+        ("message_routing",),
+    ),
+    Defect(
+        CONNECTION_LIMIT_OFF_BY_ONE,
+        "a 17th open connection of one user is accepted (the cap refuses the 18th)",
+        ("message_routing",),
+    ),
+    Defect(
+        RATE_LIMIT_AFTER_PARSE,
+        "a frame over the rate limit is parsed first: a non-JSON one gets FORMAT_ERROR",
+        ("message_routing",),
+    ),
+    Defect(
+        ERROR_MESSAGE_MARKUP,
+        "the UNKNOWN_TYPE message quotes the type verbatim, markup and escape codes included",
+        ("message_routing",),
+    ),
+    Defect(
+        THREAD_CHECK_BEFORE_PAYLOAD,
+        "thread ownership is checked before the payload: bad content in another user's "
+        "thread gets THREAD_ACCESS_DENIED",
+        ("message_routing",),
+    ),
+    Defect(
+        SHUTDOWN_CLOSES_1000,
+        "a server shutting down closes its connections with 1000 instead of 1001",
+        ("message_routing",),
     ),
     Defect(
         LATE_1011,

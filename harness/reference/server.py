@@ -9,6 +9,7 @@ import hmac
 import http
 import itertools
 import json
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from typing import Any, Final
 
@@ -49,6 +50,8 @@ class ReferenceServer:
         self._runs: set[asyncio.Task[None]] = set()
         # `seq-per-user`: one seq counter per user, shared by the user's connections.
         self._seq_of_user: dict[str, Iterator[int]] = {}
+        # Connections ever accepted per user (the cap of `closed-connection-keeps-slot`).
+        self._opened: Counter[str] = Counter()
 
     @property
     def ws_url(self) -> str:
@@ -70,7 +73,7 @@ class ReferenceServer:
             self.config.port,
             process_request=self._process_request,
             select_subprotocol=self._select_subprotocol,
-            max_size=self.config.max_bytes,
+            max_size=self._max_size(),
         )
         self.port = self._server.sockets[0].getsockname()[1]
 
@@ -81,7 +84,8 @@ class ReferenceServer:
             return
         for task in list(self._runs):
             task.cancel()
-        server.close(code=P.CLOSE_GOING_AWAY)
+        shutdown_1000 = self.config.has(D.SHUTDOWN_CLOSES_1000)
+        server.close(code=P.CLOSE_NORMAL if shutdown_1000 else P.CLOSE_GOING_AWAY)
         await asyncio.wait_for(server.wait_closed(), STOP_DEADLINE_S)
 
     async def __aenter__(self) -> ReferenceServer:
@@ -90,6 +94,25 @@ class ReferenceServer:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()
+
+    def _max_size(self) -> int:
+        """The transport's size limit in bytes (`size-counts-characters`: 4 bytes a character)."""
+        if self.config.has(D.SIZE_COUNTS_CHARACTERS):
+            return 4 * self.config.max_bytes  # the handler then counts characters
+        return self.config.max_bytes
+
+    def _slots_taken(self, user_id: str) -> int:
+        """The user's connections that count against the cap: the open ones, unless a defect."""
+        taken = self.state.open_count(user_id)
+        if self.config.has(D.CLOSED_CONNECTION_KEEPS_SLOT):
+            taken = self._opened[user_id]
+        if self.config.has(D.CONNECTION_LIMIT_OFF_BY_ONE):
+            taken -= 1  # one connection more than the cap gets in
+        return taken
+
+    def _too_many_characters(self, message: str) -> bool:
+        """`size-counts-characters`: the message has more characters than max_message_bytes."""
+        return self.config.has(D.SIZE_COUNTS_CHARACTERS) and len(message) > self.config.max_bytes
 
     def _start_run(self, run: AgentRun) -> None:
         task = asyncio.get_running_loop().create_task(run.run())
@@ -175,13 +198,14 @@ class ReferenceServer:
         except AuthFailure as failure:
             await self._refuse(websocket, sender, None, P.AUTH_FAILED, self._auth_message(failure))
             return
-        if self.state.open_count(user_id) >= self.config.max_connections_per_user:
+        if self._slots_taken(user_id) >= self.config.max_connections_per_user:
             limit = self.config.max_connections_per_user
             too_many = f"Too many open connections for this user (at most {limit})."
             await self._refuse(websocket, sender, user_id, P.TOO_MANY_CONNECTIONS, too_many)
             return
         if self.config.has(D.SEQ_PER_USER):
             sender.number_with(self._seq_of_user.setdefault(user_id, itertools.count(1)))
+        self._opened[user_id] += 1
         session = Session(websocket, sender, user_id, self.config, self.state, self._start_run)
         self.state.register(session)
         try:
@@ -191,6 +215,9 @@ class ReferenceServer:
                     await websocket.close(
                         P.CLOSE_UNSUPPORTED_DATA, "binary frames are not supported"
                     )
+                    return
+                if self._too_many_characters(message):
+                    await websocket.close(P.CLOSE_MESSAGE_TOO_BIG, "message too big")
                     return
                 await session.handle_text(message)
         except ConnectionClosed:

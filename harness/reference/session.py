@@ -101,7 +101,12 @@ class Session:
         while self._accepted and now - self._accepted[0] >= RATE_WINDOW_S:
             self._accepted.popleft()
         if len(self._accepted) >= self._config.rate_limit:
-            await self._send_error(Rejection(P.RATE_LIMITED, "Too many messages: slow down.", None))
+            limited = Rejection(P.RATE_LIMITED, "Too many messages: slow down.", None)
+            if self._config.has(D.RATE_LIMIT_AFTER_PARSE):
+                first = parse_frame(text, defects=self._config.defects, now=time.time())
+                if not first.is_json and isinstance(first.outcome, Rejection):
+                    limited = first.outcome
+            await self._send_error(limited)
             return
         self._accepted.append(now)
         received_at = time.time()
@@ -111,6 +116,10 @@ class Session:
         if isinstance(outcome, Rejection):
             if outcome.error_code == P.FORMAT_ERROR and self._config.has(D.SWALLOW_BAD_JSON):
                 return
+            if outcome.error_code == P.INVALID_PAYLOAD and self._config.has(
+                D.THREAD_CHECK_BEFORE_PAYLOAD
+            ):
+                outcome = self._thread_checked_first(text, outcome)
             await self._send_error(outcome)
             if outcome.error_code == P.INVALID_TIMESTAMP and self._config.has(
                 D.REJECTED_TIMESTAMP_STARTS_RUN
@@ -151,6 +160,17 @@ class Session:
                 "message": rejection.message,
                 "message_id": rejection.message_id,
             }
+        )
+
+    def _thread_checked_first(self, text: str, rejection: Rejection) -> Rejection:
+        """`thread-check-before-payload`: another user's thread_id decides before the payload."""
+        payload = json.loads(text).get("payload")
+        thread_id = payload.get("thread_id") if isinstance(payload, dict) else None
+        thread = self._state.threads.get(thread_id) if isinstance(thread_id, str) else None
+        if thread is None or thread.owner == self.user_id:
+            return rejection
+        return Rejection(
+            P.THREAD_ACCESS_DENIED, "The thread belongs to another user.", rejection.message_id
         )
 
     async def _run_despite_rejection(self, text: str, received_at: float) -> None:

@@ -115,7 +115,8 @@ def _check(document: dict[str, Any], defects: frozenset[str], now: float) -> Acc
     if type_value not in P.CLIENT_TYPES:
         if D.UNKNOWN_TYPE_CRASH in defects:
             raise InjectedCrash("unknown-type-crash defect")
-        return Rejection(P.UNKNOWN_TYPE, f"Unknown message type {_shown(type_value)}.", message_id)
+        shown = f"'{type_value}'" if D.ERROR_MESSAGE_MARKUP in defects else _shown(type_value)
+        return Rejection(P.UNKNOWN_TYPE, f"Unknown message type {shown}.", message_id)
     return _payload(type_value, message_id, client_timestamp, payload)
 
 

@@ -50,6 +50,13 @@ CATALOGUE = [
     ("history-null-timestamp", ("business_flow",)),
     ("history-content-stripped", ("business_flow",)),
     ("start-agent-ignores-owner", ("business_flow",)),
+    ("closed-connection-keeps-slot", ("message_routing",)),
+    ("size-counts-characters", ("message_routing",)),
+    ("connection-limit-off-by-one", ("message_routing",)),
+    ("rate-limit-after-parse", ("message_routing",)),
+    ("error-message-markup", ("message_routing",)),
+    ("thread-check-before-payload", ("message_routing",)),
+    ("shutdown-closes-1000", ("message_routing",)),
 ]
 ALL_SUITES = {
     "agent_events",

@@ -223,6 +223,79 @@ async def test_all_defects_together(start_server: ServerFactory) -> None:
     assert await other.wait_closed() == 1011
 
 
+async def test_closed_connection_keeps_slot(start_server: ServerFactory) -> None:
+    server = await start_server(
+        defects=frozenset({"closed-connection-keeps-slot"}), max_connections_per_user=2
+    )
+    user = fresh_user()
+    first = await open_established(server, user)
+    second = await open_established(server, user)
+    await first.close()
+    stats = await http_get(f"{server.http_url}/stats", token=mint_token(SECRET, user))
+    assert stats.body["connections_open"] == 1
+    third = await Wire.open(server.ws_url, token=mint_token(SECRET, user))
+    assert (await third.recv())["error_code"] == "TOO_MANY_CONNECTIONS"
+    assert await third.wait_closed() == 1008
+    await second.close()
+
+
+async def test_connection_limit_off_by_one(start_server: ServerFactory) -> None:
+    server = await start_server(
+        defects=frozenset({"connection-limit-off-by-one"}), max_connections_per_user=2
+    )
+    user = fresh_user()
+    wires = [await open_established(server, user) for _ in range(3)]
+    fourth = await Wire.open(server.ws_url, token=mint_token(SECRET, user))
+    assert (await fourth.recv())["error_code"] == "TOO_MANY_CONNECTIONS"
+    assert await fourth.wait_closed() == 1008
+    for wire in wires:
+        await wire.close()
+
+
+async def test_size_counts_characters(start_server: ServerFactory) -> None:
+    server = await start_server(defects=frozenset({"size-counts-characters"}), max_bytes=64)
+    wire = await open_established(server, fresh_user())
+    # 61 characters, 71 UTF-8 bytes: over the limit in bytes, under it in characters.
+    await wire.send_raw('{"type":"ping","message_id":"p","payload":{"x":"' + "é" * 10 + '"}}')
+    assert (await wire.recv())["type"] == "pong"
+    await wire.send_raw('{"type":"ping","payload":{"x":"' + "x" * 31 + '"}}')  # 65 characters
+    assert await wire.wait_closed() == 1009
+
+
+async def test_rate_limit_after_parse(start_server: ServerFactory) -> None:
+    server = await start_server(defects=frozenset({"rate-limit-after-parse"}), rate_limit=2)
+    wire = await open_established(server, fresh_user())
+    for _ in range(2):
+        assert (await wire.request("ping", {}))["type"] == "pong"
+    await wire.send_raw("{nope")
+    assert (await wire.recv())["error_code"] == "FORMAT_ERROR"
+    await wire.send({"type": "ping", "message_id": "over"})
+    assert (await wire.recv())["error_code"] == "RATE_LIMITED"
+    await wire.close()
+
+
+async def test_error_message_markup(start_server: ServerFactory) -> None:
+    server = await start_server(defects=frozenset({"error-message-markup"}))
+    wire = await open_established(server, fresh_user())
+    reply = await wire.request("<b>x</b>\x1b[31m", {})
+    assert reply["error_code"] == "UNKNOWN_TYPE" and "<b>x</b>\x1b[31m" in reply["message"]
+    await wire.close()
+
+
+async def test_thread_check_before_payload(start_server: ServerFactory) -> None:
+    server = await start_server(defects=frozenset({"thread-check-before-payload"}))
+    owner = await open_established(server, fresh_user())
+    ack = await owner.request("user_message", {"content": "hi", "thread_id": "t-owned"})
+    assert ack["type"] == "ack"
+    other = await open_established(server, fresh_user())
+    denied = await other.request("user_message", {"content": "", "thread_id": "t-owned"})
+    assert denied["error_code"] == "THREAD_ACCESS_DENIED"
+    own = await owner.request("user_message", {"content": "", "thread_id": "t-owned"})
+    assert own["error_code"] == "INVALID_PAYLOAD"
+    await owner.close()
+    await other.close()
+
+
 async def test_late_1011_closes_after_agent_completed(start_server: ServerFactory) -> None:
     server = await _server_with(start_server, "late-1011")
     user = fresh_user()
@@ -489,3 +562,10 @@ async def test_start_agent_ignores_owner(start_server: ServerFactory) -> None:
     assert [m["content"] for m in history["messages"]] == ["2+3", "2+3 = 5", "6*7", "6*7 = 42"]
     await owner.close()
     await intruder.close()
+
+
+async def test_shutdown_closes_1000(start_server: ServerFactory) -> None:
+    server = await _server_with(start_server, "shutdown-closes-1000")
+    wire = await open_established(server, fresh_user())
+    await server.stop()
+    assert await wire.wait_closed() == 1000
