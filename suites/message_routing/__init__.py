@@ -1,4 +1,4 @@
-"""Message routing: direct replies, error codes, limits and per-user stats (PROTOCOL.md 2, 6, 7)."""
+"""Message routing: replies, validation order, errors, limits, close codes and stats."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ MANIFEST = SuiteManifest(
     title="Message routing",
     criticality="major",
     description=(
-        "Every handled type gets its direct reply, malformed and unknown frames get the right "
-        "error code and leave the connection usable, size, binary and rate limits hold, and "
-        "/stats counts exactly what a user sent."
+        "Every frame gets exactly one direct reply carrying its message_id, malformed and "
+        "invalid frames get the code of the first failing check and start nothing, size, "
+        "binary, rate and connection limits hold to the byte and the frame, close codes are "
+        "right, and /stats counts exactly what a user sent."
     ),
-    capabilities=("fresh_users", "http"),
+    capabilities=("fresh_users", "mint_tokens", "http"),
 )

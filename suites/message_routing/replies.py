@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import re
+import unicodedata
+import uuid
+from typing import TYPE_CHECKING, Any, Final
 
 from harness.errors import CheckFailed
 from harness.wire import protocol as P
@@ -11,13 +14,45 @@ if TYPE_CHECKING:
     from harness.wire.client import Client
 
 # A correct server replies within milliseconds; this bounds the wait for a missing reply.
-REPLY_WITHIN = 3.0
+REPLY_WITHIN: Final = 3.0
+# A run that a rejected frame must not start would show its agent_started within
+# milliseconds of the reply; the window only covers a server that starts it a little later.
+NO_RUN_QUIET: Final = 0.2
+# Markup in an error message: an HTML/XML tag or an ANSI escape sequence.
+_TAG: Final = re.compile(r"<\s*/?\s*[A-Za-z!?][^>]*>")
 
 
 def error_summary(frame: dict[str, Any]) -> dict[str, Any]:
     """Return the fields of a frame that identify a direct reply, for failure messages."""
     keys = ("type", "error_code", "message_id", "message")
     return {key: frame[key] for key in keys if key in frame}
+
+
+def fresh_thread_id() -> str:
+    """Return a thread id no other test uses (threads are global on the server)."""
+    return f"t-routing-{uuid.uuid4().hex}"
+
+
+def markup_in(message: str) -> str | None:
+    """Return what makes an error message more than plain text (a tag, an escape), or None."""
+    tag = _TAG.search(message)
+    if tag is not None:
+        return f"the tag {tag.group(0)!r}"
+    for char in message:
+        if unicodedata.category(char) == "Cc":
+            return f"the control character {char!r}"
+    return None
+
+
+def check_error_message(frame: dict[str, Any]) -> None:
+    """Check an error frame's message: a non-empty string of plain text (PROTOCOL.md 3)."""
+    message = frame.get("message")
+    code = frame.get("error_code")
+    if not isinstance(message, str) or not message.strip():
+        raise CheckFailed(f"{code} error message", expected="a non-empty string", observed=message)
+    found = markup_in(message)
+    if found is not None:
+        raise CheckFailed(f"{code} error message", expected="plain text, no markup", observed=found)
 
 
 async def expect_error(
@@ -39,18 +74,23 @@ async def expect_error(
             observed=observed_instead,
             frames=silent.frames,
         ) from None
-    observed = {key: frame.get(key) for key in expected}
+    # `message_id` must be present even when null: an absent key is not a null one.
+    observed = {key: frame.get(key, "(absent)") for key in expected}
     if observed != expected:
         raise CheckFailed("direct reply to the frame", expected=expected, observed=observed)
-    if not isinstance(frame.get("message"), str) or not frame["message"]:
-        raise CheckFailed(
-            f"{code} error message", expected="a non-empty string", observed=frame.get("message")
-        )
+    check_error_message(frame)
     return frame
 
 
-async def expect_usable(client: Client, *, message_id: str = "after-error") -> None:
-    """Check a connection that started no run still answers: its ping gets a pong, no events."""
+async def expect_usable(
+    client: Client, *, message_id: str = "after-error", quiet: float = 0.0
+) -> None:
+    """Check that the connection still answers a ping and that nothing else came meanwhile.
+
+    The ping's pong comes after every reply to the frames sent before it, so a second
+    reply to one of them is already there; `quiet` waits longer for an agent event of a
+    run that a rejected frame must not have started.
+    """
     reply = await client.request(P.PING, message_id=message_id, within=REPLY_WITHIN)
     if reply.get("type") != P.PONG:
         raise CheckFailed(
@@ -58,6 +98,34 @@ async def expect_usable(client: Client, *, message_id: str = "after-error") -> N
             expected={"type": P.PONG, "message_id": message_id},
             observed=error_summary(reply),
         )
-    stray = [frame.get("type") for frame in client.frames if frame.get("type") in P.AGENT_EVENTS]
-    if stray:
-        raise CheckFailed("agent events after a rejected frame", expected=[], observed=stray)
+    await expect_nothing_more(client, quiet=quiet)
+
+
+async def expect_nothing_more(client: Client, *, quiet: float = 0.0) -> None:
+    """Check that no frame beyond those already taken arrived (within `quiet` seconds more)."""
+    extra = await client.quiet(quiet)
+    if extra:
+        summary = [error_summary(frame) or frame.get("type") for frame in extra[:5]]
+        raise CheckFailed(
+            "frames beyond one direct reply per frame sent",
+            expected=[],
+            observed=summary,
+        )
+
+
+def limit_of(client: Any, name: str) -> int:
+    """Return one of the target's advertised limits from `connection_established.limits`."""
+    limits = (client.established or {}).get("limits")
+    value = limits.get(name) if isinstance(limits, dict) else None
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise CheckFailed(
+            f"connection_established.limits.{name}",
+            expected="a positive integer",
+            observed=limits,
+        )
+    return value
+
+
+def is_run_request(frame_type: object) -> bool:
+    """Return whether a frame of this type starts a run when accepted."""
+    return frame_type in (P.USER_MESSAGE, P.START_AGENT)

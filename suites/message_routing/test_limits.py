@@ -1,136 +1,142 @@
-"""Size, binary and rate limits of PROTOCOL.md section 6, read from the target's `limits`."""
+"""The size limit of PROTOCOL.md section 6, read from the target's `limits`.
+
+Wrong servers these tests tell apart from a correct one:
+- off by one: a message of exactly max_message_bytes closed with 1009 (`>=` for `>`), or
+  one byte more accepted;
+- size counted in characters (or UTF-16 code units) instead of UTF-8 bytes: a message of
+  max_message_bytes + 1 bytes made of two- and four-byte characters has far fewer
+  characters (and code units) than the limit, so such a server accepts it;
+- size measured before permessage-deflate decompression: a compressible message of
+  max_message_bytes + 1 bytes is a few hundred bytes on the wire;
+- an oversized message answered with an error frame, or a close with another code.
+"""
 
 from __future__ import annotations
 
-import time
-from typing import Any
+import contextlib
+from typing import Any, Final
 
 import pytest
 
-from harness.errors import CheckFailed
+from harness.errors import CheckFailed, HarnessError
 from harness.wire import protocol as P
-from suites.message_routing.replies import REPLY_WITHIN, error_summary, expect_usable
+from harness.wire.limits import skip_unverifiable_limit
+from suites.message_routing.replies import REPLY_WITHIN, error_summary, expect_usable, limit_of
 
 pytestmark = pytest.mark.asyncio
 
-# The largest rate limit this suite drives to its edge in one bounded burst.
-MAX_BURST = 2000
-# The largest frame size limit this suite sends a frame of.
-MAX_FRAME_BYTES = 4 * 1024 * 1024
-
-
-def limit_of(client: Any, name: str) -> int:
-    """Return one of the target's advertised limits from `connection_established.limits`."""
-    limits = (client.established or {}).get("limits")
-    value = limits.get(name) if isinstance(limits, dict) else None
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise CheckFailed(
-            f"connection_established.limits.{name}",
-            expected="a positive integer",
-            observed=limits,
-        )
-    return value
-
-
-def ping_of_size(size: int, message_id: str) -> str:
-    """Return a ping text frame of exactly `size` UTF-8 bytes (padding in its payload)."""
-    head = '{"type": "ping", "message_id": "' + message_id + '", "payload": {"pad": "'
-    tail = '"}}'
-    pad = size - len(head) - len(tail)
-    if pad < 0:
-        raise CheckFailed(
-            "max_message_bytes", expected=f">= {len(head) + len(tail)}", observed=size
-        )
-    return head + "x" * pad + tail
+# The largest max_message_bytes this suite sends a frame of (and one byte more).
+LARGEST_FRAME_BYTES: Final = 16 * 1024 * 1024
+# Sending and closing a frame of several MiB takes longer than a reply: a second per MB.
+SECONDS_PER_BYTE: Final = 1e-6
+# Pads of one-byte (ASCII), two-byte (U+00E9) and four-byte (U+1F600) UTF-8 characters.
+ASCII, TWO_BYTES, FOUR_BYTES = "x", "\u00e9", "\U0001f600"
 
 
 def sized_limit(client: Any) -> int:
-    """Return the target's max_message_bytes, skipping a target whose limit is too big to send."""
+    """Return the target's max_message_bytes; skip (naming the limit) when it is too big."""
     limit = limit_of(client, "max_message_bytes")
-    if limit > MAX_FRAME_BYTES:
-        pytest.skip(f"max_message_bytes {limit} exceeds this suite's bound {MAX_FRAME_BYTES}")
+    if limit > LARGEST_FRAME_BYTES:
+        skip_unverifiable_limit("max_message_bytes", limit, LARGEST_FRAME_BYTES)
     return limit
 
 
-async def test_frame_of_exactly_max_size_accepted(connect: Any) -> None:
-    """A text frame of exactly max_message_bytes is processed (a pong comes back)."""
+def ping_of_size(size: int, message_id: str, pad: str = ASCII) -> str:
+    """Return a ping text frame of exactly `size` UTF-8 bytes, padded with `pad` characters."""
+    head = '{"type": "ping", "message_id": "' + message_id + '", "payload": {"pad": "'
+    tail = '"}}'
+    room = size - len(head.encode()) - len(tail.encode())
+    if room < 0:
+        raise CheckFailed(
+            "max_message_bytes", expected=f">= {len(head) + len(tail)}", observed=size
+        )
+    wide = len(pad.encode())
+    return head + pad * (room // wide) + ASCII * (room % wide) + tail
+
+
+def send_within(size: int) -> float:
+    """Return how long to wait for the answer to a frame of `size` bytes."""
+    return REPLY_WITHIN + size * SECONDS_PER_BYTE
+
+
+async def expect_pong(client: Any, frame: str, message_id: str) -> None:
+    """Send `frame` and check that the next frame is its pong (the frame was accepted)."""
+    size = len(frame.encode())
+    await client.send_raw(frame)
+    try:
+        reply = await client.recv(within=send_within(size))
+    except CheckFailed:
+        raise CheckFailed(
+            f"reply to a frame of {size} bytes ({len(frame)} characters)",
+            expected=f"pong {message_id!r}",
+            observed=f"no frame (close code {client.close_code})",
+        ) from None
+    observed = (reply.get("type"), reply.get("message_id"))
+    assert observed == (P.PONG, message_id), (
+        f"reply to a frame of {size} bytes: expected ('pong', {message_id!r}), "
+        f"observed {error_summary(reply)}"
+    )
+
+
+async def expect_1009(client: Any, frame: str) -> None:
+    """Send `frame` and check that the server closes with 1009 (and replies nothing)."""
+    size = len(frame.encode())
+    # The server may close before the whole frame is written: its close code decides.
+    with contextlib.suppress(CheckFailed):
+        await client.send_raw(frame)
+    try:
+        code: int | str | None = await client.wait_closed(within=send_within(size))
+    except CheckFailed:
+        code = "none: the connection is still open"
+    replies = [error_summary(f) for f in client.frames if f.get("type") != P.CONNECTION_ESTABLISHED]
+    assert (code, replies) == (P.CLOSE_MESSAGE_TOO_BIG, []), (
+        f"answer to a frame of {size} bytes ({len(frame)} characters): expected close 1009 "
+        f"and no reply, observed close {code} after the replies {replies}"
+    )
+
+
+@pytest.mark.rules("6.close.max-size-accepted")
+@pytest.mark.parametrize("pad", [ASCII, TWO_BYTES], ids=["ascii", "two-byte-chars"])
+async def test_frame_of_exactly_max_size_accepted(connect: Any, pad: str) -> None:
+    """A text frame of exactly max_message_bytes UTF-8 bytes is processed (a pong comes back)."""
     client = await connect()
     limit = sized_limit(client)
-    frame = ping_of_size(limit, "max-size")
-    assert len(frame.encode()) == limit
-    await client.send_raw(frame)
-    reply = await client.recv(within=REPLY_WITHIN)
-    observed = (reply.get("type"), reply.get("message_id"))
-    assert observed == (P.PONG, "max-size"), (
-        f"reply to a frame of exactly {limit} bytes: expected ('pong', 'max-size'), "
-        f"observed {error_summary(reply)} (close code {client.close_code})"
-    )
+    await expect_pong(client, ping_of_size(limit, "max-size", pad), "max-size")
     await expect_usable(client)
 
 
+@pytest.mark.rules("6.close.oversize-1009")
 async def test_frame_over_max_size_closes_1009(connect: Any) -> None:
     """A text frame one byte over max_message_bytes closes the connection with 1009."""
     client = await connect()
     limit = sized_limit(client)
-    await client.send_raw(ping_of_size(limit + 1, "too-big"))
-    code = await client.wait_closed(within=REPLY_WITHIN)
-    assert code == P.CLOSE_MESSAGE_TOO_BIG, (
-        f"close code after a {limit + 1}-byte frame: expected 1009, observed {code}"
-    )
+    await expect_1009(client, ping_of_size(limit + 1, "too-big"))
 
 
-async def test_binary_frame_closes_1003(connect: Any) -> None:
-    """A binary frame closes the connection with 1003."""
+@pytest.mark.rules("6.close.size-in-bytes", "6.close.oversize-1009")
+@pytest.mark.parametrize("pad", [TWO_BYTES, FOUR_BYTES], ids=["two-byte-chars", "four-byte-chars"])
+async def test_size_counts_utf8_bytes(connect: Any, pad: str) -> None:
+    """A frame of max_message_bytes + 1 bytes but far fewer characters closes with 1009."""
     client = await connect()
-    await client.send_raw(b'{"type": "ping", "message_id": "bin-1"}')
-    code = await client.wait_closed(within=REPLY_WITHIN)
-    assert code == P.CLOSE_UNSUPPORTED_DATA, (
-        f"close code after a binary frame: expected 1003, observed {code}"
-    )
-
-
-async def test_rate_limit(connect: Any, http: Any) -> None:
-    """One frame over max_messages_per_minute gets RATE_LIMITED and is not processed nor counted."""
-    client = await connect()
-    limit = limit_of(client, "max_messages_per_minute")
-    if limit >= MAX_BURST:
-        pytest.skip(f"max_messages_per_minute {limit} is beyond a bounded burst of {MAX_BURST}")
-    burst = [f"rl-{index}" for index in range(limit + 1)]
-    for message_id in burst:
-        await client.send({"type": P.PING, "message_id": message_id})
-    replies: list[dict[str, Any]] = []
-    deadline = time.monotonic() + 10.0 + limit / 100
-    while len(replies) < len(burst):
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            break
-        try:
-            replies.append(await client.recv(within=remaining))
-        except CheckFailed:
-            break
-    pongs = [str(r.get("message_id")) for r in replies if r.get("type") == P.PONG]
-    limited = [r for r in replies if r.get("error_code") == P.RATE_LIMITED]
-    others = [error_summary(r) for r in replies if r.get("type") != P.PONG and r not in limited]
-    observed = {"pongs": len(pongs), "RATE_LIMITED": len(limited), "other": others[:3]}
-    expected = {"pongs": limit, "RATE_LIMITED": 1, "other": []}
-    if observed != expected:
-        raise CheckFailed(
-            f"replies to {limit + 1} pings sent at once", expected=expected, observed=observed
+    limit = sized_limit(client)
+    frame = ping_of_size(limit + 1, "wide", pad)
+    utf16_units = len(frame.encode("utf-16-le")) // 2
+    if utf16_units > limit:
+        raise HarnessError(
+            f"max_message_bytes {limit} is too small to tell bytes from characters apart"
         )
-    assert limited[0].get("message_id") is None, (
-        f"RATE_LIMITED message_id: expected None, observed {limited[0].get('message_id')!r}"
-    )
-    assert sorted(pongs) == sorted(burst[:limit]), (
-        f"pongs: expected the first {limit} pings answered, "
-        f"observed the unanswered {sorted(set(burst) - set(pongs))}"
-    )
-    reply = await http.get(P.STATS_PATH, token=client.user.token)
-    stats = reply.json or {}
-    observed_stats = {
-        "messages_routed": stats.get("messages_routed"),
-        "errors": {k: v for k, v in (stats.get("errors") or {}).items() if v},
-    }
-    expected_stats = {"messages_routed": limit, "errors": {P.RATE_LIMITED: 1}}
-    assert observed_stats == expected_stats, (
-        f"/stats after the burst: expected {expected_stats}, observed {observed_stats}"
-    )
+    await expect_1009(client, frame)
+
+
+@pytest.mark.rules("6.close.size-after-decompression", "6.close.max-size-accepted")
+async def test_size_after_decompression(connect: Any) -> None:
+    """With permessage-deflate, the size that counts is the decompressed one.
+
+    A target that declines compression receives the frames as they are: the test then
+    checks the plain limit again, which such a target (nothing to decompress) must keep.
+    """
+    exact = await connect(compression="deflate")
+    limit = sized_limit(exact)
+    await expect_pong(exact, ping_of_size(limit, "deflated-max"), "deflated-max")
+    over = await connect(compression="deflate")
+    await expect_1009(over, ping_of_size(limit + 1, "deflated-over"))

@@ -7,7 +7,7 @@ import pytest
 from .proof import assert_caught, run_suite
 
 # Planned items of each suite (parametrized cases included); a change here is deliberate.
-PLANNED = {"message_routing": 54, "security": 109}
+PLANNED = {"message_routing": 151, "security": 109}
 
 
 @pytest.mark.parametrize(
@@ -26,7 +26,7 @@ def test_clean_server_passes_every_test(pytester: pytest.Pytester, suite: str) -
         (
             "message_routing",
             "unknown-type-crash",
-            "test_unknown_type",
+            "test_unknown_type[[]frobnicate[]]",
             "*expected*'error_code': 'UNKNOWN_TYPE'*observed 'connection closed with code 1011'*",
         ),
         (
@@ -40,6 +40,48 @@ def test_clean_server_passes_every_test(pytester: pytest.Pytester, suite: str) -
             "stats-drift",
             "test_pings_counted",
             "*expected*'messages_routed': 3*observed*'messages_routed': 0*",
+        ),
+        (
+            "message_routing",
+            "closed-connection-keeps-slot",
+            "test_closed_connection_frees_its_slot",
+            "*expected connection_established within 2 s, observed*TOO_MANY_CONNECTIONS*",
+        ),
+        (
+            "message_routing",
+            "size-counts-characters",
+            "test_size_counts_utf8_bytes[[]two-byte-chars[]]",
+            "*expected close 1009 and no reply, observed close none*'pong'*",
+        ),
+        (
+            "message_routing",
+            "connection-limit-off-by-one",
+            "test_seventeenth_connection_refused",
+            "*expected*TOO_MANY_CONNECTIONS*observed*connection_established*",
+        ),
+        (
+            "message_routing",
+            "rate-limit-after-parse",
+            "test_rate_limited_frames_are_not_parsed",
+            "*expected*'RATE_LIMITED': 2*observed*'FORMAT_ERROR': 1*",
+        ),
+        (
+            "message_routing",
+            "error-message-markup",
+            "test_error_message_is_plain_text[[]html-tag[]]",
+            "*expected 'plain text, no markup', observed*the tag '<b>'*",
+        ),
+        (
+            "message_routing",
+            "thread-check-before-payload",
+            "test_first_failing_check_decides[[]blank-content-in-foreign-thread[]]",
+            "*expected*INVALID_PAYLOAD*observed*THREAD_ACCESS_DENIED*",
+        ),
+        (
+            "message_routing",
+            "shutdown-closes-1000",
+            "test_shutdown_closes_every_connection_1001",
+            "*expected 1001 each, observed [[]1000, 1000[]]*",
         ),
         (
             "security",
@@ -88,6 +130,13 @@ def test_clean_server_passes_every_test(pytester: pytest.Pytester, suite: str) -
         "message_routing-unknown-type-crash",
         "message_routing-swallow-bad-json",
         "message_routing-stats-drift",
+        "message_routing-closed-connection-keeps-slot",
+        "message_routing-size-counts-characters",
+        "message_routing-connection-limit-off-by-one",
+        "message_routing-rate-limit-after-parse",
+        "message_routing-error-message-markup",
+        "message_routing-thread-check-before-payload",
+        "message_routing-shutdown-closes-1000",
         "security-auth-bypass-header",
         "security-error-leaks-secret",
         "security-auth-bypass-cookie",

@@ -1,0 +1,102 @@
+"""A user's `/stats` counters as the message_routing tests compare them (PROTOCOL.md 7)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any, Final
+
+from harness.errors import CheckFailed
+from harness.wire import protocol as P
+from suites.message_routing.replies import REPLY_WITHIN
+
+# Run counters may be updated just after a run's terminal event is sent (a reading of
+# docs/PROTOCOL.md): counters are re-read for this long before they are compared.
+STATS_WITHIN: Final = 3.0
+# Other counters change before the reply to their frame is sent; a short re-read covers a
+# server that counts just after replying, and keeps a wrong counter from costing 3 s a test.
+STATS_WITHIN_NO_RUN: Final = 0.5
+COUNTER_KEYS: Final = (
+    "user_id",
+    "connections_open",
+    "messages_routed",
+    "runs_started",
+    "runs_completed",
+    "runs_failed",
+)
+COUNT_MAPS: Final = ("message_types", "errors")
+
+
+def counters(stats: dict[str, Any]) -> dict[str, Any]:
+    """Return the counters of a /stats body, zero entries of the count maps dropped."""
+    view: dict[str, Any] = {key: stats.get(key, "(absent)") for key in COUNTER_KEYS}
+    for key in COUNT_MAPS:
+        counts = stats.get(key, "(absent)")
+        view[key] = (
+            {k: v for k, v in counts.items() if v != 0} if isinstance(counts, dict) else counts
+        )
+    return view
+
+
+def fresh(user_id: str, *, connections: int = 1, **changed: Any) -> dict[str, Any]:
+    """Return the counters of a user who sent nothing yet, with `changed` ones replaced."""
+    view: dict[str, Any] = {
+        "user_id": user_id,
+        "connections_open": connections,
+        "messages_routed": 0,
+        "runs_started": 0,
+        "runs_completed": 0,
+        "runs_failed": 0,
+        "message_types": {},
+        "errors": {},
+    }
+    view.update(changed)
+    return view
+
+
+async def read_counters(http: Any, token: str) -> dict[str, Any]:
+    """Return the caller's counters from one GET /stats, which must answer 200 with JSON."""
+    reply = await http.get(P.STATS_PATH, token=token, within=REPLY_WITHIN)
+    if reply.status != 200 or not isinstance(reply.json, dict):
+        raise CheckFailed(
+            "GET /stats with a valid token",
+            expected="status 200 and a JSON object",
+            observed=f"status {reply.status}: {reply.text[:200]!r}",
+        )
+    return counters(reply.json)
+
+
+async def settled_counters(
+    http: Any,
+    token: str,
+    expected: dict[str, Any],
+    keys: tuple[str, ...] | None = None,
+    within: float = STATS_WITHIN,
+) -> dict[str, Any]:
+    """Return the caller's counters (`keys` of them) once they equal `expected`, or the last
+    read at the deadline."""
+    deadline = time.monotonic() + within
+    while True:
+        observed = await read_counters(http, token)
+        if keys is not None:
+            observed = {key: observed[key] for key in keys}
+        if observed == expected or time.monotonic() >= deadline:
+            return observed
+        await asyncio.sleep(0.05)
+
+
+async def expect_counters(
+    http: Any, token: str, expected: dict[str, Any], after: str, *, only: bool = False
+) -> None:
+    """Check that the caller's counters (`only` those `expected` names) settle to `expected`."""
+    keys = tuple(expected) if only else None
+    runs = expected.get("runs_started", 0) != 0
+    within = STATS_WITHIN if runs else STATS_WITHIN_NO_RUN
+    observed = await settled_counters(http, token, expected, keys, within)
+    if observed != expected:
+        changed = {k: observed[k] for k in observed if observed[k] != expected.get(k)}
+        raise CheckFailed(
+            f"/stats after {after}",
+            expected={k: expected[k] for k in changed},
+            observed=changed,
+        )

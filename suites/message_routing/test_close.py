@@ -1,0 +1,78 @@
+"""Close codes of PROTOCOL.md section 6: binary frames, normal close, server shutdown.
+
+Wrong servers these tests tell apart from a correct one:
+- a binary frame answered with an error frame (FORMAT_ERROR) or read as text, or closed
+  with another code (1002, 1008, 1011);
+- a client's close 1000 answered with another code (1001, 1005) or a dropped connection;
+- a shutdown that drops its connections without a close frame, or closes them with 1000
+  or 1011 instead of 1001 (the harness can stop only an instance it started: the shutdown
+  test runs against a private instance of the embedded target and is not applicable to a
+  remote one).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from harness.wire import protocol as P
+from harness.wire.client import Client, open_client
+from harness.wire.target import UserFactory
+from suites.message_routing.replies import REPLY_WITHIN, error_summary
+
+pytestmark = pytest.mark.asyncio
+
+
+@pytest.mark.rules("6.close.binary-1003")
+@pytest.mark.parametrize(
+    "data",
+    [b'{"type": "ping", "message_id": "bin-1"}', b"\x00\xff\x10"],
+    ids=["json-bytes", "raw-bytes"],
+)
+async def test_binary_frame_closes_1003(connect: Any, data: bytes) -> None:
+    """A binary frame closes the connection with 1003, with no reply before."""
+    client = await connect()
+    await client.send_raw(data)
+    code = await client.wait_closed(within=REPLY_WITHIN)
+    replies = [error_summary(f) for f in client.frames if f.get("type") != P.CONNECTION_ESTABLISHED]
+    assert (code, replies) == (P.CLOSE_UNSUPPORTED_DATA, []), (
+        f"answer to a binary frame: expected close 1003 and no reply, "
+        f"observed close {code} after the replies {replies}"
+    )
+
+
+@pytest.mark.rules("6.close.normal-1000")
+async def test_normal_close_answered_with_1000(connect: Any) -> None:
+    """A client's close 1000 is answered by the server's close 1000."""
+    client = await connect()
+    pong = await client.request(P.PING, message_id="before-close")
+    assert pong.get("type") == P.PONG, f"reply to ping: observed {error_summary(pong)}"
+    await client.close(P.CLOSE_NORMAL)
+    assert client.close_code == P.CLOSE_NORMAL, (
+        f"the server's answer to close 1000: expected close 1000, observed {client.close_code} "
+        "(None: no close frame)"
+    )
+
+
+@pytest.mark.requires_private_target
+@pytest.mark.rules("6.close.shutdown-1001")
+async def test_shutdown_closes_every_connection_1001(private_target: Any, transcript: Any) -> None:
+    """When the server shuts down, each of its open connections is closed with 1001."""
+    users = UserFactory(private_target.target)
+    clients: list[Client] = []
+    try:
+        for _ in range(2):
+            clients.append(await open_client(private_target.target.ws_url, users.new(), transcript))
+        for index, client in enumerate(clients):
+            reply = await client.request(P.PING, message_id=f"sd-{index}")
+            assert reply.get("type") == P.PONG, f"reply to ping: observed {error_summary(reply)}"
+        await private_target.stop()
+        codes = await asyncio.gather(*(c.wait_closed(within=REPLY_WITHIN) for c in clients))
+    finally:
+        await asyncio.gather(*(c.close() for c in clients))
+    assert codes == [P.CLOSE_GOING_AWAY] * len(clients), (
+        f"close codes of {len(clients)} connections when the server shut down: "
+        f"expected 1001 each, observed {codes} (None: no close frame)"
+    )
