@@ -53,6 +53,7 @@ ROUND_FRACTION: Final = "round-fraction"
 REJECTED_TIMESTAMP_STARTS_RUN: Final = "rejected-timestamp-starts-run"
 AGENT_REJECTS_DECIMAL_STRING: Final = "agent-rejects-decimal-string"
 UNICODE_DIGITS: Final = "unicode-digits"
+ISO_RANGE_BY_YEAR: Final = "iso-range-by-year"
 AUTH_BYPASS_COOKIE: Final = "auth-bypass-cookie"
 SUBPROTOCOL_PADDING_REQUIRED: Final = "subprotocol-padding-required"
 OFFERED_SUBPROTOCOL_VERIFIED: Final = "offered-subprotocol-verified"
@@ -209,6 +210,12 @@ CATALOGUE: Final = (
         UNICODE_DIGITS,
         "a decimal-string timestamp written with non-ASCII digits (Arabic-Indic, fullwidth) "
         "is accepted with its value",
+        ("timestamp_core",),
+    ),
+    Defect(
+        ISO_RANGE_BY_YEAR,
+        "an ISO timestamp's range is checked on its year (1970 to 2099), not on the instant "
+        "its offset gives",
         ("timestamp_core",),
     ),
     Defect(

@@ -133,6 +133,8 @@ def _timestamp(value: object, defects: frozenset[str]) -> float | None:
         and 0 <= float(value) < P.TIMESTAMP_UPPER_BOUND  # float() reads any decimal digits
     ):
         return float(value)
+    if is_iso and D.ISO_RANGE_BY_YEAR in defects:
+        return _range_by_year(str(value))
     normalised = normalise_timestamp(value)
     if D.ROUND_FRACTION in defects and normalised is not None and isinstance(value, str):
         beyond = _BEYOND_MICROS.search(value)
@@ -146,6 +148,23 @@ def _timestamp(value: object, defects: frozenset[str]) -> float | None:
     ):
         return normalised + _NAIVE_OFFSET_S
     return normalised
+
+
+def _range_by_year(text: str) -> float:
+    """`iso-range-by-year`: the year decides the range, whatever instant the offset gives."""
+    if not 1970 <= int(text[:4]) <= 2099:
+        raise ValueError("the year must be 1970 to 2099")
+    zone = _ZONE_SUFFIX.search(text)
+    offset = 0
+    if zone is not None and zone.group(0) not in ("Z", "z"):
+        sign, hours, minutes = zone.group(0)[0], int(zone.group(0)[1:3]), int(zone.group(0)[4:])
+        if hours > 23 or minutes > 59:
+            raise ValueError("the offset must lie within -23:59 to +23:59")
+        offset = (hours * 3600 + minutes * 60) * (1 if sign == "+" else -1)
+    local = normalise_timestamp(text if zone is None else text[: zone.start()])
+    if local is None:
+        raise ValueError("not a date-time")
+    return local - offset
 
 
 def _shown(type_value: str) -> str:

@@ -42,6 +42,7 @@ CATALOGUE = [
     ("rejected-timestamp-starts-run", ("timestamp_core", "staging_repro")),
     ("agent-rejects-decimal-string", ("timestamp_core",)),
     ("unicode-digits", ("timestamp_core",)),
+    ("iso-range-by-year", ("timestamp_core",)),
     ("auth-bypass-cookie", ("security",)),
     ("subprotocol-padding-required", ("security",)),
     ("offered-subprotocol-verified", ("security",)),

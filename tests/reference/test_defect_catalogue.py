@@ -44,6 +44,7 @@ DEFECT_NAMES = (
     "rejected-timestamp-starts-run",
     "agent-rejects-decimal-string",
     "unicode-digits",
+    "iso-range-by-year",
     "auth-bypass-cookie",
     "subprotocol-padding-required",
     "offered-subprotocol-verified",

@@ -569,3 +569,20 @@ async def test_shutdown_closes_1000(start_server: ServerFactory) -> None:
     wire = await open_established(server, fresh_user())
     await server.stop()
     assert await wire.wait_closed() == 1000
+
+
+async def test_iso_range_by_year_checks_the_year_not_the_instant(
+    start_server: ServerFactory,
+) -> None:
+    server = await _server_with(start_server, "iso-range-by-year")
+    wire = await open_established(server, fresh_user())
+    late = await wire.request("ping", {}, timestamp="2099-12-31T23:59:59-00:01")
+    assert late["client_timestamp"] == 4102444859.0
+    early = await wire.request("ping", {}, timestamp="1970-01-01T00:30:00+01:00")
+    assert early["client_timestamp"] == -1800.0
+    for inside in ("1969-12-31T23:00:00-01:00", "2100-01-01T00:59:59+01:00"):
+        reply = await wire.request("ping", {}, timestamp=inside)
+        assert reply["error_code"] == "INVALID_TIMESTAMP"
+    kept = await wire.request("ping", {}, timestamp="2025-09-08T16:50:01.447585+05:30")
+    assert kept["client_timestamp"] == 1757330401.447585
+    await wire.close()
