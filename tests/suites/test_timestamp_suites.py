@@ -129,6 +129,14 @@ def test_clean_server_passes_every_test(pytester: pytest.Pytester, suite: str) -
             "observed {'type': 'pong'*'client_timestamp': 1757350201.0*",
         ),
         (
+            "timestamp_core",
+            "iso-range-by-year",
+            f"{ACCEPTED_TEST}[[]iso-epoch[]]",
+            'E *reply to a ping with timestamp "1969-12-31T23:00:00-01:00": '
+            "expected 'pong with client_timestamp 0.000000', "
+            "observed {'type': 'error', 'error_code': 'INVALID_TIMESTAMP'*",
+        ),
+        (
             "staging_repro",
             "iso-timestamp-crash",
             f"{STAGING_TEST}[[]original-frame[]]",
@@ -171,6 +179,7 @@ def test_clean_server_passes_every_test(pytester: pytest.Pytester, suite: str) -
         "timestamp_core-rejected-timestamp-starts-run-quiet-window",
         "timestamp_core-agent-rejects-decimal-string",
         "timestamp_core-unicode-digits",
+        "timestamp_core-iso-range-by-year",
         "staging_repro-iso-timestamp-crash",
         "staging_repro-naive-local-time",
         "staging_repro-round-fraction",
