@@ -402,7 +402,7 @@ class Client:
         if self._runs:
             return _event_key(next(iter(self._runs.values())))
         if not self._sent and not self.frames:
-            return WELCOME_KEY
+            return FIRST_FRAME_KEY
         return "frame"
 
     def _summary(self) -> str:
@@ -476,7 +476,7 @@ async def open_client(
         ) from None
     client = Client(ws, user, transcript, conn, causes=causes)
     if established:
-        first = await client.recv(within)
+        first = await client._take(lambda f: True, within, "a first frame", WELCOME_KEY)
         if first.get("type") != P.CONNECTION_ESTABLISHED:
             raise CheckFailed(
                 "first frame after the handshake",
@@ -515,7 +515,10 @@ def _code(exc: ConnectionClosed) -> int | None:
     return exc.rcvd.code if exc.rcvd is not None else None
 
 
+# The connection_established of an accepted connection; the first frame of any other
+# (a refusal's error frame) is a cause of its own.
 WELCOME_KEY: Final = "welcome"
+FIRST_FRAME_KEY: Final = "first-frame"
 CLOSE_KEY: Final = "close"
 
 
@@ -541,6 +544,8 @@ def describe_cause(key: str, within: float) -> str:
     if kind == CLOSE_KEY:
         return f"the server did not close the connection {late}"
     if kind == WELCOME_KEY:
+        return f"no {P.CONNECTION_ESTABLISHED} after the handshake {late}"
+    if kind == FIRST_FRAME_KEY:
         return f"no first frame after the handshake {late}"
     return f"no {what} frame {late}" if what else f"no frame {late}"
 

@@ -99,7 +99,21 @@ async def test_other_waits_have_keys_of_their_own() -> None:
         ("event:agent_started", "no agent_started event within 0.3 s"),
         ("event:tool_completed", "no tool_completed event within 0.3 s"),
         ("close", "the server did not close the connection within 0.3 s"),
-        ("welcome", "no first frame after the handshake within 0.3 s"),
+        ("welcome", "no connection_established after the handshake within 0.3 s"),
+    ]
+
+
+async def test_a_first_frame_awaited_without_the_welcome_is_a_cause_of_its_own() -> None:
+    watch = CauseWatch(CauseLedger(), "suite::mod::test_refusal")
+    async with partial_server() as url:
+        client = await open_client(
+            url + "?silent=1", None, Transcript(), transport="none", established=False, causes=watch
+        )
+        with pytest.raises(CheckFailed):
+            await client.recv(within=0.3)
+        await client.close()
+    assert [(c.key, c.message) for c in watch.first] == [
+        ("first-frame", "no first frame after the handshake within 0.3 s")
     ]
 
 
