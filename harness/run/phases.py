@@ -16,6 +16,10 @@ from typing import Any
 from harness.verdict.records import RunError
 
 PHASE_TIMEOUT_GRACE_S = 5.0
+# The suite phase mostly waits on the target (a reply, a run's events): with one worker
+# per CPU a slow target leaves the CPUs idle, so `auto` starts this many workers per CPU
+# (docs/PERFORMANCE.md, "Verdict matrix", has the measurements behind the figure).
+WORKERS_PER_CPU = 2
 PYTEST_INI = """[pytest]
 asyncio_mode = strict
 asyncio_default_fixture_loop_scope = function
@@ -58,13 +62,20 @@ def pytest_command(
     if converter:
         cmd += ["--converter", converter]
     if phase == 1:
-        cmd += ["-m", "not perf", "-n", workers, "--benchmark-disable"]
+        cmd += ["-m", "not perf", "-n", xdist_workers(workers), "--benchmark-disable"]
         if reruns:
             cmd += ["--reruns", str(reruns)]
     else:
         cmd += ["-m", "perf", "-p", "no:xdist"]
         cmd += ["--benchmark-json", str(out / "benchmark.json")]
     return [*cmd, *extra]
+
+
+def xdist_workers(workers: str) -> str:
+    """pytest-xdist's `-n` for a `--workers` value: N as given, `auto` WORKERS_PER_CPU per CPU."""
+    if workers != "auto":
+        return workers
+    return str(WORKERS_PER_CPU * (os.cpu_count() or 1))
 
 
 def run_phase(
