@@ -1,4 +1,4 @@
-"""Expectations on direct replies shared by the message_routing tests."""
+"""What the message_routing tests share: reply expectations, limits, parameter cases."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import re
 import unicodedata
 import uuid
 from typing import TYPE_CHECKING, Any, Final
+
+import pytest
 
 from harness.errors import CheckFailed
 from harness.wire import protocol as P
@@ -20,6 +22,19 @@ REPLY_WITHIN: Final = 3.0
 NO_RUN_QUIET: Final = 0.2
 # Markup in an error message: an HTML/XML tag or an ANSI escape sequence.
 _TAG: Final = re.compile(r"<\s*/?\s*[A-Za-z!?][^>]*>")
+
+
+# The rules every error reply of a test checked with expect_error verifies.
+ERROR_FRAME: Final = (
+    "3.frame.error.error-code",
+    "3.frame.error.message-id",
+    "6.close.never-1011",
+)
+
+
+def case(value: Any, *rest: Any, id: str, rules: tuple[str, ...] = ()) -> Any:
+    """Return one parameter set with its id and the rules it verifies."""
+    return pytest.param(value, *rest, id=id, marks=pytest.mark.rules(*rules))
 
 
 def error_summary(frame: dict[str, Any]) -> dict[str, Any]:

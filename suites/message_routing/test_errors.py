@@ -8,14 +8,11 @@ PROTOCOL.md sections 2, 3 and 6. Wrong servers these tests tell apart from a cor
   message_id checked in bytes (128 two-byte characters refused) or not at all (129 echoed);
 - an error reply that drops a readable message_id (null for a type, payload or timestamp
   error), or echoes an unreadable one (the 129-character or numeric id);
-- a bad payload that still starts a run (an agent event in the quiet window), content length
-  counted in bytes (8,000 two-byte characters refused) or off by one (8,001 accepted),
-  whitespace other than spaces taken as content, start_agent's thread_id left unchecked;
 - an unknown type answered with a pong (types compared case-insensitively or trimmed), with a
   message that does not name it, or echoing it raw (markup or escape codes in the message);
 - an error without error_code, message or message_id, or a second reply to one frame.
 Every error frame of these tests is checked for error_code, message_id (present, possibly
-null) and a plain-text message (replies.expect_error).
+null) and a plain-text message (replies.expect_error). Bad payloads are in test_payloads.
 """
 
 from __future__ import annotations
@@ -25,24 +22,12 @@ from typing import Any
 import pytest
 
 from harness.wire import protocol as P
-from suites.message_routing.replies import (
-    NO_RUN_QUIET,
-    error_summary,
-    expect_error,
-    expect_usable,
-    is_run_request,
-)
+from suites.message_routing.replies import ERROR_FRAME, case, expect_error, expect_usable
 
 pytestmark = pytest.mark.asyncio
 
-ERROR_FRAME = ("3.frame.error.error-code", "3.frame.error.message-id", "6.close.never-1011")
 NAN = ("6.error.format-nan-literal", "2.order.json-before-envelope")
 INFINITY = ("6.error.format-infinity-literal", "2.order.json-before-envelope")
-
-
-def case(value: Any, *rest: Any, id: str, rules: tuple[str, ...] = ()) -> Any:
-    """Return one parameter set with its id and the rules it verifies."""
-    return pytest.param(value, *rest, id=id, marks=pytest.mark.rules(*rules))
 
 
 @pytest.mark.rules(
@@ -214,219 +199,6 @@ async def test_invalid_envelope(connect: Any, raw: str, message_id: str | None) 
     await client.send_raw(raw)
     await expect_error(client, P.INVALID_MESSAGE, message_id)
     await expect_usable(client)
-
-
-_THREAD_ID_RULES = ("2.payload.thread-id-not-string",)
-_START_THREAD_RULES = ("2.payload.start-agent-thread-id",)
-
-
-@pytest.mark.rules(
-    "2.reply.error-repeats-readable-message-id", "2.reply.carries-message-id", *ERROR_FRAME
-)
-@pytest.mark.parametrize(
-    ("frame_type", "payload"),
-    [
-        case(P.USER_MESSAGE, {}, id="content-missing", rules=("2.payload.content-missing",)),
-        case(
-            P.USER_MESSAGE, {"content": ""}, id="content-empty", rules=("2.payload.content-empty",)
-        ),
-        case(
-            P.USER_MESSAGE,
-            {"content": " \t\n\r "},
-            id="content-whitespace",
-            rules=("2.payload.content-whitespace-only",),
-        ),
-        case(
-            P.USER_MESSAGE,
-            {"content": 42},
-            id="content-number",
-            rules=("2.payload.content-not-string",),
-        ),
-        case(
-            P.USER_MESSAGE,
-            {"content": None},
-            id="content-null",
-            rules=("2.payload.content-not-string",),
-        ),
-        case(
-            P.USER_MESSAGE,
-            {"content": ["hi"]},
-            id="content-array",
-            rules=("2.payload.content-not-string",),
-        ),
-        case(
-            P.USER_MESSAGE,
-            {"content": {"text": "hi"}},
-            id="content-object",
-            rules=("2.payload.content-not-string",),
-        ),
-        case(
-            P.USER_MESSAGE,
-            {"content": "a" * 8001},
-            id="content-8001-chars",
-            rules=("2.payload.content-too-long",),
-        ),
-        case(
-            P.USER_MESSAGE,
-            {"content": "é" * 8001},
-            id="content-8001-two-byte-chars",
-            rules=("2.payload.content-too-long",),
-        ),
-        case(
-            P.USER_MESSAGE,
-            {"content": "hello", "thread_id": None},
-            id="thread_id-null",
-            rules=("2.payload.thread-id-null",),
-        ),
-        case(
-            P.USER_MESSAGE,
-            {"content": "hello", "thread_id": ""},
-            id="thread_id-empty",
-            rules=("2.payload.thread-id-empty",),
-        ),
-        case(
-            P.USER_MESSAGE,
-            {"content": "hello", "thread_id": 7},
-            id="thread_id-number",
-            rules=_THREAD_ID_RULES,
-        ),
-        case(
-            P.USER_MESSAGE,
-            {"content": "hello", "thread_id": {"id": "t"}},
-            id="thread_id-object",
-            rules=_THREAD_ID_RULES,
-        ),
-        case(
-            P.START_AGENT,
-            {"content": "hello"},
-            id="user_request-missing",
-            rules=("2.payload.user-request-missing",),
-        ),
-        case(
-            P.START_AGENT,
-            {"user_request": ""},
-            id="user_request-empty",
-            rules=("2.payload.user-request-empty",),
-        ),
-        case(
-            P.START_AGENT,
-            {"user_request": "  \t "},
-            id="user_request-whitespace",
-            rules=("2.payload.user-request-empty",),
-        ),
-        case(
-            P.START_AGENT,
-            {"user_request": 3},
-            id="user_request-number",
-            rules=("2.payload.user-request-not-string",),
-        ),
-        case(
-            P.START_AGENT,
-            {"user_request": None},
-            id="user_request-null",
-            rules=("2.payload.user-request-not-string",),
-        ),
-        case(
-            P.START_AGENT,
-            {"user_request": "b" * 8001},
-            id="user_request-8001-chars",
-            rules=("2.payload.user-request-too-long",),
-        ),
-        case(
-            P.START_AGENT,
-            {"user_request": "hello", "thread_id": None},
-            id="start_agent-thread_id-null",
-            rules=_START_THREAD_RULES,
-        ),
-        case(
-            P.START_AGENT,
-            {"user_request": "hello", "thread_id": ""},
-            id="start_agent-thread_id-empty",
-            rules=_START_THREAD_RULES,
-        ),
-        case(
-            P.START_AGENT,
-            {"user_request": "hello", "thread_id": 7},
-            id="start_agent-thread_id-number",
-            rules=_START_THREAD_RULES,
-        ),
-        case(
-            P.GET_THREAD_HISTORY,
-            {},
-            id="history-no-thread_id",
-            rules=("2.payload.history-thread-id-missing",),
-        ),
-        case(
-            P.GET_THREAD_HISTORY,
-            {"thread_id": ""},
-            id="history-thread_id-empty",
-            rules=("2.payload.history-thread-id-invalid",),
-        ),
-        case(
-            P.GET_THREAD_HISTORY,
-            {"thread_id": None},
-            id="history-thread_id-null",
-            rules=("2.payload.history-thread-id-invalid",),
-        ),
-        case(
-            P.GET_THREAD_HISTORY,
-            {"thread_id": 12},
-            id="history-thread_id-number",
-            rules=("2.payload.history-thread-id-invalid",),
-        ),
-    ],
-)
-async def test_invalid_payload(connect: Any, frame_type: str, payload: dict[str, Any]) -> None:
-    """A handled type with bad payload fields gets INVALID_PAYLOAD and starts no run."""
-    client = await connect()
-    await client.send({"type": frame_type, "message_id": "ip-1", "payload": payload})
-    await expect_error(client, P.INVALID_PAYLOAD, "ip-1")
-    await expect_usable(client, quiet=NO_RUN_QUIET if is_run_request(frame_type) else 0.0)
-
-
-@pytest.mark.parametrize(
-    ("frame_type", "payload"),
-    [
-        case(
-            P.USER_MESSAGE,
-            {"content": "a"},
-            id="content-1-char",
-            rules=("2.payload.content-bounds-accepted",),
-        ),
-        case(
-            P.USER_MESSAGE,
-            {"content": "  a\t"},
-            id="content-1-char-padded",
-            rules=("2.payload.content-bounds-accepted",),
-        ),
-        case(
-            P.USER_MESSAGE,
-            {"content": "é" * 8000},
-            id="content-8000-two-byte-chars",
-            rules=("2.payload.content-bounds-accepted",),
-        ),
-        case(
-            P.START_AGENT,
-            {"user_request": "b" * 8000},
-            id="user_request-8000-chars",
-            rules=("2.payload.user-request-too-long", "2.type.start-agent"),
-        ),
-    ],
-)
-async def test_content_bounds_accepted(
-    connect: Any, frame_type: str, payload: dict[str, Any]
-) -> None:
-    """Content of 1 non-blank character or exactly 8,000 characters is acked and run."""
-    client = await connect()
-    reply = await client.request(frame_type, payload, message_id="cb-1")
-    observed = (reply.get("type"), reply.get("message_id"))
-    assert observed == (P.ACK, "cb-1"), (
-        f"reply to {frame_type}: expected ('ack', 'cb-1'), observed {error_summary(reply)}"
-    )
-    events = await client.collect_run(reply.get("run_id"))
-    assert events[-1].get("type") == P.AGENT_COMPLETED, (
-        f"end of the run: expected {P.AGENT_COMPLETED}, observed {events[-1].get('type')}"
-    )
 
 
 @pytest.mark.rules(
