@@ -7,10 +7,13 @@ sixth truncated), never produced by the code under test, and compared exactly.
 
 The wrong servers the data tells apart from a correct one (each comment by a class
 names the ones that class catches):
-- rounds fraction digits beyond the sixth instead of truncating them: every 7-, 8- and
-  9-digit fraction below has a 7th digit >= 5, some of them carry into the next second;
-- parses a decimal string with float() (rounds to the nearest double, then to the
-  nearest microsecond): the same data, since that rounds as well;
+- rounds ISO fraction digits beyond the sixth instead of truncating them (the protocol
+  says truncated): every 7-, 8- and 9-digit ISO fraction below has a 7th digit >= 5, some
+  of them carry into the next second;
+- reads a decimal string with 7 to 9 fraction digits to anything but its value at
+  microsecond resolution: "its value" within a microsecond is either the truncated or
+  the rounded microsecond (float() gives the rounded one), both are accepted (the pair
+  below), and anything further (milliseconds, an int cast) is not;
 - reads a zone-less string as local time, or ignores the offset's sign: zone-less values
   in summer and winter, offsets of both signs and of half hours;
 - casts to int or keeps milliseconds only: values with a last microsecond digit of 1;
@@ -42,12 +45,18 @@ AGENT_PAYLOAD_KEY: Final = {"user_message": "content", "start_agent": "user_requ
 ABSENT: Final = None  # a value sent without any timestamp field
 
 
+# An expected normalised value: integer microseconds, None (null), or an inclusive pair of
+# integer microseconds when the protocol allows either (a decimal string's value beyond
+# the sixth digit, within a microsecond: truncated or rounded).
+Expected = int | tuple[int, int] | None
+
+
 @dataclass(frozen=True, slots=True)
 class Accepted:
-    """An accepted class: its rule and its values, (JSON text, integer microseconds or None)."""
+    """An accepted class: its rule and its values, (JSON text, expected microseconds)."""
 
     rule: str
-    values: tuple[tuple[str | None, int | None], ...]
+    values: tuple[tuple[str | None, Expected], ...]
 
 
 ACCEPTED: Final = (
@@ -70,26 +79,26 @@ ACCEPTED: Final = (
     # A falsy check takes 0 for "absent": null, or the server's clock, instead of 0.
     Accepted("5.accepted.lower-bound-zero", (("0", 0), ("0.0", 0))),
     Accepted("5.accepted.upper-bound", (("4102444799.999999", 4102444799999999),)),
-    # 7 and 8 digits: float() or rounding gives ...586; truncation keeps ...585.
+    # 7 and 8 digits: within a microsecond of the value, truncated ...585 or rounded ...586.
     Accepted(
         "5.accepted.decimal-string",
         (
             ('"1693567801.447585"', 1693567801447585),
             ('"1757350201.000001"', 1757350201000001),
-            ('"1757350201.4475859"', 1757350201447585),
-            ('"1757350201.44758599"', 1757350201447585),
+            ('"1757350201.4475859"', (1757350201447585, 1757350201447586)),
+            ('"1757350201.44758599"', (1757350201447585, 1757350201447586)),
         ),
     ),
     Accepted(
         "5.accepted.decimal-string-integer",
         (('"1757350201"', 1757350201000000), ('"0"', 0)),
     ),
-    # Rounding gives ...457 and 1757350202.000000 (a carry into the next second).
+    # Truncated or rounded (a carry into the next second); milliseconds or an int cast fail.
     Accepted(
         "5.accepted.decimal-string-9-digits",
         (
-            ('"1757350201.123456789"', 1757350201123456),
-            ('"1757350201.999999999"', 1757350201999999),
+            ('"1757350201.123456789"', (1757350201123456, 1757350201123457)),
+            ('"1757350201.999999999"', (1757350201999999, 1757350202000000)),
         ),
     ),
     Accepted("5.accepted.iso-z", (('"2025-09-08T16:50:01.447585Z"', 1757350201447585),)),

@@ -139,9 +139,23 @@ async def wait_for_replies(client: Client, sent: Sequence[Sent]) -> None:
     )
 
 
-def expected_text(micros: int | None) -> str:
+def expected_text(micros: int | tuple[int, int] | None) -> str:
     """An expected normalised value as the reports show it: 6 fraction digits, or null."""
-    return NULL_TEXT if micros is None else decimal_text(micros)
+    if micros is None:
+        return NULL_TEXT
+    if isinstance(micros, tuple):
+        return f"{decimal_text(micros[0])} or {decimal_text(micros[1])}"
+    return decimal_text(micros)
+
+
+def normalised_as(observed: object, expected: int | tuple[int, int] | None) -> bool:
+    """Whether a received client_timestamp is the expected one, exactly in microseconds."""
+    if expected is None:
+        return observed is None
+    micros = to_microseconds(observed)
+    if isinstance(expected, tuple):
+        return micros is not None and expected[0] <= micros <= expected[1]
+    return micros == expected
 
 
 def value_text(value: object) -> str:
@@ -192,7 +206,7 @@ def observed_text(client: Client, sent: Sequence[Sent], *, accepted: bool) -> st
     return "; ".join(f"{frame_type}: {text}" for frame_type, text in texts)
 
 
-def check_normalised(client: Client, sent: Sent, expected: int | None) -> Frame:
+def check_normalised(client: Client, sent: Sent, expected: int | tuple[int, int] | None) -> Frame:
     """The frame's one reply is its pong or ack, client_timestamp exactly `expected` µs or null."""
     replies = replies_to(client, sent.message_id)
     wanted = REPLY_TYPE[sent.frame_type]
@@ -205,8 +219,7 @@ def check_normalised(client: Client, sent: Sent, expected: int | None) -> Frame:
             frames=replies,
         )
     observed = reply.get("client_timestamp", "<missing>")
-    matches = observed is None if expected is None else to_microseconds(observed) == expected
-    if not matches:
+    if not normalised_as(observed, expected):
         raise CheckFailed(
             f"client_timestamp of the {wanted} to a {sent.frame_type} with timestamp {sent.shown}",
             expected=expected_text(expected),
