@@ -156,6 +156,14 @@ def add_target_arguments(parser: argparse.ArgumentParser) -> None:
         help="stop the run after this long (default: 900); the verdict is INCOMPLETE",
     )
     parser.add_argument("--quiet", action="store_true", help="print only the verdict line")
+    parser.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="KIND=VALUE",
+        help="inject a fault between the harness and the target (repeatable): latency=MS, "
+        "jitter=MS, bandwidth=BYTES_PER_S, cut=BYTES, reset=BYTES, blackhole=1, slow-close=MS",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -219,6 +227,7 @@ def dispatch(args: argparse.Namespace) -> int:
             max_duration=args.max_duration,
             quiet=args.quiet,
             extra_pytest_args=extra,
+            faults=tuple(args.fault),
         )
         return execute(
             options, Console(highlight=False, width=None if sys.stdout.isatty() else 120)

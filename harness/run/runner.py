@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from rich.console import Console
 
@@ -39,7 +40,14 @@ from harness.verdict.records import (
     TargetInfo,
     TestRecord,
 )
-from harness.wire.target import EMBEDDED, EMBEDDED_CONVERTER, Target, normalise_ws_url, parse_tokens
+from harness.wire.target import (
+    EMBEDDED,
+    EMBEDDED_CONVERTER,
+    Target,
+    http_url_for,
+    normalise_ws_url,
+    parse_tokens,
+)
 
 VERDICT_FILE = "verdict.json"
 
@@ -62,6 +70,7 @@ class RunOptions:
     max_duration: float = 900.0
     quiet: bool = False
     extra_pytest_args: tuple[str, ...] = ()
+    faults: tuple[str, ...] = ()  # --fault KIND=VALUE: a fault proxy before the target
 
 
 def new_run_id(now: dt.datetime) -> str:
@@ -108,6 +117,10 @@ def validate_options(options: RunOptions) -> None:
         raise ConfigError(f"--max-duration {options.max_duration:g}: expected a positive number")
     if options.target != EMBEDDED:
         normalise_ws_url(options.target)
+    if options.faults:
+        from harness.faults.proxy import parse_faults
+
+        parse_faults(options.faults)
     if options.target != EMBEDDED and options.defects:
         raise ConfigError("--defect applies only to the embedded target (--target embedded)")
     if options.target == EMBEDDED and options.tokens:
@@ -121,7 +134,27 @@ def validate_options(options: RunOptions) -> None:
 
 @contextmanager
 def start_target(options: RunOptions) -> Iterator[tuple[Target, list[str]]]:
-    """The target to verify and the pytest options that point the suites at it."""
+    """The target to verify and the pytest options that point the suites at it.
+
+    With `--fault`, a fault-injecting proxy on 127.0.0.1 stands between the harness and
+    the target, and the suites (and preflight) talk to the proxy.
+    """
+    with _reach_target(options) as (target, args):
+        if not options.faults:
+            yield target, args
+            return
+        from harness.faults.proxy import parse_faults, running
+
+        parts = urlsplit(target.ws_url)
+        port = parts.port or (443 if parts.scheme == "wss" else 80)
+        with running(parts.hostname or "127.0.0.1", port, parse_faults(options.faults)) as local:
+            via = urlunsplit((parts.scheme, f"127.0.0.1:{local}", parts.path, "", ""))
+            proxied = dataclasses.replace(target, ws_url=via, http_url=http_url_for(via))
+            yield proxied, [f"--target={via}" if a.startswith("--target=") else a for a in args]
+
+
+@contextmanager
+def _reach_target(options: RunOptions) -> Iterator[tuple[Target, list[str]]]:
     if options.target == EMBEDDED:
         from harness.reference import ServerConfig, start_subprocess
         from harness.reference.defects import resolve_defects
@@ -156,7 +189,14 @@ def environment(options: RunOptions) -> dict[str, Any]:
         "workers": options.workers if options.workers == "auto" else int(options.workers),
         "reruns": options.reruns or 0,
         "cpus": os.cpu_count(),
+        **({"faults": _faults(options)} if options.faults else {}),
     }
+
+
+def _faults(options: RunOptions) -> dict[str, Any]:
+    from harness.faults.proxy import parse_faults
+
+    return dict(parse_faults(options.faults).describe())
 
 
 def target_info(options: RunOptions, target: Target | None) -> TargetInfo:

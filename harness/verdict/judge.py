@@ -94,7 +94,12 @@ def judge(record: RunRecord, policy: Policy, *, today: dt.date) -> Verdict:
     if unplanned:
         message = f"{len(unplanned)} results of tests that were not planned are not counted"
         reasons.append(Reason("unplanned-result", Severity.INFO, None, message, unplanned))
-    metrics, measured = judge_metrics(record.metrics, policy, {s.name for s in record.suites})
+    metrics, measured = judge_metrics(
+        record.metrics,
+        policy,
+        {s.name for s in record.suites},
+        record.environment.get("faults"),
+    )
     comparison, compared = judge_baseline(
         record.baseline, [(s.name, crit, tests) for s, crit, tests in judged], metrics
     )

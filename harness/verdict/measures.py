@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence, Set
+from collections.abc import Mapping, Sequence, Set
+from typing import Any
 
 from harness.verdict.baseline import BaselineComparison, compare
 from harness.verdict.model import (
@@ -18,13 +19,18 @@ from harness.verdict.statistics import BudgetCheck, BudgetStatus, check_budget, 
 
 
 def judge_metrics(
-    records: Sequence[MetricRecord], policy: Policy, suites: Set[str]
+    records: Sequence[MetricRecord],
+    policy: Policy,
+    suites: Set[str],
+    faults: Mapping[str, Any] | None = None,
 ) -> tuple[tuple[MetricVerdict, ...], list[Reason]]:
     """Return every measured or budgeted metric with its budget checks, and their reasons.
 
     A budget whose ``suite`` is not planned in this run is left out (info);
     one whose metric has no samples is INCOMPLETE when ``required``, else
-    info; too few samples are INCOMPLETE; a missed budget is a blocker.
+    info; too few samples are INCOMPLETE; a missed budget is a blocker, unless
+    ``faults`` injected latency or a bandwidth cap: then the miss is reported as
+    the fault's doing (info), since the run measured the fault, not the target.
     """
     merged: dict[str, MetricRecord] = {}
     for record in records:
@@ -57,6 +63,15 @@ def judge_metrics(
                 check = BudgetCheck(budget, BudgetStatus.NOT_MEASURED, summary.count)
             checks.append(check)
             reason = _budget_reason(check, record)
+            if reason is not None and reason.rule == "budget-missed" and _slowed(faults):
+                reason = Reason(
+                    "budget-missed-under-fault",
+                    Severity.INFO,
+                    reason.suite,
+                    f"{reason.message}, with injected faults {_fault_text(faults)}: "
+                    "the fault accounts for it, so it does not judge the target",
+                    reason.tests,
+                )
             if reason is not None:
                 reasons.append(reason)
         suite = record.suite or next((b.suite for b in budgets.get(name, []) if b.suite), None)
@@ -66,6 +81,16 @@ def judge_metrics(
             )
         )
     return tuple(verdicts), reasons
+
+
+def _slowed(faults: Mapping[str, Any] | None) -> bool:
+    return faults is not None and any(k in faults for k in ("latency", "jitter", "bandwidth"))
+
+
+def _fault_text(faults: Mapping[str, Any] | None) -> str:
+    return ", ".join(
+        f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in (faults or {}).items()
+    )
 
 
 def _budget_reason(check: BudgetCheck, record: MetricRecord) -> Reason | None:
