@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
+import json
 import math
 import re
 from collections.abc import Mapping
@@ -232,6 +233,8 @@ class Codec:
         wire: dict[str, Any] = {self._type_field: frame_map.wire_type}
         for path, value in frame_map.match:
             _set(wire, path, value)
+        for path, value in frame_map.extra.items():
+            _set(wire, path, json.loads(json.dumps(value)))  # a copy: never shared
         if "timestamp" in frame:
             wire[self._timestamp_field] = _write_timestamp(
                 frame["timestamp"], frame_map.timestamp_format

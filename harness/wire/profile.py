@@ -12,7 +12,7 @@ import functools
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any, Final
@@ -37,6 +37,9 @@ class FrameMap:
     optional: frozenset[str]
     timestamps: Mapping[str, str]  # canonical path -> format
     timestamp_format: str  # of the frame's own timestamp
+    # Constant wire fields a server of the dialect writes and the codec does not read
+    # (`"status": "acknowledged"`): the reference server and the examples write them.
+    extra: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,7 @@ class Profile:
                 optional=frozenset(table.get("optional", ())),
                 timestamps=dict(table.get("timestamps", {})),
                 timestamp_format=table.get("timestamp_format", server["timestamp_format"]),
+                extra=dict(table.get("extra", {})),
             )
         return out
 

@@ -165,7 +165,15 @@ _TABLES: Final = {
     "capabilities",
     "codec",
 }
-_FRAME_KEYS: Final = {"type", "match", "fields", "optional", "timestamps", "timestamp_format"}
+_FRAME_KEYS: Final = {
+    "type",
+    "match",
+    "fields",
+    "optional",
+    "timestamps",
+    "timestamp_format",
+    "extra",
+}
 
 
 def validate(merged: Mapping[str, Any], own: Mapping[str, Any]) -> Problem | None:
@@ -273,6 +281,12 @@ def _frame(where: str, table: Mapping[str, Any], fields: tuple[str, ...]) -> Pro
         problem = _one_of(*P.TIMESTAMP_FORMATS)(form)
         if problem is not None:
             return f'{where}.timestamps."{path}"', problem
+    extra = table.get("extra", {})
+    if not isinstance(extra, Mapping):
+        return f"{where}.extra", "expected a table of {wire path = constant}"
+    for path in extra:
+        if _wire_path(path) is not None or not path:
+            return f'{where}.extra."{path}"', "expected a dotted wire path"
     if "timestamp_format" in table:
         problem = _one_of(*P.TIMESTAMP_FORMATS)(table["timestamp_format"])
         if problem is not None:

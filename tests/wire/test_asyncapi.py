@@ -112,10 +112,15 @@ def test_netra_messages_have_the_dialects_wire_form() -> None:
         "timestamp": 1757350201.447585,
         "error_code": "VALIDATION_ERROR",
         "error_message": "content is empty",
+        "details": {},
     }
     thinking = messages["agent_thinking"]["examples"][0]["payload"]
     assert thinking["timestamp"] == "2025-09-08T16:50:01.447585+00:00"
-    assert thinking["payload"] == {"reasoning": "Looking for expressions", "step_number": 1}
+    assert thinking["payload"] == {
+        "status": "thinking",
+        "reasoning": "Looking for expressions",
+        "step_number": 1,
+    }
     assert document["x-reply-correlation"] == "order"
     assert document["x-unknown-type-reply"] == "ack"
     assert document["x-limits"]["oversize"] == "error:MESSAGE_TOO_LARGE"

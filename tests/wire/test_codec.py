@@ -393,6 +393,7 @@ def test_netra_server_encoding_is_the_documented_wire_form(netra: Codec) -> None
         "timestamp": 5.0,
         "error_code": "ACCESS_DENIED",
         "error_message": "no",
+        "details": {},
     }
     assert netra.encode_server(CANONICAL_SERVER_FRAMES[1]) == {
         "type": "pong",
