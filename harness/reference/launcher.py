@@ -111,6 +111,7 @@ def serve_command(config: ServerConfig) -> list[str]:
         str(config.max_bytes),
         "--max-connections-per-user",
         str(config.max_connections_per_user),
+        f"--profile={config.profile}",
     ]
     for defect in sorted(config.defects):
         command += ["--defect", defect]

@@ -33,10 +33,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--think-ms", type=float, default=5.0, help="agent think delay (ms)")
     parser.add_argument("--tool-ms", type=float, default=5.0, help="agent tool delay (ms)")
-    parser.add_argument("--rate-limit", type=int, default=600, help="max messages per minute")
-    parser.add_argument("--max-bytes", type=int, default=65536, help="max message bytes")
     parser.add_argument(
-        "--max-connections-per-user", type=int, default=16, help="open connections per user"
+        "--profile",
+        default="chat-agent/1",
+        metavar="NAME|FILE",
+        help="the dialect to speak: a built-in profile (chat-agent/1, netra-2025-09) or a file",
+    )
+    parser.add_argument(
+        "--rate-limit", type=int, default=None, help="max messages per minute (the profile's)"
+    )
+    parser.add_argument(
+        "--max-bytes", type=int, default=None, help="max message bytes (the profile's)"
+    )
+    parser.add_argument(
+        "--max-connections-per-user",
+        type=int,
+        default=None,
+        help="open connections per user (the profile's)",
     )
 
 
@@ -52,6 +65,7 @@ def config_from(args: argparse.Namespace) -> ServerConfig:
         max_connections_per_user=args.max_connections_per_user,
         host=args.host,
         port=args.port,
+        profile=args.profile,
     )
 
 
@@ -75,6 +89,7 @@ async def _serve(config: ServerConfig) -> int:
         f"token: {mint_token(config.jwt_secret, DEMO_USER, exp_in=DEMO_TOKEN_S)}",
         f"secret: {config.jwt_secret}",
         f"defects: {defects}",
+        f"profile: {config.dialect.name}",
     )
     print("\n".join(lines), flush=True)
     try:

@@ -37,6 +37,8 @@ from harness.reference.state import ServerState
 from harness.wire import protocol as P
 
 STOP_DEADLINE_S: Final = 10.0
+# What a dialect that answers oversize frames with an error receives at most before closing.
+OVERSIZE_RECEIVE_BYTES: Final = 1 << 20
 
 
 class ReferenceServer:
@@ -55,8 +57,8 @@ class ReferenceServer:
 
     @property
     def ws_url(self) -> str:
-        """The WebSocket endpoint, `ws://HOST:PORT/ws`."""
-        return f"ws://{self.config.host}:{self.port}{P.WS_PATH}"
+        """The WebSocket endpoint, `ws://HOST:PORT/ws` (the dialect's path)."""
+        return f"ws://{self.config.host}:{self.port}{self.config.dialect.ws_path}"
 
     @property
     def http_url(self) -> str:
@@ -96,10 +98,17 @@ class ReferenceServer:
         await self.stop()
 
     def _max_size(self) -> int:
-        """The transport's size limit in bytes (`size-counts-characters`: 4 bytes a character)."""
+        """The transport's size limit in bytes (`size-counts-characters`: 4 bytes a character).
+
+        A dialect that answers an oversize frame with an error must receive it first: the
+        transport then allows more, and the handler refuses what is over the limit.
+        """
+        limit = self.config.limit("max_bytes")
         if self.config.has(D.SIZE_COUNTS_CHARACTERS):
-            return 4 * self.config.max_bytes  # the handler then counts characters
-        return self.config.max_bytes
+            return 4 * limit  # the handler then counts characters
+        if self.config.dialect.oversize_error is not None:
+            return max(4 * limit, OVERSIZE_RECEIVE_BYTES)
+        return limit
 
     def _slots_taken(self, user_id: str) -> int:
         """The user's connections that count against the cap: the open ones, unless a defect."""
@@ -112,7 +121,14 @@ class ReferenceServer:
 
     def _too_many_characters(self, message: str) -> bool:
         """`size-counts-characters`: the message has more characters than max_message_bytes."""
-        return self.config.has(D.SIZE_COUNTS_CHARACTERS) and len(message) > self.config.max_bytes
+        limit = self.config.limit("max_bytes")
+        return self.config.has(D.SIZE_COUNTS_CHARACTERS) and len(message) > limit
+
+    def _too_large_for_an_error(self, message: str) -> bool:
+        """A dialect that answers oversize frames with an error: this one is over the limit."""
+        if self.config.dialect.oversize_error is None:
+            return False
+        return len(message.encode()) > self.config.limit("max_bytes")
 
     def _start_run(self, run: AgentRun) -> None:
         task = asyncio.get_running_loop().create_task(run.run())
@@ -175,11 +191,12 @@ class ReferenceServer:
     def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
         """The HTTP routes: /health, /stats, 404; None lets /ws continue to the handshake."""
         path = request.path.partition("?")[0]
-        if path == P.WS_PATH:
+        spoken = self.config.dialect
+        if path == spoken.ws_path:
             return None
-        if path == P.HEALTH_PATH:
-            return _json_response(connection, http.HTTPStatus.OK, {"status": "ok"})
-        if path == P.STATS_PATH:
+        if spoken.health_path and path == spoken.health_path:
+            return _json_response(connection, http.HTTPStatus.OK, spoken.health_body)
+        if spoken.stats_path and path == spoken.stats_path:
             try:
                 user_id = self._user_of(request.headers, request.path, with_transports=False)
             except AuthFailure:
@@ -190,7 +207,7 @@ class ReferenceServer:
 
     async def _handle(self, websocket: ServerConnection) -> None:
         """One WebSocket connection: authenticate, enforce the cap, then reply frame by frame."""
-        sender = FrameSender(websocket)
+        sender = FrameSender(websocket, self.config.dialect)
         request = websocket.request
         assert request is not None
         try:
@@ -198,8 +215,8 @@ class ReferenceServer:
         except AuthFailure as failure:
             await self._refuse(websocket, sender, None, P.AUTH_FAILED, self._auth_message(failure))
             return
-        if self._slots_taken(user_id) >= self.config.max_connections_per_user:
-            limit = self.config.max_connections_per_user
+        limit = self.config.limit("max_connections_per_user")
+        if limit and self._slots_taken(user_id) >= limit:
             too_many = f"Too many open connections for this user (at most {limit})."
             await self._refuse(websocket, sender, user_id, P.TOO_MANY_CONNECTIONS, too_many)
             return
@@ -219,6 +236,11 @@ class ReferenceServer:
                 if self._too_many_characters(message):
                     await websocket.close(P.CLOSE_MESSAGE_TOO_BIG, "message too big")
                     return
+                if self._too_large_for_an_error(message):
+                    code = self.config.dialect.oversize_error
+                    assert code is not None
+                    await session.send_oversize_error(code, self.config.limit("max_bytes"))
+                    continue
                 await session.handle_text(message)
         except ConnectionClosed:
             return

@@ -17,6 +17,7 @@ from websockets.exceptions import ConnectionClosed
 from harness.reference import defects as D
 from harness.reference.agent import AgentRun, RunContext
 from harness.reference.config import ServerConfig
+from harness.reference.dialect import Dialect
 from harness.reference.state import HistoryEntry, ServerState, Thread
 from harness.reference.validation import Accepted, Rejection, parse_frame
 from harness.wire import protocol as P
@@ -25,10 +26,12 @@ RATE_WINDOW_S: Final = 60.0
 
 
 class FrameSender:
-    """Numbers and timestamps the frames of one connection; seq and timestamps never go back."""
+    """Numbers and timestamps the frames of one connection (seq and timestamps never go back)
+    and writes them in the server's dialect."""
 
-    def __init__(self, websocket: ServerConnection) -> None:
+    def __init__(self, websocket: ServerConnection, dialect: Dialect) -> None:
         self._websocket = websocket
+        self._dialect = dialect
         self._lock = asyncio.Lock()
         self._numbers: Iterator[int] = itertools.count(1)
         self._last_timestamp = 0.0
@@ -44,7 +47,7 @@ class FrameSender:
             timestamp = max(self._last_timestamp, time.time())
             self._last_timestamp = timestamp
             numbered = {**frame, "timestamp": timestamp, "seq": seq}
-            await self._websocket.send(json.dumps(numbered))
+            await self._websocket.send(self._dialect.encode(numbered))
             return timestamp
 
 
@@ -89,8 +92,8 @@ class Session:
                 "connection_id": self.connection_id,
                 "server_time": time.time(),
                 "limits": {
-                    "max_message_bytes": self._config.max_bytes,
-                    "max_messages_per_minute": self._config.rate_limit,
+                    "max_message_bytes": self._config.limit("max_bytes"),
+                    "max_messages_per_minute": self._config.limit("rate_limit"),
                 },
             }
         )
@@ -100,7 +103,8 @@ class Session:
         now = time.monotonic()
         while self._accepted and now - self._accepted[0] >= RATE_WINDOW_S:
             self._accepted.popleft()
-        if len(self._accepted) >= self._config.rate_limit:
+        limit = self._config.limit("rate_limit")
+        if limit and len(self._accepted) >= limit:
             limited = Rejection(P.RATE_LIMITED, "Too many messages: slow down.", None)
             if self._config.has(D.RATE_LIMIT_AFTER_PARSE):
                 first = parse_frame(text, defects=self._config.defects, now=time.time())
@@ -110,6 +114,7 @@ class Session:
             return
         self._accepted.append(now)
         received_at = time.time()
+        text = self._config.dialect.client_text(text)
         parsed = parse_frame(text, defects=self._config.defects, now=received_at)
         self._count(parsed.is_json, parsed.type_name)
         outcome = parsed.outcome
@@ -120,6 +125,9 @@ class Session:
                 D.THREAD_CHECK_BEFORE_PAYLOAD
             ):
                 outcome = self._thread_checked_first(text, outcome)
+            if outcome.error_code == P.UNKNOWN_TYPE and self._config.dialect.unknown_type_acked:
+                await self._ack_unknown(text, outcome)
+                return
             await self._send_error(outcome)
             if outcome.error_code == P.INVALID_TIMESTAMP and self._config.has(
                 D.REJECTED_TIMESTAMP_STARTS_RUN
@@ -139,6 +147,19 @@ class Session:
             await self._reply_history(outcome)
         else:
             await self._start_agent(outcome, received_at)
+
+    async def _ack_unknown(self, text: str, rejection: Rejection) -> None:
+        """A dialect that acknowledges unknown types: an ack without a run, nothing started."""
+        type_name = json.loads(text).get("type")
+        await self._sender.send(
+            {"type": P.ACK, "message_id": rejection.message_id, "received_type": type_name}
+        )
+
+    async def send_oversize_error(self, error_code: str, limit: int) -> None:
+        """A dialect whose oversize frames get an error: the frame is not processed."""
+        await self._send_error(
+            Rejection(error_code, f"The message is larger than {limit} bytes.", None)
+        )
 
     def _count(self, is_json: bool, type_name: str | None) -> None:
         """Count a parsed frame in /stats (`stats-drift` forgets pings)."""

@@ -104,7 +104,7 @@ def test_serve_options_build_the_config() -> None:
             SECRET,
         )
     )
-    assert len(config.defects) == 14
+    assert len(config.defects) == 42
     assert (config.think_ms, config.rate_limit, config.max_bytes) == (2.0, 9, 100)
     assert config.jwt_secret == SECRET
     assert config_from(_parse()).jwt_secret  # a random secret when none is given
@@ -115,3 +115,15 @@ def test_defects_main_prints_the_catalogue(capsys: pytest.CaptureFixture[str]) -
     out = capsys.readouterr().out
     for name in ("iso-timestamp-crash", "error-leaks-secret", "staging_repro", "security"):
         assert name in out
+
+
+def test_serve_takes_the_limits_of_its_profile() -> None:
+    netra = config_from(_parse("--profile", "netra-2025-09", "--jwt-secret", SECRET))
+    assert (netra.rate_limit, netra.max_bytes, netra.max_connections_per_user) == (0, 8192, 3)
+    assert netra.dialect.name == "netra-2025-09"
+    canonical = config_from(_parse("--jwt-secret", SECRET))
+    assert (canonical.rate_limit, canonical.max_bytes, canonical.max_connections_per_user) == (
+        600,
+        65536,
+        16,
+    )

@@ -1,0 +1,106 @@
+"""The wire dialect the reference server speaks: `chat-agent/1`, or any declarative profile.
+
+The server works on canonical frames throughout; the dialect encodes each frame it
+sends with the profile's codec and reads each client frame through it, and decides
+the few behaviours a profile states as capabilities: the HTTP routes, what an unknown
+type gets, what an oversize frame gets, the rate limit and the connections per user.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from harness.wire import protocol as P
+from harness.wire.codec import Codec
+from harness.wire.profile import Profile, load_profile
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """One profile, as the reference server applies it."""
+
+    profile: Profile
+    codec: Codec
+
+    @property
+    def name(self) -> str:
+        """The profile's name."""
+        return self.profile.name
+
+    def encode(self, frame: dict[str, Any]) -> str:
+        """The wire text of a canonical server frame."""
+        return json.dumps(self.codec.encode_server(frame))
+
+    def client_text(self, text: str) -> str:
+        """A client frame in the canonical envelope (the text itself when nothing differs)."""
+        if self.codec.identity:
+            return text
+        try:
+            frame = json.loads(text)
+        except ValueError:
+            return text
+        if not isinstance(frame, dict):
+            return text
+        return json.dumps(self.codec.decode_client(frame))
+
+    def _endpoint(self, key: str) -> Any:
+        return self.profile.section("endpoint")[key]
+
+    def _capability(self, key: str) -> Any:
+        return self.profile.section("capabilities")[key]
+
+    @property
+    def ws_path(self) -> str:
+        """The WebSocket path."""
+        return str(self._endpoint("ws_path"))
+
+    @property
+    def health_path(self) -> str:
+        """The health route ("" for none)."""
+        return str(self._endpoint("health_path"))
+
+    @property
+    def health_body(self) -> dict[str, Any]:
+        """What a healthy answer says."""
+        return {self._endpoint("health_field"): self._endpoint("health_value")}
+
+    @property
+    def stats_path(self) -> str:
+        """The per-user stats route ("" for none)."""
+        return str(self._endpoint("stats_path"))
+
+    @property
+    def unknown_type_acked(self) -> bool:
+        """True when an unknown type is acknowledged (no run) instead of refused."""
+        return self._capability("unknown_type") == "ack"
+
+    @property
+    def oversize_error(self) -> str | None:
+        """The error code an oversize frame gets (the connection stays open), or None: close."""
+        kind, _, value = str(self._capability("oversize")).partition(":")
+        return value if kind == "error" else None
+
+    @property
+    def rate_limit(self) -> int:
+        """max_messages_per_minute (0: no limit)."""
+        return int(self._capability("max_messages_per_minute"))
+
+    @property
+    def max_bytes(self) -> int:
+        """max_message_bytes."""
+        return int(self._capability("max_message_bytes"))
+
+    @property
+    def max_connections(self) -> int:
+        """Open connections per user (0: no limit)."""
+        return int(self._capability("max_connections_per_user"))
+
+
+@functools.cache
+def dialect(spec: str = P.PROFILE) -> Dialect:
+    """The dialect of a built-in profile name or a profile file (loaded once per process)."""
+    profile = load_profile(spec)
+    return Dialect(profile, Codec(profile))
