@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from harness import __version__
 from harness.errors import ConfigError, HarnessError
+from harness.wire.tokens import SECRET_ENV
 
 EXIT_USAGE = 4
 EXIT_INTERNAL = 3
@@ -138,7 +140,13 @@ def add_target_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--jwt-secret",
         metavar="SECRET",
-        help="HS256 secret to mint tokens for synthetic users (remote target)",
+        help="HS256 secret to mint tokens for synthetic users (remote target); "
+        "or set STABILITY_HARNESS_JWT_SECRET, which keeps it off the command line",
+    )
+    parser.add_argument(
+        "--profile",
+        metavar="NAME|FILE",
+        help="the target's dialect: a built-in profile (chat-agent/1, netra-2025-09) or a file",
     )
     parser.add_argument(
         "--token",
@@ -220,7 +228,7 @@ def dispatch(args: argparse.Namespace) -> int:
             policy=args.policy,
             baseline=getattr(args, "baseline", None),
             out=args.out,
-            jwt_secret=args.jwt_secret,
+            jwt_secret=args.jwt_secret or os.environ.get(SECRET_ENV) or None,
             tokens=tuple(args.token),
             converter=getattr(args, "converter", None),
             reruns=args.reruns,
@@ -228,6 +236,7 @@ def dispatch(args: argparse.Namespace) -> int:
             quiet=args.quiet,
             extra_pytest_args=extra,
             faults=tuple(args.fault),
+            profile=args.profile,
         )
         return execute(
             options, Console(highlight=False, width=None if sys.stdout.isatty() else 120)

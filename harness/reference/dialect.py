@@ -35,8 +35,9 @@ class Dialect:
         return json.dumps(self.codec.encode_server(frame))
 
     def client_text(self, text: str) -> str:
-        """A client frame in the canonical envelope (the text itself when nothing differs)."""
-        if self.codec.identity:
+        """A client frame in the canonical envelope (the text itself when nothing differs:
+        re-encoding would change what the client sent, 1e400 into Infinity for one)."""
+        if self.codec.client_identity:
             return text
         try:
             frame = json.loads(text)

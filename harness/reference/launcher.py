@@ -17,8 +17,9 @@ from typing import IO, Final
 from harness.errors import HarnessError
 from harness.reference.config import ServerConfig
 from harness.reference.server import ReferenceServer
+from harness.wire.tokens import SECRET_ENV
 
-_PRINTED_KEYS: Final = ("url", "http", "user", "token", "secret", "defects")
+_PRINTED_KEYS: Final = ("url", "http", "user", "token", "defects", "profile")
 
 
 class ThreadedServer:
@@ -99,8 +100,6 @@ def serve_command(config: ServerConfig) -> list[str]:
         config.host,
         "--port",
         str(config.port),
-        # `--option=value`: a secret may start with "-" (token_urlsafe does one time in 64).
-        f"--jwt-secret={config.jwt_secret}",
         "--think-ms",
         repr(config.think_ms),
         "--tool-ms",
@@ -130,7 +129,8 @@ class SubprocessServer:
             stderr=self._stderr,
             stdin=subprocess.DEVNULL,
             text=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            # The secret travels in the environment, never on the command line.
+            env={**os.environ, "PYTHONUNBUFFERED": "1", SECRET_ENV: config.jwt_secret},
         )
         self.printed: dict[str, str] = {}
         self.returncode: int | None = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import secrets
 import signal
 from typing import Final
@@ -12,6 +13,7 @@ from harness.reference.auth import mint_token
 from harness.reference.config import ServerConfig
 from harness.reference.defects import ALL
 from harness.reference.server import ReferenceServer
+from harness.wire.tokens import SECRET_ENV
 
 DEMO_USER: Final = "demo"
 DEMO_TOKEN_S: Final = 24 * 3600.0
@@ -54,9 +56,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def config_from(args: argparse.Namespace) -> ServerConfig:
-    """The server configuration of parsed `serve` options (ConfigError for a bad one)."""
+    """The server configuration of parsed `serve` options (ConfigError for a bad one).
+
+    The secret comes from --jwt-secret, else from the environment (how the harness
+    passes it), else it is random (and then printed, so a user can mint tokens).
+    """
     return ServerConfig(
-        jwt_secret=args.jwt_secret or secrets.token_urlsafe(32),
+        jwt_secret=args.jwt_secret or os.environ.get(SECRET_ENV) or secrets.token_urlsafe(32),
         defects=frozenset(args.defect),
         think_ms=args.think_ms,
         tool_ms=args.tool_ms,
@@ -71,10 +77,11 @@ def config_from(args: argparse.Namespace) -> ServerConfig:
 
 def main(args: argparse.Namespace) -> int:
     """Serve until SIGINT or SIGTERM, then close clients with 1001; the exit code (0)."""
-    return asyncio.run(_serve(config_from(args)))
+    generated = not (args.jwt_secret or os.environ.get(SECRET_ENV))
+    return asyncio.run(_serve(config_from(args), print_secret=generated))
 
 
-async def _serve(config: ServerConfig) -> int:
+async def _serve(config: ServerConfig, *, print_secret: bool) -> int:
     server = ReferenceServer(config)
     await server.start()
     stopping = asyncio.Event()
@@ -82,15 +89,16 @@ async def _serve(config: ServerConfig) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stopping.set)
     defects = ",".join(sorted(config.defects)) or "none"
-    lines = (
+    lines = [
         f"url: {server.ws_url}",
         f"http: {server.http_url}",
         f"user: {DEMO_USER}",
         f"token: {mint_token(config.jwt_secret, DEMO_USER, exp_in=DEMO_TOKEN_S)}",
-        f"secret: {config.jwt_secret}",
         f"defects: {defects}",
         f"profile: {config.dialect.name}",
-    )
+    ]
+    if print_secret:
+        lines.append(f"secret: {config.jwt_secret}")  # generated: the user needs it
     print("\n".join(lines), flush=True)
     try:
         await stopping.wait()

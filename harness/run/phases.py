@@ -34,6 +34,7 @@ class Phase:
     number: int
     args: list[str]
     log: Path
+    env: dict[str, str] | None = None  # added to the environment (the secrets travel here)
     exit_status: int | None = None
     timed_out: bool = False
     errors: list[RunError] = field(default_factory=list)
@@ -94,6 +95,7 @@ def run_phase(
             stdin=subprocess.DEVNULL,
             start_new_session=True,
             cwd=phase.log.parent,
+            env={**os.environ, **phase.env} if phase.env else None,
         )
         try:
             while proc.poll() is None:

@@ -12,6 +12,7 @@ import argparse
 import asyncio
 import importlib
 import json
+import os
 import secrets
 from collections.abc import AsyncIterator, Callable, Generator, Iterator
 from pathlib import Path
@@ -23,6 +24,7 @@ import pytest_asyncio
 from harness.errors import CapabilityMissing, CheckFailed, ConfigError, HarnessError
 from harness.run.results import ResultsWriter, test_id
 from harness.run.suite import InstalledSuite, discover_suites
+from harness.wire import protocol as P
 from harness.wire.causes import LEDGER_FILE, CauseLedger, CauseWatch
 from harness.wire.target import EMBEDDED, EMBEDDED_CONVERTER, Target, UserFactory, parse_tokens
 from harness.wire.transcript import Transcript
@@ -30,6 +32,7 @@ from harness.wire.transcript import Transcript
 _TRANSCRIPT = pytest.StashKey[Transcript]()
 _WRITER = pytest.StashKey[ResultsWriter]()
 _CONVERTER = pytest.StashKey[Callable[[object], object] | None]()
+_PROFILE = pytest.StashKey[Any]()
 _LEDGER = pytest.StashKey[CauseLedger]()
 _SUITES = pytest.StashKey[list[InstalledSuite]]()
 _WATCH = pytest.StashKey[CauseWatch]()
@@ -82,6 +85,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="also plan the tests that wait out a protocol period (the 60 s rate window)",
     )
     group.addoption("--harness-phase", default="1", help=argparse.SUPPRESS)
+    group.addoption(
+        "--profile",
+        default=None,
+        metavar="NAME|FILE",
+        help="the target's dialect: a built-in profile (chat-agent/1, netra-2025-09) or a file",
+    )
     # Set by the runner: the --target URL is the run's embedded reference server (--defect on).
     group.addoption("--harness-embedded", action="store_true", help=argparse.SUPPRESS)
     group.addoption(
@@ -123,7 +132,14 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "long_wait: waits a minute or more; planned only with --long-waits"
     )
+    config.addinivalue_line(
+        "markers", "requires_profile(name): planned only on a target of that dialect (a capture)"
+    )
+    config.addinivalue_line(
+        "markers", "needs_message_bytes(n): planned only when the target accepts frames of n bytes"
+    )
     config.stash[_CONVERTER] = _load_converter(config)
+    config.stash[_PROFILE] = _load_profile(config)
     _check_defects(config)
     out = config.getoption("harness_out", None)
     phase = int(config.getoption("harness_phase"))
@@ -158,6 +174,36 @@ def _embedded(config: pytest.Config) -> bool:
     return config.getoption("target", EMBEDDED) == EMBEDDED or bool(
         config.getoption("harness_embedded", False)
     )
+
+
+def _secret(config: pytest.Config) -> str | None:
+    """The HS256 secret: --jwt-secret, or the environment the runner passes it through."""
+    from harness.wire.tokens import SECRET_ENV
+
+    return config.getoption("jwt_secret", None) or os.environ.get(SECRET_ENV) or None
+
+
+def _token_pairs(config: pytest.Config) -> list[str]:
+    """`USER=JWT` pairs: --token options, then the environment the runner passes them through."""
+    from harness.wire.tokens import TOKENS_ENV
+
+    pairs = list(config.getoption("token", []) or [])
+    pairs += [line for line in os.environ.get(TOKENS_ENV, "").splitlines() if line.strip()]
+    return pairs
+
+
+def _spec(config: pytest.Config) -> str:
+    """The --profile value (the default profile's name when none is given)."""
+    return str(config.getoption("profile", None) or P.PROFILE)
+
+
+def _load_profile(config: pytest.Config) -> Any:
+    from harness.wire.profile import load_profile
+
+    try:
+        return load_profile(_spec(config))
+    except ConfigError as exc:
+        raise pytest.UsageError(str(exc)) from None
 
 
 def _load_converter(config: pytest.Config) -> Callable[[object], object] | None:
@@ -213,7 +259,46 @@ def left_out(config: pytest.Config, items: list[pytest.Item]) -> dict[pytest.Ite
         for marker, reason in missing:
             if item.get_closest_marker(marker):
                 dropped.setdefault(item, reason)
+    profile = config.stash.get(_PROFILE, None)
+    if profile is not None:
+        for item in items:
+            lacking = _lacking(profile, rules_of(item)) or _unfit(profile, item)
+            if lacking and item not in dropped:
+                dropped[item] = lacking
     return dropped
+
+
+def _unfit(profile: Any, item: pytest.Item) -> str | None:
+    """Why a test cannot run on a target of `profile` for a reason its markers state."""
+    recorded = item.get_closest_marker("requires_profile")
+    if recorded is not None and recorded.args and recorded.args[0] != profile.name:
+        return f"recorded in the {recorded.args[0]} dialect; the target speaks {profile.name}"
+    needs = item.get_closest_marker("needs_message_bytes")
+    largest = int(profile.section("capabilities")["max_message_bytes"])
+    if needs is not None and needs.args and int(needs.args[0]) > largest:
+        return (
+            f"sends a frame of about {needs.args[0]} bytes; the target's profile "
+            f"{profile.name} accepts at most {largest}"
+        )
+    return None
+
+
+def _lacking(profile: Any, rules: tuple[str, ...]) -> str | None:
+    """Why a test naming `rules` cannot run on a target of `profile`, or None."""
+    if not rules:
+        return None
+    from harness.rules import load_catalogue
+
+    catalogue = load_catalogue().by_id
+    for rule in rules:
+        if rule in catalogue:
+            lacks = profile.lacks(catalogue[rule].capabilities)
+            if lacks:
+                return (
+                    f"the target's profile {profile.name} lacks {', '.join(lacks)} "
+                    f"(rule {rule} needs it)"
+                )
+    return None
 
 
 def rules_of(item: pytest.Item) -> tuple[str, ...]:
@@ -341,27 +426,38 @@ def target(request: pytest.FixtureRequest) -> Iterator[Target]:
     """The server under verification (the embedded reference server unless --target is a URL)."""
     config = request.config
     url = config.getoption("target")
+    profile = config.stash[_PROFILE]
     if url == EMBEDDED:
         from harness.reference import ServerConfig, start_subprocess
         from harness.reference.defects import resolve_defects
 
-        secret = config.getoption("jwt_secret") or secrets.token_urlsafe(24)
+        secret = _secret(config) or secrets.token_urlsafe(24)
         defects = resolve_defects(config.getoption("defect"))
         # A process of its own: the server never shares an interpreter with the tests
         # (CPython 3.11.7 crashes when two threads build ASTs at once, gh-106905).
-        with start_subprocess(ServerConfig(jwt_secret=secret, defects=defects)) as server:
-            yield Target.from_url(server.ws_url, secret=secret, kind=EMBEDDED, defects=defects)
+        server_config = ServerConfig(jwt_secret=secret, defects=defects, profile=_spec(config))
+        with start_subprocess(server_config) as server:
+            yield Target.from_url(
+                server.ws_url, secret=secret, kind=EMBEDDED, defects=defects, profile=profile
+            )
         return
     if _embedded(config):
         from harness.reference.defects import resolve_defects
 
         defects = resolve_defects(config.getoption("defect"))
         yield Target.from_url(
-            url, secret=config.getoption("jwt_secret"), kind=EMBEDDED, defects=defects
+            url,
+            secret=_secret(config),
+            kind=EMBEDDED,
+            defects=defects,
+            profile=profile,
         )
         return
     yield Target.from_url(
-        url, secret=config.getoption("jwt_secret"), tokens=parse_tokens(config.getoption("token"))
+        url,
+        secret=_secret(config),
+        tokens=parse_tokens(_token_pairs(config)),
+        profile=profile,
     )
 
 
@@ -386,12 +482,17 @@ def private_target(target: Target) -> Iterator[PrivateTarget]:
         raise CapabilityMissing(f"a private target needs the embedded target: {NO_PRIVATE_TARGET}")
     from harness.reference import ServerConfig, start_subprocess
 
-    config = ServerConfig(jwt_secret=target.secret, defects=target.defects)
+    spec = target.profile.source if target.profile.source != "built-in" else target.profile.name
+    config = ServerConfig(jwt_secret=target.secret, defects=target.defects, profile=spec)
     with start_subprocess(config) as server:
         yield PrivateTarget(
             server,
             Target.from_url(
-                server.ws_url, secret=target.secret, kind=EMBEDDED, defects=target.defects
+                server.ws_url,
+                secret=target.secret,
+                kind=EMBEDDED,
+                defects=target.defects,
+                profile=target.profile,
             ),
         )
 
@@ -429,6 +530,7 @@ async def connect(
         if user is None and options.get("token") is None and options.get("transport") != "none":
             user = users.new()
         options.setdefault("causes", watch)
+        options.setdefault("profile", target.profile)
         client = await open_client(target.ws_url, user, transcript, **options)
         clients.append(client)
         return client
@@ -459,7 +561,7 @@ def http(target: Target, transcript: Transcript) -> Any:
     """GETs on the target's HTTP routes (`/health`, `/stats`)."""
     from harness.wire.http import HttpClient
 
-    return HttpClient(target.http_url, transcript)
+    return HttpClient(target.http_url, transcript, target.profile)
 
 
 class MetricSink:

@@ -40,6 +40,8 @@ from harness.verdict.records import (
     TargetInfo,
     TestRecord,
 )
+from harness.wire import protocol as P
+from harness.wire.profile import load_profile
 from harness.wire.target import (
     EMBEDDED,
     EMBEDDED_CONVERTER,
@@ -48,6 +50,7 @@ from harness.wire.target import (
     normalise_ws_url,
     parse_tokens,
 )
+from harness.wire.tokens import SECRET_ENV, TOKENS_ENV
 
 VERDICT_FILE = "verdict.json"
 
@@ -71,6 +74,7 @@ class RunOptions:
     quiet: bool = False
     extra_pytest_args: tuple[str, ...] = ()
     faults: tuple[str, ...] = ()  # --fault KIND=VALUE: a fault proxy before the target
+    profile: str | None = None  # the target's dialect: a built-in profile name or a file
 
 
 def new_run_id(now: dt.datetime) -> str:
@@ -121,6 +125,7 @@ def validate_options(options: RunOptions) -> None:
         from harness.faults.proxy import parse_faults
 
         parse_faults(options.faults)
+    load_profile(options.profile)  # a bad profile is a usage error before anything starts
     if options.target != EMBEDDED and options.defects:
         raise ConfigError("--defect applies only to the embedded target (--target embedded)")
     if options.target == EMBEDDED and options.tokens:
@@ -155,6 +160,8 @@ def start_target(options: RunOptions) -> Iterator[tuple[Target, list[str]]]:
 
 @contextmanager
 def _reach_target(options: RunOptions) -> Iterator[tuple[Target, list[str]]]:
+    profile = load_profile(options.profile)
+    spec = options.profile or P.PROFILE
     if options.target == EMBEDDED:
         from harness.reference import ServerConfig, start_subprocess
         from harness.reference.defects import resolve_defects
@@ -163,21 +170,31 @@ def _reach_target(options: RunOptions) -> Iterator[tuple[Target, list[str]]]:
         secret = options.jwt_secret or secrets.token_urlsafe(24)
         # A process of its own: what the target logs (a defect's crash) stays off the
         # harness's console, and the target never shares an interpreter with the harness.
-        with start_subprocess(ServerConfig(jwt_secret=secret, defects=defects)) as server:
-            target = Target.from_url(server.ws_url, secret=secret, kind=EMBEDDED, defects=defects)
-            args = [f"--target={target.ws_url}", f"--jwt-secret={secret}", "--harness-embedded"]
+        config = ServerConfig(jwt_secret=secret, defects=defects, profile=spec)
+        with start_subprocess(config) as server:
+            target = Target.from_url(
+                server.ws_url, secret=secret, kind=EMBEDDED, defects=defects, profile=profile
+            )
+            args = [f"--target={target.ws_url}", f"--profile={spec}", "--harness-embedded"]
             yield target, args + [f"--defect={name}" for name in sorted(defects)]
         return
     target = Target.from_url(
-        options.target, secret=options.jwt_secret, tokens=parse_tokens(options.tokens)
+        options.target,
+        secret=options.jwt_secret,
+        tokens=parse_tokens(options.tokens),
+        profile=profile,
     )
-    # The `--option=value` form: a secret or a user id may start with "-".
-    args = [f"--target={target.ws_url}"]
-    if options.jwt_secret:
-        args.append(f"--jwt-secret={options.jwt_secret}")
-    for pair in options.tokens:
-        args.append(f"--token={pair}")
-    yield target, args
+    yield target, [f"--target={target.ws_url}", f"--profile={spec}"]
+
+
+def secret_environment(target: Target) -> dict[str, str]:
+    """The secrets the pytest phases need, as environment variables (never on a command line)."""
+    env = {}
+    if target.secret is not None:
+        env[SECRET_ENV] = target.secret
+    if target.tokens:
+        env[TOKENS_ENV] = "\n".join(f"{user.id}={user.token}" for user in target.tokens)
+    return env
 
 
 def environment(options: RunOptions) -> dict[str, Any]:
@@ -190,7 +207,13 @@ def environment(options: RunOptions) -> dict[str, Any]:
         "reruns": options.reruns or 0,
         "cpus": os.cpu_count(),
         **({"faults": _faults(options)} if options.faults else {}),
+        "profile": _profile(options),
     }
+
+
+def _profile(options: RunOptions) -> dict[str, Any]:
+    profile = load_profile(options.profile)
+    return {"name": profile.name, "capabilities": sorted(profile.capabilities)}
 
 
 def _faults(options: RunOptions) -> dict[str, Any]:
@@ -319,7 +342,15 @@ def execute(options: RunOptions, console: Console) -> int:
             run.target = target
             early = preflight(target)
             if early is None:
-                run.errors += run_phases(options, suites, target_args, run.out, deadline, console)
+                run.errors += run_phases(
+                    options,
+                    suites,
+                    target_args,
+                    run.out,
+                    deadline,
+                    console,
+                    secret_environment(target),
+                )
     except ConfigError:
         raise
     except Exception as exc:
@@ -403,6 +434,7 @@ def run_phases(
     out: Path,
     deadline: float,
     console: Console,
+    env: dict[str, str] | None = None,
 ) -> list[RunError]:
     """Phase 1 (parallel suites) then phase 2 (serial performance tests)."""
     loaded = [s.path for s in suites if s.path is not None]
@@ -423,7 +455,7 @@ def run_phases(
             converter=options.converter or (EMBEDDED_CONVERTER if embedded else None),
             extra=options.extra_pytest_args,
         )
-        phase = Phase(number, args, out / f"pytest-phase{number}.log")
+        phase = Phase(number, args, out / f"pytest-phase{number}.log", env=env)
         try:
             run_phase(phase, deadline, progress, out / RESULTS_FILE)
         finally:

@@ -21,6 +21,8 @@ from websockets.typing import Subprotocol
 from harness.errors import CheckFailed
 from harness.wire import protocol as P
 from harness.wire.causes import SHORT_WITHIN_S, Cause, CauseWatch
+from harness.wire.codec import DecodeError
+from harness.wire.profile import Profile
 from harness.wire.tokens import subprotocol_for
 from harness.wire.transcript import Transcript
 
@@ -67,8 +69,18 @@ class Client:
         conn: int,
         *,
         causes: CauseWatch | None = None,
+        profile: Profile | None = None,
     ) -> None:
         self.user = user
+        # The target's dialect: frames are encoded and decoded through its codec. With
+        # correlation by order (replies echo no message id), each direct reply answers the
+        # oldest unanswered frame, and its canonical form carries that frame's message_id;
+        # the rules about echoed ids need `message_id_echo` and are not applicable there.
+        self._codec = profile.codec if profile is not None else None
+        if self._codec is not None and getattr(self._codec, "identity", False):
+            self._codec = None
+        self._by_order = profile.by_order if profile is not None else False
+        self._undecodable: dict[str, Any] | None = None
         self.established: dict[str, Any] | None = None
         self.frames: list[dict[str, Any]] = []
         self.conn = conn
@@ -106,7 +118,7 @@ class Client:
                     frame: dict[str, Any] = {"__binary__": message.hex()[:200]}
                     self._transcript.add("recv", size=len(message), data="<binary>", conn=self.conn)
                 else:
-                    frame = _parse(message)
+                    frame = self._decode(_parse(message))
                     self._transcript.add(
                         "recv",
                         frame_type=_type_of(frame),
@@ -138,9 +150,23 @@ class Client:
                 self._closed = True
                 self._cond.notify_all()
 
+    def _decode(self, frame: dict[str, Any]) -> dict[str, Any]:
+        """The canonical form of a received frame; an undecodable one is kept as such."""
+        if self._codec is None or any(k.startswith("__") for k in frame):
+            return frame
+        try:
+            decoded: dict[str, Any] = self._codec.decode(frame)
+        except DecodeError as exc:
+            failed = {"__undecodable__": exc.reason, "raw": exc.raw}
+            if self._undecodable is None:
+                self._undecodable = failed
+            return failed
+        return decoded
+
     async def send(self, frame: Mapping[str, Any]) -> None:
-        """Send one JSON text frame exactly as given."""
-        await self.send_raw(json.dumps(frame, allow_nan=True))
+        """Send one canonical JSON text frame (in the target's dialect: its profile's wire form)."""
+        wire = self._codec.encode(frame) if self._codec is not None else frame
+        await self.send_raw(json.dumps(wire, allow_nan=True))
 
     async def send_raw(self, data: str | bytes) -> None:
         """Send a raw text (str) or binary (bytes) frame."""
@@ -337,6 +363,8 @@ class Client:
         found: list[dict[str, Any]] = []
 
         def ready() -> bool:
+            if self._undecodable is not None:
+                return True
             for i, frame in enumerate(self._buffer):
                 if match(frame):
                     found.append(self._buffer.pop(i))
@@ -357,6 +385,14 @@ class Client:
                 known,
                 f"nothing matching; unconsumed frames: {self._summary()}",
             ) from None
+        if self._undecodable is not None:
+            bad = self._undecodable
+            raise CheckFailed(
+                f"a frame the target sent does not decode in its profile: {bad['__undecodable__']}",
+                expected="a frame of the profile's dialect",
+                observed=bad["raw"],
+                frames=self._transcript.export(),
+            )
         if found:
             return found[0]
         self._end_seen = True
@@ -372,11 +408,16 @@ class Client:
         """Strike what a received frame answers off what must still come."""
         kind = frame.get("type")
         if kind in P.DIRECT_REPLIES:
-            mid = frame.get("message_id")
-            for i, (sent_id, _) in enumerate(self._unanswered):
-                if sent_id == mid:
-                    del self._unanswered[i]
-                    break
+            if self._by_order:
+                # No message id on the wire: the reply answers the oldest unanswered frame.
+                if self._unanswered:
+                    frame.setdefault("message_id", self._unanswered.pop(0)[0])
+            else:
+                mid = frame.get("message_id")
+                for i, (sent_id, _) in enumerate(self._unanswered):
+                    if sent_id == mid:
+                        del self._unanswered[i]
+                        break
             run_id = frame.get("run_id")
             if kind == P.ACK and isinstance(run_id, str):
                 self._runs.setdefault(run_id, [])
@@ -424,8 +465,13 @@ async def open_client(
     within: float = DEFAULT_WITHIN,
     compression: str | None = None,
     causes: CauseWatch | None = None,
+    profile: Profile | None = None,
 ) -> Client:
-    """Open a connection for `user` with its token in `transport`; see docs/WRITING_SUITES.md."""
+    """Open a connection for `user` with its token in `transport`; see docs/WRITING_SUITES.md.
+
+    With a `profile`, the token goes where that dialect expects it (subprotocol prefix,
+    query parameter) and every frame is encoded and decoded through it.
+    """
     if transport not in TRANSPORTS:
         raise ValueError(f"transport must be one of {TRANSPORTS}, not {transport!r}")
     jwt = token if token is not None else (user.token if user is not None else None)
@@ -436,9 +482,10 @@ async def open_client(
         if transport == "header":
             request_headers["Authorization"] = f"Bearer {jwt}"
         elif transport == "subprotocol":
-            offered.insert(0, subprotocol_for(jwt))
+            prefix = profile.auth["subprotocol_prefix"] if profile else P.SUBPROTOCOL_PREFIX
+            offered.insert(0, subprotocol_for(jwt, prefix))
         elif transport == "query":
-            params[P.TOKEN_QUERY_PARAM] = jwt
+            params[profile.auth["query_param"] if profile else P.TOKEN_QUERY_PARAM] = jwt
     url = ws_url + ("?" + urlencode(params) if params else "")
     conn = next(_conn_ids)
     transcript.add("open", data=f"{transport} {url.split('?')[0]}", conn=conn)
@@ -474,7 +521,7 @@ async def open_client(
             observed=f"{type(exc).__name__}: {exc}",
             frames=transcript.export(),
         ) from None
-    client = Client(ws, user, transcript, conn, causes=causes)
+    client = Client(ws, user, transcript, conn, causes=causes, profile=profile)
     if established:
         first = await client._take(lambda f: True, within, "a first frame", WELCOME_KEY)
         if first.get("type") != P.CONNECTION_ESTABLISHED:

@@ -91,12 +91,13 @@ class Codec:
             candidates.sort(key=lambda f: -len(f.match))  # the most specific match first
         self._codes_in = {wire: canon for canon, wire in profile.error_codes.items() if wire}
         self._codes_out = {canon: wire for canon, wire in profile.error_codes.items() if wire}
+        self.client_identity = all(k == v for k, v in self._envelope.items()) and (
+            self._content == {P.USER_MESSAGE: "content", P.START_AGENT: "user_request"}
+        )
         self.identity = self._is_identity()
 
     def _is_identity(self) -> bool:
-        if any(k != v for k, v in self._envelope.items()):
-            return False
-        if self._content != {P.USER_MESSAGE: "content", P.START_AGENT: "user_request"}:
+        if not self.client_identity:
             return False
         if (self._type_field, self._timestamp_field, self._seq_field) != (
             "type",
@@ -129,7 +130,7 @@ class Codec:
 
     def encode(self, frame: Mapping[str, Any]) -> dict[str, Any]:
         """The wire form of a canonical client frame (envelope and content field renamed)."""
-        if self.identity:
+        if self.client_identity:
             return dict(frame)
         wire: dict[str, Any] = {}
         frame_type = frame.get("type")
@@ -278,7 +279,7 @@ class Codec:
 
     def decode_client(self, wire: Mapping[str, Any]) -> dict[str, Any]:
         """The canonical form of a client frame in the target's envelope (the reference server)."""
-        if self.identity:
+        if self.client_identity:
             return dict(wire)
         names = {v: k for k, v in self._envelope.items()}
         frame: dict[str, Any] = {names.get(k, k): v for k, v in wire.items()}

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from harness.errors import CheckFailed, TargetUnreachable
+from harness.wire.profile import Profile
 from harness.wire.transcript import Transcript
 
 
@@ -52,9 +53,12 @@ def get(
 class HttpClient:
     """The `http` fixture: GETs on the target's HTTP routes, recorded in the transcript."""
 
-    def __init__(self, http_url: str, transcript: Transcript) -> None:
+    def __init__(
+        self, http_url: str, transcript: Transcript, profile: Profile | None = None
+    ) -> None:
         self._base = http_url.rstrip("/")
         self._transcript = transcript
+        self._profile = profile
 
     async def get(
         self,
@@ -69,6 +73,9 @@ class HttpClient:
         A refused, reset or timed-out request fails the test (CheckFailed): preflight has
         already shown the target reachable, so this is the target's failure.
         """
+        if self._profile is not None:
+            # A canonical route (/health, /stats) is asked at the target's own path.
+            path = self._profile.http_path(path) or path
         self._transcript.add("send", frame_type="GET", data=f"GET {path}")
         try:
             reply = await asyncio.to_thread(

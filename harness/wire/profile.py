@@ -89,6 +89,38 @@ class Profile:
         have = self.capabilities
         return tuple(c for c in needed if c not in have)
 
+    @functools.cached_property
+    def codec(self) -> Any:
+        """The profile's codec (harness.wire.codec), built once."""
+        from harness.wire.codec import codec_for
+
+        return codec_for(self)
+
+    def http_path(self, canonical: str) -> str:
+        """The target's path for a canonical HTTP route (`/health`, `/stats`); "" when none."""
+        endpoint = self.section("endpoint")
+        if canonical == P.HEALTH_PATH:
+            return str(endpoint["health_path"])
+        if canonical == P.STATS_PATH:
+            return str(endpoint["stats_path"])
+        return canonical
+
+    @property
+    def healthy(self) -> tuple[int, dict[str, Any]]:
+        """What a healthy answer of the health route is: its status and body field."""
+        endpoint = self.section("endpoint")
+        return int(endpoint["health_status"]), {endpoint["health_field"]: endpoint["health_value"]}
+
+    @property
+    def auth(self) -> Mapping[str, Any]:
+        """The `[auth]` table (transports, subprotocol prefix, query parameter, tokens)."""
+        return self.section("auth")
+
+    @property
+    def by_order(self) -> bool:
+        """True when direct replies are correlated by order (they echo no message id)."""
+        return self.section("capabilities")["correlation"] == "order"
+
 
 def capability_names(data: Mapping[str, Any]) -> frozenset[str]:
     """Derive the catalogue's capability vocabulary from a merged profile."""

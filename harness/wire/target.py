@@ -10,7 +10,8 @@ from urllib.parse import urlsplit, urlunsplit
 from harness.errors import CapabilityMissing, ConfigError
 from harness.wire import protocol as P
 from harness.wire.client import User
-from harness.wire.tokens import mint, synthetic_user_id
+from harness.wire.profile import Profile, load_profile
+from harness.wire.tokens import mint, synthetic_user_id, token_from_command
 
 EMBEDDED = "embedded"
 # The embedded target's converter under test: the reference server's own normaliser.
@@ -27,6 +28,7 @@ class Target:
     secret: str | None = None
     tokens: tuple[User, ...] = ()
     defects: frozenset[str] = field(default_factory=frozenset)
+    profile: Profile = field(default_factory=lambda: load_profile(None))
 
     @classmethod
     def from_url(
@@ -37,20 +39,24 @@ class Target:
         tokens: Sequence[User] = (),
         kind: str = "remote",
         defects: Iterable[str] = (),
+        profile: Profile | None = None,
     ) -> Target:
         """A target from its `ws://` or `wss://` URL; the HTTP routes share its host and port."""
+        spoken = profile if profile is not None else load_profile(None)
         return cls(
-            ws_url=normalise_ws_url(url),
+            ws_url=normalise_ws_url(url, spoken.section("endpoint")["ws_path"]),
             http_url=http_url_for(url),
             kind=kind,
             secret=secret,
             tokens=tuple(tokens),
             defects=frozenset(defects),
+            profile=spoken,
         )
 
 
-def normalise_ws_url(url: str) -> str:
-    """The WebSocket endpoint of `url` (path `/ws` when none is given); ConfigError if not ws(s)."""
+def normalise_ws_url(url: str, default_path: str = P.WS_PATH) -> str:
+    """The WebSocket endpoint of `url` (the profile's path when none is given); ConfigError
+    if it is not a ws:// or wss:// URL."""
     parts = urlsplit(url)
     if parts.scheme not in ("ws", "wss") or not parts.hostname:
         raise ConfigError(f"--target {url!r}: expected ws://HOST:PORT/ws, wss://... or 'embedded'")
@@ -58,7 +64,7 @@ def normalise_ws_url(url: str) -> str:
         parts.port  # noqa: B018 - validates the port
     except ValueError:
         raise ConfigError(f"--target {url!r}: the port is not a number from 0 to 65535") from None
-    path = parts.path if parts.path not in ("", "/") else P.WS_PATH
+    path = parts.path if parts.path not in ("", "/") else default_path
     return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
 
 
@@ -86,12 +92,22 @@ class UserFactory:
     def __init__(self, target: Target) -> None:
         self._target = target
         self._given = 0
+        tokens = target.profile.auth["tokens"]
+        self._claims = {"sub": tokens["user_claim"], "exp": tokens["expiry_claim"]}
+        self._command: list[str] = list(tokens["command"]) if tokens["source"] == "command" else []
+        self._command_timeout = float(tokens["command_timeout_s"])
 
     def new(self, prefix: str = "u") -> User:
-        """A user no other test uses (or the next `--token` user when there is no secret)."""
+        """A user no other test uses: minted with the secret, printed by the profile's token
+        command, or the next `--token` user, in that order of preference."""
         if self._target.secret is not None:
             sub = synthetic_user_id(prefix)
-            return User(sub, mint(self._target.secret, sub))
+            return User(sub, self._mint(self._target.secret, sub))
+        if self._command:
+            sub = synthetic_user_id(prefix)
+            return User(
+                sub, token_from_command(self._command, sub, timeout_s=self._command_timeout)
+            )
         if self._given < len(self._target.tokens):
             self._given += 1
             return self._target.tokens[self._given - 1]
@@ -114,4 +130,15 @@ class UserFactory:
         key = secret if secret is not None else self._target.secret
         if key is None and alg.lower() != "none":
             raise CapabilityMissing("crafting tokens needs the target's secret: pass --jwt-secret")
-        return mint(key or "", sub, exp_in=exp_in, alg=alg, claims=claims, omit=omit)
+        return self._mint(key or "", sub, exp_in=exp_in, alg=alg, claims=claims, omit=omit)
+
+    def _mint(self, key: str, sub: str, *, omit: Iterable[str] = (), **options: Any) -> str:
+        """Mint with the profile's claim names: `omit` names the canonical `sub` and `exp`."""
+        return mint(
+            key,
+            sub,
+            omit=[self._claims.get(name, name) for name in omit],
+            user_claim=self._claims["sub"],
+            expiry_claim=self._claims["exp"],
+            **options,
+        )

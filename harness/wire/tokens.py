@@ -16,6 +16,11 @@ import jwt
 from harness.errors import HarnessError
 from harness.wire import protocol as P
 
+# Where secrets travel to child processes (pytest phases, the embedded server): the
+# environment, never a command line (which `ps` shows to every user of the machine).
+SECRET_ENV = "STABILITY_HARNESS_JWT_SECRET"
+TOKENS_ENV = "STABILITY_HARNESS_TOKENS"  # USER=JWT pairs, one per line
+
 
 def mint(
     secret: str,

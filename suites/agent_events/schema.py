@@ -106,15 +106,32 @@ def frame_violations(frame: dict[str, Any]) -> list[str]:
     return [v for v in found if v]
 
 
-def violations(event: dict[str, Any]) -> list[str]:
-    """Every way `event` departs from the schema of its type, one line per field."""
-    found = [_violation(name, kind, check, event) for name, (kind, check) in COMMON.items()]
+def not_sent(profile: Any, frame_type: str) -> frozenset[str]:
+    """The canonical fields a target of `profile` does not send in `frame_type` frames (its
+    profile maps them to no wire field, or it has no sequence numbers): their rules are not
+    applicable there, and the schema checks leave them out."""
+    absent = set() if "seq" in profile.capabilities else {"seq"}
+    frame = profile.frames.get(frame_type)
+    if frame is not None:
+        absent |= {path for path, wire in frame.fields.items() if not wire}
+    return frozenset(absent)
+
+
+def violations(event: dict[str, Any], absent: frozenset[str] = frozenset()) -> list[str]:
+    """Every way `event` departs from the schema of its type, one line per field (the
+    fields in `absent`, which the target's dialect does not carry, left out)."""
+    found = [
+        _violation(name, kind, check, event)
+        for name, (kind, check) in COMMON.items()
+        if name not in absent
+    ]
     data = event.get("data")
     rules = DATA.get(str(event.get("type")), {})
     if isinstance(data, dict):
         found += [
             _violation(f"data.{name}", kind, check, data, name)
             for name, (kind, check) in rules.items()
+            if f"data.{name}" not in absent
         ]
     return [v for v in found if v]
 

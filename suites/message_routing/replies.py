@@ -32,9 +32,13 @@ ERROR_FRAME: Final = (
 )
 
 
-def case(value: Any, *rest: Any, id: str, rules: tuple[str, ...] = ()) -> Any:
-    """Return one parameter set with its id and the rules it verifies."""
-    return pytest.param(value, *rest, id=id, marks=pytest.mark.rules(*rules))
+def case(value: Any, *rest: Any, id: str, rules: tuple[str, ...] = (), needs_bytes: int = 0) -> Any:
+    """Return one parameter set with its id and the rules it verifies (and, when its frame
+    is large, the message size it needs the target to accept)."""
+    marks = [pytest.mark.rules(*rules)]
+    if needs_bytes:
+        marks.append(pytest.mark.needs_message_bytes(needs_bytes))
+    return pytest.param(value, *rest, id=id, marks=marks)
 
 
 def error_summary(frame: dict[str, Any]) -> dict[str, Any]:

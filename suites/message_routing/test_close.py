@@ -64,7 +64,14 @@ async def test_shutdown_closes_every_connection_1001(private_target: Any, transc
     clients: list[Client] = []
     try:
         for _ in range(2):
-            clients.append(await open_client(private_target.target.ws_url, users.new(), transcript))
+            clients.append(
+                await open_client(
+                    private_target.target.ws_url,
+                    users.new(),
+                    transcript,
+                    profile=private_target.target.profile,
+                )
+            )
         for index, client in enumerate(clients):
             reply = await client.request(P.PING, message_id=f"sd-{index}")
             assert reply.get("type") == P.PONG, f"reply to ping: observed {error_summary(reply)}"

@@ -30,6 +30,10 @@ from suites.message_routing.replies import (
 
 pytestmark = pytest.mark.asyncio
 
+# 8,001 two-byte characters and the frame around them: a target must accept frames this
+# large for the character-versus-byte cases to say anything.
+TWO_BYTE_FRAME_BYTES = 16_200
+
 
 _THREAD_ID_RULES = ("2.payload.thread-id-not-string",)
 _START_THREAD_RULES = ("2.payload.start-agent-thread-id",)
@@ -86,6 +90,7 @@ _START_THREAD_RULES = ("2.payload.start-agent-thread-id",)
             {"content": "é" * 8001},
             id="content-8001-two-byte-chars",
             rules=("2.payload.content-too-long",),
+            needs_bytes=TWO_BYTE_FRAME_BYTES,
         ),
         case(
             P.USER_MESSAGE,
@@ -219,6 +224,7 @@ async def test_invalid_payload(connect: Any, frame_type: str, payload: dict[str,
             {"content": "é" * 8000},
             id="content-8000-two-byte-chars",
             rules=("2.payload.content-bounds-accepted",),
+            needs_bytes=TWO_BYTE_FRAME_BYTES,
         ),
         case(
             P.START_AGENT,

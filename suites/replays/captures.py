@@ -29,13 +29,23 @@ def capture_paths(config: pytest.Config) -> list[Path]:
     return list(dict.fromkeys(p.resolve() for p in found))
 
 
-def header_rules(path: Path) -> tuple[str, ...]:
-    """The rules a capture's header names (none when the header cannot be read: the test
-    then fails to load it and says why)."""
+def _header(path: Path) -> dict[str, object]:
     try:
         with path.open(encoding="utf-8") as fh:
             header = json.loads(fh.readline())
     except (OSError, ValueError):
-        return ()
-    rules = header.get("rules", []) if isinstance(header, dict) else []
-    return tuple(r for r in rules if isinstance(r, str))
+        return {}
+    return header if isinstance(header, dict) else {}
+
+
+def header_rules(path: Path) -> tuple[str, ...]:
+    """The rules a capture's header names (none when the header cannot be read: the test
+    then fails to load it and says why)."""
+    rules = _header(path).get("rules", [])
+    return tuple(r for r in rules if isinstance(r, str)) if isinstance(rules, list) else ()
+
+
+def header_profile(path: Path) -> str:
+    """The dialect a capture was recorded in (chat-agent/1 when the header does not say)."""
+    profile = _header(path).get("profile")
+    return profile if isinstance(profile, str) else "chat-agent/1"

@@ -12,7 +12,7 @@ from harness.replay.capture import load_capture
 from harness.replay.player import Player, ReplayOptions
 from harness.wire.profile import load_profile
 
-from .captures import REPLAY_RULES, capture_paths, header_rules
+from .captures import REPLAY_RULES, capture_paths, header_profile, header_rules
 
 pytestmark = pytest.mark.asyncio
 
@@ -24,7 +24,10 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         pytest.param(
             str(path),
             id=path.stem,
-            marks=pytest.mark.rules(*REPLAY_RULES, *header_rules(path)),
+            marks=[
+                pytest.mark.rules(*REPLAY_RULES, *header_rules(path)),
+                pytest.mark.requires_profile(header_profile(path)),
+            ],
         )
         for path in capture_paths(metafunc.config)
     ]

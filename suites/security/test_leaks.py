@@ -28,7 +28,11 @@ LEAKS: Final = (
 _PROTOCOL_ERRORS: Final = [
     ("{not json", P.FORMAT_ERROR),
     ('{"type": "ping", "message_id": 12}', P.INVALID_MESSAGE),
-    ('{"type": "frobnicate", "message_id": "leak-1"}', P.UNKNOWN_TYPE),
+    pytest.param(
+        '{"type": "frobnicate", "message_id": "leak-1"}',
+        P.UNKNOWN_TYPE,
+        marks=pytest.mark.rules("6.error.unknown-type"),
+    ),
     (
         '{"type": "ping", "message_id": "leak-2", "timestamp": "2025-13-45T99:99:99"}',
         P.INVALID_TIMESTAMP,
