@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncio
 
-from harness.errors import CheckFailed, TargetUnreachable
+from harness.errors import CapabilityMissing, CheckFailed, TargetUnreachable
 from harness.verdict.records import RunError
 from harness.wire import protocol as P
 from harness.wire.client import TargetRefused, User, open_client
 from harness.wire.http import get
-from harness.wire.target import Target
-from harness.wire.tokens import mint, synthetic_user_id
+from harness.wire.target import Target, UserFactory
+from harness.wire.tokens import TokenCommandFailed
 from harness.wire.transcript import Transcript
 
 PREFLIGHT_WITHIN_S = 5.0
@@ -24,22 +24,30 @@ def preflight(target: Target, *, within: float = PREFLIGHT_WITHIN_S) -> RunError
     misbehaviour (a wrong /health body, a missing frame) is left to the suites,
     which judge it.
     """
+    health = target.profile.http_path(P.HEALTH_PATH)
+    if health:  # a dialect without a health route: the handshake alone says it answers
+        try:
+            get(target.http_url + health, within=within)
+        except TargetUnreachable as exc:
+            return RunError("preflight", f"target unreachable: {exc}")
     try:
-        get(target.http_url + P.HEALTH_PATH, within=within)
-    except TargetUnreachable as exc:
-        return RunError("preflight", f"target unreachable: {exc}")
-    return asyncio.run(_handshake(target, within))
+        user = UserFactory(target).new("preflight")
+    except TokenCommandFailed as exc:
+        return RunError("preflight", str(exc))
+    except CapabilityMissing as exc:
+        return RunError("preflight", str(exc))
+    return asyncio.run(_handshake(target, user, within))
 
 
-async def _handshake(target: Target, within: float) -> RunError | None:
-    if target.secret is not None:
-        sub = synthetic_user_id("preflight")
-        user = User(sub, mint(target.secret, sub))
-    else:
-        user = target.tokens[0]
+async def _handshake(target: Target, user: User, within: float) -> RunError | None:
     try:
         client = await open_client(
-            target.ws_url, user, Transcript(), established=False, within=within
+            target.ws_url,
+            user,
+            Transcript(),
+            established=False,
+            within=within,
+            profile=target.profile,
         )
     except TargetRefused as exc:
         return RunError(
@@ -54,7 +62,11 @@ async def _handshake(target: Target, within: float) -> RunError | None:
     finally:
         await client.close()
     if first.get("type") == P.ERROR and first.get("error_code") == P.AUTH_FAILED:
-        how = "--jwt-secret" if target.secret is not None else f"--token {user.id}=..."
+        how = (
+            "--jwt-secret"
+            if target.secret is not None
+            else "the tokens (--token, or the token command)"
+        )
         return RunError(
             "preflight",
             f"the target refused the harness's credentials (AUTH_FAILED, close "

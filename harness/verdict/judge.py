@@ -63,6 +63,7 @@ def judge(record: RunRecord, policy: Policy, *, today: dt.date) -> Verdict:
             reasons.append(Reason(_rule_of(error), Severity.INCOMPLETE, error.suite, _text(error)))
     if not record.suites:
         reasons.append(Reason("no-suites", Severity.INCOMPLETE, None, "no suite was planned"))
+    reasons += _required_capabilities(record, policy)
     by_test = {test_id: e for e in record.run_errors for test_id in e.tests}
     results = {t.id: t.attempts for t in record.tests}
     judged: list[tuple[SuiteRecord, Criticality, tuple[TestVerdict, ...]]] = []
@@ -381,3 +382,22 @@ def _status(
     if Severity.CONDITION in severities:
         return SuiteStatus.PASS_WITH_CONDITIONS
     return SuiteStatus.PASS
+
+
+def _required_capabilities(record: RunRecord, policy: Policy) -> list[Reason]:
+    """A blocker for each capability the policy requires that the target's profile lacks."""
+    profile = record.environment.get("profile")
+    if not policy.required_capabilities or not isinstance(profile, dict):
+        return []
+    have = set(profile.get("capabilities") or ())
+    return [
+        Reason(
+            "capability-required",
+            Severity.BLOCKER,
+            None,
+            f"the policy requires capability {cap}; the target's profile "
+            f"{profile.get('name', '?')} lacks it, so the rules that need it cannot be verified",
+        )
+        for cap in policy.required_capabilities
+        if cap not in have
+    ]
