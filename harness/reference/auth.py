@@ -44,34 +44,46 @@ def offered_subprotocols(header_values: Sequence[str]) -> list[str]:
     return [item.strip() for value in header_values for item in value.split(",") if item.strip()]
 
 
-def select_token_subprotocol(offered: Sequence[str]) -> str | None:
+def select_token_subprotocol(
+    offered: Sequence[str], prefix: str = P.SUBPROTOCOL_PREFIX
+) -> str | None:
     """The first offered `jwt.` subprotocol, which the server selects and echoes exactly."""
     for subprotocol in offered:
-        if subprotocol.startswith(P.SUBPROTOCOL_PREFIX):
+        if subprotocol.startswith(prefix):
             return subprotocol
     return None
 
 
-def present_token(authorization: str | None, offered: Sequence[str], path: str) -> Presented:
-    """The token of the first transport present (header, subprotocol, query), else AuthFailure."""
+def present_token(
+    authorization: str | None,
+    offered: Sequence[str],
+    path: str,
+    *,
+    prefix: str = P.SUBPROTOCOL_PREFIX,
+    param: str = P.TOKEN_QUERY_PARAM,
+) -> Presented:
+    """The token of the first transport present (header, subprotocol, query), else AuthFailure.
+
+    `prefix` and `param` are the dialect's subprotocol prefix and query parameter.
+    """
     if authorization is not None:
         scheme, _, token = authorization.strip().partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise AuthFailure("the Authorization header does not carry a Bearer token")
         return Presented(Transport.HEADER, token.strip())
-    subprotocol = select_token_subprotocol(offered)
+    subprotocol = select_token_subprotocol(offered, prefix)
     if subprotocol is not None:
-        return Presented(Transport.SUBPROTOCOL, _decode_subprotocol(subprotocol))
+        return Presented(Transport.SUBPROTOCOL, _decode_subprotocol(subprotocol, prefix))
     _, _, query = path.partition("?")
-    values = parse_qs(query, keep_blank_values=True).get(P.TOKEN_QUERY_PARAM)
+    values = parse_qs(query, keep_blank_values=True).get(param)
     if values is not None:
         return Presented(Transport.QUERY, values[0])
     raise AuthFailure("no token: send a bearer header, a jwt. subprotocol or a token query")
 
 
-def _decode_subprotocol(subprotocol: str) -> str:
+def _decode_subprotocol(subprotocol: str, prefix: str = P.SUBPROTOCOL_PREFIX) -> str:
     """The JWT carried base64url-encoded (no padding) in a `jwt.` subprotocol."""
-    encoded = subprotocol.removeprefix(P.SUBPROTOCOL_PREFIX)
+    encoded = subprotocol.removeprefix(prefix)
     if not _BASE64URL.fullmatch(encoded):
         raise AuthFailure("the jwt. subprotocol does not carry base64url")
     try:
@@ -80,8 +92,20 @@ def _decode_subprotocol(subprotocol: str) -> str:
         raise AuthFailure("the jwt. subprotocol does not carry a token") from None
 
 
-def verify_token(token: str, secret: str, *, verify_signature: bool = True) -> str:
-    """The user id (`sub`) of a valid HS256 token with `sub` and `exp`; AuthFailure otherwise."""
+def verify_token(
+    token: str,
+    secret: str,
+    *,
+    verify_signature: bool = True,
+    user_claim: str = "sub",
+    expiry_claim: str = "exp",
+) -> str:
+    """The user id (`sub`) of a valid HS256 token with `sub` and `exp`; AuthFailure otherwise.
+
+    A dialect may name the claims otherwise (`user_claim`, `expiry_claim`).
+    """
+    if (user_claim, expiry_claim) != ("sub", "exp"):
+        return _verify_named(token, secret, verify_signature, user_claim, expiry_claim)
     options: dict[str, object] = {
         "require": ["exp", "sub"],
         "verify_signature": verify_signature,
@@ -103,6 +127,28 @@ def verify_token(token: str, secret: str, *, verify_signature: bool = True) -> s
     subject = claims.get("sub")
     if not isinstance(subject, str) or not subject:
         raise AuthFailure("the token's 'sub' claim is not a non-empty string")
+    return subject
+
+
+def _verify_named(
+    token: str, secret: str, verify_signature: bool, user_claim: str, expiry_claim: str
+) -> str:
+    """verify_token for claims named otherwise than `sub` and `exp`."""
+    options: dict[str, object] = {"verify_signature": verify_signature, "verify_exp": False}
+    try:
+        claims = jwt.decode(token, secret, algorithms=[P.JWT_ALGORITHM], options=options)  # type: ignore[arg-type]
+    except jwt.InvalidSignatureError:
+        raise AuthFailure("the token's signature is invalid") from None
+    except jwt.InvalidTokenError:
+        raise AuthFailure("the token is malformed or invalid") from None
+    expires = claims.get(expiry_claim)
+    if isinstance(expires, bool) or not isinstance(expires, int | float):
+        raise AuthFailure(f"the token has no {expiry_claim!r} claim")
+    if expires <= time.time():
+        raise AuthFailure("the token has expired")
+    subject = claims.get(user_claim)
+    if not isinstance(subject, str) or not subject:
+        raise AuthFailure(f"the token's {user_claim!r} claim is not a non-empty string")
     return subject
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from harness.wire import protocol as P
-from harness.wire.codec import Codec
+from harness.wire.codec import Codec, rewrite_object_text
 from harness.wire.profile import Profile, load_profile
 
 
@@ -39,19 +39,29 @@ class Dialect:
         re-encoding would change what the client sent, 1e400 into Infinity for one)."""
         if self.codec.client_identity:
             return text
-        try:
-            frame = json.loads(text)
-        except ValueError:
-            return text
-        if not isinstance(frame, dict):
-            return text
-        return json.dumps(self.codec.decode_client(frame))
+        return rewrite_object_text(text, self.codec.decode_client)
 
     def _endpoint(self, key: str) -> Any:
         return self.profile.section("endpoint")[key]
 
     def _capability(self, key: str) -> Any:
         return self.profile.section("capabilities")[key]
+
+    @property
+    def subprotocol_prefix(self) -> str:
+        """The prefix of the subprotocol that carries a token."""
+        return str(self.profile.auth["subprotocol_prefix"])
+
+    @property
+    def query_param(self) -> str:
+        """The query parameter that carries a token."""
+        return str(self.profile.auth["query_param"])
+
+    @property
+    def claims(self) -> tuple[str, str]:
+        """The names of the user and expiry claims of a token."""
+        tokens = self.profile.auth["tokens"]
+        return str(tokens["user_claim"]), str(tokens["expiry_claim"])
 
     @property
     def ws_path(self) -> str:

@@ -138,7 +138,8 @@ class ReferenceServer:
     def _select_subprotocol(
         self, connection: ServerConnection, subprotocols: Sequence[Subprotocol]
     ) -> Subprotocol | None:
-        return select_token_subprotocol(subprotocols)  # type: ignore[return-value]
+        prefix = self.config.dialect.subprotocol_prefix
+        return select_token_subprotocol(subprotocols, prefix)  # type: ignore[return-value]
 
     def _user_of(self, headers: Headers, path: str, *, with_transports: bool) -> str:
         """The authenticated user of a request; AuthFailure with a client-safe reason otherwise."""
@@ -149,7 +150,14 @@ class ReferenceServer:
         offered = offered_subprotocols(headers.get_all("Sec-WebSocket-Protocol"))
         if not with_transports:
             offered, path = [], path.partition("?")[0]
-        presented = present_token(authorization, offered, path)
+        spoken = self.config.dialect
+        presented = present_token(
+            authorization,
+            offered,
+            path,
+            prefix=spoken.subprotocol_prefix,
+            param=spoken.query_param,
+        )
         if (
             self.config.has(D.SUBPROTOCOL_PADDING_REQUIRED)
             and presented.transport is Transport.SUBPROTOCOL
@@ -161,9 +169,10 @@ class ReferenceServer:
         if (
             self.config.has(D.OFFERED_SUBPROTOCOL_VERIFIED)
             and presented.transport is Transport.HEADER
-            and select_token_subprotocol(offered) is not None
+            and select_token_subprotocol(offered, spoken.subprotocol_prefix) is not None
         ):
-            verify_token(present_token(None, offered, "").token, self.config.jwt_secret)
+            token = present_token(None, offered, "", prefix=spoken.subprotocol_prefix).token
+            verify_token(token, self.config.jwt_secret)
         bypass = (
             self.config.has(D.AUTH_BYPASS_HEADER)
             and any(value.strip() == "1" for value in headers.get_all(P.BYPASS_HEADER))
@@ -175,8 +184,13 @@ class ReferenceServer:
             )
         )
         try:
+            user_claim, expiry_claim = spoken.claims
             return verify_token(
-                presented.token, self.config.jwt_secret, verify_signature=not bypass
+                presented.token,
+                self.config.jwt_secret,
+                verify_signature=not bypass,
+                user_claim=user_claim,
+                expiry_claim=expiry_claim,
             )
         except AuthFailure as failure:
             if not (

@@ -21,7 +21,7 @@ from websockets.typing import Subprotocol
 from harness.errors import CheckFailed
 from harness.wire import protocol as P
 from harness.wire.causes import SHORT_WITHIN_S, Cause, CauseWatch
-from harness.wire.codec import DecodeError
+from harness.wire.codec import DecodeError, rewrite_object_text
 from harness.wire.profile import Profile
 from harness.wire.tokens import subprotocol_for
 from harness.wire.transcript import Transcript
@@ -81,6 +81,12 @@ class Client:
             self._codec = None
         self._by_order = profile.by_order if profile is not None else False
         self._undecodable: dict[str, Any] | None = None
+        client_fields = profile.section("client") if profile is not None else {}
+        self.envelope: tuple[str, str, str] = (
+            client_fields.get("type_field", "type"),
+            client_fields.get("message_id_field", "message_id"),
+            client_fields.get("payload_field", "payload"),
+        )
         self.established: dict[str, Any] | None = None
         self.frames: list[dict[str, Any]] = []
         self.conn = conn
@@ -165,12 +171,17 @@ class Client:
 
     async def send(self, frame: Mapping[str, Any]) -> None:
         """Send one canonical JSON text frame (in the target's dialect: its profile's wire form)."""
-        wire = self._codec.encode(frame) if self._codec is not None else frame
-        await self.send_raw(json.dumps(wire, allow_nan=True))
+        await self.send_raw(json.dumps(frame, allow_nan=True))
 
     async def send_raw(self, data: str | bytes) -> None:
-        """Send a raw text (str) or binary (bytes) frame."""
+        """Send a raw text (str) or binary (bytes) frame.
+
+        A text that is a canonical JSON object is sent in the target's envelope when its
+        dialect names the envelope's fields otherwise; any other text goes as written.
+        """
         self._sent = True
+        if isinstance(data, str) and self._codec is not None and not self._codec.client_identity:
+            data = _in_dialect(self._codec, data)
         if isinstance(data, bytes):
             self._transcript.add("send", size=len(data), data="<binary>", conn=self.conn)
         else:
@@ -624,6 +635,11 @@ def _reply_slot(text: str) -> tuple[str | None, str]:
     return (mid if isinstance(mid, str) else None), (
         _label(kind) if isinstance(kind, str) and kind else "untyped"
     )
+
+
+def _in_dialect(codec: Any, text: str) -> str:
+    """A canonical JSON object text in the dialect's envelope; other texts unchanged."""
+    return rewrite_object_text(text, codec.encode)
 
 
 def _not_json(constant: str) -> Any:

@@ -15,7 +15,7 @@ import importlib
 import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Final, Protocol
 
 from harness.errors import ConfigError
@@ -366,3 +366,28 @@ def _set(node: dict[str, Any], dotted: str, value: Any) -> None:
             child = node[part] = {}
         node = child
     node[parts[-1]] = value
+
+
+class _Literal(str):
+    """A JSON number or constant kept exactly as written (1e400 stays 1e400)."""
+
+
+def rewrite_object_text(text: str, transform: Callable[[dict[str, Any]], dict[str, Any]]) -> str:
+    """`text`, a JSON object, passed through `transform` (an envelope's renaming) and written
+    back with every number and constant exactly as it was; any other text unchanged."""
+    try:
+        parsed = json.loads(text, parse_float=_Literal, parse_int=_Literal, parse_constant=_Literal)
+    except ValueError:
+        return text
+    return _dump(transform(parsed)) if isinstance(parsed, dict) else text
+
+
+def _dump(value: Any) -> str:
+    if isinstance(value, _Literal):
+        return str.__str__(value)
+    if isinstance(value, dict):
+        items = (f"{json.dumps(k, ensure_ascii=False)}: {_dump(v)}" for k, v in value.items())
+        return "{" + ", ".join(items) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_dump(v) for v in value) + "]"
+    return json.dumps(value, ensure_ascii=False)

@@ -41,9 +41,16 @@ def sized_limit(client: Any) -> int:
     return limit
 
 
-def ping_of_size(size: int, message_id: str, pad: str = ASCII) -> str:
-    """Return a ping text frame of exactly `size` UTF-8 bytes, padded with `pad` characters."""
-    head = '{"type": "ping", "message_id": "' + message_id + '", "payload": {"pad": "'
+def ping_of_size(
+    size: int,
+    message_id: str,
+    pad: str = ASCII,
+    envelope: tuple[str, str, str] = ("type", "message_id", "payload"),
+) -> str:
+    """Return a ping text frame of exactly `size` UTF-8 bytes, padded with `pad` characters
+    (in the target's envelope: its names for the type, message_id and payload fields)."""
+    kind, mid, body = envelope
+    head = f'{{"{kind}": "ping", "{mid}": "{message_id}", "{body}": {{"pad": "'
     tail = '"}}'
     room = size - len(head.encode()) - len(tail.encode())
     if room < 0:
@@ -101,7 +108,7 @@ async def test_frame_of_exactly_max_size_accepted(connect: Any, pad: str) -> Non
     """A text frame of exactly max_message_bytes UTF-8 bytes is processed (a pong comes back)."""
     client = await connect()
     limit = sized_limit(client)
-    await expect_pong(client, ping_of_size(limit, "max-size", pad), "max-size")
+    await expect_pong(client, ping_of_size(limit, "max-size", pad, client.envelope), "max-size")
     await expect_usable(client)
 
 
@@ -110,7 +117,7 @@ async def test_frame_over_max_size_closes_1009(connect: Any) -> None:
     """A text frame one byte over max_message_bytes closes the connection with 1009."""
     client = await connect()
     limit = sized_limit(client)
-    await expect_1009(client, ping_of_size(limit + 1, "too-big"))
+    await expect_1009(client, ping_of_size(limit + 1, "too-big", ASCII, client.envelope))
 
 
 @pytest.mark.rules("6.close.size-in-bytes", "6.close.oversize-1009")
@@ -119,7 +126,7 @@ async def test_size_counts_utf8_bytes(connect: Any, pad: str) -> None:
     """A frame of max_message_bytes + 1 bytes but far fewer characters closes with 1009."""
     client = await connect()
     limit = sized_limit(client)
-    frame = ping_of_size(limit + 1, "wide", pad)
+    frame = ping_of_size(limit + 1, "wide", pad, client.envelope)
     utf16_units = len(frame.encode("utf-16-le")) // 2
     if utf16_units > limit:
         raise HarnessError(
@@ -137,6 +144,8 @@ async def test_size_after_decompression(connect: Any) -> None:
     """
     exact = await connect(compression="deflate")
     limit = sized_limit(exact)
-    await expect_pong(exact, ping_of_size(limit, "deflated-max"), "deflated-max")
+    await expect_pong(
+        exact, ping_of_size(limit, "deflated-max", ASCII, exact.envelope), "deflated-max"
+    )
     over = await connect(compression="deflate")
-    await expect_1009(over, ping_of_size(limit + 1, "deflated-over"))
+    await expect_1009(over, ping_of_size(limit + 1, "deflated-over", ASCII, over.envelope))

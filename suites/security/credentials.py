@@ -79,10 +79,11 @@ def token_with_residue(users: Any, user: Any, residue: int) -> str:
     raise AssertionError(f"no token of length {residue} modulo 3 within 6 tries")
 
 
-def subprotocol_for(token: str) -> str:
-    """Return the `Sec-WebSocket-Protocol` value that carries `token` (PROTOCOL.md section 1)."""
+def subprotocol_for(token: str, prefix: str = P.SUBPROTOCOL_PREFIX) -> str:
+    """Return the `Sec-WebSocket-Protocol` value that carries `token` (PROTOCOL.md section 1:
+    `jwt.` and the token in base64url; a target's profile may name another prefix)."""
     encoded = base64.urlsafe_b64encode(token.encode()).rstrip(b"=").decode()
-    return P.SUBPROTOCOL_PREFIX + encoded
+    return prefix + encoded
 
 
 def true_signature(token: str | None, secret: str | None) -> str | None:

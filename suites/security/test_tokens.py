@@ -105,7 +105,11 @@ async def test_bad_token_refused(connect: Any, users: Any, target: Any, kind: st
             token, target.secret
         ),
         "the presented token": token,
-        "the presented subprotocol": subprotocol_for(token) if token else None,
+        "the presented subprotocol": subprotocol_for(
+            token, target.profile.auth["subprotocol_prefix"]
+        )
+        if token
+        else None,
         "the user's valid token": user.token,
     }
     found = {t: disclosures(c.frames, secrets) for t, c in clients.items()}

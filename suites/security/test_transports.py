@@ -23,7 +23,6 @@ from typing import Any
 import pytest
 
 from harness.errors import CheckFailed
-from harness.wire import protocol as P
 from harness.wire.client import User
 from suites.security.credentials import subprotocol_for, token_of, token_with_residue
 from suites.security.identity import expect_identity
@@ -52,13 +51,13 @@ async def test_transport_authenticates(connect: Any, users: Any, transport: str)
 @pytest.mark.parametrize("residue", [0, 1, 2], ids=["len-3k", "len-3k+1", "len-3k+2"])
 @pytest.mark.rules(*ACCEPTED, "1.auth.transport.subprotocol", "1.auth.transport.subprotocol-echo")
 async def test_subprotocol_authenticates_and_is_echoed(
-    connect: Any, users: Any, residue: int
+    connect: Any, users: Any, target: Any, residue: int
 ) -> None:
     """A `jwt.` subprotocol of any length is accepted and echoed exactly."""
     user = users.new(prefix="sec-subprotocol")
     token = token_with_residue(users, user, residue)
     client = await connect(user, transport="subprotocol", token=token)
-    expected = subprotocol_for(token)
+    expected = subprotocol_for(token, target.profile.auth["subprotocol_prefix"])
     if client.subprotocol != expected:
         raise CheckFailed(
             "subprotocol selected by the server", expected=expected, observed=client.subprotocol
@@ -69,10 +68,10 @@ async def test_subprotocol_authenticates_and_is_echoed(
 @pytest.mark.rules(
     "1.auth.transport.subprotocol", "1.auth.transport.subprotocol-echo", "1.auth.sub-is-user-id"
 )
-async def test_subprotocol_echoed_among_others(connect: Any, users: Any) -> None:
+async def test_subprotocol_echoed_among_others(connect: Any, users: Any, target: Any) -> None:
     """With `chat.v1` offered first, the server still selects the `jwt.` subprotocol."""
     user = users.new(prefix="sec-subprotocol-among")
-    expected = subprotocol_for(user.token)
+    expected = subprotocol_for(user.token, target.profile.auth["subprotocol_prefix"])
     client = await connect(user, transport="none", subprotocols=["chat.v1", expected])
     if client.subprotocol != expected:
         raise CheckFailed(
@@ -129,7 +128,7 @@ _REFUSAL = [
 )
 @pytest.mark.rules("1.auth.refuse.single-error-frame", "6.close.auth-failed-1008")
 async def test_first_transport_decides_refusal(
-    connect: Any, users: Any, first: str, first_kind: str, later: str
+    connect: Any, users: Any, target: Any, first: str, first_kind: str, later: str
 ) -> None:
     """An invalid token on the first transport present is refused despite a valid later one."""
     user = users.new(prefix="sec-first")
@@ -138,7 +137,7 @@ async def test_first_transport_decides_refusal(
         transport=first,
         token=token_of(first_kind, users, user),
         established=False,
-        **_later(later, user.token),
+        **_later(later, user.token, target.profile.auth),
     )
     await expect_refused(client)
 
@@ -161,7 +160,7 @@ _ACCEPTANCE = [
 )
 @pytest.mark.rules("1.auth.precedence.valid-first-decides", "1.auth.sub-is-user-id")
 async def test_first_transport_decides_acceptance(
-    connect: Any, users: Any, first: str, later: str, later_kind: str
+    connect: Any, users: Any, target: Any, first: str, later: str, later_kind: str
 ) -> None:
     """A valid first token is accepted as its own user whatever the later transport carries."""
     user = users.new(prefix="sec-first-ok")
@@ -170,12 +169,12 @@ async def test_first_transport_decides_acceptance(
     else:
         other = users.new(prefix="sec-first-other").token
     assert other is not None
-    client = await connect(user, transport=first, **_later(later, other))
+    client = await connect(user, transport=first, **_later(later, other, target.profile.auth))
     await expect_identity(client, user.id)
 
 
-def _later(transport: str, token: str) -> dict[str, Any]:
-    """The `connect` options that add `token` on a later transport."""
+def _later(transport: str, token: str, auth: Any) -> dict[str, Any]:
+    """The `connect` options that add `token` on a later transport (the dialect's names)."""
     if transport == "query":
-        return {"query": {P.TOKEN_QUERY_PARAM: token}}
-    return {"subprotocols": [subprotocol_for(token)]}
+        return {"query": {auth["query_param"]: token}}
+    return {"subprotocols": [subprotocol_for(token, auth["subprotocol_prefix"])]}
