@@ -125,14 +125,17 @@ def validate_options(options: RunOptions) -> None:
         from harness.faults.proxy import parse_faults
 
         parse_faults(options.faults)
-    load_profile(options.profile)  # a bad profile is a usage error before anything starts
     if options.target != EMBEDDED and options.defects:
         raise ConfigError("--defect applies only to the embedded target (--target embedded)")
     if options.target == EMBEDDED and options.tokens:
         raise ConfigError("--token applies only to a remote target (--target ws://...)")
-    if options.target != EMBEDDED and not options.jwt_secret and not options.tokens:
+    profile = load_profile(options.profile)  # a bad profile is a usage error now
+    commanded = profile.auth["tokens"]["source"] == "command"
+    credentials = options.jwt_secret or options.tokens or commanded
+    if options.target != EMBEDDED and not credentials:
         raise ConfigError(
-            f"--target {options.target}: give --jwt-secret or at least one --token USER=JWT"
+            f"--target {options.target}: give --jwt-secret or at least one --token "
+            "USER=JWT (or a profile whose token source is a command)"
         )
     parse_tokens(options.tokens)
 

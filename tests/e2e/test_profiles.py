@@ -1,0 +1,139 @@
+"""End to end with profiles: netra-2025-09 and a renamed dialect, judged as they are."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from harness.reference import ServerConfig, start_subprocess
+
+from .conftest import RUN_DEADLINE_S, harness
+
+pytestmark = pytest.mark.timeout(RUN_DEADLINE_S + 30)
+
+RENAMED = Path(__file__).parent / "profiles" / "renamed.toml"
+ALL_BUT_REPLAYS = (
+    *("--suite", "agent_events", "--suite", "business_flow", "--suite", "message_routing"),
+    *("--suite", "security", "--suite", "staging_repro", "--suite", "timestamp_core"),
+)
+
+
+def test_netra_clean_server_is_approved_with_not_applicable_rules_listed(tmp_path: Path) -> None:
+    run = harness("run", "--profile", "netra-2025-09", "--quiet", out=tmp_path / "out")
+    assert run.code == 0, run.stdout + run.stderr
+    assert run.verdict is not None
+    assert run.verdict["verdict"] == "APPROVED"
+    assert run.verdict["environment"]["profile"]["name"] == "netra-2025-09"
+    statuses = {r["id"]: r for r in run.verdict["rules"]}
+    for rule, lacking in (
+        ("3.seq.starts-at-one", "seq"),
+        ("7.stats.messages-routed", "stats"),
+        ("6.error.unknown-type", "unknown_type_error"),
+        ("6.limit.rate-limited", "rate_limit"),
+    ):
+        assert statuses[rule]["status"] == "not_applicable", rule
+        assert f"lacks {lacking}" in statuses[rule]["reason"], statuses[rule]
+    assert statuses["5.accepted.iso-zoneless-utc"]["status"] == "verified"
+    assert statuses["4.order.started-first"]["status"] == "verified"
+    reasons = [n["reason"] for n in run.verdict["not_applicable"]]
+    assert any("the target's profile netra-2025-09 lacks seq" in r for r in reasons)
+    replays = {t["id"]: t["outcome"] for t in run.suite("replays")["tests"]}
+    assert replays == {
+        "replays::test_captures::test_capture_replays_as_recorded"
+        "[staging-2025-09-08-iso-timestamp-netra]": "passed"
+    }
+    markdown = (run.out / "report.md").read_text("utf-8")
+    assert "netra-2025-09 lacks seq" in markdown
+
+
+@pytest.mark.parametrize(
+    ("defect", "suites"),
+    [
+        ("iso-timestamp-crash", ("staging_repro", "timestamp_core", "replays")),
+        ("naive-local-time", ("timestamp_core", "staging_repro")),
+        ("drop-tool-completed", ("agent_events",)),
+        ("cross-user-leak", ("agent_events", "business_flow")),
+        ("history-lost-on-reconnect", ("business_flow",)),
+        ("auth-bypass-header", ("security",)),
+    ],
+    ids=lambda v: v if isinstance(v, str) else "-",
+)
+def test_netra_defects_are_not_approved(
+    tmp_path: Path, defect: str, suites: tuple[str, ...]
+) -> None:
+    run = harness(
+        "run", "--profile", "netra-2025-09", "--defect", defect, "--quiet", out=tmp_path / "out"
+    )
+    assert run.code == 1, run.stdout + run.stderr
+    blocked = {r["suite"] for r in run.reasons("blocker")}
+    for suite in suites:
+        assert suite in blocked, (defect, suite, run.reasons())
+
+
+def test_a_renamed_dialect_is_verified_end_to_end(tmp_path: Path) -> None:
+    run = harness(
+        "run", "--profile", str(RENAMED), *ALL_BUT_REPLAYS, "--quiet", out=tmp_path / "out"
+    )
+    assert run.code == 0, run.stdout + run.stderr
+    assert run.verdict is not None
+    assert run.verdict["verdict"] == "APPROVED"
+    assert run.verdict["environment"]["profile"]["name"] == "renamed-test"
+
+
+def test_the_transcript_keeps_the_raw_wire_frames(tmp_path: Path) -> None:
+    run = harness(
+        "run",
+        *("--profile", str(RENAMED), "--suite", "agent_events"),
+        *("--defect", "drop-tool-completed", "--quiet"),
+        out=tmp_path / "out",
+    )
+    assert run.code == 1, run.stdout + run.stderr
+    failed = [t for t in run.suite("agent_events")["tests"] if t["outcome"] == "failed"]
+    frames = [f["data"] for t in failed for f in t.get("transcript", []) if f["dir"] == "recv"]
+    assert any('"kind": "tool_start"' in data for data in frames)  # the target's own names
+    assert not any('"type": "tool_executing"' in data for data in frames)
+
+
+TOKEN_SCRIPT = """import sys
+print("token service unavailable for " + sys.argv[1], file=sys.stderr)
+sys.exit(2)
+"""
+
+
+@pytest.fixture
+def remote() -> Iterator[str]:
+    with start_subprocess(ServerConfig(jwt_secret="e2e-profile-secret-4c8d0a2b-long-enough")) as s:
+        yield s.ws_url
+
+
+def test_a_failing_token_command_is_incomplete_in_one_line(tmp_path: Path, remote: str) -> None:
+    script = tmp_path / "get-token"
+    script.write_text(f"#!{sys.executable}\n{TOKEN_SCRIPT}", "utf-8")
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    profile = tmp_path / "cmd.toml"
+    profile.write_text(
+        f'[profile]\nname = "cmd"\n\n[auth.tokens]\nsource = "command"\n'
+        f'command = ["{script}", "{{user}}"]\ncommand_timeout_s = 5\n',
+        "utf-8",
+    )
+    env = {k: v for k, v in os.environ.items() if k != "STABILITY_HARNESS_JWT_SECRET"}
+    command = [sys.executable, "-m", "harness", "run", "--target", remote]
+    proc = subprocess.run(
+        [*command, "--profile", str(profile), "--quiet", "--out", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        timeout=RUN_DEADLINE_S,
+        stdin=subprocess.DEVNULL,
+        env=env,
+    )
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    verdict = (tmp_path / "out" / "verdict.json").read_text("utf-8")
+    assert "token command get-token {user}: exit 2: token service unavailable for preflight-" in (
+        verdict
+    )
