@@ -63,7 +63,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve_module.add_arguments(serve)
 
     sub.add_parser("suites", help="list installed suites with their planned test counts")
-    sub.add_parser("defects", help="list the reference server's defect catalogue")
+    defects = sub.add_parser("defects", help="list the reference server's defect catalogue")
+    defects.add_argument(
+        "--profile", metavar="NAME|FILE", help="say which defects apply to a dialect"
+    )
     rules = sub.add_parser("rules", help="list the rule catalogue (every rule the suites verify)")
     rules.add_argument(
         "--format", choices=("plain", "json"), default="plain", help="output format (plain)"
@@ -248,7 +251,7 @@ def dispatch(args: argparse.Namespace) -> int:
     if args.command == "defects":
         from harness.run.inventory import defects_main
 
-        return defects_main()
+        return defects_main(args.profile)
     if args.command == "suites":
         from harness.run.inventory import suites_main
 

@@ -19,6 +19,16 @@ class Defect:
     breaks: str
     caught_by: tuple[str, ...]
 
+    @property
+    def needs(self) -> tuple[str, ...]:
+        """The capabilities a dialect must have for the defect to apply (docs/PROFILES.md)."""
+        return NEEDS.get(self.name, ())
+
+    def applies(self, capabilities: Iterable[str]) -> bool:
+        """Whether the defect can show in a dialect with these capabilities."""
+        have = set(capabilities)
+        return all(need in have for need in self.needs)
+
 
 ISO_TIMESTAMP_CRASH: Final = "iso-timestamp-crash"
 SILENT_TIMESTAMP_FALLBACK: Final = "silent-timestamp-fallback"
@@ -287,3 +297,10 @@ def find_defect(name: str) -> Defect:
         if defect.name == name:
             return defect
     raise ConfigError(f"unknown defect {name!r}; valid names: {', '.join(NAMES)}")
+
+
+# What a defect breaks that only some dialects have: on a target without it, the defect
+# changes nothing a suite can judge (netra-2025-09 has no /stats, no seq, no rate limit...).
+NEEDS: Final[dict[str, tuple[str, ...]]] = {
+    STATS_DRIFT: ("stats",),
+}

@@ -124,11 +124,33 @@ def suites_main() -> int:
 
 
 def defects_main(profile: str | None = None) -> int:
-    """Print the reference server's defect catalogue."""
+    """Print the reference server's defect catalogue (with --profile: which apply to it)."""
     from harness.reference.defects import CATALOGUE
 
-    rows = [[d.name, d.breaks, ", ".join(d.caught_by)] for d in CATALOGUE]
-    print_listing("Reference server defects", ("name", "what it breaks", "caught by"), rows)
+    if profile is None:
+        rows = [[d.name, d.breaks, ", ".join(d.caught_by)] for d in CATALOGUE]
+        print_listing("Reference server defects", ("name", "what it breaks", "caught by"), rows)
+        return 0
+    from harness.wire.profile import load_profile
+
+    loaded = load_profile(profile)
+    have = loaded.capabilities
+    rows = [
+        [
+            d.name,
+            "yes"
+            if d.applies(have)
+            else f"no: {loaded.name} lacks {', '.join(loaded.lacks(d.needs))}",
+            d.breaks,
+            ", ".join(d.caught_by),
+        ]
+        for d in CATALOGUE
+    ]
+    print_listing(
+        f"Reference server defects in {loaded.name}",
+        ("name", "applies", "what it breaks", "caught by"),
+        rows,
+    )
     return 0
 
 

@@ -240,3 +240,14 @@ def test_the_wheel_ships_templates_inside_harness(tmp_path: Path) -> None:
         assert init.relative_to(root).as_posix() in names, init
     assert "harness/wire/profiles/netra-2025-09.toml" in names
     assert "suites/replays/captures/staging-2025-09-08-iso-timestamp.jsonl" in names
+
+
+def test_defects_with_a_profile_say_which_apply() -> None:
+    proc = _cli("defects", "--profile", "netra-2025-09")
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0] == "name\tapplies\twhat it breaks\tcaught by"
+    applies = {line.split("\t")[0]: line.split("\t")[1] for line in lines[1:]}
+    assert applies["stats-drift"] == "no: netra-2025-09 lacks stats"
+    assert applies["iso-timestamp-crash"] == "yes"
+    assert applies["drop-tool-completed"] == "yes"
