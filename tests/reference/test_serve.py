@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -24,8 +25,11 @@ async def test_subprocess_prints_url_and_a_working_token_then_sigterm_closes_100
         assert server.ws_url == f"ws://127.0.0.1:{server.port}/ws"
         assert server.http_url == f"http://127.0.0.1:{server.port}"
         assert server.printed["user"] == "demo"
-        assert server.printed["secret"] == SECRET
+        assert "secret" not in server.printed  # given, so never printed
         assert server.printed["defects"] == "stats-drift"
+        assert server.printed["profile"] == "chat-agent/1"
+        cmdline = Path(f"/proc/{server.pid}/cmdline").read_bytes().decode()
+        assert SECRET not in cmdline  # it travels in the environment
         assert (await http_get(f"{server.http_url}/health")).body == {"status": "ok"}
         wire = await Wire.open(server.ws_url, token=server.token)
         first = await wire.recv()
@@ -41,7 +45,7 @@ async def test_subprocess_prints_url_and_a_working_token_then_sigterm_closes_100
 def test_subprocess_takes_a_secret_that_starts_with_a_dash() -> None:
     secret = "-starts-with-a-dash-and-is-32-bytes-long"
     with start_subprocess(ServerConfig(jwt_secret=secret), within=15.0) as server:
-        assert server.printed["secret"] == secret
+        assert "secret" not in server.printed
         token = mint_token(secret, "dash-user")
         reply = asyncio.run(_first_frame(server.ws_url, token))
     assert reply["type"] == "connection_established"
