@@ -7,13 +7,15 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from harness.verdict.records import RunError
+from harness.wire.redaction import Redactor
 
 PHASE_TIMEOUT_GRACE_S = 5.0
 # The suite phase mostly waits on the target (a reply, a run's events): with one worker
@@ -58,7 +60,9 @@ def pytest_command(
     # Suite paths under one rootdir give node ids that stay unique across suites.
     rootdir = os.path.commonpath([str(p.parent) for p in paths])
     cmd = [sys.executable, "-m", "pytest", "-c", str(ini), "--rootdir", rootdir]
-    cmd += ["-p", "no:cacheprovider", "-q", "-rN", *(str(p) for p in paths)]
+    # Short tracebacks: a broken target fails many tests, and a long traceback prints the
+    # locals of every frame (the log is redacted, but it need not hold all of that).
+    cmd += ["-p", "no:cacheprovider", "-q", "-rN", "--tb=short", *(str(p) for p in paths)]
     cmd += [*target_args, "--harness-out", str(out), "--harness-phase", str(phase)]
     if converter:
         cmd += ["--converter", converter]
@@ -87,16 +91,22 @@ def run_phase(
 ) -> None:
     """Run one pytest phase in its own process group, bounded by `deadline` (monotonic)."""
     offset = results.stat().st_size if results.exists() else 0
+    env = {**os.environ, **phase.env} if phase.env else None
     with phase.log.open("w", encoding="utf-8") as log:
         proc = subprocess.Popen(
             phase.args,
-            stdout=log,
+            stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=True,
             cwd=phase.log.parent,
-            env={**os.environ, **phase.env} if phase.env else None,
+            env=env,
         )
+        # pytest's output passes through here so that no secret or token reaches the log.
+        copier = threading.Thread(
+            target=_copy_redacted, args=(proc, log, Redactor.from_environment(env)), daemon=True
+        )
+        copier.start()
         try:
             while proc.poll() is None:
                 if time.monotonic() > deadline:
@@ -108,8 +118,20 @@ def run_phase(
         except BaseException:
             _stop_group(proc)
             raise
+        copier.join(5.0)
         _tail(results, offset, on_progress)
     phase.exit_status = proc.returncode
+
+
+def _copy_redacted(proc: subprocess.Popen[bytes], log: IO[str], redactor: Redactor) -> None:
+    assert proc.stdout is not None
+    try:
+        with proc.stdout:
+            for raw in proc.stdout:
+                log.write(redactor.text(raw.decode("utf-8", errors="replace")))
+                log.flush()
+    except (OSError, ValueError):  # the log was closed: the run is being stopped
+        return
 
 
 def _stop_group(proc: subprocess.Popen[bytes]) -> None:

@@ -42,6 +42,7 @@ import pytest
 
 from harness.run.suite import InstalledSuite, discover_suites, suite_of_path
 from harness.verdict.records import Attempt, MetricRecord, Outcome, RunError
+from harness.wire.redaction import Redactor
 
 RESULTS_FILE = "results.jsonl"
 PLAN_FILE = "plan-phase{phase}.json"
@@ -125,8 +126,11 @@ class ResultsWriter:
         self._planned = False
         self._pending: dict[str, dict[str, Any]] = {}
         self._causes: set[str] = set()
+        # Frames and messages may quote the secret or a token (a leaking target): never written.
+        self._redactor = Redactor.from_environment()
 
     def _write(self, line: dict[str, Any]) -> None:
+        line = self._redactor.data(line)
         self._file.write(json.dumps(line, separators=(",", ":")) + "\n")
         self._file.flush()
 

@@ -42,6 +42,7 @@ from harness.verdict.records import (
 )
 from harness.wire import protocol as P
 from harness.wire.profile import load_profile
+from harness.wire.redaction import Redactor
 from harness.wire.target import (
     EMBEDDED,
     EMBEDDED_CONVERTER,
@@ -403,6 +404,14 @@ class RunContext:
         """The output folder."""
         return (self.options.out or Path("reports") / self.run_id).resolve()
 
+    def redactor(self) -> Redactor:
+        """What hides this run's secret and tokens from the verdict, reports and console."""
+        target = self.target
+        secret = target.secret if target is not None else self.options.jwt_secret
+        tokens = [u.token for u in target.tokens] if target is not None else []
+        tokens += [pair.partition("=")[2] for pair in self.options.tokens]
+        return Redactor(secret, tokens)
+
     def finish(self, console: Console, *, early: RunError | None = None) -> int:
         """Judge, write verdict.json and the reports, print the summary; the verdict's exit code."""
         record = build_record(
@@ -421,7 +430,7 @@ class RunContext:
             verdict = verdict_for_early_exit(record, early, self.policy, today=today)
         else:
             verdict = judge(record, self.policy, today=today)
-        document = verdict.to_json()
+        document = self.redactor().data(verdict.to_json())
         path = self.out / VERDICT_FILE
         path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", "utf-8")
         paths = {"verdict": path, **write_reports(document, self.out)}

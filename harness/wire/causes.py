@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
+from harness.wire.redaction import Redactor
+
 LEDGER_FILE: Final = "causes.jsonl"
 # How long a wait for an already recorded cause still waits: a correct server answers
 # in milliseconds, so this only spares a broken one's deadline, never a frame that comes.
@@ -65,7 +67,8 @@ class CauseLedger:
         if self.path is None:
             self._known[cause.key] = cause
             return cause
-        line = (json.dumps(cause.to_json(), separators=(",", ":")) + "\n").encode("utf-8")
+        written = Redactor.from_environment().data(cause.to_json())
+        line = (json.dumps(written, separators=(",", ":")) + "\n").encode("utf-8")
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
