@@ -25,7 +25,17 @@ FORMATS: dict[str, Callable[[Mapping[str, Any]], str]] = {
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Adds the `report` options: VERDICT_JSON, --format and --out."""
-    parser.add_argument("verdict_json", metavar="VERDICT_JSON", type=Path, help="a verdict.json")
+    parser.add_argument(
+        "verdict_json", metavar="VERDICT_JSON", type=Path, nargs="?", help="a verdict.json"
+    )
+    parser.add_argument(
+        "--from",
+        dest="from_dir",
+        type=Path,
+        metavar="DIR",
+        help="judge a run that never finished (killed) from DIR/results.jsonl; "
+        "exits with its verdict's code",
+    )
     parser.add_argument(
         "--format",
         choices=("md", "html", "junit", "all"),
@@ -74,6 +84,11 @@ def _outputs(fmt: str, out: Path | None, source: Path) -> dict[str, Path]:
 
 def main(args: argparse.Namespace) -> int:
     """Writes the requested reports; 0 on success, 4 for a bad file or schema (one-line error)."""
+    if (args.from_dir is None) == (args.verdict_json is None):
+        print("stability-harness report: error: give VERDICT_JSON or --from DIR", file=sys.stderr)
+        return EXIT_USAGE
+    if args.from_dir is not None:
+        return _rebuild(args.from_dir)
     source: Path = args.verdict_json
     try:
         verdict = load_verdict(source)
@@ -99,3 +114,16 @@ def main(args: argparse.Namespace) -> int:
             return EXIT_USAGE
         print(path)
     return EXIT_OK
+
+
+def _rebuild(out: Path) -> int:
+    from rich.console import Console
+
+    from harness.errors import ConfigError
+    from harness.run.recovery import rebuild
+
+    try:
+        return rebuild(out.resolve(), Console(highlight=False, width=120))
+    except ConfigError as exc:
+        print(f"stability-harness report: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from harness.run.interruption import LIVE_GROUPS
 from harness.verdict.records import RunError
 from harness.wire.redaction import Redactor
 
@@ -107,6 +108,7 @@ def run_phase(
             target=_copy_redacted, args=(proc, log, Redactor.from_environment(env)), daemon=True
         )
         copier.start()
+        LIVE_GROUPS.add(proc.pid)
         try:
             while proc.poll() is None:
                 if time.monotonic() > deadline:
@@ -118,6 +120,8 @@ def run_phase(
         except BaseException:
             _stop_group(proc)
             raise
+        finally:
+            LIVE_GROUPS.discard(proc.pid)
         copier.join(5.0)
         _tail(results, offset, on_progress)
     phase.exit_status = proc.returncode

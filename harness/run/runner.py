@@ -23,6 +23,7 @@ from harness.errors import ConfigError, HarnessError
 from harness.report.console import ProgressView, print_summary
 from harness.report.render import append_step_summary, write_reports
 from harness.rules import load_catalogue
+from harness.run.interruption import Interrupted, interruptible
 from harness.run.phases import Phase, phase_errors, pytest_command, run_phase
 from harness.run.preflight import preflight
 from harness.run.results import RESULTS_FILE, ResultsLog, read_results
@@ -339,10 +340,11 @@ def execute(options: RunOptions, console: Console) -> int:
     started = utc_now()
     run = RunContext(options, policy, baseline, suites, started, new_run_id(started))
     run.out.mkdir(parents=True, exist_ok=True)
+    run.write_start()
     deadline = time.monotonic() + options.max_duration
     early: RunError | None = None
     try:
-        with start_target(options) as (target, target_args):
+        with interruptible(), start_target(options) as (target, target_args):
             run.target = target
             early = preflight(target)
             if early is None:
@@ -357,6 +359,11 @@ def execute(options: RunOptions, console: Console) -> int:
                 )
     except ConfigError:
         raise
+    except Interrupted as stop:
+        # The phase's process group is stopped by now; the report says what never ran.
+        elapsed = options.max_duration - (deadline - time.monotonic())
+        cause = RunError("interrupted", f"{stop.signal_name} after {elapsed:.1f} s")
+        return run.finish(console, early=cause)
     except Exception as exc:
         cause = RunError("internal", f"harness error: {type(exc).__name__}: {exc}")
         run.finish(console, early=cause)
@@ -403,6 +410,12 @@ class RunContext:
     def out(self) -> Path:
         """The output folder."""
         return (self.options.out or Path("reports") / self.run_id).resolve()
+
+    def write_start(self) -> None:
+        """Write run.json: what `report --from` needs to judge the run if it never finishes."""
+        from harness.run.recovery import write_start
+
+        write_start(self.out, self.run_id, iso(self.started), self.options)
 
     def redactor(self) -> Redactor:
         """What hides this run's secret and tokens from the verdict, reports and console."""

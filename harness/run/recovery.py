@@ -1,0 +1,89 @@
+"""`report --from DIR`: judge a run that never finished (killed) from what its folder holds.
+
+At its start a run writes `run.json` (its id, start time and options, never a secret);
+with results.jsonl and the plan files beside it, that is enough to judge the run: the
+tests that never ran are not run, and the run error says it did not finish.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any, Final
+
+from rich.console import Console
+
+from harness.errors import ConfigError
+from harness.run.results import RESULTS_FILE, read_results
+from harness.run.suite import discover_suites
+from harness.verdict.policy import load_policy
+from harness.verdict.records import RunError
+
+START_FILE: Final = "run.json"
+# The options run.json keeps: what was verified and how; secrets and tokens are left out.
+_KEPT: Final = (
+    "target",
+    "defects",
+    "suites",
+    "workers",
+    "policy",
+    "reruns",
+    "max_duration",
+    "faults",
+    "profile",
+)
+
+
+def write_start(out: Path, run_id: str, started_at: str, options: Any) -> None:
+    """Write `run.json` in `out`."""
+    kept = {}
+    for name in _KEPT:
+        value = getattr(options, name)
+        if isinstance(value, Path):
+            value = str(value.resolve())
+        kept[name] = list(value) if isinstance(value, tuple) else value
+    document = {"run_id": run_id, "started_at": started_at, "options": kept}
+    (out / START_FILE).write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+
+
+def rebuild(out: Path, console: Console) -> int:
+    """Judge the run in `out` from its files, write verdict.json and the reports; the exit code."""
+    from harness.run.runner import RunContext, RunOptions, select_suites
+
+    results = out / RESULTS_FILE
+    start = out / START_FILE
+    if not results.is_file():
+        raise ConfigError(f"--from {out}: no {RESULTS_FILE} in it (not a run's output folder)")
+    try:
+        document = json.loads(start.read_text(encoding="utf-8"))
+        kept = document["options"]
+        options = RunOptions(
+            target=str(kept["target"]),
+            defects=tuple(kept["defects"]),
+            suites=tuple(kept["suites"]),
+            workers=str(kept["workers"]),
+            policy=Path(kept["policy"]) if kept["policy"] else None,
+            out=out,
+            reruns=kept["reruns"],
+            max_duration=float(kept["max_duration"]),
+            faults=tuple(kept["faults"]),
+            profile=kept["profile"],
+        )
+        run_id = str(document["run_id"])
+        started = dt.datetime.strptime(document["started_at"], "%Y-%m-%dT%H:%M:%S.%fZ")
+    except OSError as exc:
+        raise ConfigError(f"--from {out}: cannot read {START_FILE}: {exc.strerror}") from None
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ConfigError(f"{start}: not a run's start file: {type(exc).__name__}: {exc}") from None
+    policy = load_policy(options.policy)
+    options = dataclasses.replace(options, reruns=options.reruns or policy.reruns)
+    suites = select_suites(discover_suites(), options.suites)
+    log = read_results(results)
+    finished = sorted(log.sessions)
+    message = f"the run did not finish (rebuilt from {RESULTS_FILE} by `report --from`): " + (
+        f"phases finished: {', '.join(map(str, finished))}" if finished else "no phase finished"
+    )
+    run = RunContext(options, policy, None, suites, started.replace(tzinfo=dt.UTC), run_id)
+    return run.finish(console, early=RunError("interrupted", message))
