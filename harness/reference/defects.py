@@ -303,4 +303,8 @@ def find_defect(name: str) -> Defect:
 # changes nothing a suite can judge (netra-2025-09 has no /stats, no seq, no rate limit...).
 NEEDS: Final[dict[str, tuple[str, ...]]] = {
     STATS_DRIFT: ("stats",),
+    SEQ_PER_USER: ("seq",),
+    SIZE_COUNTS_CHARACTERS: ("oversize_close",),
+    RATE_LIMIT_AFTER_PARSE: ("rate_limit",),
+    ERROR_MESSAGE_MARKUP: ("unknown_type_error",),  # the markup is in UNKNOWN_TYPE's message
 }
