@@ -105,6 +105,7 @@ class Client:
         self._dropped = False
         self._aborted = False
         self._end_seen = False
+        self.oversize = False
         self._reader = asyncio.create_task(self._read())
 
     @property
@@ -142,6 +143,9 @@ class Client:
         finally:
             rcvd = self._ws.protocol.close_rcvd
             self.close_code = rcvd.code if rcvd is not None else None
+            # The harness closes with 1009 only when the target's frame passed the bound.
+            sent = self._ws.protocol.close_sent
+            self.oversize = sent is not None and sent.code == P.CLOSE_MESSAGE_TOO_BIG
             # No close frame, and not because the harness gave up on a close handshake.
             self._dropped = rcvd is None and not (
                 self._aborted or isinstance(self._ws.connection_exc, TimeoutError)
@@ -323,6 +327,8 @@ class Client:
         if not self._closed:
             return None
         when = "" if self._end_seen else " after the test's last check"
+        if self.oversize:
+            return OVERSIZE_TEXT + when
         if self.close_code == P.CLOSE_INTERNAL_ERROR:
             return (
                 f"the server closed the connection with {P.CLOSE_INTERNAL_ERROR} "
@@ -410,7 +416,8 @@ class Client:
         raise CheckFailed(
             "waiting for the target",
             expected=wanted,
-            observed=f"connection closed: {close_text(self.close_code)}; "
+            observed=f"connection closed: "
+            f"{OVERSIZE_TEXT if self.oversize else close_text(self.close_code)}; "
             f"unconsumed frames: {self._summary()}",
             frames=self._transcript.export(),
         )
@@ -508,9 +515,16 @@ async def open_client(
             open_timeout=within,
             close_timeout=2.0,
             ping_interval=None,
-            max_size=None,
+            max_size=MAX_RECEIVED_BYTES,
             compression=compression,
         )
+    except TimeoutError as exc:  # an OSError too: accepted, then no handshake in time
+        raise CheckFailed(
+            "opening handshake",
+            expected=f"a WebSocket handshake within {within:g} s",
+            observed=f"{type(exc).__name__}: {exc}",
+            frames=transcript.export(),
+        ) from None
     except OSError as exc:
         raise TargetRefused(
             "opening a connection",
@@ -525,7 +539,7 @@ async def open_client(
             observed=f"HTTP {exc.response.status_code}",
             frames=transcript.export(),
         ) from None
-    except (InvalidHandshake, TimeoutError) as exc:
+    except InvalidHandshake as exc:
         raise CheckFailed(
             "opening handshake",
             expected=f"a WebSocket handshake within {within:g} s",
@@ -578,6 +592,14 @@ def _code(exc: ConnectionClosed) -> int | None:
 WELCOME_KEY: Final = "welcome"
 FIRST_FRAME_KEY: Final = "first-frame"
 CLOSE_KEY: Final = "close"
+# What the harness accepts in one frame (after permessage-deflate): 16 MiB, past any
+# frame a conforming target sends, plus 1 MiB for the largest frame a suite sends and
+# the target may echo. A larger frame (or a decompression bomb) is the target's failure.
+MAX_RECEIVED_BYTES: Final = 16 * 2**20 + 2**20
+OVERSIZE_TEXT: Final = (
+    f"the target sent a frame over {MAX_RECEIVED_BYTES} bytes (after decompression); "
+    f"the harness closed with {P.CLOSE_MESSAGE_TOO_BIG}"
+)
 
 
 def close_text(code: int | None) -> str:
@@ -632,7 +654,9 @@ def _reply_slot(text: str) -> tuple[str | None, str]:
         return None, "non-object"
     kind = parsed.get("type")
     mid = parsed.get("message_id")
-    return (mid if isinstance(mid, str) else None), (
+    # An id the protocol does not allow (empty, too long) is unreadable: its reply says null.
+    readable = isinstance(mid, str) and 1 <= len(mid) <= P.MAX_MESSAGE_ID_CHARS
+    return (mid if readable else None), (
         _label(kind) if isinstance(kind, str) and kind else "untyped"
     )
 
