@@ -14,6 +14,9 @@ from harness.errors import CheckFailed, TargetUnreachable
 from harness.wire.profile import Profile
 from harness.wire.transcript import Transcript
 
+# /health and /stats answer a few hundred bytes; the rest of a larger body is never read.
+MAX_BODY_BYTES = 2**20
+
 
 @dataclass(frozen=True, slots=True)
 class HttpReply:
@@ -37,11 +40,14 @@ def get(
         request.add_header("Authorization", f"Bearer {token}")
     try:
         with urllib.request.urlopen(request, timeout=within) as response:
-            status, body = response.status, response.read()
+            status, body = response.status, response.read(MAX_BODY_BYTES + 1)
     except urllib.error.HTTPError as exc:
-        status, body = exc.code, exc.read()
+        status, body = exc.code, exc.read(MAX_BODY_BYTES + 1)
     except (urllib.error.URLError, OSError) as exc:
         raise TargetUnreachable(f"GET {url}: {getattr(exc, 'reason', exc)}") from None
+    if len(body) > MAX_BODY_BYTES:
+        head = body[:200].decode("utf-8", errors="replace")
+        return HttpReply(status, f"a body over {MAX_BODY_BYTES} bytes, beginning {head!r}", None)
     text = body.decode("utf-8", errors="replace")
     try:
         parsed: Any = json.loads(text)
