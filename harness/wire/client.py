@@ -144,8 +144,10 @@ class Client:
             rcvd = self._ws.protocol.close_rcvd
             self.close_code = rcvd.code if rcvd is not None else None
             # The harness closes with 1009 only when the target's frame passed the bound.
+            # (A 1009 the harness only echoed, the server having closed first, is the server's.)
             sent = self._ws.protocol.close_sent
-            self.oversize = sent is not None and sent.code == P.CLOSE_MESSAGE_TOO_BIG
+            echoed = bool(self._ws.protocol.close_rcvd_then_sent)
+            self.oversize = sent is not None and sent.code == P.CLOSE_MESSAGE_TOO_BIG and not echoed
             # No close frame, and not because the harness gave up on a close handshake.
             self._dropped = rcvd is None and not (
                 self._aborted or isinstance(self._ws.connection_exc, TimeoutError)
