@@ -37,9 +37,18 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--baseline",
         type=Path,
-        metavar="FILE",
-        help="verdict.json of an earlier run to compare with",
+        metavar="FILE|auto",
+        help="verdict.json of an earlier run to compare with, or auto: the history's last "
+        "APPROVED run of the same target, profile and planned tests",
     )
+    run.add_argument(
+        "--history",
+        type=Path,
+        default=Path("reports") / "history.sqlite",
+        metavar="PATH",
+        help="the run history this run is added to (default: reports/history.sqlite)",
+    )
+    run.add_argument("--no-history", action="store_true", help="neither read nor write a history")
     run.add_argument(
         "--converter", metavar="MODULE:FUNCTION", help="a timestamp converter to verify in-process"
     )
@@ -213,6 +222,10 @@ def replay_arguments(captures: Sequence[Path], pacing: str, speed: float) -> tup
     return tuple(extra)
 
 
+def _auto(args: argparse.Namespace) -> bool:
+    return str(getattr(args, "baseline", None)) == "auto"
+
+
 def dispatch(args: argparse.Namespace) -> int:
     """Run one parsed subcommand."""
     if args.command in ("run", "replay"):
@@ -229,7 +242,9 @@ def dispatch(args: argparse.Namespace) -> int:
             suites=tuple(getattr(args, "suite", ())) or (("replays",) if extra else ()),
             workers=str(args.workers),
             policy=args.policy,
-            baseline=getattr(args, "baseline", None),
+            baseline=None if _auto(args) else getattr(args, "baseline", None),
+            baseline_auto=_auto(args),
+            history=None if getattr(args, "no_history", False) else getattr(args, "history", None),
             out=args.out,
             jwt_secret=args.jwt_secret or os.environ.get(SECRET_ENV) or None,
             tokens=tuple(args.token),

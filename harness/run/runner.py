@@ -20,6 +20,7 @@ from rich.console import Console
 
 from harness import __version__
 from harness.errors import ConfigError, HarnessError
+from harness.history.recorder import RunHistory
 from harness.report.console import ProgressView, print_summary
 from harness.report.render import append_step_summary, write_reports
 from harness.rules import load_catalogue
@@ -55,6 +56,7 @@ from harness.wire.target import (
 from harness.wire.tokens import SECRET_ENV, TOKENS_ENV
 
 VERDICT_FILE = "verdict.json"
+HISTORY_FILE = Path("reports") / "history.sqlite"
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +79,8 @@ class RunOptions:
     extra_pytest_args: tuple[str, ...] = ()
     faults: tuple[str, ...] = ()  # --fault KIND=VALUE: a fault proxy before the target
     profile: str | None = None  # the target's dialect: a built-in profile name or a file
+    history: Path | None = HISTORY_FILE  # the run history (SQLite); None: --no-history
+    baseline_auto: bool = False  # --baseline auto: the history's last approved comparable run
 
 
 def new_run_id(now: dt.datetime) -> str:
@@ -438,15 +442,22 @@ class RunContext:
             environment(self.options),
             self.baseline,
         )
+        history = RunHistory.open(
+            self.options.history, self.options.target, self.policy, auto=self.options.baseline_auto
+        )
+        record = history.with_baseline(record)
         today = utc_now().date()
         if early is not None:
             verdict = verdict_for_early_exit(record, early, self.policy, today=today)
         else:
             verdict = judge(record, self.policy, today=today)
         document = self.redactor().data(verdict.to_json())
+        history.annotate(document)
         path = self.out / VERDICT_FILE
         path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", "utf-8")
         paths = {"verdict": path, **write_reports(document, self.out)}
+        history.keep(document)
+        history.close()
         append_step_summary(document)
         print_summary(console, document, paths, quiet=self.options.quiet)
         return int(document["exit_code"])

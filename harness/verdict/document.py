@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from harness.verdict.baseline import SCHEMA, BaselineComparison
 from harness.verdict.records import Attempt, RunRecord
+from harness.verdict.significance import Shift
 
 if TYPE_CHECKING:
     from harness.verdict.model import (
@@ -199,8 +200,30 @@ def _baseline(comparison: BaselineComparison | None) -> dict[str, Any] | None:
         "regressions": list(comparison.regressions),
         "fixed": list(comparison.fixed),
         "not_planned": list(comparison.not_planned),
+        "still_failing": list(comparison.still_failing),
+        "new": list(comparison.new),
+        "removed": list(comparison.not_planned),
         "metric_changes": {
-            name: {"before": c.before, "after": c.after, "change_pct": c.change_pct}
+            name: {
+                "before": c.before,
+                "after": c.after,
+                "change_pct": c.change_pct,
+                **_shift(c.shift),
+            }
             for name, c in comparison.metric_changes.items()
         },
+    }
+
+
+def _shift(shift: Shift | None) -> dict[str, Any]:
+    if shift is None:
+        return {}
+    return {
+        "before_median": shift.before_median,
+        "after_median": shift.after_median,
+        "before_count": shift.before_count,
+        "after_count": shift.after_count,
+        "p_value": shift.p_value,
+        "effect": shift.effect,
+        "significant": shift.significant,
     }

@@ -102,7 +102,7 @@ def judge(record: RunRecord, policy: Policy, *, today: dt.date) -> Verdict:
         record.environment.get("faults"),
     )
     comparison, compared = judge_baseline(
-        record.baseline, [(s.name, crit, tests) for s, crit, tests in judged], metrics
+        record.baseline, [(s.name, crit, tests) for s, crit, tests in judged], metrics, policy
     )
     reasons += measured + compared
     reasons += _cause_reasons(record.causes, judged)

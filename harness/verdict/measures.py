@@ -125,19 +125,38 @@ def judge_baseline(
     baseline: Baseline | None,
     suites: Sequence[tuple[str, Criticality, Sequence[TestVerdict]]],
     metrics: Sequence[MetricVerdict],
+    policy: Policy | None = None,
 ) -> tuple[BaselineComparison | None, list[Reason]]:
     """Return the comparison with ``baseline`` and its reasons, or "no baseline" without one.
 
     ``suites`` are the planned suites as (name, criticality, judged tests). A
     regression keeps the severity its failure has (a condition when waived or
-    minor, else a blocker), named as a regression.
+    minor, else a blocker), named as a regression. A refused baseline (not
+    comparable) is one info line with the reason, and nothing is compared. A
+    budgeted metric that got significantly worse is a condition, a blocker
+    when the policy's ``[baseline] block`` is true.
     """
     if baseline is None:
         message = "no baseline: regressions were not assessed (compare with --baseline FILE)"
         return None, [Reason("no-baseline", Severity.INFO, None, message)]
+    if baseline.refused is not None:
+        message = (
+            f"baseline refused, regressions were not assessed: {baseline.source} is not "
+            f"comparable: {baseline.refused}"
+        )
+        return None, [Reason("baseline-refused", Severity.INFO, None, message)]
+    policy = policy or Policy()
     outcomes = {t.id: t.outcome.value for _, _, tests in suites for t in tests}
     values = {m.name: m.value for m in metrics}
-    comparison = compare(baseline, outcomes, [name for name, _, _ in suites], values)
+    comparison = compare(
+        baseline,
+        outcomes,
+        [name for name, _, _ in suites],
+        values,
+        {m.name: m.samples for m in metrics},
+        alpha=policy.baseline_alpha,
+        min_effect=policy.baseline_min_effect,
+    )
     reasons: list[Reason] = []
     regressed, fixed = set(comparison.regressions), set(comparison.fixed)
     for name, criticality, tests in suites:
@@ -161,7 +180,30 @@ def judge_baseline(
             "in the suites of this run"
         )
         reasons.append(Reason("not-planned", Severity.INFO, None, message, comparison.not_planned))
+    reasons += _metric_reasons(comparison, metrics, policy)
     return comparison, reasons
+
+
+def _metric_reasons(
+    comparison: BaselineComparison, metrics: Sequence[MetricVerdict], policy: Policy
+) -> list[Reason]:
+    """Return one reason per budgeted metric whose samples got significantly worse."""
+    reasons = []
+    severity = Severity.BLOCKER if policy.baseline_block else Severity.CONDITION
+    for metric in metrics:
+        change = comparison.metric_changes.get(metric.name)
+        moved = change.shift if change is not None else None
+        if not metric.checks or moved is None or not moved.worse:
+            continue
+        effect = "n/a" if moved.effect is None else f"{moved.effect * 100:+.1f}%"
+        message = (
+            f"{metric.name} got significantly worse than in the baseline: median "
+            f"{moved.before_median:g} -> {moved.after_median:g} {metric.unit} ({effect}; "
+            f"n={moved.before_count} vs {moved.after_count}, Mann-Whitney U p={moved.p_value:.3g}"
+            f" < {policy.baseline_alpha:g})"
+        )
+        reasons.append(Reason("metric-worse", severity, metric.suite, message, metric.tests))
+    return reasons
 
 
 def failure_severity(criticality: Criticality, waived: bool) -> Severity:

@@ -113,6 +113,12 @@ class Policy:
     replay_paths: tuple[str, ...] = ()
     # Capabilities the target's profile must have: one it lacks is a blocker.
     required_capabilities: tuple[str, ...] = ()
+    # [baseline]: a metric changed when a Mann-Whitney U test gives p < alpha and its
+    # median moved by more than min_effect (relative); block makes a worse budgeted
+    # metric a blocker instead of a condition.
+    baseline_alpha: float = 0.01
+    baseline_min_effect: float = 0.10
+    baseline_block: bool = False
 
     def criticality_of(self, suite: str, declared: Criticality) -> Criticality:
         """Return the suite's criticality: the policy's, else the suite manifest's."""
@@ -186,7 +192,18 @@ class _Reader:
 
     def policy(self, data: dict[str, Any]) -> Policy:
         keys = {"criticality", "waivers", "budgets", "flaky", "reruns", "report", "limits"}
-        self.known(data, "", keys | {"replays", "require"})
+        self.known(data, "", keys | {"replays", "require", "baseline"})
+        baseline = self.table(data, "baseline")
+        self.known(baseline, "baseline.", {"alpha", "min_effect", "block"})
+        alpha = baseline.get("alpha", 0.01)
+        if not _is_number(alpha) or not 0 < alpha < 1:
+            raise self.fail("baseline.alpha", f"must be a number between 0 and 1, got {alpha!r}")
+        min_effect = baseline.get("min_effect", 0.10)
+        if not _is_number(min_effect) or min_effect < 0:
+            raise self.fail("baseline.min_effect", f"must be a number >= 0, got {min_effect!r}")
+        block = baseline.get("block", False)
+        if not isinstance(block, bool):
+            raise self.fail("baseline.block", f"must be true or false, got {block!r}")
         replays = self.table(data, "replays")
         self.known(replays, "replays.", {"paths"})
         require = self.table(data, "require")
@@ -206,6 +223,9 @@ class _Reader:
             limits_may_skip=self.limits(limits),
             replay_paths=self.texts(replays, "paths", "replays."),
             required_capabilities=self.capabilities(require),
+            baseline_alpha=float(alpha),
+            baseline_min_effect=float(min_effect),
+            baseline_block=block,
             waivers=tuple(
                 self.waiver(item, f"waivers[{i}]")
                 for i, item in enumerate(self.array(data, "waivers", ""))

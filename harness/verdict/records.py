@@ -111,6 +111,12 @@ class Baseline:
     source: str
     outcomes: dict[str, str] = field(default_factory=dict)
     metrics: dict[str, float] = field(default_factory=dict)
+    # Every sample per metric, for the rank test of a metric's change (empty: values only).
+    samples: dict[str, tuple[float, ...]] = field(default_factory=dict)
+    # Why this baseline was not compared (another target, profile, plan or budgets).
+    refused: str | None = None
+    # target, profile, manifest, policy and budgets of the baseline run (empty: unknown).
+    identity: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

@@ -131,8 +131,8 @@ BAD: list[tuple[str, str, str]] = [
     (
         "unknown-top-level-key",
         "retries = 1\n",
-        "retries: unknown key (allowed: budgets, criticality, flaky, limits, replays, report, "
-        "require, reruns, waivers)",
+        "retries: unknown key (allowed: baseline, budgets, criticality, flaky, limits, replays, "
+        "report, require, reruns, waivers)",
     ),
     (
         "unknown-statistic",

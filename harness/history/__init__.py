@@ -1,0 +1,1 @@
+"""The run history (SQLite), comparisons across runs, and sharded runs merged into one."""
