@@ -51,3 +51,53 @@ def test_a_faster_metric_is_significant_but_not_worse() -> None:
     moved = shift(BEFORE, [1.0, 2.0, 3.0, 4.0, 5.0], alpha=0.01, min_effect=0.10)
     assert moved.significant and not moved.worse
     assert moved.effect == pytest.approx(-9 / 12)
+
+
+def _judged(block: bool) -> tuple[str, list[tuple[str, str]]]:
+    """Return the verdict and (rule, severity) reasons of a run 12 -> 22 ms slower."""
+    from harness.verdict import judge
+    from harness.verdict.policy import Budget, Policy, Statistic
+    from harness.verdict.records import Baseline
+    from tests.verdict.runbuilder import TODAY, metric, run, suite
+
+    base = Baseline("base", {"agent_events::a": "passed"}, {"lat": 12.0}, {"lat": tuple(BEFORE)})
+    record = run(
+        suite("agent_events", a="P"),
+        metrics=(metric("lat", "ms", "agent_events", 20.0, 21.0, 22.0, 23.0, 24.0),),
+        baseline=base,
+    )
+    budget = Budget("lat", Statistic.P95, 100.0, "ms", 1, True, "agent_events")
+    result = judge(record, Policy(budgets=(budget,), baseline_block=block), today=TODAY)
+    return result.verdict.value, [(r.rule, r.severity.value) for r in result.reasons]
+
+
+def test_a_budgeted_metric_significantly_worse_is_a_condition() -> None:
+    """Within budget but 12 -> 22 ms at p = 2/252: a condition, APPROVED_WITH_CONDITIONS."""
+    verdict, reasons = _judged(block=False)
+    assert verdict == "APPROVED_WITH_CONDITIONS"
+    assert ("metric-worse", "condition") in reasons
+
+
+def test_block_true_makes_it_a_blocker() -> None:
+    """[baseline] block = true: the same change is NOT_APPROVED."""
+    verdict, reasons = _judged(block=True)
+    assert verdict == "NOT_APPROVED"
+    assert ("metric-worse", "blocker") in reasons
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[baseline]\nalpha = 1.5\n", "baseline.alpha: must be a number between 0 and 1, got 1.5"),
+        ("[baseline]\nmin_effect = -1\n", "baseline.min_effect: must be a number >= 0, got -1"),
+        ("[baseline]\nblock = 1\n", "baseline.block: must be true or false, got 1"),
+    ],
+)
+def test_a_bad_baseline_table_is_one_line(text: str, message: str) -> None:
+    """Each [baseline] key is validated, naming the file and key."""
+    from harness.errors import ConfigError
+    from harness.verdict.policy import parse_policy
+
+    with pytest.raises(ConfigError) as caught:
+        parse_policy(text, "p.toml")
+    assert str(caught.value) == f"p.toml: {message}"
