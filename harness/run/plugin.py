@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib
 import json
 import os
 import secrets
@@ -22,6 +21,7 @@ import pytest
 import pytest_asyncio
 
 from harness.errors import CapabilityMissing, CheckFailed, ConfigError, HarnessError
+from harness.run.converter import load_converter
 from harness.run.results import ResultsWriter, test_id
 from harness.run.suite import InstalledSuite, discover_suites
 from harness.wire import protocol as P
@@ -212,16 +212,10 @@ def _load_converter(config: pytest.Config) -> Callable[[object], object] | None:
         spec = EMBEDDED_CONVERTER
     if spec is None:
         return None
-    module_name, sep, attr = spec.partition(":")
-    if not sep or not module_name or not attr:
-        raise pytest.UsageError(f"--converter {spec!r}: expected MODULE:FUNCTION")
     try:
-        func = getattr(importlib.import_module(module_name), attr)
-    except (ImportError, AttributeError) as exc:
-        raise pytest.UsageError(f"--converter {spec!r}: cannot load it: {exc}") from None
-    if not callable(func):
-        raise pytest.UsageError(f"--converter {spec!r}: {attr} is not callable")
-    return func
+        return load_converter(spec)
+    except ConfigError as exc:
+        raise pytest.UsageError(str(exc)) from None
 
 
 NO_CONVERTER = "no timestamp converter under test (pass --converter MODULE:FUNCTION)"

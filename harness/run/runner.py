@@ -127,6 +127,10 @@ def validate_options(options: RunOptions) -> None:
         raise ConfigError(f"--max-duration {options.max_duration:g}: expected a positive number")
     if options.target != EMBEDDED:
         normalise_ws_url(options.target)
+    if options.converter:
+        from harness.run.converter import load_converter
+
+        load_converter(options.converter)  # one that does not load is a usage error now
     if options.faults:
         from harness.faults.proxy import parse_faults
 

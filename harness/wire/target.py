@@ -63,7 +63,9 @@ def normalise_ws_url(url: str, default_path: str = P.WS_PATH) -> str:
     try:
         parts.port  # noqa: B018 - validates the port
     except ValueError:
-        raise ConfigError(f"--target {url!r}: the port is not a number from 0 to 65535") from None
+        digits = parts.netloc.rpartition(":")[2]
+        what = "is out of range" if digits.isdigit() else "is not a number"
+        raise ConfigError(f"--target {url!r}: the port {what} (expected 0 to 65535)") from None
     path = parts.path if parts.path not in ("", "/") else default_path
     return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
 

@@ -185,4 +185,4 @@ def test_bad_converter_is_a_usage_error(pytester: pytest.Pytester, extra_site: P
     package = install_suite(extra_site, SUITE)
     result = run_suite(pytester, package, pytester.path / "out", "--converter", "nosuchmodule:f")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*--converter 'nosuchmodule:f': cannot load it*"])
+    result.stderr.fnmatch_lines(["*--converter 'nosuchmodule:f': cannot import nosuchmodule*"])
