@@ -61,9 +61,11 @@ def pytest_command(
     # Suite paths under one rootdir give node ids that stay unique across suites.
     rootdir = os.path.commonpath([str(p.parent) for p in paths])
     cmd = [sys.executable, "-m", "pytest", "-c", str(ini), "--rootdir", rootdir]
-    # Short tracebacks: a broken target fails many tests, and a long traceback prints the
-    # locals of every frame (the log is redacted, but it need not hold all of that).
-    cmd += ["-p", "no:cacheprovider", "-q", "-rN", "--tb=short", *(str(p) for p in paths)]
+    # Python's own tracebacks: a broken target fails many tests, and pytest's long and short
+    # styles parse the source file of every entry of every traceback (2/3 of a failing
+    # run's CPU time) and print the arguments of each frame (the log is redacted, but it
+    # need not hold them); native ones print neither arguments nor locals.
+    cmd += ["-p", "no:cacheprovider", "-q", "-rN", "--tb=native", *(str(p) for p in paths)]
     cmd += [*target_args, "--harness-out", str(out), "--harness-phase", str(phase)]
     if converter:
         cmd += ["--converter", converter]
