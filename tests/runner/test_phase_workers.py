@@ -1,4 +1,4 @@
-"""The suite phase's worker count: N as given, `auto` two workers per CPU (it waits on I/O)."""
+"""The phases' pytest command: the worker count (`auto` is two per CPU), the traceback style."""
 
 from __future__ import annotations
 
@@ -20,3 +20,8 @@ def test_auto_is_two_workers_per_cpu(tmp_path: Path) -> None:
     assert command[command.index("-n") + 1] == str(2 * cpus)
     serial = pytest_command(2, [tmp_path / "suite"], [], tmp_path, workers="auto")
     assert "-n" not in serial and "no:xdist" in serial
+
+
+def test_failures_are_reported_with_native_tracebacks(tmp_path: Path) -> None:
+    for phase in (1, 2):
+        assert "--tb=native" in pytest_command(phase, [tmp_path / "suite"], [], tmp_path)
