@@ -143,7 +143,7 @@ def add_target_arguments(parser: argparse.ArgumentParser) -> None:
         "--workers",
         default="auto",
         metavar="N|auto",
-        help="pytest-xdist workers for the suite phase (default: auto)",
+        help="pytest-xdist workers for the suite phase (default: auto, two per CPU)",
     )
     parser.add_argument("--policy", type=Path, metavar="FILE", help="policy TOML file")
     parser.add_argument(
