@@ -4,7 +4,7 @@ A broken server that never sends some frame would make every test waiting
 for that frame wait out its whole deadline, and again on each rerun. When a
 wait times out, the client records a cause: a key naming what was awaited
 (`reply:<type of the frame sent, or non-json>`, `event:<agent event type>`,
-`close`, `welcome`, `first-frame`, `frame:<type>`, `frame`), the test that saw
+`close`, `handshake`, `welcome`, `first-frame`, `frame:<type>`, `frame`), the test that saw
 it first and a one-line description. A later wait for the same key, in any test, worker or
 rerun of the run, waits at most SHORT_WITHIN_S and, when it times out too,
 fails naming the first test. A wait that gets its frame records nothing, so a

@@ -509,18 +509,33 @@ async def open_client(
     url = ws_url + ("?" + urlencode(params) if params else "")
     conn = next(_conn_ids)
     transcript.add("open", data=f"{transport} {url.split('?')[0]}", conn=conn)
+    # A target that went silent (stopped, blackholed) accepts TCP and never answers: once
+    # one handshake timed out, later opens of the run wait the short deadline only.
+    known = causes.known(HANDSHAKE_KEY) if causes is not None else None
+    limit = min(within, SHORT_WITHIN_S) if known is not None else within
     try:
         ws = await ws_connect(
             url,
             additional_headers=request_headers,
             subprotocols=[Subprotocol(s) for s in offered] or None,
-            open_timeout=within,
+            open_timeout=limit,
             close_timeout=2.0,
             ping_interval=None,
             max_size=MAX_RECEIVED_BYTES,
             compression=compression,
         )
     except TimeoutError as exc:  # an OSError too: accepted, then no handshake in time
+        if known is not None and causes is not None:
+            causes.met_again(known)
+            raise CheckFailed(
+                f"same cause as {known.test}: {known.message}",
+                expected=f"a WebSocket handshake within {limit:.3g} s (a known cause: short "
+                "deadline)",
+                observed=f"{type(exc).__name__}: {exc}",
+                frames=transcript.export(),
+            ) from None
+        if causes is not None:
+            causes.timed_out(HANDSHAKE_KEY, describe_cause(HANDSHAKE_KEY, within))
         raise CheckFailed(
             "opening handshake",
             expected=f"a WebSocket handshake within {within:g} s",
@@ -592,6 +607,7 @@ def _code(exc: ConnectionClosed) -> int | None:
 # The connection_established of an accepted connection; the first frame of any other
 # (a refusal's error frame) is a cause of its own.
 WELCOME_KEY: Final = "welcome"
+HANDSHAKE_KEY: Final = "handshake"
 FIRST_FRAME_KEY: Final = "first-frame"
 CLOSE_KEY: Final = "close"
 # What the harness accepts in one frame (after permessage-deflate): 16 MiB, past any
@@ -627,6 +643,8 @@ def describe_cause(key: str, within: float) -> str:
         return f"the server did not close the connection {late}"
     if kind == WELCOME_KEY:
         return f"no {P.CONNECTION_ESTABLISHED} after the handshake {late}"
+    if kind == HANDSHAKE_KEY:
+        return f"no answer to the WebSocket opening handshake {late}"
     if kind == FIRST_FRAME_KEY:
         return f"no first frame after the handshake {late}"
     return f"no {what} frame {late}" if what else f"no frame {late}"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
+import time
 from pathlib import Path
 
 import pytest
@@ -170,3 +172,40 @@ async def test_refused_connection_is_a_failure_of_the_target() -> None:
     assert isinstance(refused.value, CheckFailed)
     assert not isinstance(refused.value, HarnessError)
     assert "ConnectionRefusedError" in str(refused.value)
+
+
+async def test_a_silent_handshake_is_a_cause_and_later_opens_wait_briefly(tmp_path: Path) -> None:
+    accepted: list[asyncio.StreamWriter] = []
+
+    async def silent(_: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        accepted.append(writer)  # accepts TCP, never answers the HTTP upgrade
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    url = f"ws://127.0.0.1:{server.sockets[0].getsockname()[1]}/ws"
+    ledger = CauseLedger(tmp_path / "causes.jsonl")
+    first = CauseWatch(ledger, "suite::mod::test_first")
+    later = CauseWatch(CauseLedger(tmp_path / "causes.jsonl"), "suite::mod::test_later")
+    try:
+        with pytest.raises(CheckFailed) as missed:
+            await open_client(url, None, Transcript(), transport="none", within=1.0, causes=first)
+        started = time.monotonic()
+        with pytest.raises(CheckFailed) as known:
+            await open_client(url, None, Transcript(), transport="none", within=60.0, causes=later)
+        waited = time.monotonic() - started
+    finally:
+        for writer in accepted:
+            writer.close()
+        server.close()
+        await server.wait_closed()
+    cause = Cause(
+        "handshake",
+        "suite::mod::test_first",
+        "no answer to the WebSocket opening handshake within 1 s",
+    )
+    assert "same cause" not in str(missed.value)
+    assert (first.first, later.again) == ([cause], [cause])
+    assert str(known.value).startswith(
+        "same cause as suite::mod::test_first: "
+        "no answer to the WebSocket opening handshake within 1 s"
+    )
+    assert waited < 5.0  # the short deadline (0.75 s), not the 60 s asked for
