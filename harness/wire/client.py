@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 from websockets.asyncio.client import ClientConnection
 from websockets.asyncio.client import connect as ws_connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
+from websockets.frames import CloseCode
 from websockets.typing import Subprotocol
 
 from harness.errors import CheckFailed
@@ -106,6 +107,7 @@ class Client:
         self._aborted = False
         self._end_seen = False
         self.oversize = False
+        self.violation: str | None = None
         self._reader = asyncio.create_task(self._read())
 
     @property
@@ -148,6 +150,7 @@ class Client:
             sent = self._ws.protocol.close_sent
             echoed = bool(self._ws.protocol.close_rcvd_then_sent)
             self.oversize = sent is not None and sent.code == P.CLOSE_MESSAGE_TOO_BIG and not echoed
+            self.violation = None if echoed else framing_violation(self._ws)
             # No close frame, and not because the harness gave up on a close handshake.
             self._dropped = rcvd is None and not (
                 self._aborted or isinstance(self._ws.connection_exc, TimeoutError)
@@ -331,6 +334,8 @@ class Client:
         when = "" if self._end_seen else " after the test's last check"
         if self.oversize:
             return OVERSIZE_TEXT + when
+        if self.violation is not None:
+            return self.violation + when
         if self.close_code == P.CLOSE_INTERNAL_ERROR:
             return (
                 f"the server closed the connection with {P.CLOSE_INTERNAL_ERROR} "
@@ -419,7 +424,7 @@ class Client:
             "waiting for the target",
             expected=wanted,
             observed=f"connection closed: "
-            f"{OVERSIZE_TEXT if self.oversize else close_text(self.close_code)}; "
+            f"{OVERSIZE_TEXT if self.oversize else self.violation or close_text(self.close_code)}; "
             f"unconsumed frames: {self._summary()}",
             frames=self._transcript.export(),
         )
@@ -618,6 +623,26 @@ OVERSIZE_TEXT: Final = (
     f"the target sent a frame over {MAX_RECEIVED_BYTES} bytes (after decompression); "
     f"the harness closed with {P.CLOSE_MESSAGE_TOO_BIG}"
 )
+
+
+def framing_violation(ws: ClientConnection) -> str | None:
+    """What the target sent that ended the connection below the JSON level; None if nothing."""
+    sent, parsing = ws.protocol.close_sent, ws.protocol.parser_exc
+    if sent is not None and sent.code == CloseCode.INVALID_DATA:
+        return (
+            f"the target sent a text frame that is not valid UTF-8 ({sent.reason}); "
+            f"the harness closed with {sent.code}"
+        )
+    if sent is not None and sent.code == CloseCode.PROTOCOL_ERROR:
+        return (
+            f"the target broke the WebSocket framing ({sent.reason}); "
+            f"the harness closed with {sent.code}"
+        )
+    # websockets says "stream ends after N bytes, expected M bytes" only inside a frame;
+    # between two frames it is "unexpected end of stream": a plain drop, said elsewhere.
+    if isinstance(parsing, EOFError) and str(parsing).startswith("stream ends after"):
+        return f"the target closed the TCP connection in the middle of a frame ({parsing})"
+    return None
 
 
 def close_text(code: int | None) -> str:
