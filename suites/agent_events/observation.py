@@ -160,9 +160,7 @@ async def run_all(
             ended.add(frame.get("run_id"))
             running.discard(frame.get("run_id"))
     runs = tuple(_run(r, frames, arrived, sent_at[r.message_id]) for r in requests)
-    for run in runs:
-        if run.latency_ms is not None:
-            metrics.record(LATENCY_METRIC, run.latency_ms, "ms")
+    # The latency budget's samples come from test_latency, alone in the serial phase.
     return Observation(runs, tuple(frames))
 
 

@@ -14,8 +14,9 @@ pytest_plugins = ["pytester"]
 pytestmark = pytest.mark.timeout(300)
 
 # Planned items of each suite (parametrized cases included); a change here is deliberate.
-PLANNED = {"agent_events": 40, "business_flow": 21}
+PLANNED = {"agent_events": 41, "business_flow": 21}
 LATENCY = "agent_started_latency_ms"
+LATENCY_TEST = "agent_events::test_latency::test_latency_to_agent_started"
 CONCURRENT_TEST = "agent_events::test_isolation::test_fifty_concurrent_runs_without_cross_talk"
 # PROTOCOL.md section 8: `slow-first-event` delays agent_started by 1.5 s.
 SLOW_FIRST_EVENT_MS = 1500.0
@@ -40,10 +41,9 @@ def test_clean_server_passes_every_test(pytester: pytest.Pytester, suite: str) -
     assert result.ret == 0
     if suite == "agent_events":
         samples = latency_samples(pytester)
-        assert len(samples[CONCURRENT_TEST]) == 50, samples[CONCURRENT_TEST]
-        # Every test records a sample for each run it starts (p95 budgets need >= 30).
-        assert len(samples) == PLANNED[suite], sorted(samples)
-        assert [test for test, values in samples.items() if not values] == [], samples
+        # The budget's samples come from one test alone in the serial phase (p95 needs >= 30).
+        assert len(samples[LATENCY_TEST]) == 40, samples[LATENCY_TEST]
+        assert [test for test, values in samples.items() if values] == [LATENCY_TEST]
 
 
 @pytest.mark.parametrize(
@@ -181,7 +181,7 @@ def test_slow_first_event_fails_nothing_but_shows_in_latency(pytester: pytest.Py
         -3000:
     ]
     by_test = latency_samples(pytester)
-    assert len(by_test[CONCURRENT_TEST]) == 50, by_test[CONCURRENT_TEST]
+    assert len(by_test[LATENCY_TEST]) == 40, by_test[LATENCY_TEST]
     samples = [value for values in by_test.values() for value in values]
     # The delay is the server's own sleep after receipt: no sample can be shorter (1 % slack).
     assert min(samples) >= SLOW_FIRST_EVENT_MS * 0.99, sorted(samples)[:5]
