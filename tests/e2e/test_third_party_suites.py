@@ -50,8 +50,9 @@ def test_a_suite_that_fails_to_load_is_listed_and_incomplete(
     install_suite(extra_site, {}, manifest="raise ImportError('missing dependency: frobnicate')\n")
     listing = harness("suites", out=tmp_path / "out")
     assert listing.code == 4, listing.stdout + listing.stderr
-    assert "extra_suite" in listing.stdout
-    assert "missing dependency: frobnicate" in listing.stdout
+    assert "extra_suite\tfailed to load" in listing.stdout
+    assert "error: suite extra_suite failed to load" in listing.stderr  # the why, on stderr
+    assert "missing dependency: frobnicate" in listing.stderr
     run = harness("run", "--suite", "extra_suite", out=tmp_path / "out")
     assert run.code == 2, run.stdout + run.stderr
     assert run.suite("extra_suite")["status"] == "INCOMPLETE"
