@@ -19,19 +19,10 @@ from harness.replay.player import Player
 from harness.wire.profile import load_profile
 from harness.wire.tokens import synthetic_user_id
 
+from ..browser import CHROMIUM, CHROMIUM_ARGS
+
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SECRET = "har-browser-secret-5e8a7c1d-long-enough"
 TIMEOUT_MS = 15_000
 # The page: the staging frame in start_agent, the run to its end, then a ping.

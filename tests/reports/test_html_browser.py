@@ -14,19 +14,10 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 from harness.report.render import render_html, write_reports
 
+from ..browser import CHROMIUM, CHROMIUM_ARGS
+
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 PAYLOADS = ("<script>alert(1)</script>", "<img src=x onerror=alert(1)>")
 NAV_TIMEOUT_MS = 15_000
 
