@@ -117,9 +117,46 @@ def build_parser() -> argparse.ArgumentParser:
 
     reportcmd.add_arguments(report)
 
-    diff = sub.add_parser("diff", help="regressions, fixes and metric changes between two runs")
-    diff.add_argument("base", type=Path, metavar="BASE_JSON")
-    diff.add_argument("new", type=Path, metavar="NEW_JSON")
+    diff = sub.add_parser(
+        "diff",
+        help="per-test transitions and metric changes between two runs (exit 1: a regression; "
+        "4: not comparable)",
+    )
+    diff.add_argument(
+        "base", metavar="BASE", help="verdict.json, a run folder, or a history run id"
+    )
+    diff.add_argument("new", metavar="NEW", help="verdict.json, a run folder, or a history run id")
+    diff.add_argument(
+        "--history",
+        type=Path,
+        default=Path("reports") / "history.sqlite",
+        metavar="PATH",
+        help="where run ids are looked up (default: reports/history.sqlite)",
+    )
+    diff.add_argument(
+        "--policy",
+        type=Path,
+        metavar="FILE",
+        help="policy whose [baseline] alpha and min_effect judge",
+    )
+    diff.add_argument(
+        "--format", choices=("plain", "md", "json"), default="plain", help="output format (plain)"
+    )
+    history = sub.add_parser("history", help="list the recent runs of the run history")
+    history.add_argument("--target", metavar="URL|embedded", help="only runs of this target")
+    history.add_argument(
+        "--limit", type=int, default=20, metavar="N", help="at most N runs (default: 20)"
+    )
+    history.add_argument(
+        "--history",
+        type=Path,
+        default=Path("reports") / "history.sqlite",
+        metavar="PATH",
+        help="the run history (default: reports/history.sqlite)",
+    )
+    history.add_argument(
+        "--format", choices=("plain", "json"), default="plain", help="output format (plain)"
+    )
     return parser
 
 
@@ -302,7 +339,13 @@ def dispatch(args: argparse.Namespace) -> int:
 
         return reportcmd.main(args)
     if args.command == "diff":
-        from harness.verdict.baseline import diff_main
+        from harness.history.diff import diff_main
 
-        return diff_main(args.base, args.new)
+        return diff_main(
+            args.base, args.new, history=args.history, policy=args.policy, fmt=args.format
+        )
+    if args.command == "history":
+        from harness.history.listing import history_main
+
+        return history_main(args.history, target=args.target, limit=args.limit, fmt=args.format)
     raise AssertionError(f"unhandled command {args.command}")

@@ -15,7 +15,6 @@ from harness.history.store import (
     History,
     HistoryError,
     Identity,
-    StoredRun,
     entry_of,
     trend_point,
 )
@@ -114,33 +113,32 @@ class RunHistory:
             )
             if not approved:
                 return None  # no approved run of this target and profile: "no baseline"
-            reason = refusal(now, _identity(approved[0])) or "another suite manifest"
+            reason = refusal(now, approved[0].identity()) or "another suite manifest"
             return Baseline(source=f"history run {approved[0].run_id}", refused=reason)
         baseline = self.history.baseline(found)
-        refused = refusal(now, _identity(found))
-        return dataclasses.replace(baseline, identity=_identity(found), refused=refused)
+        refused = refusal(now, found.identity())
+        return dataclasses.replace(baseline, identity=found.identity(), refused=refused)
 
     def annotate(self, document: dict[str, Any]) -> None:
-        """Add the run's identity, the trend of comparable runs and the unstable tests."""
+        """Add the run's identity, the trend of comparable runs and the unstable tests
+        (neither without a readable history: it is their evidence)."""
         if self.identity is None:
             return
         document["identity"] = self.identity.to_json()
-        earlier: list[StoredRun] = []
-        if self.history is not None:
-            ident = self.identity
-            try:
-                earlier = self.history.runs(
-                    target=ident.target,
-                    profile=ident.profile,
-                    manifest=ident.manifest,
-                    limit=TREND_RUNS - 1,
-                )
-                failures = self.history.failures(earlier[: UNSTABLE_RUNS - 1])
-            except HistoryError as exc:
-                warn(str(exc))
-                earlier, failures = [], {}
-        else:
-            failures = {}
+        if self.history is None:
+            return
+        ident = self.identity
+        try:
+            earlier = self.history.runs(
+                target=ident.target,
+                profile=ident.profile,
+                manifest=ident.manifest,
+                limit=TREND_RUNS - 1,
+            )
+            failures = self.history.failures(earlier[: UNSTABLE_RUNS - 1])
+        except HistoryError as exc:
+            warn(str(exc))
+            return
         now = trend_point(document)
         document["trend"] = [*(r.summary for r in reversed(earlier) if r.summary), now]
         failed_now = {
@@ -164,12 +162,3 @@ class RunHistory:
             self.history.record(entry_of(document, self.identity))
         except HistoryError as exc:
             warn(str(exc))
-
-
-def _identity(run: StoredRun) -> dict[str, str]:
-    return {
-        "target": run.target,
-        "profile": run.profile,
-        "manifest": run.manifest,
-        "budgets": run.budgets or "unknown (recorded by history schema 1)",
-    }

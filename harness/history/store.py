@@ -115,6 +115,15 @@ class StoredRun:
     harness_version: str
     summary: dict[str, Any]
 
+    def identity(self) -> dict[str, str]:
+        """Return what makes it comparable: target, profile, manifest and budgets."""
+        return {
+            "target": self.target,
+            "profile": self.profile,
+            "manifest": self.manifest,
+            "budgets": self.budgets or "unknown (recorded by history schema 1)",
+        }
+
 
 def entry_of(document: Mapping[str, Any], identity: Identity) -> RunEntry:
     """Return the history entry of a verdict.json document."""

@@ -179,33 +179,17 @@ def compare(
     )
 
 
-def diff(base: Baseline, new: Baseline) -> BaselineComparison:
-    """Return regressions, fixes, dropped tests and metric changes from ``base`` to ``new``."""
+def diff(
+    base: Baseline, new: Baseline, *, alpha: float = 0.01, min_effect: float = 0.10
+) -> BaselineComparison:
+    """Return the transitions and metric changes from ``base`` to ``new`` (rank test at alpha)."""
     suites = {test_id.split("::", 1)[0] for test_id in new.outcomes}
-    return compare(base, new.outcomes, sorted(suites), new.metrics, new.samples)
-
-
-def diff_main(base_path: Path, new_path: Path) -> int:
-    """Print the diff of two verdict.json files; return 1 when there are regressions, else 0."""
-    comparison = diff(load_baseline(base_path), load_baseline(new_path))
-    for line in diff_lines(comparison, new_path):
-        print(line)
-    return 1 if comparison.regressions else 0
-
-
-def diff_lines(comparison: BaselineComparison, new_source: Path | str) -> list[str]:
-    """Return the plain-text lines of a diff, one fact per line."""
-    lines = [f"baseline: {comparison.source}", f"compared: {new_source}"]
-    sections = (
-        ("regressions (passed there, fail now)", comparison.regressions),
-        ("fixed (failed there, pass now)", comparison.fixed),
-        ("no longer planned", comparison.not_planned),
+    return compare(
+        base,
+        new.outcomes,
+        sorted(suites),
+        new.metrics,
+        new.samples,
+        alpha=alpha,
+        min_effect=min_effect,
     )
-    for title, ids in sections:
-        lines.append(f"{title}: {len(ids)}")
-        lines += [f"  {test_id}" for test_id in ids]
-    lines.append(f"metric changes: {len(comparison.metric_changes)}")
-    for name, change in comparison.metric_changes.items():
-        pct = "n/a" if change.change_pct is None else f"{change.change_pct:+.2f}%"
-        lines.append(f"  {name}: {change.before:g} -> {change.after:g} ({pct})")
-    return lines

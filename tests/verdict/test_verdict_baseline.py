@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from harness.errors import ConfigError
+from harness.history.diff import diff_main
 from harness.verdict import judge
-from harness.verdict.baseline import diff_main, load_baseline
+from harness.verdict.baseline import load_baseline
 from harness.verdict.policy import Budget, Policy, Statistic
 from harness.verdict.records import Baseline
 
@@ -164,16 +165,19 @@ def test_diff_main_prints_regressions_and_returns_1(
     base, new = tmp_path / "base.json", tmp_path / "new.json"
     base.write_text(json.dumps(judge(before, Policy(), today=TODAY).to_json()))
     new.write_text(json.dumps(judge(after, Policy(), today=TODAY).to_json()))
-    assert diff_main(base, new) == 1
+    history = tmp_path / "h.sqlite"
+    assert diff_main(str(base), str(new), history=history, policy=None, fmt="plain") == 1
     assert capsys.readouterr().out.splitlines() == [
         f"baseline: {base}",
         f"compared: {new}",
-        "regressions (passed there, fail now): 1",
+        "regression (passed there, fail now): 1",
         "  agent_events::a",
         "fixed (failed there, pass now): 1",
         "  agent_events::b",
-        "no longer planned: 0",
+        "still failing (failed there and now): 0",
+        "new (not in the baseline): 0",
+        "removed (no longer planned): 0",
         "metric changes: 1",
-        "  m_ms: 10 -> 15 (+50.00%)",
+        "  m_ms: 10 -> 15 (+50.00%); median 10 -> 15, samples 1 -> 1, p = 1: not significant",
     ]
-    assert diff_main(new, new) == 0
+    assert diff_main(str(new), str(new), history=history, policy=None, fmt="plain") == 0

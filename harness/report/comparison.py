@@ -1,0 +1,55 @@
+"""Views of a diff of two runs (the JSON object of `stability-harness diff --format json`):
+plain lines for a console, Markdown for a pull request or a step summary."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from harness.report.render import environment
+
+# The transitions in the order every view lists them: (key, title).
+TRANSITIONS = (
+    ("regression", "regression (passed there, fail now)"),
+    ("fixed", "fixed (failed there, pass now)"),
+    ("still_failing", "still failing (failed there and now)"),
+    ("new", "new (not in the baseline)"),
+    ("removed", "removed (no longer planned)"),
+)
+
+
+def _number(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:g}"
+
+
+def metric_line(name: str, change: Mapping[str, Any]) -> str:
+    """Return one metric's change: both medians and sample counts, the p-value, the verdict."""
+    pct = change["change_pct"]
+    moved = "n/a" if pct is None else f"{pct:+.2f}%"
+    head = f"{name}: {_number(change['before'])} -> {_number(change['after'])} ({moved})"
+    if change["p_value"] is None:
+        return f"{head}; no samples on both sides: significance not tested"
+    judged = "significant" if change["significant"] else "not significant"
+    return (
+        f"{head}; median {_number(change['before_median'])} -> "
+        f"{_number(change['after_median'])}, samples {change['before_count']} -> "
+        f"{change['after_count']}, p = {change['p_value']:.3g}: {judged}"
+    )
+
+
+def plain_lines(data: Mapping[str, Any]) -> list[str]:
+    """Return the diff as plain lines, one fact per line, ids indented under their count."""
+    lines = [f"baseline: {data['baseline']['source']}", f"compared: {data['compared']['source']}"]
+    for key, title in TRANSITIONS:
+        ids = data["tests"][key]
+        lines.append(f"{title}: {len(ids)}")
+        lines += [f"  {test_id}" for test_id in ids]
+    lines.append(f"metric changes: {len(data['metrics'])}")
+    lines += [f"  {metric_line(name, c)}" for name, c in data["metrics"].items()]
+    return lines
+
+
+def markdown(data: Mapping[str, Any]) -> str:
+    """Return the diff as a Markdown document."""
+    template = environment().get_template("diff.md.j2")
+    return template.render(d=data, transitions=TRANSITIONS)
