@@ -18,6 +18,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.table import Table
 from rich.text import Text
 
+from harness.report.history import unstable
+
 Verdict = Mapping[str, Any]
 
 VERDICT_STYLES = {
@@ -166,6 +168,7 @@ def verdict_panel(verdict: Verdict, report_paths: Mapping[str, Path]) -> Rendera
     else:
         parts.append(Text("No reason lines: nothing to fix or track."))
     parts += coverage_lines(verdict)
+    parts += unstable_lines(verdict)
     for fmt, path in report_paths.items():
         parts.append(Text(f"{fmt}: {path}", style="dim"))
     return Panel(Group(*parts), title="Verdict", border_style=VERDICT_STYLES.get(name, ""))
@@ -191,6 +194,19 @@ def coverage_lines(verdict: Verdict) -> list[Text]:
     line = Text(f"Not applicable: {len(left_out)} test{'s' * (len(left_out) != 1)}")
     line.append("".join(f"; {reason}: {count}" for reason, count in reasons.items()))
     lines.append(line)
+    return lines
+
+
+def unstable_lines(verdict: Verdict) -> list[Text]:
+    """The tests that failed in any of the last N comparable runs, each with its count."""
+    found = unstable(verdict)
+    if found is None:
+        return []
+    runs, tests = found["runs"], found["tests"]
+    if not tests:
+        return [Text(f"Unstable tests (history): none failed in the last {runs} runs")]
+    lines = [Text(f"Unstable tests (history): {len(tests)} failed in the last {runs} runs")]
+    lines += [Text(f"  {test_id}: {count} of {runs}") for test_id, count in tests]
     return lines
 
 

@@ -315,3 +315,66 @@ def test_hostile_rule_text_and_values_are_shown_as_text(
         assert img in page.locator("#not-applicable + ul").inner_text()
     finally:
         page.close()
+
+
+TREND = [
+    {"run_id": "r1", "finished_at": "2026-11-21T20:40:00Z", "verdict": "APPROVED",
+     "planned": 12, "passed": 12, "failed": 0, "p95": {"agent_started_latency_ms": 30.5}},
+    {"run_id": "r2", "finished_at": "2026-11-22T20:40:00Z", "verdict": "APPROVED_WITH_CONDITIONS",
+     "planned": 12, "passed": 11, "failed": 1, "p95": {"agent_started_latency_ms": 33.0}},
+    {"run_id": "r3", "finished_at": "2026-11-23T20:40:00Z", "verdict": "INCOMPLETE",
+     "planned": 12, "passed": 4, "failed": 0, "p95": {}},
+    {"run_id": "r4", "finished_at": "2026-11-24T20:40:00Z", "verdict": "APPROVED",
+     "planned": 12, "passed": 12, "failed": 0, "p95": {"agent_started_latency_ms": 29.0}},
+    {"run_id": "20261125T204000Z-1a2b3c", "finished_at": "2026-11-25T20:40:12Z",
+     "verdict": "NOT_APPROVED", "planned": 12, "passed": 7, "failed": 3,
+     "p95": {"agent_started_latency_ms": 38.0}},
+]  # fmt: skip
+
+
+def test_trend_is_an_inline_svg_with_a_marker_per_run_and_a_p95_line(
+    verdict: dict[str, Any], tmp_path: Path, browser: Browser
+) -> None:
+    """Five runs: five verdict markers coloured by verdict, four p95 points (one run has no
+    p95), a drawn line, a titled SVG with a size, and the same runs in the table."""
+    verdict["trend"] = TREND
+    report = write_reports(verdict, tmp_path)["html"]
+    visit = _open(browser, report)
+    page = visit.page
+    try:
+        assert visit.console_errors == [] and visit.other_requests == []
+        svg = page.locator("#trend svg.trend")
+        box = svg.bounding_box()
+        assert box is not None and box["width"] > 0 and box["height"] > 0
+        assert svg.locator("title").first.text_content() == (
+            "Trend of the last 5 comparable runs of this target, oldest first"
+        )
+        assert svg.get_attribute("aria-labelledby") == "trend-title trend-desc"
+        markers = svg.locator("circle.mark")
+        assert markers.count() == 5
+        fills = [markers.nth(i).evaluate("e => getComputedStyle(e).fill") for i in range(5)]
+        assert fills == [
+            "rgb(26, 127, 55)",
+            "rgb(154, 103, 0)",
+            "rgb(110, 64, 201)",
+            "rgb(26, 127, 55)",
+            "rgb(207, 34, 46)",
+        ]
+        assert svg.locator("circle.p95-point").count() == 4
+        assert svg.locator("polyline.p95").evaluate("e => e.points.numberOfItems") == 4
+        line = svg.locator("polyline.p95").bounding_box()
+        assert line is not None and line["width"] > 0 and line["height"] > 0
+        bars = svg.locator("rect.passed")
+        heights = [float(bars.nth(i).get_attribute("height") or "0") for i in range(5)]
+        assert heights[0] == heights[3] > heights[4] > heights[2] > 0
+        assert svg.locator("line.budget").count() == 1
+        rows = page.locator("#trend details.trend-table tbody tr")
+        assert rows.count() == 5
+        assert rows.nth(2).locator("td").all_text_contents()[2:] == [
+            "INCOMPLETE",
+            "4 / 12",
+            "0",
+            "not measured",
+        ]
+    finally:
+        page.close()
