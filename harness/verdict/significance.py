@@ -6,8 +6,6 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from scipy.stats import mannwhitneyu
-
 
 @dataclass(frozen=True, slots=True)
 class Shift:
@@ -50,6 +48,10 @@ def shift(
     if len(set(before) | set(after)) == 1:
         p_value = 1.0  # every sample equal: no evidence of a change (scipy returns nan here)
     else:
+        # Imported here: scipy.stats takes over a second to import, and every pytest
+        # process of a run imports the verdict package, but only a baseline needs it.
+        from scipy.stats import mannwhitneyu
+
         p_value = float(mannwhitneyu(before, after, alternative="two-sided").pvalue)
     effect = (new - old) / abs(old) if old else None
     large = abs(effect) > min_effect if effect is not None else new != old
