@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
+import resource
 import secrets
 import signal
 from typing import Final
@@ -78,7 +80,20 @@ def config_from(args: argparse.Namespace) -> ServerConfig:
 def main(args: argparse.Namespace) -> int:
     """Serve until SIGINT or SIGTERM, then close clients with 1001; the exit code (0)."""
     generated = not (args.jwt_secret or os.environ.get(SECRET_ENV))
+    raise_open_files()
     return asyncio.run(_serve(config_from(args), print_secret=generated))
+
+
+def raise_open_files() -> None:
+    """Raise the open-file soft limit to the hard limit: every connection holds a descriptor.
+
+    A shell's usual soft limit (1024) would refuse a load test's connections past about
+    a thousand; the hard limit is what the system allows this process without privileges.
+    """
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard and hard != resource.RLIM_INFINITY:
+        with contextlib.suppress(ValueError, OSError):  # refused: the soft limit stays
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
 async def _serve(config: ServerConfig, *, print_secret: bool) -> int:

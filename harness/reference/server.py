@@ -39,6 +39,10 @@ from harness.wire import protocol as P
 STOP_DEADLINE_S: Final = 10.0
 # What a dialect that answers oversize frames with an error receives at most before closing.
 OVERSIZE_RECEIVE_BYTES: Final = 1 << 20
+# Connections the kernel queues before the server accepts them (capped by net.core.somaxconn).
+# asyncio's default, 100, overflows when a load test opens hundreds at once: each dropped SYN
+# is retried a second or more later (benchmarks/bench_connections.py, docs/PERFORMANCE.md).
+LISTEN_BACKLOG: Final = 2048
 
 
 class ReferenceServer:
@@ -76,6 +80,7 @@ class ReferenceServer:
             process_request=self._process_request,
             select_subprotocol=self._select_subprotocol,
             max_size=self._max_size(),
+            backlog=LISTEN_BACKLOG,
         )
         self.port = self._server.sockets[0].getsockname()[1]
 
