@@ -52,6 +52,21 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--converter", metavar="MODULE:FUNCTION", help="a timestamp converter to verify in-process"
     )
+    run.add_argument(
+        "--shard",
+        metavar="I/N",
+        help="run only shard I of N of the planned tests (merge the shards with `merge`)",
+    )
+    run.add_argument(
+        "--shard-durations",
+        type=Path,
+        metavar="FILE",
+        help="balance the shards by these durations: {test id: seconds} or a verdict.json "
+        "(default: the history's recorded durations; none: by count)",
+    )
+    from harness.history import merge as merge_module
+
+    merge_module.add_arguments(sub.add_parser("merge", help=merge_module.HELP))
 
     replay = sub.add_parser("replay", help="replay captures against a target, judged per frame")
     replay.add_argument("captures", nargs="+", type=Path, metavar="FILE")
@@ -292,10 +307,16 @@ def dispatch(args: argparse.Namespace) -> int:
             extra_pytest_args=extra,
             faults=tuple(args.fault),
             profile=args.profile,
+            shard=getattr(args, "shard", None),
+            shard_durations=getattr(args, "shard_durations", None),
         )
         return execute(
             options, Console(highlight=False, width=None if sys.stdout.isatty() else 120)
         )
+    if args.command == "merge":
+        from harness.history.merge import merge_main
+
+        return merge_main(args)
     if args.command == "serve":
         from harness.reference import serve as serve_module
 

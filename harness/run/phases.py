@@ -53,8 +53,11 @@ def pytest_command(
     reruns: int | None = None,
     converter: str | None = None,
     extra: Sequence[str] = (),
+    shard: str | None = None,
+    shard_durations: Path | None = None,
 ) -> list[str]:
-    """The pytest command line of one phase (1: parallel, 2: serial performance)."""
+    """The pytest command line of one phase (1: parallel, 2: serial performance); with `shard`
+    (I/N) the phase runs only that shard's slice, split with the `shard_durations` table."""
     ini = out / "pytest.ini"
     if not ini.exists():
         ini.write_text(PYTEST_INI, encoding="utf-8")
@@ -69,6 +72,10 @@ def pytest_command(
     cmd += [*target_args, "--harness-out", str(out), "--harness-phase", str(phase)]
     if converter:
         cmd += ["--converter", converter]
+    if shard:
+        cmd += ["--harness-shard", shard]
+        if shard_durations is not None:
+            cmd += ["--harness-shard-durations", str(shard_durations)]
     if phase == 1:
         cmd += ["-m", "not perf", "-n", xdist_workers(workers), "--benchmark-disable"]
         if reruns:

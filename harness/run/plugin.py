@@ -114,6 +114,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--replay-speed", default=1.0, type=float, help="timed pacing: divide the recorded gaps"
     )
+    # Read through harness.run.shard.shard_of(config): the load phase runs its share of users.
+    group.addoption(
+        "--harness-shard",
+        default=None,
+        metavar="I/N",
+        help="run only shard I of N of the planned tests (every_shard tests: their share)",
+    )
+    group.addoption("--harness-shard-durations", default=None, help=argparse.SUPPRESS)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -138,6 +146,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "needs_message_bytes(n): planned only when the target accepts frames of n bytes"
     )
+    config.addinivalue_line(
+        "markers", "every_shard: runs in every shard of a --shard run, on that shard's share"
+    )
     config.stash[_CONVERTER] = _load_converter(config)
     config.stash[_PROFILE] = _load_profile(config)
     _check_defects(config)
@@ -149,10 +160,35 @@ def pytest_configure(config: pytest.Config) -> None:
         # controller configures before any worker starts.
         (Path(out) / LEDGER_FILE).unlink(missing_ok=True)
     config.stash[_LEDGER] = CauseLedger(Path(out) / LEDGER_FILE if out else None)
+    _select_shard(config, Path(out) if out else None, phase)
     if out and controller:
         writer = ResultsWriter(Path(out), phase=phase)
         config.stash[_WRITER] = writer
         config.pluginmanager.register(writer, "harness-results-writer")
+
+
+def _select_shard(config: pytest.Config, out: Path | None, phase: int) -> None:
+    """With --harness-shard, deselect the tests of the other shards (harness/run/shard.py)."""
+    from harness.run.shard import ShardSelection, shard_of
+
+    try:
+        shard = shard_of(config)
+    except ConfigError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    if shard is None:
+        return
+    durations = config.getoption("harness_shard_durations", None)
+    selection = ShardSelection(shard, Path(durations) if durations else None, out, phase, _item_id)
+    config.pluginmanager.register(selection, "harness-shard-selection")
+
+
+def _item_id(item: pytest.Item) -> tuple[str, str] | None:
+    """(suite, stable test id) of a collected test, or None outside every suite."""
+    config = item.config
+    suites = config.stash.get(_SUITES, None)
+    if suites is None:
+        suites = config.stash[_SUITES] = [s for s in discover_suites() if s.path is not None]
+    return test_id(item.nodeid, config.rootpath, suites)
 
 
 def _check_defects(config: pytest.Config) -> None:

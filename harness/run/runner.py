@@ -28,6 +28,16 @@ from harness.run.interruption import Interrupted, interruptible
 from harness.run.phases import Phase, phase_errors, pytest_command, run_phase
 from harness.run.preflight import preflight
 from harness.run.results import RESULTS_FILE, ResultsLog, read_results
+from harness.run.shard import (
+    Shard,
+    ShardPlan,
+    ShardSummary,
+    history_durations,
+    load_durations,
+    shard_policy,
+    slice_record,
+    write_durations,
+)
 from harness.run.suite import InstalledSuite, discover_suites
 from harness.verdict import judge, verdict_for_early_exit
 from harness.verdict.baseline import load_baseline
@@ -81,6 +91,8 @@ class RunOptions:
     profile: str | None = None  # the target's dialect: a built-in profile name or a file
     history: Path | None = HISTORY_FILE  # the run history (SQLite); None: --no-history
     baseline_auto: bool = False  # --baseline auto: the history's last approved comparable run
+    shard: str | None = None  # --shard I/N: run only that slice of the plan (harness/run/shard.py)
+    shard_durations: Path | None = None  # --shard-durations FILE: the split's durations table
 
 
 def new_run_id(now: dt.datetime) -> str:
@@ -148,6 +160,12 @@ def validate_options(options: RunOptions) -> None:
             "USER=JWT (or a profile whose token source is a command)"
         )
     parse_tokens(options.tokens)
+    if options.shard is not None:
+        Shard.parse(options.shard)
+    if options.shard_durations is not None:
+        if options.shard is None:
+            raise ConfigError("--shard-durations applies only with --shard I/N")
+        load_durations(options.shard_durations)
 
 
 @contextmanager
@@ -221,7 +239,13 @@ def environment(options: RunOptions) -> dict[str, Any]:
         "cpus": os.cpu_count(),
         **({"faults": _faults(options)} if options.faults else {}),
         "profile": _profile(options),
+        **({"shards": _shards(options.shard)} if options.shard else {}),
     }
+
+
+def _shards(shard: str) -> dict[str, Any]:
+    parsed = Shard.parse(shard)
+    return {"index": parsed.index, "of": parsed.count, "count": 1, "machines": [platform.node()]}
 
 
 def _profile(options: RunOptions) -> dict[str, Any]:
@@ -433,6 +457,17 @@ class RunContext:
         tokens += [pair.partition("=")[2] for pair in self.options.tokens]
         return Redactor(secret, tokens)
 
+    def shard_summary(self) -> ShardSummary | None:
+        """Return what this shard planned over its phases (None: not a shard run)."""
+        if self.options.shard is None:
+            return None
+        try:
+            plans = ShardPlan.read_all(self.out)
+        except ValueError as exc:
+            self.errors.append(RunError("internal", f"cannot read the shard plan: {exc}"))
+            plans = []
+        return ShardSummary(Shard.parse(self.options.shard), plans)
+
     def finish(self, console: Console, *, early: RunError | None = None) -> int:
         """Judge, write verdict.json and the reports, print the summary; the verdict's exit code."""
         record = build_record(
@@ -451,11 +486,16 @@ class RunContext:
         )
         record = history.with_baseline(record)
         today = utc_now().date()
+        policy, shard = self.policy, self.shard_summary()
+        if shard is not None:
+            record, policy = slice_record(record, shard), shard_policy(policy)
         if early is not None:
-            verdict = verdict_for_early_exit(record, early, self.policy, today=today)
+            verdict = verdict_for_early_exit(record, early, policy, today=today)
         else:
-            verdict = judge(record, self.policy, today=today)
+            verdict = judge(record, policy, today=today)
         document = self.redactor().data(verdict.to_json())
+        if shard is not None:
+            document["shard"] = shard.to_json()
         history.annotate(document)
         path = self.out / VERDICT_FILE
         path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", "utf-8")
@@ -484,6 +524,7 @@ def run_phases(
     embedded = options.target == EMBEDDED
     errors: list[RunError] = []
     progress = Progress(console, options.quiet)
+    durations = shard_durations(options, out) if options.shard else None
     for number in (1, 2):
         args = pytest_command(
             number,
@@ -494,6 +535,8 @@ def run_phases(
             reruns=options.reruns,
             converter=options.converter or (EMBEDDED_CONVERTER if embedded else None),
             extra=options.extra_pytest_args,
+            shard=options.shard,
+            shard_durations=durations,
         )
         phase = Phase(number, args, out / f"pytest-phase{number}.log", env=env)
         try:
@@ -504,3 +547,16 @@ def run_phases(
         if phase.timed_out:
             break
     return errors
+
+
+def shard_durations(options: RunOptions, out: Path) -> Path:
+    """Write the durations table every phase of a shard run splits with: --shard-durations,
+    else the history's recorded durations, else none (the split balances by count)."""
+    if options.shard_durations is not None:
+        source = f"file {options.shard_durations.name}"
+        return write_durations(out, source, load_durations(options.shard_durations))
+    if options.history is not None:
+        found = history_durations(options.history)
+        if found:
+            return write_durations(out, f"history {options.history.name}", found)
+    return write_durations(out, "none", {})
