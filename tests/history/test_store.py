@@ -73,6 +73,18 @@ def test_a_failed_write_leaves_nothing_behind(tmp_path: Path) -> None:
         assert history.failures(history.runs()) == {"s::b": 1}
 
 
+def test_durations_are_the_latest_recorded(tmp_path: Path) -> None:
+    """s::a from the newer run, s::b (not in it) from the older one, an unseen id left out."""
+    with History(tmp_path / "h.sqlite") as history:
+        history.record(entry("old", finished="2026-01-01T00:00:00Z"))
+        newer = RunEntry(
+            "new", "2026-01-02T00:00:00Z", "APPROVED", IDENT, "0.1.0",
+            outcomes=[("s::a", "s", "passed", 0.25)],
+        )  # fmt: skip
+        history.record(newer)
+        assert history.durations(["s::a", "s::b", "s::unseen"]) == {"s::a": 0.25, "s::b": 1.5}
+
+
 def test_a_corrupt_file_is_one_line_naming_it(tmp_path: Path) -> None:
     """Garbage in the file: HistoryError on one line with the path."""
     path = tmp_path / "h.sqlite"
