@@ -157,6 +157,18 @@ def main() -> int:
             f"| {suite} | {row.planned} | {wall:.1f} | {min(row.wall):.1f} | {max(row.wall):.1f} "
             f"| {wall / per:.3f} | {cpu:.1f} | {cpu / per:.3f} | {verdicts} |"
         )
+    low, high = rows[f"x{min(factors)}"], rows[f"x{max(factors)}"]
+    if high.planned > low.planned:
+        # A straight line through the smallest and the largest copy: what each added test
+        # costs, and what a run costs whatever its size (start-up, collection, reports).
+        added = high.planned - low.planned
+        wall_per = (statistics.median(high.wall) - statistics.median(low.wall)) / added
+        cpu_per = (statistics.median(high.cpu) - statistics.median(low.cpu)) / added
+        fixed = statistics.median(low.wall) - wall_per * low.planned
+        print(
+            f"each added test: {wall_per * 1e3:.1f} ms wall, {cpu_per * 1e3:.1f} ms CPU; "
+            f"fixed part (extrapolated to 0 tests): {fixed:.1f} s wall"
+        )
     print(f"load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     return 0
 
