@@ -52,6 +52,21 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--converter", metavar="MODULE:FUNCTION", help="a timestamp converter to verify in-process"
     )
+    load = run.add_argument_group("load phase (suite load; defaults from the policy's [load])")
+    load.add_argument("--users", type=int, metavar="N", help="concurrent users (default 200)")
+    load.add_argument(
+        "--conversations", type=int, metavar="M", help="agent runs each user holds (default 2)"
+    )
+    load.add_argument(
+        "--ramp", type=float, metavar="SECONDS", help="connect the users over this long (2)"
+    )
+    load.add_argument(
+        "--soak",
+        type=float,
+        metavar="SECONDS",
+        help="keep the users conversing this long, reporting the drift per window (added to "
+        "--max-duration)",
+    )
     run.add_argument(
         "--shard",
         metavar="I/N",
@@ -307,6 +322,10 @@ def dispatch(args: argparse.Namespace) -> int:
             extra_pytest_args=extra,
             faults=tuple(args.fault),
             profile=args.profile,
+            users=getattr(args, "users", None),
+            conversations=getattr(args, "conversations", None),
+            ramp=getattr(args, "ramp", None),
+            soak=getattr(args, "soak", None),
             shard=getattr(args, "shard", None),
             shard_durations=getattr(args, "shard_durations", None),
         )

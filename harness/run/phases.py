@@ -55,6 +55,7 @@ def pytest_command(
     extra: Sequence[str] = (),
     shard: str | None = None,
     shard_durations: Path | None = None,
+    load: Sequence[str] = (),  # phase 3: the --load-* options
 ) -> list[str]:
     """The pytest command line of one phase (1: parallel, 2: serial performance); with `shard`
     (I/N) the phase runs only that shard's slice, split with the `shard_durations` table."""
@@ -77,12 +78,16 @@ def pytest_command(
         if shard_durations is not None:
             cmd += ["--harness-shard-durations", str(shard_durations)]
     if phase == 1:
-        cmd += ["-m", "not perf", "-n", xdist_workers(workers), "--benchmark-disable"]
+        cmd += ["-m", "not perf and not load", "-n", xdist_workers(workers), "--benchmark-disable"]
         if reruns:
             cmd += ["--reruns", str(reruns)]
-    else:
-        cmd += ["-m", "perf", "-p", "no:xdist"]
+    elif phase == 2:
+        cmd += ["-m", "perf and not load", "-p", "no:xdist"]
         cmd += ["--benchmark-json", str(out / "benchmark.json")]
+    else:
+        # Phase 3, the load phase: one process, one event loop, alone, so that it measures
+        # the target under its users and not under the harness's other tests.
+        cmd += ["-m", "load", "-p", "no:xdist", "--benchmark-disable", *load]
     return [*cmd, *extra]
 
 
@@ -91,6 +96,14 @@ def xdist_workers(workers: str) -> str:
     if workers != "auto":
         return workers
     return str(WORKERS_PER_CPU * (os.cpu_count() or 1))
+
+
+LOAD_MARK = "pytest.mark.load"
+
+
+def has_load_tests(suite: Path) -> bool:
+    """Whether a suite package marks tests `load`: only then does the load phase start."""
+    return any(LOAD_MARK in p.read_text("utf-8", errors="replace") for p in suite.rglob("*.py"))
 
 
 def run_phase(

@@ -122,10 +122,39 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="run only shard I of N of the planned tests (every_shard tests: their share)",
     )
     group.addoption("--harness-shard-durations", default=None, help=argparse.SUPPRESS)
+    from harness.verdict.policy import LoadPlan
+
+    load = LoadPlan()
+    group.addoption(
+        "--load-users", type=int, default=load.users, help="load phase: concurrent users"
+    )
+    group.addoption(
+        "--load-conversations",
+        type=int,
+        default=load.conversations,
+        help="load phase: conversations (agent runs) each user holds in turn",
+    )
+    group.addoption(
+        "--load-ramp",
+        type=float,
+        default=load.ramp_s,
+        help="load phase: seconds over which the users connect",
+    )
+    group.addoption(
+        "--load-soak",
+        type=float,
+        default=load.soak_s,
+        help="load phase: keep the users conversing for this many seconds (0: no soak)",
+    )
+    # Set by the runner: the embedded server's process id (the load phase reads its RSS).
+    group.addoption("--harness-server-pid", type=int, default=None, help=argparse.SUPPRESS)
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "perf: performance test run in the serial phase")
+    config.addinivalue_line(
+        "markers", "load: load test run alone in the load phase (many users, one event loop)"
+    )
     config.addinivalue_line(
         "markers", "requires_converter: planned only when a timestamp converter is under test"
     )

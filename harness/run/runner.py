@@ -25,7 +25,7 @@ from harness.report.console import ProgressView, print_summary
 from harness.report.render import append_step_summary, write_reports
 from harness.rules import load_catalogue
 from harness.run.interruption import Interrupted, interruptible
-from harness.run.phases import Phase, phase_errors, pytest_command, run_phase
+from harness.run.phases import Phase, has_load_tests, phase_errors, pytest_command, run_phase
 from harness.run.preflight import preflight
 from harness.run.results import RESULTS_FILE, ResultsLog, read_results
 from harness.run.shard import (
@@ -91,6 +91,11 @@ class RunOptions:
     profile: str | None = None  # the target's dialect: a built-in profile name or a file
     history: Path | None = HISTORY_FILE  # the run history (SQLite); None: --no-history
     baseline_auto: bool = False  # --baseline auto: the history's last approved comparable run
+    # The load phase (suites/load): None takes the policy's [load] value.
+    users: int | None = None
+    conversations: int | None = None
+    ramp: float | None = None
+    soak: float | None = None
     shard: str | None = None  # --shard I/N: run only that slice of the plan (harness/run/shard.py)
     shard_durations: Path | None = None  # --shard-durations FILE: the split's durations table
 
@@ -137,6 +142,12 @@ def validate_options(options: RunOptions) -> None:
         raise ConfigError(f"--reruns {options.reruns}: expected 0 or more")
     if options.max_duration <= 0:
         raise ConfigError(f"--max-duration {options.max_duration:g}: expected a positive number")
+    for name, count in (("users", options.users), ("conversations", options.conversations)):
+        if count is not None and count < 1:
+            raise ConfigError(f"--{name} {count}: expected a whole number >= 1")
+    for name, seconds in (("ramp", options.ramp), ("soak", options.soak)):
+        if seconds is not None and not 0 <= seconds < float("inf"):
+            raise ConfigError(f"--{name} {seconds:g}: expected a number of seconds >= 0")
     if options.target != EMBEDDED:
         normalise_ws_url(options.target)
     if options.converter:
@@ -207,6 +218,7 @@ def _reach_target(options: RunOptions) -> Iterator[tuple[Target, list[str]]]:
                 server.ws_url, secret=secret, kind=EMBEDDED, defects=defects, profile=profile
             )
             args = [f"--target={target.ws_url}", f"--profile={spec}", "--harness-embedded"]
+            args.append(f"--harness-server-pid={server.pid}")  # the load phase reads its RSS
             yield target, args + [f"--defect={name}" for name in sorted(defects)]
         return
     target = Target.from_url(
@@ -360,6 +372,15 @@ def execute(options: RunOptions, console: Console) -> int:
     baseline = load_baseline(options.baseline) if options.baseline is not None else None
     if options.reruns is None:
         options = dataclasses.replace(options, reruns=policy.reruns)
+    options = dataclasses.replace(
+        options,
+        users=policy.load.users if options.users is None else options.users,
+        conversations=(
+            policy.load.conversations if options.conversations is None else options.conversations
+        ),
+        ramp=policy.load.ramp_s if options.ramp is None else options.ramp,
+        soak=policy.load.soak_s if options.soak is None else options.soak,
+    )
     if policy.replay_paths:
         extra = replay_capture_args(policy, options.policy)
         options = dataclasses.replace(
@@ -373,7 +394,8 @@ def execute(options: RunOptions, console: Console) -> int:
     run = RunContext(options, policy, baseline, suites, started, new_run_id(started))
     run.out.mkdir(parents=True, exist_ok=True)
     run.write_start()
-    deadline = time.monotonic() + options.max_duration
+    # A soak lasts as long as it is asked to: --max-duration bounds the rest of the run.
+    deadline = time.monotonic() + options.max_duration + (options.soak or 0.0)
     early: RunError | None = None
     try:
         with interruptible(), start_target(options) as (target, target_args):
@@ -516,7 +538,7 @@ def run_phases(
     console: Console,
     env: dict[str, str] | None = None,
 ) -> list[RunError]:
-    """Phase 1 (parallel suites) then phase 2 (serial performance tests)."""
+    """Phase 1 (parallel suites), phase 2 (serial performance tests), then phase 3 (load)."""
     loaded = [s.path for s in suites if s.path is not None]
     if not loaded:
         return []
@@ -525,10 +547,11 @@ def run_phases(
     errors: list[RunError] = []
     progress = Progress(console, options.quiet)
     durations = shard_durations(options, out) if options.shard else None
-    for number in (1, 2):
+    crowded = [path for path in loaded if has_load_tests(path)]
+    for number in (1, 2, 3) if crowded else (1, 2):
         args = pytest_command(
             number,
-            loaded,
+            crowded if number == 3 else loaded,
             target_args,
             out,
             workers=options.workers,
@@ -537,6 +560,7 @@ def run_phases(
             extra=options.extra_pytest_args,
             shard=options.shard,
             shard_durations=durations,
+            load=load_arguments(options) if number == 3 else (),
         )
         phase = Phase(number, args, out / f"pytest-phase{number}.log", env=env)
         try:
@@ -547,6 +571,16 @@ def run_phases(
         if phase.timed_out:
             break
     return errors
+
+
+def load_arguments(options: RunOptions) -> list[str]:
+    """The load phase's pytest options (suites/load) from the run's options."""
+    return [
+        f"--load-users={options.users}",
+        f"--load-conversations={options.conversations}",
+        f"--load-ramp={options.ramp}",
+        f"--load-soak={options.soak}",
+    ]
 
 
 def shard_durations(options: RunOptions, out: Path) -> Path:

@@ -94,6 +94,16 @@ class Budget:
 
 
 @dataclass(frozen=True, slots=True)
+class LoadPlan:
+    """The load phase's shape (`[load]`): users, conversations each, ramp and soak seconds."""
+
+    users: int = 200
+    conversations: int = 2
+    ramp_s: float = 2.0
+    soak_s: float = 0.0  # 0: no soak, each user holds `conversations` and stops
+
+
+@dataclass(frozen=True, slots=True)
 class Policy:
     """Everything the verdict engine needs besides the run's records."""
 
@@ -119,6 +129,8 @@ class Policy:
     baseline_alpha: float = 0.01
     baseline_min_effect: float = 0.10
     baseline_block: bool = False
+    # [load]: the load phase's defaults; `run --users/--conversations/--ramp/--soak` win.
+    load: LoadPlan = field(default_factory=LoadPlan)
 
     def criticality_of(self, suite: str, declared: Criticality) -> Criticality:
         """Return the suite's criticality: the policy's, else the suite manifest's."""
@@ -192,7 +204,7 @@ class _Reader:
 
     def policy(self, data: dict[str, Any]) -> Policy:
         keys = {"criticality", "waivers", "budgets", "flaky", "reruns", "report", "limits"}
-        self.known(data, "", keys | {"replays", "require", "baseline"})
+        self.known(data, "", keys | {"replays", "require", "baseline", "load"})
         baseline = self.table(data, "baseline")
         self.known(baseline, "baseline.", {"alpha", "min_effect", "block"})
         alpha = baseline.get("alpha", 0.01)
@@ -226,6 +238,7 @@ class _Reader:
             baseline_alpha=float(alpha),
             baseline_min_effect=float(min_effect),
             baseline_block=block,
+            load=self.load(self.table(data, "load")),
             waivers=tuple(
                 self.waiver(item, f"waivers[{i}]")
                 for i, item in enumerate(self.array(data, "waivers", ""))
@@ -239,6 +252,21 @@ class _Reader:
             rollback_plan=self.texts(report, "rollback_plan", "report."),
             success_indicators=self.texts(report, "success_indicators", "report."),
         )
+
+    def load(self, data: Mapping[str, Any]) -> LoadPlan:
+        self.known(data, "load.", {"users", "conversations", "ramp", "soak"})
+        default = LoadPlan()
+        users = data.get("users", default.users)
+        conversations = data.get("conversations", default.conversations)
+        for key, value in (("users", users), ("conversations", conversations)):
+            if not _is_int(value) or value < 1:
+                raise self.fail(f"load.{key}", f"must be a whole number >= 1, got {value!r}")
+        ramp = data.get("ramp", default.ramp_s)
+        soak = data.get("soak", default.soak_s)
+        for key, value in (("ramp", ramp), ("soak", soak)):
+            if not _is_number(value) or value < 0:
+                raise self.fail(f"load.{key}", f"must be a number of seconds >= 0, got {value!r}")
+        return LoadPlan(users, conversations, float(ramp), float(soak))
 
     def known(self, data: Mapping[str, Any], prefix: str, keys: set[str]) -> None:
         for key in data:

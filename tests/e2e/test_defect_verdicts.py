@@ -62,6 +62,7 @@ CATALOGUE = [
 ALL_SUITES = {
     "agent_events",
     "business_flow",
+    "load",
     "message_routing",
     "replays",
     "security",

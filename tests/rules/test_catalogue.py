@@ -18,6 +18,7 @@ from harness.run.suite import discover_suites
 BUILT_IN = (
     "agent_events",
     "business_flow",
+    "load",
     "message_routing",
     "replays",
     "security",

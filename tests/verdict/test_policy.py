@@ -69,6 +69,7 @@ def test_default_policy() -> None:
         "business_flow": Criticality.CRITICAL,
         "security": Criticality.CRITICAL,
         "message_routing": Criticality.MAJOR,
+        "load": Criticality.MAJOR,
     }
     assert policy.flaky_action(Criticality.CRITICAL) is FlakyAction.FAIL
     assert policy.flaky_action(Criticality.MAJOR) is FlakyAction.CONDITION
@@ -78,6 +79,10 @@ def test_default_policy() -> None:
         Budget(
             "timestamp_conversion_us", Statistic.P95, 1000.0, "us", 100, False, "timestamp_core"
         ),
+        Budget("load_first_event_ms", Statistic.P95, 1000.0, "ms", 30, True, "load"),
+        Budget("load_error_rate", Statistic.MEAN, 0.0, "ratio", 1, True, "load"),
+        Budget("load_contamination", Statistic.MAX, 0.0, "events", 1, True, "load"),
+        Budget("load_soak_drift_ratio", Statistic.MAX, 3.0, "ratio", 1, False, "load"),
     )
     assert policy.waivers == ()
     assert policy.reruns == 1
@@ -131,8 +136,8 @@ BAD: list[tuple[str, str, str]] = [
     (
         "unknown-top-level-key",
         "retries = 1\n",
-        "retries: unknown key (allowed: baseline, budgets, criticality, flaky, limits, replays, "
-        "report, require, reruns, waivers)",
+        "retries: unknown key (allowed: baseline, budgets, criticality, flaky, limits, load, "
+        "replays, report, require, reruns, waivers)",
     ),
     (
         "unknown-statistic",

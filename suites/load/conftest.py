@@ -1,0 +1,44 @@
+"""The load suite's shape from the run's options, and one crowd run shared by its tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from harness.errors import ConfigError
+from harness.run.shard import shard_of
+from harness.wire.target import Target
+from suites.load.crowd import DEADLINE_MARGIN_S, Crowd, Shape, run_crowd
+
+
+def shape_of(config: pytest.Config) -> Shape:
+    """The crowd the run's options ask for (`--load-users`, ...); ConfigError when invalid."""
+    users = int(config.getoption("load_users"))
+    shard = shard_of(config)
+    shape = Shape(
+        users=users,
+        conversations=int(config.getoption("load_conversations")),
+        ramp_s=float(config.getoption("load_ramp")),
+        soak_s=float(config.getoption("load_soak")),
+        share=shard.portion(users) if shard is not None else None,
+    )
+    if shape.users < 1 or shape.conversations < 1 or shape.ramp_s < 0 or shape.soak_s < 0:
+        raise ConfigError(f"load options out of range: {shape}")
+    return shape
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # The crowd stops by itself at its deadline; pytest-timeout's own (the ini's 120 s)
+    # would cut a long soak short, so a load test's bound is the crowd's, plus a margin.
+    deadline = shape_of(config).deadline_s + 2 * DEADLINE_MARGIN_S
+    for item in items:
+        if item.get_closest_marker("load") is not None:
+            item.add_marker(pytest.mark.timeout(deadline))
+
+
+@pytest.fixture(scope="module")
+def crowd(request: pytest.FixtureRequest, target: Target) -> Iterator[Crowd]:
+    """One crowd run, shared by the module's tests (each judges one side of it)."""
+    config = request.config
+    yield run_crowd(target, shape_of(config), config.getoption("harness_server_pid", None))

@@ -1,0 +1,314 @@
+"""A crowd of synthetic users on one event loop: each holds a connection and runs conversations.
+
+Every wait is bounded twice: by the conversation's own deadline and by the crowd's
+deadline (ramp + handshake + conversations x per-run deadline, or the soak), so a
+crowd ends by itself whatever the target does. Frames are counted, not kept: an
+agent event is kept only when it does not belong to the connection's own runs
+(the contamination evidence).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+from harness.errors import CheckFailed
+from harness.wire import protocol as P
+from harness.wire.client import Client, open_client
+from harness.wire.target import Target, UserFactory
+from harness.wire.transcript import Transcript
+
+Frame = dict[str, Any]
+
+HANDSHAKE_WITHIN_S: Final = 10.0
+# Generous: with `slow-first-event` agent_started comes 1.5 s late, which the budget judges.
+RUN_WITHIN_S: Final = 15.0
+# A soaking user starts at most one conversation a second: a chat user's pace, well under
+# any rate limit, and a bounded number of samples (an hour of 200 users: 720,000).
+SOAK_PACE_S: Final = 1.0
+# Long enough for leaked events of the last runs to reach a connection that went idle.
+QUIET_WINDOW_S: Final = 0.3
+CLOSE_WITHIN_S: Final = 5.0
+DEADLINE_MARGIN_S: Final = 10.0
+MAX_EXAMPLES: Final = 5
+WINDOW_S: Final = 60.0
+MIN_WINDOWS: Final = 5
+CONTENT: Final = "What is 2+3?"
+
+
+@dataclass(frozen=True, slots=True)
+class Shape:
+    """How many users, how many conversations each, ramp and soak seconds, this shard's users."""
+
+    users: int
+    conversations: int
+    ramp_s: float
+    soak_s: float = 0.0
+    share: range | None = None  # with `run --shard I/N`: the users this shard runs
+
+    @property
+    def mine(self) -> range:
+        """The indexes of the users this process runs (all of them unless sharded)."""
+        return self.share if self.share is not None else range(self.users)
+
+    @property
+    def deadline_s(self) -> float:
+        """How long the whole crowd may take before it stops by itself."""
+        busy = self.soak_s + RUN_WITHIN_S if self.soak_s else self.conversations * RUN_WITHIN_S
+        return self.ramp_s + HANDSHAKE_WITHIN_S + busy + QUIET_WINDOW_S + CLOSE_WITHIN_S
+
+    @property
+    def window_s(self) -> float:
+        """The soak's window: a minute, shorter when the soak lasts under MIN_WINDOWS minutes."""
+        return min(WINDOW_S, self.soak_s / MIN_WINDOWS) if self.soak_s else 0.0
+
+
+@dataclass(slots=True)
+class Conversation:
+    """One agent run of one user: when it started, its times, or why it failed."""
+
+    started: float  # seconds since the crowd started
+    first_event_ms: float | None = None
+    run_ms: float | None = None
+    error: str | None = None  # a short kind: "timeout", "closed", "error-frame CODE", ...
+
+
+@dataclass(slots=True)
+class Session:
+    """What one user's connection saw."""
+
+    index: int
+    user_id: str = ""
+    handshake_ms: float | None = None
+    refused: str | None = None  # why the connection could not be opened
+    conversations: list[Conversation] = field(default_factory=list)
+    frames: int = 0
+    error_frames: Counter[str] = field(default_factory=Counter)
+    close_code: int | None = None  # the server's close code (None: no close frame)
+    end_failure: str | None = None  # close 1011 or a drop without a close frame
+    foreign: int = 0  # events of another user's run, or of no run of this connection
+    examples: list[Frame] = field(default_factory=list)  # the first few foreign events
+    runs: dict[str, Any] = field(default_factory=dict)  # run_id -> thread_id of its ack
+    pending: list[Frame] = field(default_factory=list)  # this user's events of no run yet
+
+    def sort(self, event: Frame) -> None:
+        """Count an event of another user at once; keep this user's for when its acks are in."""
+        if event.get("user_id") != self.user_id:
+            self._foreign(event)
+        else:
+            self.pending.append(event)
+
+    def classify(self) -> None:
+        """Count as foreign every kept event of no run of this connection or of another thread."""
+        for event in self.pending:
+            run = str(event.get("run_id"))
+            if run not in self.runs or event.get("thread_id") != self.runs[run]:
+                self._foreign(event)
+        self.pending = []
+
+    def _foreign(self, event: Frame) -> None:
+        self.foreign += 1
+        if len(self.examples) < MAX_EXAMPLES:
+            self.examples.append(event)
+
+
+@dataclass(slots=True)
+class Crowd:
+    """Every session of one crowd run, its wall time and the server's RSS around it."""
+
+    shape: Shape
+    sessions: list[Session]
+    elapsed_s: float
+    rss_start_kb: float | None = None
+    rss_end_kb: float | None = None
+
+
+class _Unrecorded(Transcript):
+    """A transcript that keeps nothing: a crowd's frames are counted, not kept."""
+
+    def add(self, direction: str, **fields: Any) -> None:
+        return None
+
+
+def run_crowd(target: Target, shape: Shape, server_pid: int | None = None) -> Crowd:
+    """Run the crowd on a fresh event loop (uvloop's when it is installed)."""
+    with asyncio.Runner(loop_factory=_loop_factory()) as runner:
+        return runner.run(_crowd(target, shape, server_pid))
+
+
+def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    try:
+        import uvloop  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        return None
+    factory: Callable[[], asyncio.AbstractEventLoop] = uvloop.new_event_loop
+    return factory
+
+
+def server_rss_kb(pid: int | None) -> float | None:
+    """The resident set size of process `pid` in kB (Linux /proc), None when unknown."""
+    if pid is None:
+        return None
+    try:
+        status = Path(f"/proc/{pid}/status").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return None
+    for line in status.splitlines():
+        if line.startswith("VmRSS:"):
+            return float(line.split()[1])
+    return None
+
+
+async def _crowd(target: Target, shape: Shape, server_pid: int | None) -> Crowd:
+    users = UserFactory(target)
+    start = time.monotonic()
+    deadline = start + shape.deadline_s
+    rss_start = server_rss_kb(server_pid)
+    mine = shape.mine
+    step = shape.ramp_s / len(mine) if mine else 0.0
+    clients: list[Client] = []
+    sessions = [Session(index) for index in mine]
+    jobs: list[Coroutine[Any, Any, None]] = [
+        _session(s, n * step, start, deadline, shape, target, users, clients)
+        for n, s in enumerate(sessions)
+    ]
+    # Every wait inside is bounded by `deadline`; this bound only guards against a bug.
+    async with asyncio.timeout(shape.deadline_s + DEADLINE_MARGIN_S):
+        await asyncio.gather(*jobs)
+        elapsed = time.monotonic() - start
+        rss_end = server_rss_kb(server_pid)
+        await asyncio.sleep(QUIET_WINDOW_S)
+        for session, client in _pairs(sessions, clients):
+            late = await client.quiet(0.0)
+            session.frames += len(late)
+            for frame in late:
+                if frame.get("type") in P.AGENT_EVENTS:
+                    session.sort(frame)
+        await asyncio.gather(*(_close(client) for client in clients))
+    for session, client in _pairs(sessions, clients):
+        session.close_code = client.close_code
+        session.end_failure = client.end_failure()
+        session.classify()
+    return Crowd(shape, sessions, elapsed, rss_start, rss_end)
+
+
+def _pairs(sessions: list[Session], clients: list[Client]) -> list[tuple[Session, Client]]:
+    by_user = {s.user_id: s for s in sessions}
+    return [(by_user[c.user.id], c) for c in clients if c.user is not None]
+
+
+async def _close(client: Client) -> None:
+    try:
+        await asyncio.wait_for(client.close(), CLOSE_WITHIN_S)
+    except (TimeoutError, OSError):
+        return
+
+
+async def _session(
+    session: Session,
+    delay: float,
+    start: float,
+    deadline: float,
+    shape: Shape,
+    target: Target,
+    users: UserFactory,
+    clients: list[Client],
+) -> None:
+    await asyncio.sleep(delay)
+    user = users.new("load")
+    session.user_id = user.id
+    began = time.perf_counter()
+    try:
+        client = await open_client(
+            target.ws_url,
+            user,
+            _Unrecorded(),
+            within=max(0.0, min(HANDSHAKE_WITHIN_S, deadline - time.monotonic())),
+            profile=target.profile,
+        )
+    except CheckFailed as exc:
+        session.refused = _why(exc)
+        return
+    session.handshake_ms = (time.perf_counter() - began) * 1000.0
+    clients.append(client)
+    soak_end = start + shape.soak_s
+    number = 0
+    while True:
+        if shape.soak_s:
+            if time.monotonic() >= soak_end:
+                break
+        elif number >= shape.conversations:
+            break
+        opened = time.monotonic()
+        conversation = Conversation(started=opened - start)
+        session.conversations.append(conversation)
+        await _converse(client, session, conversation, f"load-{session.index}-{number}", deadline)
+        number += 1
+        client.frames.clear()  # counted already; a soak would otherwise keep every frame
+        if client.closed:
+            break
+        if shape.soak_s:
+            await asyncio.sleep(max(0.0, min(opened + SOAK_PACE_S, soak_end) - time.monotonic()))
+
+
+async def _converse(
+    client: Client, session: Session, conversation: Conversation, mid: str, deadline: float
+) -> None:
+    """One agent run: a user_message, its ack, every event of the run up to its end."""
+    sent = time.perf_counter()
+    run_deadline = min(time.monotonic() + RUN_WITHIN_S, deadline)
+    run_id: Any = None
+    try:
+        await client.send(
+            {"type": P.USER_MESSAGE, "message_id": mid, "payload": {"content": CONTENT}}
+        )
+        while True:
+            frame = await client.recv(within=max(0.0, run_deadline - time.monotonic()))
+            session.frames += 1
+            kind = frame.get("type")
+            if kind == P.ERROR:
+                code = str(frame.get("error_code"))
+                session.error_frames[code] += 1
+                if frame.get("message_id") == mid:
+                    conversation.error = f"error-frame {code}"
+                    return
+            elif kind in P.DIRECT_REPLIES and frame.get("message_id") == mid:
+                if kind != P.ACK:
+                    conversation.error = f"reply {kind}"
+                    return
+                run_id = frame.get("run_id")
+                session.runs[str(run_id)] = frame.get("thread_id")
+            elif kind in P.AGENT_EVENTS:
+                if run_id is None or frame.get("run_id") != run_id:
+                    session.sort(frame)
+                    continue
+                if conversation.first_event_ms is None:
+                    conversation.first_event_ms = (time.perf_counter() - sent) * 1000.0
+                    if kind != P.AGENT_STARTED:
+                        conversation.error = f"first event {kind}"
+                        return
+                if kind == P.AGENT_ERROR:
+                    conversation.error = "agent_error"
+                    return
+                if kind in P.TERMINAL_EVENTS:
+                    conversation.run_ms = (time.perf_counter() - sent) * 1000.0
+                    return
+    except CheckFailed as exc:
+        conversation.error = _why(exc)
+
+
+def _why(exc: CheckFailed) -> str:
+    """A failure's kind, short enough to count: timeout, closed (with its code), refused..."""
+    observed = str(exc.observed)
+    if observed.startswith("connection closed"):
+        return observed.split(";")[0].replace("connection closed: ", "closed ")
+    if "within" in str(exc.expected) and "nothing matching" in observed:
+        return "timeout"
+    if exc.what == "opening a connection":
+        return "refused"
+    return exc.what
