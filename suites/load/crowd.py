@@ -10,6 +10,7 @@ agent event is kept only when it does not belong to the connection's own runs
 from __future__ import annotations
 
 import asyncio
+import resource
 import time
 from collections import Counter
 from collections.abc import Callable, Coroutine
@@ -36,6 +37,7 @@ QUIET_WINDOW_S: Final = 0.3
 CLOSE_WITHIN_S: Final = 5.0
 DEADLINE_MARGIN_S: Final = 10.0
 MAX_EXAMPLES: Final = 5
+FILES_SPARE: Final = 256  # descriptors besides one per user: the interpreter's, pytest's
 WINDOW_S: Final = 60.0
 MIN_WINDOWS: Final = 5
 CONTENT: Final = "What is 2+3?"
@@ -137,8 +139,18 @@ class _Unrecorded(Transcript):
 
 def run_crowd(target: Target, shape: Shape, server_pid: int | None = None) -> Crowd:
     """Run the crowd on a fresh event loop (uvloop's when it is installed)."""
+    _allow_files(len(shape.mine) + FILES_SPARE)
     with asyncio.Runner(loop_factory=_loop_factory()) as runner:
         return runner.run(_crowd(target, shape, server_pid))
+
+
+def _allow_files(needed: int) -> None:
+    """Raise the open-file soft limit toward `needed` (up to the hard limit): a connection
+    the harness could not open for want of a descriptor would count against the target."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < needed:
+        wanted = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
 
 
 def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:

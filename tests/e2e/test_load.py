@@ -211,3 +211,23 @@ def test_a_short_soak_reports_windows_and_the_servers_rss(tmp_path: Path) -> Non
     assert "Windows of 0.8 s (shorter than a minute" in report
     assert "| 5 |" in report
     assert f"kB at the start, {int(end[0])} kB at the end" in report
+
+
+def test_shards_run_their_share_of_the_users_and_merge_combines_them(tmp_path: Path) -> None:
+    folders = []
+    for index in (1, 2):
+        out = tmp_path / f"shard{index}"
+        run = harness("run", *SMALL, "--users", "16", "--shard", f"{index}/2", out=out)
+        assert run.code == 0, run.stdout + run.stderr
+        assert metric(run, "load_users")["samples"] == [8]
+        assert metric(run, "load_handshake_ms")["count"] == 8
+        folders.append(str(out))
+    merged = harness("merge", *folders, "--out", str(tmp_path / "merged"), "--quiet", out=tmp_path)
+    assert merged.code == 0, merged.stdout + merged.stderr
+    verdict = json.loads((tmp_path / "merged" / "verdict.json").read_text())
+    assert verdict["verdict"] == "APPROVED"
+    assert verdict["metrics"]["load_users"]["samples"] == [8, 8]
+    assert verdict["metrics"]["load_first_event_ms"]["count"] == 32
+    assert [b["status"] for b in verdict["metrics"]["load_first_event_ms"]["budgets"]] == ["met"]
+    report = (tmp_path / "merged" / "report.md").read_text()
+    assert "16 concurrent users over 2 shards (machines)" in report
