@@ -6,8 +6,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from harness.report.render import environment
-
 # The transitions in the order every view lists them: (key, title).
 TRANSITIONS = (
     ("regression", "regression (passed there, fail now)"),
@@ -16,6 +14,19 @@ TRANSITIONS = (
     ("new", "new (not in the baseline)"),
     ("removed", "removed (no longer planned)"),
 )
+
+# A metric change of an older verdict.json may lack the rank test's keys: these stand in.
+_UNTESTED = {
+    "before_median": None,
+    "after_median": None,
+    "before_count": 0,
+    "after_count": 0,
+    "p_value": None,
+    "effect": None,
+    "significant": False,
+    "budgeted": False,
+    "severity": None,
+}
 
 
 def _number(value: float | None) -> str:
@@ -49,7 +60,45 @@ def plain_lines(data: Mapping[str, Any]) -> list[str]:
     return lines
 
 
+def baseline_view(verdict: Mapping[str, Any]) -> dict[str, Any] | None:
+    """Return a run's comparison with its baseline as the reports show it, None without one.
+
+    The same shape as a diff's ``tests`` and ``metrics`` (a transition an older
+    verdict.json did not record is None), plus ``refused``: the source and
+    reason of a baseline that was not compared.
+    """
+    baseline = verdict.get("baseline")
+    refused = verdict.get("baseline_refused")
+    if refused is None and baseline is None:
+        # A verdict.json without "baseline_refused" tells a refusal in its reasons only.
+        refused = next(
+            (
+                {"source": None, "reason": r["message"]}
+                for r in verdict.get("reasons", [])
+                if r["rule"] == "baseline-refused"
+            ),
+            None,
+        )
+    if baseline is None:
+        return None if refused is None else {"refused": refused}
+    tests = {
+        "regression": baseline["regressions"],
+        "fixed": baseline["fixed"],
+        "still_failing": baseline.get("still_failing"),
+        "new": baseline.get("new"),
+        "removed": baseline.get("removed", baseline.get("not_planned")),
+    }
+    metrics = {
+        name: {**_UNTESTED, **change}
+        for name, change in sorted(baseline.get("metric_changes", {}).items())
+    }
+    return {"refused": None, "source": baseline["source"], "tests": tests, "metrics": metrics}
+
+
 def markdown(data: Mapping[str, Any]) -> str:
     """Return the diff as a Markdown document."""
+    # Imported here: the report renderer imports this module for its Baseline section.
+    from harness.report.render import environment
+
     template = environment().get_template("diff.md.j2")
     return template.render(d=data, transitions=TRANSITIONS)

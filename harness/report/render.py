@@ -20,7 +20,7 @@ from typing import Any
 
 import jinja2
 
-from harness.report import coverage, history
+from harness.report import comparison, coverage, history
 from harness.report.junit import junit_view
 
 Verdict = Mapping[str, Any]
@@ -287,6 +287,8 @@ def context(verdict: dict[str, Any]) -> dict[str, Any]:
         "policy": verdict.get("policy") or {},
         "environment": verdict.get("environment") or {},
         "baseline": verdict.get("baseline"),
+        "comparison": comparison.baseline_view(verdict),
+        "transitions": comparison.TRANSITIONS,
         "run_errors": verdict.get("run_errors") or [],
         "figures": {s["name"]: suite_figures(s) for s in verdict["suites"]},
         "rules_recorded": coverage.recorded(verdict),

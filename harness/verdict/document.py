@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from harness.verdict.baseline import SCHEMA, BaselineComparison
+from harness.verdict.baseline import SCHEMA, MetricChange
 from harness.verdict.records import Attempt, RunRecord
 from harness.verdict.significance import Shift
 
@@ -49,7 +49,8 @@ def verdict_document(verdict: Verdict) -> dict[str, Any]:
         "suites": [_suite(s) for s in verdict.suites],
         "reasons": [_reason(r) for r in verdict.reasons],
         "metrics": {m.name: _metric(m) for m in verdict.metrics},
-        "baseline": _baseline(verdict.baseline),
+        "baseline": _baseline(verdict),
+        "baseline_refused": _refused(record),
         "run_errors": [
             {"cause": e.cause, "message": e.message, "suite": e.suite, "tests": list(e.tests)}
             for e in record.run_errors
@@ -192,9 +193,21 @@ def _metric(metric: MetricVerdict) -> dict[str, Any]:
     }
 
 
-def _baseline(comparison: BaselineComparison | None) -> dict[str, Any] | None:
+def _refused(record: RunRecord) -> dict[str, str] | None:
+    """Return the baseline that was not compared and why, None when none was refused."""
+    baseline = record.baseline
+    if baseline is None or baseline.refused is None:
+        return None
+    return {"source": baseline.source, "reason": baseline.refused}
+
+
+def _baseline(verdict: Verdict) -> dict[str, Any] | None:
+    comparison = verdict.baseline
     if comparison is None:
         return None
+    budgeted = {m.name for m in verdict.metrics if m.checks}
+    # As judge_baseline: a budgeted metric significantly worse is a condition or a blocker.
+    severity = "blocker" if verdict.policy.baseline_block else "condition"
     return {
         "source": comparison.source,
         "regressions": list(comparison.regressions),
@@ -204,14 +217,21 @@ def _baseline(comparison: BaselineComparison | None) -> dict[str, Any] | None:
         "new": list(comparison.new),
         "removed": list(comparison.not_planned),
         "metric_changes": {
-            name: {
-                "before": c.before,
-                "after": c.after,
-                "change_pct": c.change_pct,
-                **_shift(c.shift),
-            }
+            name: _change(c, name in budgeted, severity)
             for name, c in comparison.metric_changes.items()
         },
+    }
+
+
+def _change(change: MetricChange, budgeted: bool, severity: str) -> dict[str, Any]:
+    worse = budgeted and change.shift is not None and change.shift.worse
+    return {
+        "before": change.before,
+        "after": change.after,
+        "change_pct": change.change_pct,
+        **_shift(change.shift),
+        "budgeted": budgeted,
+        "severity": severity if worse else None,
     }
 
 

@@ -684,6 +684,56 @@ SAMPLE_VERDICT: dict[str, Any] = {
 }
 
 
+RETIRED = "staging_repro::test_staging::test_retired"
+
+
+def compared(verdict: dict[str, Any]) -> dict[str, Any]:
+    """Return the sample verdict compared with a baseline: one test of each transition, a
+    significant latency change, a roundtrip change that is noise and one with no samples."""
+    verdict["baseline"] = {
+        "source": "history run 20261124T101500Z-0a0b0c",
+        "regressions": [ORIGINAL],
+        "fixed": [ZULU],
+        "not_planned": [RETIRED],
+        "still_failing": [TOOL_ORDER, COUNTED],
+        "new": [PING],
+        "removed": [RETIRED],
+        "metric_changes": {
+            "agent_started_latency_ms": {
+                "before": 30.0,
+                "after": 38.0,
+                "change_pct": 26.67,
+                "before_median": 29.5,
+                "after_median": 37.2,
+                "before_count": 30,
+                "after_count": 30,
+                "p_value": 0.000312,
+                "effect": 0.261,
+                "significant": True,
+                "budgeted": True,
+                "severity": "condition",
+            },
+            "roundtrip_ms": {
+                "before": 4.0,
+                "after": 4.2,
+                "change_pct": 5.0,
+                "before_median": 4.0,
+                "after_median": 4.1,
+                "before_count": 12,
+                "after_count": 14,
+                "p_value": 0.41,
+                "effect": 0.025,
+                "significant": False,
+                "budgeted": False,
+                "severity": None,
+            },
+            "timestamp_conversion_us": {"before": 210.0, "after": 200.0, "change_pct": -4.76},
+        },
+    }
+    verdict["baseline_refused"] = None
+    return verdict
+
+
 def sample_verdict() -> dict[str, Any]:
     """A fresh deep copy of the NOT_APPROVED sample verdict."""
     return copy.deepcopy(SAMPLE_VERDICT)

@@ -15,6 +15,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from harness.report.render import render_html, write_reports
 
 from ..browser import CHROMIUM, CHROMIUM_ARGS
+from .conftest import compared
 
 pytestmark = pytest.mark.browser
 
@@ -375,6 +376,50 @@ def test_trend_is_an_inline_svg_with_a_marker_per_run_and_a_p95_line(
             "4 / 12",
             "0",
             "not measured",
+        ]
+    finally:
+        page.close()
+
+
+def test_baseline_shows_transitions_and_metric_changes_as_tables(
+    verdict: dict[str, Any], tmp_path: Path, browser: Browser
+) -> None:
+    """Compared with a baseline: a count per transition, the regression open and linked to its
+    test, and the metric table with both medians, counts, p-value, effect and consequence."""
+    report = write_reports(compared(verdict), tmp_path)["html"]
+    visit = _open(browser, report)
+    page = visit.page
+    try:
+        assert visit.console_errors == [] and visit.other_requests == []
+        counts = page.locator("#baseline table.transitions tbody tr")
+        assert [counts.nth(i).locator("td").nth(1).inner_text() for i in range(5)] == [
+            "1",
+            "1",
+            "2",
+            "1",
+            "1",
+        ]
+        regression = page.locator("#baseline-regression")
+        assert regression.get_attribute("open") is not None
+        href = regression.locator("a").first.get_attribute("href")
+        assert href is not None and page.locator(f"details.test[id='{href[1:]}']").count() == 1
+        table = page.locator("#baseline table.metric-changes")
+        box = table.bounding_box()
+        assert box is not None and box["width"] > 0 and box["height"] > 0
+        cells = table.locator("tbody tr").first.locator("td").all_inner_texts()
+        assert cells == [
+            "agent_started_latency_ms",
+            "30",
+            "38",
+            "+26.67 %",
+            "29.5",
+            "37.2",
+            "30",
+            "30",
+            "0.000312",
+            "+26.1 %",
+            "yes",
+            "condition: a budgeted metric got significantly worse",
         ]
     finally:
         page.close()

@@ -128,24 +128,6 @@ def test_unmeasured_metrics_say_not_measured(verdict: dict[str, Any]) -> None:
     assert "- **Latency to `agent_started`:** not measured" in text
 
 
-def test_baseline_lists_regressions_and_metric_changes(verdict: dict[str, Any]) -> None:
-    """With a baseline the report names regressions, fixes and metric changes."""
-    verdict["baseline"] = {
-        "source": "reports/previous/verdict.json",
-        "regressions": ["staging_repro::test_staging::test_original_frame"],
-        "fixed": [],
-        "metric_changes": {
-            "agent_started_latency_ms": {"before": 30.0, "after": 38.0, "change_pct": 26.67}
-        },
-    }
-    text = render_markdown(verdict)
-    assert "Compared with `reports/previous/verdict.json`." in text
-    assert "- `staging_repro::test_staging::test_original_frame`" in text
-    assert "**Fixed** (failed there, pass now): none" in text
-    assert "| `agent_started_latency_ms` | 30 | 38 | 26.7 % |" in text
-    assert "No baseline" not in text
-
-
 def test_markdown_escapes_table_breaking_text(verdict: dict[str, Any]) -> None:
     """A pipe or newline in a message cannot break the table; markup is backslashed."""
     verdict["reasons"][0]["message"] = "a | b\n<b>c</b>"
