@@ -210,7 +210,8 @@ def add_target_arguments(parser: argparse.ArgumentParser) -> None:
         "--workers",
         default="auto",
         metavar="N|auto",
-        help="pytest-xdist workers for the suite phase (default: auto, two per CPU)",
+        help="pytest-xdist workers for the suite phase (default: auto, two per CPU, more "
+        "for a target whose agent runs are slow)",
     )
     parser.add_argument("--policy", type=Path, metavar="FILE", help="policy TOML file")
     parser.add_argument(

@@ -15,14 +15,11 @@ from pathlib import Path
 from typing import IO, Any
 
 from harness.run.interruption import LIVE_GROUPS
+from harness.run.pace import WORKERS_PER_CPU
 from harness.verdict.records import RunError
 from harness.wire.redaction import Redactor
 
 PHASE_TIMEOUT_GRACE_S = 5.0
-# The suite phase mostly waits on the target (a reply, a run's events): with one worker
-# per CPU a slow target leaves the CPUs idle, so `auto` starts this many workers per CPU
-# (docs/PERFORMANCE.md, "Verdict matrix", has the measurements behind the figure).
-WORKERS_PER_CPU = 2
 PYTEST_INI = """[pytest]
 asyncio_mode = strict
 asyncio_default_fixture_loop_scope = function
@@ -92,7 +89,8 @@ def pytest_command(
 
 
 def xdist_workers(workers: str) -> str:
-    """pytest-xdist's `-n` for a `--workers` value: N as given, `auto` WORKERS_PER_CPU per CPU."""
+    """pytest-xdist's `-n` for a `--workers` value: N as given, `auto` WORKERS_PER_CPU per CPU
+    (a run resolves `auto` by the target's pace first: harness/run/pace.py)."""
     if workers != "auto":
         return workers
     return str(WORKERS_PER_CPU * (os.cpu_count() or 1))

@@ -403,7 +403,7 @@ def execute(options: RunOptions, console: Console) -> int:
             early = preflight(target)
             if early is None:
                 run.errors += run_phases(
-                    options,
+                    run.paced(options, target),
                     suites,
                     target_args,
                     run.out,
@@ -459,6 +459,19 @@ class RunContext:
     run_id: str
     target: Target | None = None
     errors: list[RunError] = dataclasses.field(default_factory=list)
+    pace: dict[str, Any] | None = None  # -n auto: one probe run's seconds and the workers started
+
+    def paced(self, options: RunOptions, target: Target) -> RunOptions:
+        """The options with `-n auto` resolved for this target's pace (harness/run/pace.py)."""
+        if options.workers != "auto":
+            return options
+        from harness.run.pace import auto_workers, probe
+
+        seconds = probe(target)
+        workers = auto_workers(seconds)
+        self.pace = {"probe_run_s": None if seconds is None else round(seconds, 3)}
+        self.pace["workers_started"] = workers
+        return dataclasses.replace(options, workers=str(workers))
 
     @property
     def out(self) -> Path:
@@ -500,7 +513,7 @@ class RunContext:
             self.suites,
             read_results(self.out / RESULTS_FILE),
             self.errors,
-            environment(self.options),
+            {**environment(self.options), **(self.pace or {})},
             self.baseline,
         )
         history = RunHistory.open(

@@ -30,6 +30,9 @@ def test_netra_clean_server_is_approved_with_not_applicable_rules_listed(tmp_pat
     assert run.verdict is not None
     assert run.verdict["verdict"] == "APPROVED"
     assert run.verdict["environment"]["profile"]["name"] == "netra-2025-09"
+    # -n auto timed one agent run through the dialect before sizing the workers.
+    assert 0 < run.verdict["environment"]["probe_run_s"] < 3.0
+    assert run.verdict["environment"]["workers_started"] >= 2 * (os.cpu_count() or 1)
     statuses = {r["id"]: r for r in run.verdict["rules"]}
     for rule, lacking in (
         ("3.seq.starts-at-one", "seq"),
