@@ -9,11 +9,18 @@ different counts, shards that planned different tests or split them another
 way, tests run by two shards, another target or policy. A folder without a
 verdict.json is a usage error (exit 4) that still leaves a report, of the
 shards that were there, marked INCOMPLETE.
+
+The merged run takes part in the history as a run does (harness/history/recorder.py):
+`--baseline FILE|auto` judges its regressions, its verdict gets the trend and the
+unstable tests, and it is recorded (`--history`, default reports/history.sqlite).
+Its full plan has the suite manifest of an unsharded run of the same suites, so
+merged and unsharded runs are each other's baselines and trend points.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import platform
 import sys
@@ -23,6 +30,7 @@ from typing import Any
 
 from harness import __version__
 from harness.errors import ConfigError
+from harness.history.recorder import AUTO
 from harness.history.shard_folders import (
     SHARD,
     VERDICT_FILE,
@@ -30,6 +38,7 @@ from harness.history.shard_folders import (
     consistency,
     read_shard,
 )
+from harness.history.store import DEFAULT_PATH
 from harness.run.results import ResultsLog
 from harness.run.shard import digest
 from harness.verdict.records import (
@@ -58,6 +67,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--policy", type=Path, metavar="FILE", help="the policy the shards ran with (default)"
+    )
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        metavar="FILE|auto",
+        help="verdict.json of an earlier run to compare with, or auto: the history's last "
+        "APPROVED run of the same target, profile and planned tests",
+    )
+    parser.add_argument(
+        "--history",
+        type=Path,
+        default=DEFAULT_PATH,
+        metavar="PATH",
+        help=f"the run history the merged run is added to (default: {DEFAULT_PATH})",
+    )
+    parser.add_argument(
+        "--no-history", action="store_true", help="neither read nor write a history"
     )
     parser.add_argument("--quiet", action="store_true", help="print only the verdict line")
 
@@ -186,6 +212,17 @@ def _target(document: Mapping[str, Any]) -> TargetInfo:
     )
 
 
+def target_of(shards: Sequence[ShardOutput]) -> str:
+    """Return the target as the shards' runs named it in the history (`embedded` or the
+    URL given to --target): what makes the merged run comparable with unsharded ones."""
+    for shard in shards:
+        named = (shard.document.get("identity") or {}).get("target")
+        if named:
+            return str(named)
+    target = (shards[0].document.get("target") or {}) if shards else {}
+    return "embedded" if target.get("kind") == "embedded" else str(target.get("url", ""))
+
+
 def _metrics(shards: Sequence[ShardOutput]) -> tuple[MetricRecord, ...]:
     merged = ResultsLog()
     for shard in shards:
@@ -258,22 +295,41 @@ def merge_main(args: argparse.Namespace) -> int:
     out: Path = args.out.resolve()
     if any(d.resolve() == out for d in args.dirs):
         raise ConfigError(f"merge: --out {args.out} is one of the shard folders: choose another")
-    return merge(args.dirs, out, args.policy, Console(highlight=False), quiet=args.quiet)
+    return merge(
+        args.dirs,
+        out,
+        args.policy,
+        Console(highlight=False),
+        quiet=args.quiet,
+        history=None if args.no_history else args.history,
+        baseline=args.baseline,
+    )
 
 
 def merge(
-    folders: Iterable[Path], out: Path, policy_file: Path | None, console: Any, *, quiet: bool
+    folders: Iterable[Path],
+    out: Path,
+    policy_file: Path | None,
+    console: Any,
+    *,
+    quiet: bool,
+    history: Path | None = None,
+    baseline: Path | None = None,
 ) -> int:
-    """Merge the shard folders into `out` (see `merge_main`)."""
-    from harness.history.recorder import policy_hashes
+    """Merge the shard folders into `out` (see `merge_main`); with `history` the merged run
+    is judged against `baseline` (a verdict.json, or `auto`) and recorded, as a run is."""
+    from harness.history.recorder import RunHistory, policy_hashes
     from harness.report.console import print_summary
     from harness.report.render import append_step_summary, write_reports
     from harness.run.runner import new_run_id, utc_now
     from harness.run.suite import discover_suites
     from harness.verdict import judge
+    from harness.verdict.baseline import load_baseline
     from harness.verdict.policy import load_policy
 
     policy = load_policy(policy_file)
+    auto = baseline is not None and str(baseline) == AUTO
+    given = load_baseline(baseline) if baseline is not None and not auto else None
     shards, bad = [], []
     for folder in folders:
         try:
@@ -295,13 +351,20 @@ def merge(
             )
     now = utc_now()
     record = merge_record(merged, errors, new_run_id(now) + "-merged", discover_suites())
+    record = dataclasses.replace(record, baseline=given)
+    # Without a shard read there is no run to compare or record.
+    runs = RunHistory.open(history if merged else None, target_of(merged), policy, auto=auto)
+    record = runs.with_baseline(record)
     verdict = judge(record, policy, today=now.date())
     document = verdict.to_json()
     document["shards"] = shards_block(merged)
+    runs.annotate(document)
     out.mkdir(parents=True, exist_ok=True)
     path = out / VERDICT_FILE
     path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", "utf-8")
     paths = {"verdict": path, **write_reports(document, out)}
+    runs.keep(document)
+    runs.close()
     append_step_summary(document)
     print_summary(console, document, paths, quiet=quiet)
     for problem in bad:

@@ -1,4 +1,12 @@
-"""What a run takes from the history (its baseline, trend, unstable tests) and gives back."""
+"""What a run takes from the history (its baseline, trend, unstable tests) and gives back.
+
+A shard's run (`run --shard I/N`) judges a slice: it has a manifest of its own
+(`shard I/N <hash of its slice>`), no baseline, trend or unstable tests, and it is
+not recorded. Were it recorded, the next shard on the same machine would read other
+durations and split the plan another way than this one did. The merge of the shards
+is the run that is recorded (every test's duration with it) and compared: its full
+plan has the manifest of an unsharded run of the same suites.
+"""
 
 from __future__ import annotations
 
@@ -25,6 +33,8 @@ from harness.verdict.records import Baseline, RunRecord
 AUTO = "auto"
 TREND_RUNS = 20
 UNSTABLE_RUNS = 10
+SHARD_MANIFEST = "shard "  # how a shard run's manifest starts (a real one is a bare hash)
+SHARD_BASELINE = "a shard judges a slice of the plan: give the baseline to `merge`"
 
 
 def digest(value: Any) -> str:
@@ -50,7 +60,16 @@ def identity_of(record: RunRecord, target: str, policy: Policy) -> Identity:
     planned = {s.name: [i for i in s.planned if i not in left_out] for s in record.suites}
     profile = record.environment.get("profile", {}).get("name", "")
     whole, budgets = policy_hashes(policy)
-    return Identity(target, str(profile), manifest_hash(planned), whole, budgets)
+    manifest = manifest_hash(planned)
+    shard = record.environment.get("shards") or {}
+    if "index" in shard:  # a shard's own run, not a merge (which says no index)
+        manifest = f"{SHARD_MANIFEST}{shard['index']}/{shard['of']} {manifest}"
+    return Identity(target, str(profile), manifest, whole, budgets)
+
+
+def is_shard(manifest: str) -> bool:
+    """Return whether a run of this manifest was one shard's slice."""
+    return manifest.startswith(SHARD_MANIFEST)
 
 
 def warn(message: str) -> None:
@@ -90,6 +109,11 @@ class RunHistory:
         comparable (the reason is the verdict's), or the given one checked."""
         self.identity = identity_of(record, self.target, self.policy)
         now = self.identity.to_json()
+        if is_shard(self.identity.manifest) and (self.auto or record.baseline is not None):
+            asked = record.baseline or Baseline(source=f"--baseline auto ({self.path})")
+            return dataclasses.replace(
+                record, baseline=dataclasses.replace(asked, refused=SHARD_BASELINE)
+            )
         if not self.auto:
             given = record.baseline
             if given is None:
@@ -125,7 +149,7 @@ class RunHistory:
         if self.identity is None:
             return
         document["identity"] = self.identity.to_json()
-        if self.history is None:
+        if self.history is None or is_shard(self.identity.manifest):
             return
         ident = self.identity
         try:
@@ -155,8 +179,9 @@ class RunHistory:
         }
 
     def keep(self, document: Mapping[str, Any]) -> None:
-        """Store the finished run; a failure is one stderr line, never the run's end."""
-        if self.history is None or self.identity is None:
+        """Store the finished run (not a shard's); a failure is one stderr line, never the
+        run's end."""
+        if self.history is None or self.identity is None or is_shard(self.identity.manifest):
             return
         try:
             self.history.record(entry_of(document, self.identity))
