@@ -10,6 +10,7 @@ from pathlib import Path
 
 from harness import __version__
 from harness.errors import ConfigError, HarnessError
+from harness.history.recorder import add_arguments as add_history_arguments
 from harness.wire.tokens import SECRET_ENV
 
 EXIT_USAGE = 4
@@ -34,21 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="run only this suite (repeatable; default: all installed)",
     )
-    run.add_argument(
-        "--baseline",
-        type=Path,
-        metavar="FILE|auto",
-        help="verdict.json of an earlier run to compare with, or auto: the history's last "
-        "APPROVED run of the same target, profile and planned tests",
-    )
-    run.add_argument(
-        "--history",
-        type=Path,
-        default=Path("reports") / "history.sqlite",
-        metavar="PATH",
-        help="the run history this run is added to (default: reports/history.sqlite)",
-    )
-    run.add_argument("--no-history", action="store_true", help="neither read nor write a history")
+    add_history_arguments(run, "this run")
     run.add_argument(
         "--converter", metavar="MODULE:FUNCTION", help="a timestamp converter to verify in-process"
     )

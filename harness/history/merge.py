@@ -31,6 +31,7 @@ from typing import Any
 from harness import __version__
 from harness.errors import ConfigError
 from harness.history.recorder import AUTO
+from harness.history.recorder import add_arguments as add_history_arguments
 from harness.history.shard_folders import (
     SHARD,
     VERDICT_FILE,
@@ -38,7 +39,6 @@ from harness.history.shard_folders import (
     consistency,
     read_shard,
 )
-from harness.history.store import DEFAULT_PATH
 from harness.run.results import ResultsLog
 from harness.run.shard import digest
 from harness.verdict.records import (
@@ -68,23 +68,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--policy", type=Path, metavar="FILE", help="the policy the shards ran with (default)"
     )
-    parser.add_argument(
-        "--baseline",
-        type=Path,
-        metavar="FILE|auto",
-        help="verdict.json of an earlier run to compare with, or auto: the history's last "
-        "APPROVED run of the same target, profile and planned tests",
-    )
-    parser.add_argument(
-        "--history",
-        type=Path,
-        default=DEFAULT_PATH,
-        metavar="PATH",
-        help=f"the run history the merged run is added to (default: {DEFAULT_PATH})",
-    )
-    parser.add_argument(
-        "--no-history", action="store_true", help="neither read nor write a history"
-    )
+    add_history_arguments(parser, "the merged run")
     parser.add_argument("--quiet", action="store_true", help="print only the verdict line")
 
 

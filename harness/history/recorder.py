@@ -10,6 +10,7 @@ plan has the manifest of an unsharded run of the same suites.
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import hashlib
 import json
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.history.store import (
+    DEFAULT_PATH,
     History,
     HistoryError,
     Identity,
@@ -70,6 +72,27 @@ def identity_of(record: RunRecord, target: str, policy: Policy) -> Identity:
 def is_shard(manifest: str) -> bool:
     """Return whether a run of this manifest was one shard's slice."""
     return manifest.startswith(SHARD_MANIFEST)
+
+
+def add_arguments(parser: argparse.ArgumentParser, subject: str) -> None:
+    """The options `run` and `merge` share: --baseline FILE|auto, --history PATH, --no-history."""
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        metavar="FILE|auto",
+        help="verdict.json of an earlier run to compare with, or auto: the history's last "
+        "APPROVED run of the same target, profile and planned tests",
+    )
+    parser.add_argument(
+        "--history",
+        type=Path,
+        default=DEFAULT_PATH,
+        metavar="PATH",
+        help=f"the run history {subject} is added to (default: {DEFAULT_PATH})",
+    )
+    parser.add_argument(
+        "--no-history", action="store_true", help="neither read nor write a history"
+    )
 
 
 def warn(message: str) -> None:
