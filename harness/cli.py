@@ -286,7 +286,8 @@ def dispatch(args: argparse.Namespace) -> int:
     if args.command in ("run", "replay"):
         from rich.console import Console
 
-        from harness.run.runner import RunOptions, execute
+        from harness.run.options import RunOptions
+        from harness.run.runner import execute
 
         extra: tuple[str, ...] = ()
         if args.command == "replay":

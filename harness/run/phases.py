@@ -1,4 +1,5 @@
-"""The pytest phases of a run: the parallel suite phase and the serial performance phase."""
+"""The pytest phases of a run: the parallel suite phase, the serial performance phase and the
+load phase, each a pytest process of its own."""
 
 from __future__ import annotations
 
@@ -14,10 +15,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from rich.console import Console
+
+from harness.report.console import ProgressView
 from harness.run.interruption import LIVE_GROUPS
+from harness.run.options import RunOptions
 from harness.run.pace import WORKERS_PER_CPU
+from harness.run.results import RESULTS_FILE
+from harness.run.shard import history_durations, load_durations, write_durations
+from harness.run.suite import InstalledSuite
 from harness.verdict.records import RunError
 from harness.wire.redaction import Redactor
+from harness.wire.target import EMBEDDED, EMBEDDED_CONVERTER
 
 PHASE_TIMEOUT_GRACE_S = 5.0
 PYTEST_INI = """[pytest]
@@ -215,3 +224,98 @@ def _log_tail(log: Path) -> str:
     lines = [ln.strip() for ln in log.read_text(errors="replace").splitlines() if ln.strip()]
     interesting = [ln for ln in lines if "Error" in ln or "error" in ln] or lines
     return interesting[-1][:300] if interesting else "no output"
+
+
+class Progress:
+    """Feeds results.jsonl lines, as they are appended, to the console's progress view."""
+
+    def __init__(self, console: Console, quiet: bool) -> None:
+        self._console = console
+        self._quiet = quiet
+        self._view: ProgressView | None = None
+        self._plan: list[tuple[str, int]] = []
+
+    def __call__(self, line: dict[str, Any]) -> None:
+        if self._quiet:
+            return
+        if line.get("kind") == "plan":
+            self._plan.append((line["suite"], len(line["tests"])))
+        elif line.get("kind") == "attempt":
+            if self._view is None:
+                self._view = ProgressView(self._console, self._plan)
+                self._view.__enter__()
+            self._view.advance(line["suite"], line["id"], line["outcome"], line["duration_s"])
+
+    def close(self) -> None:
+        """End the live display of this phase."""
+        if self._view is not None:
+            self._view.__exit__(None, None, None)
+        self._view = None
+        self._plan = []
+
+
+def run_phases(
+    options: RunOptions,
+    suites: list[InstalledSuite],
+    target_args: list[str],
+    out: Path,
+    deadline: float,
+    console: Console,
+    env: dict[str, str] | None = None,
+) -> list[RunError]:
+    """Phase 1 (parallel suites), phase 2 (serial performance tests), then phase 3 (load)."""
+    loaded = [s.path for s in suites if s.path is not None]
+    if not loaded:
+        return []
+    # The embedded target's own normaliser is the converter under test unless one is given.
+    embedded = options.target == EMBEDDED
+    errors: list[RunError] = []
+    progress = Progress(console, options.quiet)
+    durations = shard_durations(options, out) if options.shard else None
+    crowded = [path for path in loaded if has_load_tests(path)]
+    for number in (1, 2, 3) if crowded else (1, 2):
+        args = pytest_command(
+            number,
+            crowded if number == 3 else loaded,
+            target_args,
+            out,
+            workers=options.workers,
+            reruns=options.reruns,
+            converter=options.converter or (EMBEDDED_CONVERTER if embedded else None),
+            extra=options.extra_pytest_args,
+            shard=options.shard,
+            shard_durations=durations,
+            load=load_arguments(options) if number == 3 else (),
+        )
+        phase = Phase(number, args, out / f"pytest-phase{number}.log", env=env)
+        try:
+            run_phase(phase, deadline, progress, out / RESULTS_FILE)
+        finally:
+            progress.close()
+        errors += phase_errors(phase, options.max_duration)
+        if phase.timed_out:
+            break
+    return errors
+
+
+def load_arguments(options: RunOptions) -> list[str]:
+    """The load phase's pytest options (suites/load) from the run's options."""
+    return [
+        f"--load-users={options.users}",
+        f"--load-conversations={options.conversations}",
+        f"--load-ramp={options.ramp}",
+        f"--load-soak={options.soak}",
+    ]
+
+
+def shard_durations(options: RunOptions, out: Path) -> Path:
+    """Write the durations table every phase of a shard run splits with: --shard-durations,
+    else the history's recorded durations, else none (the split balances by count)."""
+    if options.shard_durations is not None:
+        source = f"file {options.shard_durations.name}"
+        return write_durations(out, source, load_durations(options.shard_durations))
+    if options.history is not None:
+        found = history_durations(options.history)
+        if found:
+            return write_durations(out, f"history {options.history.name}", found)
+    return write_durations(out, "none", {})

@@ -50,7 +50,8 @@ def write_start(out: Path, run_id: str, started_at: str, options: Any) -> None:
 
 def rebuild(out: Path, console: Console) -> int:
     """Judge the run in `out` from its files, write verdict.json and the reports; the exit code."""
-    from harness.run.runner import RunContext, RunOptions, select_suites
+    from harness.run.options import RunOptions, select_suites
+    from harness.run.runner import RunContext
 
     results = out / RESULTS_FILE
     start = out / START_FILE

@@ -21,22 +21,20 @@ from rich.console import Console
 from harness import __version__
 from harness.errors import ConfigError, HarnessError
 from harness.history.recorder import RunHistory
-from harness.report.console import ProgressView, print_summary
+from harness.report.console import print_summary
 from harness.report.render import append_step_summary, write_reports
 from harness.rules import load_catalogue
 from harness.run.interruption import Interrupted, interruptible
-from harness.run.phases import Phase, has_load_tests, phase_errors, pytest_command, run_phase
+from harness.run.options import RunOptions, replay_capture_args, select_suites, validate_options
+from harness.run.phases import run_phases
 from harness.run.preflight import preflight
 from harness.run.results import RESULTS_FILE, ResultsLog, read_results
 from harness.run.shard import (
     Shard,
     ShardPlan,
     ShardSummary,
-    history_durations,
-    load_durations,
     shard_policy,
     slice_record,
-    write_durations,
 )
 from harness.run.suite import InstalledSuite, discover_suites
 from harness.verdict import judge, verdict_for_early_exit
@@ -57,47 +55,13 @@ from harness.wire.profile import load_profile
 from harness.wire.redaction import Redactor
 from harness.wire.target import (
     EMBEDDED,
-    EMBEDDED_CONVERTER,
     Target,
     http_url_for,
-    normalise_ws_url,
     parse_tokens,
 )
 from harness.wire.tokens import SECRET_ENV, TOKENS_ENV
 
 VERDICT_FILE = "verdict.json"
-HISTORY_FILE = Path("reports") / "history.sqlite"
-
-
-@dataclass(frozen=True, slots=True)
-class RunOptions:
-    """The options of one run (DESIGN.md, `run`)."""
-
-    target: str = EMBEDDED
-    defects: tuple[str, ...] = ()
-    suites: tuple[str, ...] = ()
-    workers: str = "auto"
-    policy: Path | None = None
-    baseline: Path | None = None
-    out: Path | None = None
-    jwt_secret: str | None = None
-    tokens: tuple[str, ...] = ()
-    converter: str | None = None
-    reruns: int | None = None
-    max_duration: float = 900.0
-    quiet: bool = False
-    extra_pytest_args: tuple[str, ...] = ()
-    faults: tuple[str, ...] = ()  # --fault KIND=VALUE: a fault proxy before the target
-    profile: str | None = None  # the target's dialect: a built-in profile name or a file
-    history: Path | None = HISTORY_FILE  # the run history (SQLite); None: --no-history
-    baseline_auto: bool = False  # --baseline auto: the history's last approved comparable run
-    # The load phase (suites/load): None takes the policy's [load] value.
-    users: int | None = None
-    conversations: int | None = None
-    ramp: float | None = None
-    soak: float | None = None
-    shard: str | None = None  # --shard I/N: run only that slice of the plan (harness/run/shard.py)
-    shard_durations: Path | None = None  # --shard-durations FILE: the split's durations table
 
 
 def new_run_id(now: dt.datetime) -> str:
@@ -113,70 +77,6 @@ def utc_now() -> dt.datetime:
 def iso(moment: dt.datetime) -> str:
     """ISO 8601 UTC with microseconds and a Z."""
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def select_suites(installed: list[InstalledSuite], names: tuple[str, ...]) -> list[InstalledSuite]:
-    """The suites named with --suite (all when none); ConfigError naming an unknown one."""
-    if not names:
-        return installed
-    known = {s.name: s for s in installed}
-    unknown = [n for n in names if n not in known]
-    if unknown:
-        raise ConfigError(
-            f"--suite {unknown[0]!r}: no such suite (installed: {', '.join(sorted(known))})"
-        )
-    return [known[n] for n in dict.fromkeys(names)]
-
-
-def validate_options(options: RunOptions) -> None:
-    """Usage errors found before anything starts (exit code 4)."""
-    if options.workers != "auto":
-        try:
-            if int(options.workers) < 0:
-                raise ValueError
-        except ValueError:
-            raise ConfigError(
-                f"-n/--workers {options.workers!r}: expected auto or N >= 0"
-            ) from None
-    if options.reruns is not None and options.reruns < 0:
-        raise ConfigError(f"--reruns {options.reruns}: expected 0 or more")
-    if options.max_duration <= 0:
-        raise ConfigError(f"--max-duration {options.max_duration:g}: expected a positive number")
-    for name, count in (("users", options.users), ("conversations", options.conversations)):
-        if count is not None and count < 1:
-            raise ConfigError(f"--{name} {count}: expected a whole number >= 1")
-    for name, seconds in (("ramp", options.ramp), ("soak", options.soak)):
-        if seconds is not None and not 0 <= seconds < float("inf"):
-            raise ConfigError(f"--{name} {seconds:g}: expected a number of seconds >= 0")
-    if options.target != EMBEDDED:
-        normalise_ws_url(options.target)
-    if options.converter:
-        from harness.run.converter import load_converter
-
-        load_converter(options.converter)  # one that does not load is a usage error now
-    if options.faults:
-        from harness.faults.proxy import parse_faults
-
-        parse_faults(options.faults)
-    if options.target != EMBEDDED and options.defects:
-        raise ConfigError("--defect applies only to the embedded target (--target embedded)")
-    if options.target == EMBEDDED and options.tokens:
-        raise ConfigError("--token applies only to a remote target (--target ws://...)")
-    profile = load_profile(options.profile)  # a bad profile is a usage error now
-    commanded = profile.auth["tokens"]["source"] == "command"
-    credentials = options.jwt_secret or options.tokens or commanded
-    if options.target != EMBEDDED and not credentials:
-        raise ConfigError(
-            f"--target {options.target}: give --jwt-secret or at least one --token "
-            "USER=JWT (or a profile whose token source is a command)"
-        )
-    parse_tokens(options.tokens)
-    if options.shard is not None:
-        Shard.parse(options.shard)
-    if options.shard_durations is not None:
-        if options.shard is None:
-            raise ConfigError("--shard-durations applies only with --shard I/N")
-        load_durations(options.shard_durations)
 
 
 @contextmanager
@@ -337,34 +237,6 @@ def build_record(
     )
 
 
-class Progress:
-    """Feeds results.jsonl lines, as they are appended, to the console's progress view."""
-
-    def __init__(self, console: Console, quiet: bool) -> None:
-        self._console = console
-        self._quiet = quiet
-        self._view: ProgressView | None = None
-        self._plan: list[tuple[str, int]] = []
-
-    def __call__(self, line: dict[str, Any]) -> None:
-        if self._quiet:
-            return
-        if line.get("kind") == "plan":
-            self._plan.append((line["suite"], len(line["tests"])))
-        elif line.get("kind") == "attempt":
-            if self._view is None:
-                self._view = ProgressView(self._console, self._plan)
-                self._view.__enter__()
-            self._view.advance(line["suite"], line["id"], line["outcome"], line["duration_s"])
-
-    def close(self) -> None:
-        """End the live display of this phase."""
-        if self._view is not None:
-            self._view.__exit__(None, None, None)
-        self._view = None
-        self._plan = []
-
-
 def execute(options: RunOptions, console: Console) -> int:
     """Run the whole job; return the exit code. Every run that gets an output folder is judged."""
     validate_options(options)
@@ -424,23 +296,6 @@ def execute(options: RunOptions, console: Console) -> int:
         raise HarnessInternalError(cause.message) from exc
     # Judged and rendered once the target has stopped: nothing else runs beside it.
     return run.finish(console, early=early)
-
-
-def replay_capture_args(policy: Policy, policy_file: Path | None) -> tuple[str, ...]:
-    """`--replay-capture` options for the captures the policy names (relative to its file),
-    each validated now: a missing or bad capture is a usage error before anything starts."""
-    from harness.replay.capture import load_capture
-
-    base = policy_file.resolve().parent if policy_file is not None else Path.cwd()
-    args = []
-    for i, name in enumerate(policy.replay_paths):
-        path = (base / name).resolve()
-        if not path.exists():
-            raise ConfigError(f"{policy.source}: replays.paths[{i}]: {path} does not exist")
-        for capture in sorted(path.glob("*.jsonl")) if path.is_dir() else [path]:
-            load_capture(capture)
-        args.append(f"--replay-capture={path}")
-    return tuple(args)
 
 
 class HarnessInternalError(HarnessError):
@@ -540,70 +395,3 @@ class RunContext:
         append_step_summary(document)
         print_summary(console, document, paths, quiet=self.options.quiet)
         return int(document["exit_code"])
-
-
-def run_phases(
-    options: RunOptions,
-    suites: list[InstalledSuite],
-    target_args: list[str],
-    out: Path,
-    deadline: float,
-    console: Console,
-    env: dict[str, str] | None = None,
-) -> list[RunError]:
-    """Phase 1 (parallel suites), phase 2 (serial performance tests), then phase 3 (load)."""
-    loaded = [s.path for s in suites if s.path is not None]
-    if not loaded:
-        return []
-    # The embedded target's own normaliser is the converter under test unless one is given.
-    embedded = options.target == EMBEDDED
-    errors: list[RunError] = []
-    progress = Progress(console, options.quiet)
-    durations = shard_durations(options, out) if options.shard else None
-    crowded = [path for path in loaded if has_load_tests(path)]
-    for number in (1, 2, 3) if crowded else (1, 2):
-        args = pytest_command(
-            number,
-            crowded if number == 3 else loaded,
-            target_args,
-            out,
-            workers=options.workers,
-            reruns=options.reruns,
-            converter=options.converter or (EMBEDDED_CONVERTER if embedded else None),
-            extra=options.extra_pytest_args,
-            shard=options.shard,
-            shard_durations=durations,
-            load=load_arguments(options) if number == 3 else (),
-        )
-        phase = Phase(number, args, out / f"pytest-phase{number}.log", env=env)
-        try:
-            run_phase(phase, deadline, progress, out / RESULTS_FILE)
-        finally:
-            progress.close()
-        errors += phase_errors(phase, options.max_duration)
-        if phase.timed_out:
-            break
-    return errors
-
-
-def load_arguments(options: RunOptions) -> list[str]:
-    """The load phase's pytest options (suites/load) from the run's options."""
-    return [
-        f"--load-users={options.users}",
-        f"--load-conversations={options.conversations}",
-        f"--load-ramp={options.ramp}",
-        f"--load-soak={options.soak}",
-    ]
-
-
-def shard_durations(options: RunOptions, out: Path) -> Path:
-    """Write the durations table every phase of a shard run splits with: --shard-durations,
-    else the history's recorded durations, else none (the split balances by count)."""
-    if options.shard_durations is not None:
-        source = f"file {options.shard_durations.name}"
-        return write_durations(out, source, load_durations(options.shard_durations))
-    if options.history is not None:
-        found = history_durations(options.history)
-        if found:
-            return write_durations(out, f"history {options.history.name}", found)
-    return write_durations(out, "none", {})

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from harness.errors import ConfigError
-from harness.run.phases import has_load_tests, pytest_command
-from harness.run.runner import RunOptions, load_arguments, validate_options
+from harness.run.options import RunOptions, validate_options
+from harness.run.phases import has_load_tests, load_arguments, pytest_command
 from harness.run.suite import discover_suites
 from harness.verdict.policy import LoadPlan, load_policy, parse_policy
 

@@ -1,0 +1,127 @@
+"""The options of one run (`run`, `replay`): what they hold and the usage errors found
+before anything starts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.errors import ConfigError
+from harness.history.store import DEFAULT_PATH
+from harness.run.shard import Shard, load_durations
+from harness.run.suite import InstalledSuite
+from harness.verdict.policy import Policy
+from harness.wire.profile import load_profile
+from harness.wire.target import EMBEDDED, normalise_ws_url, parse_tokens
+
+
+@dataclass(frozen=True, slots=True)
+class RunOptions:
+    """The options of one run (DESIGN.md, `run`)."""
+
+    target: str = EMBEDDED
+    defects: tuple[str, ...] = ()
+    suites: tuple[str, ...] = ()
+    workers: str = "auto"
+    policy: Path | None = None
+    baseline: Path | None = None
+    out: Path | None = None
+    jwt_secret: str | None = None
+    tokens: tuple[str, ...] = ()
+    converter: str | None = None
+    reruns: int | None = None
+    max_duration: float = 900.0
+    quiet: bool = False
+    extra_pytest_args: tuple[str, ...] = ()
+    faults: tuple[str, ...] = ()  # --fault KIND=VALUE: a fault proxy before the target
+    profile: str | None = None  # the target's dialect: a built-in profile name or a file
+    history: Path | None = DEFAULT_PATH  # the run history (SQLite); None: --no-history
+    baseline_auto: bool = False  # --baseline auto: the history's last approved comparable run
+    # The load phase (suites/load): None takes the policy's [load] value.
+    users: int | None = None
+    conversations: int | None = None
+    ramp: float | None = None
+    soak: float | None = None
+    shard: str | None = None  # --shard I/N: run only that slice of the plan (harness/run/shard.py)
+    shard_durations: Path | None = None  # --shard-durations FILE: the split's durations table
+
+
+def select_suites(installed: list[InstalledSuite], names: tuple[str, ...]) -> list[InstalledSuite]:
+    """The suites named with --suite (all when none); ConfigError naming an unknown one."""
+    if not names:
+        return installed
+    known = {s.name: s for s in installed}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise ConfigError(
+            f"--suite {unknown[0]!r}: no such suite (installed: {', '.join(sorted(known))})"
+        )
+    return [known[n] for n in dict.fromkeys(names)]
+
+
+def validate_options(options: RunOptions) -> None:
+    """Usage errors found before anything starts (exit code 4)."""
+    if options.workers != "auto":
+        try:
+            if int(options.workers) < 0:
+                raise ValueError
+        except ValueError:
+            raise ConfigError(
+                f"-n/--workers {options.workers!r}: expected auto or N >= 0"
+            ) from None
+    if options.reruns is not None and options.reruns < 0:
+        raise ConfigError(f"--reruns {options.reruns}: expected 0 or more")
+    if options.max_duration <= 0:
+        raise ConfigError(f"--max-duration {options.max_duration:g}: expected a positive number")
+    for name, count in (("users", options.users), ("conversations", options.conversations)):
+        if count is not None and count < 1:
+            raise ConfigError(f"--{name} {count}: expected a whole number >= 1")
+    for name, seconds in (("ramp", options.ramp), ("soak", options.soak)):
+        if seconds is not None and not 0 <= seconds < float("inf"):
+            raise ConfigError(f"--{name} {seconds:g}: expected a number of seconds >= 0")
+    if options.target != EMBEDDED:
+        normalise_ws_url(options.target)
+    if options.converter:
+        from harness.run.converter import load_converter
+
+        load_converter(options.converter)  # one that does not load is a usage error now
+    if options.faults:
+        from harness.faults.proxy import parse_faults
+
+        parse_faults(options.faults)
+    if options.target != EMBEDDED and options.defects:
+        raise ConfigError("--defect applies only to the embedded target (--target embedded)")
+    if options.target == EMBEDDED and options.tokens:
+        raise ConfigError("--token applies only to a remote target (--target ws://...)")
+    profile = load_profile(options.profile)  # a bad profile is a usage error now
+    commanded = profile.auth["tokens"]["source"] == "command"
+    credentials = options.jwt_secret or options.tokens or commanded
+    if options.target != EMBEDDED and not credentials:
+        raise ConfigError(
+            f"--target {options.target}: give --jwt-secret or at least one --token "
+            "USER=JWT (or a profile whose token source is a command)"
+        )
+    parse_tokens(options.tokens)
+    if options.shard is not None:
+        Shard.parse(options.shard)
+    if options.shard_durations is not None:
+        if options.shard is None:
+            raise ConfigError("--shard-durations applies only with --shard I/N")
+        load_durations(options.shard_durations)
+
+
+def replay_capture_args(policy: Policy, policy_file: Path | None) -> tuple[str, ...]:
+    """`--replay-capture` options for the captures the policy names (relative to its file),
+    each validated now: a missing or bad capture is a usage error before anything starts."""
+    from harness.replay.capture import load_capture
+
+    base = policy_file.resolve().parent if policy_file is not None else Path.cwd()
+    args = []
+    for i, name in enumerate(policy.replay_paths):
+        path = (base / name).resolve()
+        if not path.exists():
+            raise ConfigError(f"{policy.source}: replays.paths[{i}]: {path} does not exist")
+        for capture in sorted(path.glob("*.jsonl")) if path.is_dir() else [path]:
+            load_capture(capture)
+        args.append(f"--replay-capture={path}")
+    return tuple(args)
