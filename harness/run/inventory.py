@@ -15,8 +15,8 @@ import pytest
 
 from harness.report.listing import print_listing
 from harness.rules import load_catalogue
-from harness.run.plugin import rules_of
 from harness.run.results import test_id
+from harness.run.selection import rules_of
 from harness.run.suite import InstalledSuite, discover_suites
 
 EXIT_BROKEN_SUITE = 4

@@ -8,7 +8,6 @@ controller (workers ship their reports to it).
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import os
@@ -22,7 +21,18 @@ import pytest_asyncio
 
 from harness.errors import CapabilityMissing, CheckFailed, ConfigError, HarnessError
 from harness.run.converter import load_converter
+from harness.run.pytest_options import add_options
 from harness.run.results import ResultsWriter, test_id
+from harness.run.selection import (
+    NO_CONVERTER,
+    NO_LONG_WAITS,
+    NO_PRIVATE_TARGET,
+    lacking,
+    rules_of,
+    unfit,
+    unknown_rules,
+    write_plan,
+)
 from harness.run.suite import InstalledSuite, discover_suites
 from harness.wire import protocol as P
 from harness.wire.causes import LEDGER_FILE, CauseLedger, CauseWatch
@@ -39,115 +49,7 @@ _WATCH = pytest.StashKey[CauseWatch]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("stability-harness", "stability-harness target and results")
-    group.addoption(
-        "--target",
-        default=EMBEDDED,
-        metavar="URL|embedded",
-        help="ws:// URL of the server to verify (default: embedded reference server)",
-    )
-    group.addoption(
-        "--defect",
-        action="append",
-        default=[],
-        metavar="NAME",
-        help="switch on a defect of the embedded reference server (repeatable)",
-    )
-    group.addoption(
-        "--jwt-secret",
-        default=None,
-        metavar="SECRET",
-        help="HS256 secret used to mint tokens for synthetic users",
-    )
-    group.addoption(
-        "--token",
-        action="append",
-        default=[],
-        metavar="USER=JWT",
-        help="a ready-made token for a remote target (repeatable)",
-    )
-    group.addoption(
-        "--converter",
-        default=None,
-        metavar="MODULE:FUNCTION",
-        help="timestamp converter to verify in-process",
-    )
-    group.addoption(
-        "--harness-out",
-        default=None,
-        metavar="DIR",
-        help="append each finished test to DIR/results.jsonl",
-    )
-    group.addoption(
-        "--long-waits",
-        action="store_true",
-        default=False,
-        help="also plan the tests that wait out a protocol period (the 60 s rate window)",
-    )
-    group.addoption("--harness-phase", default="1", help=argparse.SUPPRESS)
-    group.addoption(
-        "--profile",
-        default=None,
-        metavar="NAME|FILE",
-        help="the target's dialect: a built-in profile (chat-agent/1, netra-2025-09) or a file",
-    )
-    # Set by the runner: the --target URL is the run's embedded reference server (--defect on).
-    group.addoption("--harness-embedded", action="store_true", help=argparse.SUPPRESS)
-    group.addoption(
-        "--replay-capture",
-        action="append",
-        default=[],
-        metavar="FILE|DIR",
-        help="a capture (or a folder of *.jsonl captures) the replays suite replays (repeatable)",
-    )
-    group.addoption(
-        "--replay-only",
-        action="store_true",
-        help="replay only the --replay-capture files, not the built-in captures",
-    )
-    group.addoption(
-        "--replay-pacing",
-        default="causal",
-        choices=("causal", "timed"),
-        help="causal (default): wait for the recorded replies; timed: keep the recorded gaps",
-    )
-    group.addoption(
-        "--replay-speed", default=1.0, type=float, help="timed pacing: divide the recorded gaps"
-    )
-    # Read through harness.run.shard.shard_of(config): the load phase runs its share of users.
-    group.addoption(
-        "--harness-shard",
-        default=None,
-        metavar="I/N",
-        help="run only shard I of N of the planned tests (every_shard tests: their share)",
-    )
-    group.addoption("--harness-shard-durations", default=None, help=argparse.SUPPRESS)
-    from harness.verdict.policy import LoadPlan
-
-    load = LoadPlan()
-    group.addoption(
-        "--load-users", type=int, default=load.users, help="load phase: concurrent users"
-    )
-    group.addoption(
-        "--load-conversations",
-        type=int,
-        default=load.conversations,
-        help="load phase: conversations (agent runs) each user holds in turn",
-    )
-    group.addoption(
-        "--load-ramp",
-        type=float,
-        default=load.ramp_s,
-        help="load phase: seconds over which the users connect",
-    )
-    group.addoption(
-        "--load-soak",
-        type=float,
-        default=load.soak_s,
-        help="load phase: keep the users conversing for this many seconds (0: no soak)",
-    )
-    # Set by the runner: the embedded server's process id (the load phase reads its RSS).
-    group.addoption("--harness-server-pid", type=int, default=None, help=argparse.SUPPRESS)
+    add_options(parser)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -283,14 +185,6 @@ def _load_converter(config: pytest.Config) -> Callable[[object], object] | None:
         raise pytest.UsageError(str(exc)) from None
 
 
-NO_CONVERTER = "no timestamp converter under test (pass --converter MODULE:FUNCTION)"
-NO_PRIVATE_TARGET = (
-    "the harness cannot start and shut down an instance of a remote target "
-    "(only of the embedded one)"
-)
-NO_LONG_WAITS = "waits out the 60 s rate window (plan it with the pytest option --long-waits)"
-
-
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     unknown = unknown_rules(items)
     if unknown:
@@ -321,91 +215,10 @@ def left_out(config: pytest.Config, items: list[pytest.Item]) -> dict[pytest.Ite
     profile = config.stash.get(_PROFILE, None)
     if profile is not None:
         for item in items:
-            lacking = _lacking(profile, rules_of(item)) or _unfit(profile, item)
-            if lacking and item not in dropped:
-                dropped[item] = lacking
+            why = lacking(profile, rules_of(item)) or unfit(profile, item)
+            if why and item not in dropped:
+                dropped[item] = why
     return dropped
-
-
-def _unfit(profile: Any, item: pytest.Item) -> str | None:
-    """Why a test cannot run on a target of `profile` for a reason its markers state."""
-    recorded = item.get_closest_marker("requires_profile")
-    if recorded is not None and recorded.args and recorded.args[0] != profile.name:
-        return f"recorded in the {recorded.args[0]} dialect; the target speaks {profile.name}"
-    needs = item.get_closest_marker("needs_message_bytes")
-    largest = int(profile.section("capabilities")["max_message_bytes"])
-    if needs is not None and needs.args and int(needs.args[0]) > largest:
-        return (
-            f"sends a frame of about {needs.args[0]} bytes; the target's profile "
-            f"{profile.name} accepts at most {largest}"
-        )
-    return None
-
-
-def _lacking(profile: Any, rules: tuple[str, ...]) -> str | None:
-    """Why a test naming `rules` cannot run on a target of `profile`, or None."""
-    if not rules:
-        return None
-    from harness.rules import load_catalogue
-
-    catalogue = load_catalogue().by_id
-    for rule in rules:
-        if rule in catalogue:
-            lacks = profile.lacks(catalogue[rule].capabilities)
-            if lacks:
-                return (
-                    f"the target's profile {profile.name} lacks {', '.join(lacks)} "
-                    f"(rule {rule} needs it)"
-                )
-    return None
-
-
-def rules_of(item: pytest.Item) -> tuple[str, ...]:
-    """The rule ids a test names with `@pytest.mark.rules` (every such mark, in order)."""
-    ids: list[str] = []
-    for mark in item.iter_markers("rules"):
-        ids.extend(str(arg) for arg in mark.args)
-    return tuple(dict.fromkeys(ids))
-
-
-def unknown_rules(items: list[pytest.Item]) -> str | None:
-    """A one-line error naming the first test that names a rule the catalogue lacks."""
-    marked = [(item, rules_of(item)) for item in items]
-    if not any(rules for _, rules in marked):
-        return None
-    from harness.rules import load_catalogue
-
-    catalogue = load_catalogue().by_id
-    for item, rules in marked:
-        for rule in rules:
-            if rule not in catalogue:
-                return f"{item.nodeid}: @pytest.mark.rules names unknown rule {rule!r}"
-    return None
-
-
-def write_plan(
-    config: pytest.Config,
-    out: Path,
-    items: list[pytest.Item],
-    not_applicable: dict[pytest.Item, str],
-) -> None:
-    """Write the phase's plan file: each test's rules, and the tests left out with the reason.
-
-    Written by whichever process collected (each xdist worker collects the same items),
-    atomically, so that the runner can read it even for tests that never ran.
-    """
-    from harness.run.results import PlanFile
-    from harness.run.suite import discover_suites
-
-    suites = [s for s in discover_suites() if s.path is not None]
-    PlanFile.write(
-        out,
-        int(config.getoption("harness_phase")),
-        [(item.nodeid, rules_of(item)) for item in items],
-        [(item.nodeid, rules_of(item), reason) for item, reason in not_applicable.items()],
-        config.rootpath,
-        suites,
-    )
 
 
 @pytest.hookimpl(tryfirst=True)
