@@ -96,8 +96,21 @@ def test_metric_changes() -> None:
     )
     result = judge(record, Policy(budgets=(budget,)), today=TODAY)
     assert result.to_json()["baseline"]["metric_changes"] == {
-        "agent_started_latency_ms": {"before": 10.0, "after": 12.5, "change_pct": 25.0},
-        "frame_bytes": {"before": 0.0, "after": 3.0, "change_pct": None},
+        # A budgeted metric that grew, but with no samples to test: no condition.
+        "agent_started_latency_ms": {
+            "before": 10.0,
+            "after": 12.5,
+            "change_pct": 25.0,
+            "budgeted": True,
+            "severity": None,
+        },
+        "frame_bytes": {
+            "before": 0.0,
+            "after": 3.0,
+            "change_pct": None,
+            "budgeted": False,
+            "severity": None,
+        },
     }
 
 
