@@ -11,6 +11,7 @@ from pathlib import Path
 from harness import __version__
 from harness.errors import ConfigError, HarnessError
 from harness.history.recorder import add_arguments as add_history_arguments
+from harness.history.store import DEFAULT_PATH
 from harness.wire.tokens import SECRET_ENV
 
 EXIT_USAGE = 4
@@ -146,7 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
     diff.add_argument(
         "--history",
         type=Path,
-        default=Path("reports") / "history.sqlite",
+        default=DEFAULT_PATH,
         metavar="PATH",
         help="where run ids are looked up (default: reports/history.sqlite)",
     )
@@ -167,7 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
     history.add_argument(
         "--history",
         type=Path,
-        default=Path("reports") / "history.sqlite",
+        default=DEFAULT_PATH,
         metavar="PATH",
         help="the run history (default: reports/history.sqlite)",
     )
