@@ -185,3 +185,25 @@ def test_slow_first_event_fails_nothing_but_shows_in_latency(pytester: pytest.Py
     samples = [value for values in by_test.values() for value in values]
     # The delay is the server's own sleep after receipt: no sample can be shorter (1 % slack).
     assert min(samples) >= SLOW_FIRST_EVENT_MS * 0.99, sorted(samples)[:5]
+
+
+HISTORY_TIMESTAMPS = "test_conversation.py::test_history_keeps_client_timestamps"
+
+
+def test_history_timestamps_accept_a_rounded_decimal_string(pytester: pytest.Pytester) -> None:
+    """A long decimal string's rounded microsecond passes; a rounded ISO fraction fails.
+
+    `round-fraction` rounds every string's 7th+ fraction digits. For a decimal string that
+    is still its value within a microsecond (docs/PROTOCOL.md, section 5): the history
+    test must accept `1693567801.447586` for `"1693567801.447585999"`. For an ISO string
+    it is wrong (digits beyond the sixth are truncated), and the same test must fail.
+    """
+    result = run_suite(
+        pytester,
+        "business_flow",
+        "round-fraction",
+        extra=("-k", "test_history_keeps_client_timestamps"),
+    )
+    assert result.parseoutcomes() == {"passed": 6, "failed": 1}, result.stdout.str()[-3000:]
+    result.stdout.fnmatch_lines([f"FAILED *{HISTORY_TIMESTAMPS}[[]iso-utc-7-digits[]]*"])
+    result.stdout.no_fnmatch_line("FAILED *decimal-string*")
