@@ -104,3 +104,11 @@ def test_documents_are_found() -> None:
     """The check covers the README and the docs folder (an empty list would pass vacuously)."""
     names = {str(p.relative_to(ROOT)) for p in DOCUMENTS}
     assert {"README.md", "docs/PROTOCOL.md", "docs/POLICY.md"} <= names
+
+
+def test_every_benchmark_has_its_command_in_performance_md() -> None:
+    """docs/PERFORMANCE.md says how to run every script of benchmarks/."""
+    text = (ROOT / "docs" / "PERFORMANCE.md").read_text("utf-8")
+    scripts = sorted(p.name for p in (ROOT / "benchmarks").glob("*.py"))
+    assert "bench_run.py" in scripts
+    assert [name for name in scripts if f"benchmarks/{name}" not in text] == []
