@@ -18,7 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.table import Table
 from rich.text import Text
 
-from harness.report.history import unstable
+from harness.report.trend import unstable
 
 Verdict = Mapping[str, Any]
 

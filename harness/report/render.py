@@ -20,7 +20,7 @@ from typing import Any
 
 import jinja2
 
-from harness.report import comparison, coverage, history
+from harness.report import comparison, coverage, trend
 from harness.report.junit import junit_view
 
 Verdict = Mapping[str, Any]
@@ -306,8 +306,8 @@ def context(verdict: dict[str, Any]) -> dict[str, Any]:
         "latency": metrics.get(LATENCY_METRIC),
         "conversion": metrics.get(CONVERSION_METRIC),
         "histogram": histogram(metrics.get(LATENCY_METRIC)),
-        "trend": history.chart(verdict),
-        "unstable": history.unstable(verdict),
+        "trend": trend.chart(verdict),
+        "unstable": trend.unstable(verdict),
         "severities": SEVERITY_ORDER,
         "by_severity": reasons_by_severity(verdict),
         "junit": junit_view(verdict),

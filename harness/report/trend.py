@@ -1,4 +1,4 @@
-"""What the reports show of the run history: the trend chart's geometry and the unstable tests.
+"""The trend of the last comparable runs as the reports show it: chart geometry, unstable tests.
 
 Both come from verdict.json alone (`trend` and `unstable`, written by `run` from its
 history); the markup lives in the templates.
