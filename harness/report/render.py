@@ -20,7 +20,7 @@ from typing import Any
 
 import jinja2
 
-from harness.report import comparison, coverage, trend
+from harness.report import comparison, rule_status, trend
 from harness.report.junit import junit_view
 
 Verdict = Mapping[str, Any]
@@ -291,14 +291,14 @@ def context(verdict: dict[str, Any]) -> dict[str, Any]:
         "transitions": comparison.TRANSITIONS,
         "run_errors": verdict.get("run_errors") or [],
         "figures": {s["name"]: suite_figures(s) for s in verdict["suites"]},
-        "rules_recorded": coverage.recorded(verdict),
+        "rules_recorded": rule_status.recorded(verdict),
         "rule_summary": verdict.get("rule_summary") or {},
-        "rule_sections": coverage.rule_sections(verdict, anchors),
+        "rule_sections": rule_status.rule_sections(verdict, anchors),
         "not_applicable": verdict.get("not_applicable") or [],
-        "events": coverage.business_events(verdict),
-        "timestamp_rows": coverage.timestamp_rows(verdict),
-        "replay_rows": coverage.replay_rows(verdict),
-        "replay_suite": _suite(verdict, coverage.REPLAY_SUITE),
+        "events": rule_status.business_events(verdict),
+        "timestamp_rows": rule_status.timestamp_rows(verdict),
+        "replay_rows": rule_status.replay_rows(verdict),
+        "replay_suite": _suite(verdict, rule_status.REPLAY_SUITE),
         "timestamp_suite": _suite(verdict, TIMESTAMP_SUITE),
         "staging_suite": _suite(verdict, STAGING_SUITE),
         "staging": staging_cases(verdict),
