@@ -1,7 +1,7 @@
 """Report rendering: the verdict.json dict in, Markdown, HTML, JUnit XML and step summary out.
 
 Every view is a pure function of the verdict dict, so views never disagree. All markup
-lives in `templates/*.j2`; this module only derives plain values (groupings, counts,
+lives in `harness/report/templates/*.j2`; this module only derives plain values (groupings, counts,
 histogram geometry) for the templates.
 """
 
@@ -128,7 +128,7 @@ def suite_mark(suite: Mapping[str, Any]) -> str:
 def environment() -> jinja2.Environment:
     """The Jinja2 environment: autoescape for HTML/XML templates, StrictUndefined everywhere."""
     env = _Environment(
-        loader=jinja2.FileSystemLoader(str(resources.files("harness.templates"))),
+        loader=jinja2.FileSystemLoader(str(resources.files("harness.report.templates"))),
         autoescape=jinja2.select_autoescape(
             enabled_extensions=("html.j2", "xml.j2"), default_for_string=True, default=False
         ),
