@@ -7,20 +7,15 @@ histogram geometry) for the templates.
 
 from __future__ import annotations
 
-import functools
-import hashlib
 import json
-import math
 import os
 import re
 from collections.abc import Mapping
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import jinja2
-
 from harness.report import comparison, rule_status, trend
+from harness.report.environment import anchor, environment
 from harness.report.junit import junit_view
 
 Verdict = Mapping[str, Any]
@@ -43,19 +38,6 @@ _TEST_DEFAULTS: tuple[tuple[str, Any], ...] = (
 # Characters that XML 1.0 forbids, and lone surrogates that UTF-8 cannot encode.
 _UNSAFE_RAW = re.compile("[\ufffe\uffff\ud800-\udfff]")
 _UNSAFE_ESCAPE = re.compile(r"(\\+)(u00(?:0[0-8bcef]|1[0-9a-f])|[bf])")
-_MD_SPECIAL = re.compile(r"([\\`*<>|\[\]#~!])|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
-
-
-class _Environment(jinja2.Environment):
-    """Reads `x.key` of a verdict dict as its item first: the verdict is plain JSON data."""
-
-    def getattr(self, obj: Any, attribute: str) -> Any:
-        if type(obj) is dict:
-            try:
-                return obj[attribute]
-            except KeyError:
-                pass
-        return super().getattr(obj, attribute)
 
 
 def _replace_escape(match: re.Match[str]) -> str:
@@ -73,75 +55,6 @@ def clean(verdict: Verdict) -> dict[str, Any]:
         text = _UNSAFE_ESCAPE.sub(_replace_escape, text)
     document: dict[str, Any] = json.loads(text)
     return document
-
-
-def _num(value: Any, digits: int = 3) -> str:
-    """A number with at most `digits` (>= 1) decimals, no trailing zeros; "n/a" for None."""
-    if value is None:
-        return "n/a"
-    if isinstance(value, bool) or not isinstance(value, float) or not math.isfinite(value):
-        return str(value)
-    text = f"{value:.{max(digits, 1)}f}".rstrip("0").rstrip(".")
-    return "0" if text == "-0" else text
-
-
-def _md_text(value: Any) -> str:
-    """Text safe in a Markdown paragraph or table cell: one line, specials backslashed."""
-    text = " ".join(str(value).split())
-    return _MD_SPECIAL.sub(lambda m: "\\" + m.group(0), text)
-
-
-def _md_code(value: Any) -> str:
-    """Text safe inside a single-backtick code span in a table cell."""
-    text = " ".join(str(value).split())
-    return text.replace("`", "'").replace("|", "\\|")
-
-
-def _md_block(value: Any) -> str:
-    """Text for an indented (4 spaces) Markdown code block: exact, every line indented."""
-    return "\n".join("    " + line for line in str(value).split("\n"))
-
-
-def _anchor(test_id: Any) -> str:
-    """A stable HTML id for a test: ids may hold any character, anchors should not."""
-    return "t-" + hashlib.sha256(str(test_id).encode("utf-8", "replace")).hexdigest()[:16]
-
-
-def _xml_attr(value: Any) -> str:
-    """One-line text for an XML attribute (parsers fold newlines to spaces anyway)."""
-    return " ".join(str(value).split())
-
-
-def suite_mark(suite: Mapping[str, Any]) -> str:
-    """The status mark of a suite: the pass mark only for PASS with no failures or errors."""
-    status = suite["status"]
-    if status == "PASS" and not suite["failed"] and not suite["errors"]:
-        return "pass"
-    if status == "PASS_WITH_CONDITIONS":
-        return "conditions"
-    if status == "FAIL" or suite["failed"]:
-        return "fail"
-    return "incomplete"
-
-
-@functools.cache
-def environment() -> jinja2.Environment:
-    """The Jinja2 environment: autoescape for HTML/XML templates, StrictUndefined everywhere."""
-    env = _Environment(
-        loader=jinja2.FileSystemLoader(str(resources.files("harness.report.templates"))),
-        autoescape=jinja2.select_autoescape(
-            enabled_extensions=("html.j2", "xml.j2"), default_for_string=True, default=False
-        ),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        auto_reload=False,
-    )
-    env.filters.update(num=_num, md=_md_text, md_code=_md_code, md_block=_md_block, anchor=_anchor)
-    env.filters["xml_attr"] = _xml_attr
-    env.globals["suite_mark"] = suite_mark
-    return env
 
 
 def _all_tests(verdict: Verdict) -> dict[str, dict[str, Any]]:
@@ -270,7 +183,7 @@ def _complete_tests(verdict: dict[str, Any]) -> None:
             for key, default in _TEST_DEFAULTS:
                 if key not in test:
                     test[key] = default() if callable(default) else default
-            test["anchor"] = _anchor(test["id"])
+            test["anchor"] = anchor(test["id"])
             test["expanded"] = bool(
                 test["outcome"] in ("failed", "error") or test["flaky"] or test["transcript"]
             )
