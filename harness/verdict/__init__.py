@@ -5,8 +5,8 @@
 
 from __future__ import annotations
 
-from harness.verdict.document import verdict_document
 from harness.verdict.judge import judge, verdict_for_early_exit
+from harness.verdict.judgement import Verdict, verdict_document
 from harness.verdict.model import (
     FinalOutcome,
     MetricVerdict,
@@ -15,7 +15,6 @@ from harness.verdict.model import (
     SuiteStatus,
     SuiteVerdict,
     TestVerdict,
-    Verdict,
     VerdictKind,
     WaiverUse,
 )

@@ -22,6 +22,7 @@ from harness.verdict.concessions import (
     limit_skipped,
     lowering_reason,
 )
+from harness.verdict.judgement import Verdict
 from harness.verdict.measures import failure_severity, judge_baseline, judge_metrics
 from harness.verdict.model import (
     RANK,
@@ -31,7 +32,6 @@ from harness.verdict.model import (
     SuiteStatus,
     SuiteVerdict,
     TestVerdict,
-    Verdict,
     VerdictKind,
     WaiverUse,
 )
