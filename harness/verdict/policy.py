@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from harness.errors import ConfigError
+from harness.rules import load_catalogue
 from harness.verdict.records import Criticality
 
 DEFAULT_SOURCE = "built-in default"
@@ -328,8 +329,6 @@ class _Reader:
         return names
 
     def capabilities(self, data: Mapping[str, Any]) -> tuple[str, ...]:
-        from harness.rules import load_catalogue
-
         known = load_catalogue().capabilities
         names = self.texts(data, "capabilities", "require.")
         for i, name in enumerate(names):
