@@ -14,6 +14,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from harness.names import (
+    AGENT_STARTED_LATENCY_MS,
+    REPLAY_SUITE,
+    STAGING_SUITE,
+    TIMESTAMP_CONVERSION_US,
+    TIMESTAMP_SUITE,
+)
 from harness.report import comparison, rule_status, trend
 from harness.report.environment import anchor, environment
 from harness.report.junit import junit_view
@@ -22,10 +29,6 @@ Verdict = Mapping[str, Any]
 
 REPORT_FILES = {"md": "report.md", "html": "report.html", "junit": "junit.xml"}
 TEMPLATES = {"md": "report.md.j2", "html": "report.html.j2", "junit": "junit.xml.j2"}
-TIMESTAMP_SUITE = "timestamp_core"
-STAGING_SUITE = "staging_repro"
-LATENCY_METRIC = "agent_started_latency_ms"
-CONVERSION_METRIC = "timestamp_conversion_us"
 SEVERITY_ORDER = ("blocker", "incomplete", "condition", "info")
 _TEST_DEFAULTS: tuple[tuple[str, Any], ...] = (
     ("message", ""),
@@ -211,14 +214,14 @@ def context(verdict: dict[str, Any]) -> dict[str, Any]:
         "events": rule_status.business_events(verdict),
         "timestamp_rows": rule_status.timestamp_rows(verdict),
         "replay_rows": rule_status.replay_rows(verdict),
-        "replay_suite": _suite(verdict, rule_status.REPLAY_SUITE),
+        "replay_suite": _suite(verdict, REPLAY_SUITE),
         "timestamp_suite": _suite(verdict, TIMESTAMP_SUITE),
         "staging_suite": _suite(verdict, STAGING_SUITE),
         "staging": staging_cases(verdict),
         "issues": issues(verdict),
-        "latency": metrics.get(LATENCY_METRIC),
-        "conversion": metrics.get(CONVERSION_METRIC),
-        "histogram": histogram(metrics.get(LATENCY_METRIC)),
+        "latency": metrics.get(AGENT_STARTED_LATENCY_MS),
+        "conversion": metrics.get(TIMESTAMP_CONVERSION_US),
+        "histogram": histogram(metrics.get(AGENT_STARTED_LATENCY_MS)),
         "trend": trend.chart(verdict),
         "unstable": trend.unstable(verdict),
         "severities": SEVERITY_ORDER,

@@ -9,15 +9,16 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-LATENCY_METRIC = "agent_started_latency_ms"
+from harness.names import AGENT_STARTED_LATENCY_MS
+
 VERDICTS = ("APPROVED", "APPROVED_WITH_CONDITIONS", "NOT_APPROVED", "INCOMPLETE")
 
 
 def _metric(points: Sequence[Mapping[str, Any]]) -> str | None:
     """The metric whose p95 the trend draws: the latency budget's, else the first with one."""
     names = sorted({name for p in points for name in (p.get("p95") or {})})
-    if LATENCY_METRIC in names:
-        return LATENCY_METRIC
+    if AGENT_STARTED_LATENCY_MS in names:
+        return AGENT_STARTED_LATENCY_MS
     return names[0] if names else None
 
 
