@@ -24,12 +24,14 @@ from harness.names import (
 from harness.report import comparison, rule_status, trend
 from harness.report.environment import anchor, environment
 from harness.report.junit import junit_view
+from harness.verdict.model import Severity
 
 Verdict = Mapping[str, Any]
 
 REPORT_FILES = {"md": "report.md", "html": "report.html", "junit": "junit.xml"}
 TEMPLATES = {"md": "report.md.j2", "html": "report.html.j2", "junit": "junit.xml.j2"}
-SEVERITY_ORDER = ("blocker", "incomplete", "condition", "info")
+# Strongest first, as the verdict ranks them.
+SEVERITY_ORDER = tuple(severity.value for severity in Severity)
 _TEST_DEFAULTS: tuple[tuple[str, Any], ...] = (
     ("message", ""),
     ("flaky", False),

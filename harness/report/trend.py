@@ -10,8 +10,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from harness.names import AGENT_STARTED_LATENCY_MS
+from harness.verdict.model import VerdictKind
 
-VERDICTS = ("APPROVED", "APPROVED_WITH_CONDITIONS", "NOT_APPROVED", "INCOMPLETE")
+VERDICTS = tuple(kind.value for kind in VerdictKind)
 
 
 def _metric(points: Sequence[Mapping[str, Any]]) -> str | None:
