@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 from harness.verdict.judge import judge, verdict_for_early_exit
-from harness.verdict.judgement import Verdict, verdict_document
 from harness.verdict.model import (
     FinalOutcome,
     MetricVerdict,
@@ -18,6 +17,7 @@ from harness.verdict.model import (
     VerdictKind,
     WaiverUse,
 )
+from harness.verdict.run_verdict import Verdict, verdict_document
 
 __all__ = [
     "FinalOutcome",

@@ -1,7 +1,7 @@
 """The parts of the verdict.json document (docs/VERDICT_JSON.md) as JSON-ready dicts.
 
 One function per part of a verdict (suite, test, reason, metric, rule, baseline);
-``Verdict.to_json`` (harness.verdict.judgement) assembles them into the document.
+``Verdict.to_json`` (harness.verdict.run_verdict) assembles them into the document.
 """
 
 from __future__ import annotations

@@ -22,7 +22,6 @@ from harness.verdict.concessions import (
     limit_skipped,
     lowering_reason,
 )
-from harness.verdict.judgement import Verdict
 from harness.verdict.measures import failure_severity, judge_baseline, judge_metrics
 from harness.verdict.model import (
     RANK,
@@ -38,6 +37,7 @@ from harness.verdict.model import (
 from harness.verdict.policy import FlakyAction, Policy, Waiver
 from harness.verdict.records import Attempt, Criticality, Outcome, RunError, RunRecord, SuiteRecord
 from harness.verdict.rule_status import judge_rules
+from harness.verdict.run_verdict import Verdict
 
 _RUN_ERROR_RULES = {
     "preflight": "preflight-failed",

@@ -1,4 +1,4 @@
-"""The judgement of one run (``Verdict``) and its verdict.json document (docs/VERDICT_JSON.md).
+"""The verdict of one run (``Verdict``) and its verdict.json document (docs/VERDICT_JSON.md).
 
 The parts it is made of live in harness.verdict.model, the document of each part in
 harness.verdict.document; this module assembles both, so each of them imports neither.
@@ -26,7 +26,7 @@ from harness.verdict.records import RunRecord
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
-    """The judgement of one run, and everything verdict.json carries."""
+    """The verdict of one run, and everything verdict.json carries."""
 
     verdict: VerdictKind
     suites: tuple[SuiteVerdict, ...]
