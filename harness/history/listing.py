@@ -9,11 +9,11 @@ from typing import Any
 from harness.errors import ConfigError
 from harness.history.diff import open_history
 from harness.history.store import StoredRun
+from harness.names import AGENT_STARTED_LATENCY_MS
 from harness.report.listing import print_listing
 
-LATENCY_METRIC = "agent_started_latency_ms"
 COLUMNS = ("run", "finished", "verdict", "target", "profile", "planned", "passed", "failed")
-P95_COLUMN = f"{LATENCY_METRIC} p95"
+P95_COLUMN = f"{AGENT_STARTED_LATENCY_MS} p95"
 
 
 def row_json(run: StoredRun) -> dict[str, Any]:
@@ -65,7 +65,7 @@ def history_main(path: Path, *, target: str | None, limit: int, fmt: str) -> int
         shown = row_json(run)
         cells = [shown[k] for k in ("run_id", "finished_at", "verdict", "target", "profile")]
         cells += [shown[k] for k in ("planned", "passed", "failed")]
-        cells.append(shown["p95"].get(LATENCY_METRIC))
+        cells.append(shown["p95"].get(AGENT_STARTED_LATENCY_MS))
         rows.append([_cell(c) for c in cells])
     print_listing(f"Run history ({path})", (*COLUMNS, P95_COLUMN), rows)
     return 0

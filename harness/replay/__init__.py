@@ -1,1 +1,1 @@
-"""Recorded sessions: the capture format, the recording proxy, HAR import and the replay judge."""
+"""Recorded sessions: the capture format, the recording proxy, HAR import and replay conformance."""

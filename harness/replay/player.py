@@ -29,7 +29,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidSta
 from websockets.typing import Subprotocol
 
 from harness.replay.capture import Capture, CaptureEvent
-from harness.replay.judge import ConnectionRecord, Mismatch, VolatileMap, judge_connection
+from harness.replay.conformance import ConnectionRecord, Mismatch, VolatileMap, judge_connection
 from harness.replay.redact import REDACTED
 from harness.wire import protocol as P
 from harness.wire.codec import Codec, DecodeError

@@ -12,8 +12,8 @@ from typing import Any
 import jinja2
 
 from harness.report import render
+from harness.verdict.baseline import SCHEMA
 
-SCHEMA = "stability-harness/verdict@1"
 EXIT_OK = 0
 EXIT_USAGE = 4
 FORMATS: dict[str, Callable[[Mapping[str, Any]], str]] = {

@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from harness.report.environment import environment
+
 # The transitions in the order every view lists them: (key, title).
 TRANSITIONS = (
     ("regression", "regression (passed there, fail now)"),
@@ -97,8 +99,5 @@ def baseline_view(verdict: Mapping[str, Any]) -> dict[str, Any] | None:
 
 def markdown(data: Mapping[str, Any]) -> str:
     """Return the diff as a Markdown document."""
-    # Imported here: the report renderer imports this module for its Baseline section.
-    from harness.report.render import environment
-
     template = environment().get_template("diff.md.j2")
     return template.render(d=data, transitions=TRANSITIONS)

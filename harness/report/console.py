@@ -18,7 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.table import Table
 from rich.text import Text
 
-from harness.report.history import unstable
+from harness.report.trend import unstable
 
 Verdict = Mapping[str, Any]
 
@@ -167,14 +167,14 @@ def verdict_panel(verdict: Verdict, report_paths: Mapping[str, Path]) -> Rendera
             parts.append(line)
     else:
         parts.append(Text("No reason lines: nothing to fix or track."))
-    parts += coverage_lines(verdict)
+    parts += rule_status_lines(verdict)
     parts += unstable_lines(verdict)
     for fmt, path in report_paths.items():
         parts.append(Text(f"{fmt}: {path}", style="dim"))
     return Panel(Group(*parts), title="Verdict", border_style=VERDICT_STYLES.get(name, ""))
 
 
-def coverage_lines(verdict: Verdict) -> list[Text]:
+def rule_status_lines(verdict: Verdict) -> list[Text]:
     """The rule counts and the tests left out of the plan, each with its reason and count."""
     if "rules" not in verdict:
         return []

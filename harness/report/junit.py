@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from harness.verdict.records import Criticality
+
 Verdict = Mapping[str, Any]
 
 RED_VERDICTS = ("NOT_APPROVED", "INCOMPLETE")
@@ -53,7 +55,7 @@ def _case(test: Mapping[str, Any], suite: Mapping[str, Any], red: bool) -> dict[
             f"waived by {waiver['ticket']} until {waiver['expires']} "
             f"(owner {waiver['owner']}): {waiver['reason']}"
         )
-    elif outcome == "failed" and suite.get("criticality") == "minor":
+    elif outcome == "failed" and suite.get("criticality") == Criticality.MINOR.value:
         why = f"a failure of minor suite {suite['name']}: a condition of the release"
     elif not red:
         why = "accepted: the verdict approves the run"

@@ -1,37 +1,37 @@
 """Report rendering: the verdict.json dict in, Markdown, HTML, JUnit XML and step summary out.
 
 Every view is a pure function of the verdict dict, so views never disagree. All markup
-lives in `templates/*.j2`; this module only derives plain values (groupings, counts,
+lives in `harness/report/templates/*.j2`; this module only derives plain values (groupings, counts,
 histogram geometry) for the templates.
 """
 
 from __future__ import annotations
 
-import functools
-import hashlib
 import json
-import math
 import os
 import re
 from collections.abc import Mapping
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import jinja2
-
-from harness.report import comparison, coverage, history
+from harness.names import (
+    AGENT_STARTED_LATENCY_MS,
+    REPLAY_SUITE,
+    STAGING_SUITE,
+    TIMESTAMP_CONVERSION_US,
+    TIMESTAMP_SUITE,
+)
+from harness.report import comparison, rule_status, trend
+from harness.report.environment import anchor, environment
 from harness.report.junit import junit_view
+from harness.verdict.model import Severity
 
 Verdict = Mapping[str, Any]
 
 REPORT_FILES = {"md": "report.md", "html": "report.html", "junit": "junit.xml"}
 TEMPLATES = {"md": "report.md.j2", "html": "report.html.j2", "junit": "junit.xml.j2"}
-TIMESTAMP_SUITE = "timestamp_core"
-STAGING_SUITE = "staging_repro"
-LATENCY_METRIC = "agent_started_latency_ms"
-CONVERSION_METRIC = "timestamp_conversion_us"
-SEVERITY_ORDER = ("blocker", "incomplete", "condition", "info")
+# Strongest first, as the verdict ranks them.
+SEVERITY_ORDER = tuple(severity.value for severity in Severity)
 _TEST_DEFAULTS: tuple[tuple[str, Any], ...] = (
     ("message", ""),
     ("flaky", False),
@@ -43,19 +43,6 @@ _TEST_DEFAULTS: tuple[tuple[str, Any], ...] = (
 # Characters that XML 1.0 forbids, and lone surrogates that UTF-8 cannot encode.
 _UNSAFE_RAW = re.compile("[\ufffe\uffff\ud800-\udfff]")
 _UNSAFE_ESCAPE = re.compile(r"(\\+)(u00(?:0[0-8bcef]|1[0-9a-f])|[bf])")
-_MD_SPECIAL = re.compile(r"([\\`*<>|\[\]#~!])|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
-
-
-class _Environment(jinja2.Environment):
-    """Reads `x.key` of a verdict dict as its item first: the verdict is plain JSON data."""
-
-    def getattr(self, obj: Any, attribute: str) -> Any:
-        if type(obj) is dict:
-            try:
-                return obj[attribute]
-            except KeyError:
-                pass
-        return super().getattr(obj, attribute)
 
 
 def _replace_escape(match: re.Match[str]) -> str:
@@ -73,75 +60,6 @@ def clean(verdict: Verdict) -> dict[str, Any]:
         text = _UNSAFE_ESCAPE.sub(_replace_escape, text)
     document: dict[str, Any] = json.loads(text)
     return document
-
-
-def _num(value: Any, digits: int = 3) -> str:
-    """A number with at most `digits` (>= 1) decimals, no trailing zeros; "n/a" for None."""
-    if value is None:
-        return "n/a"
-    if isinstance(value, bool) or not isinstance(value, float) or not math.isfinite(value):
-        return str(value)
-    text = f"{value:.{max(digits, 1)}f}".rstrip("0").rstrip(".")
-    return "0" if text == "-0" else text
-
-
-def _md_text(value: Any) -> str:
-    """Text safe in a Markdown paragraph or table cell: one line, specials backslashed."""
-    text = " ".join(str(value).split())
-    return _MD_SPECIAL.sub(lambda m: "\\" + m.group(0), text)
-
-
-def _md_code(value: Any) -> str:
-    """Text safe inside a single-backtick code span in a table cell."""
-    text = " ".join(str(value).split())
-    return text.replace("`", "'").replace("|", "\\|")
-
-
-def _md_block(value: Any) -> str:
-    """Text for an indented (4 spaces) Markdown code block: exact, every line indented."""
-    return "\n".join("    " + line for line in str(value).split("\n"))
-
-
-def _anchor(test_id: Any) -> str:
-    """A stable HTML id for a test: ids may hold any character, anchors should not."""
-    return "t-" + hashlib.sha256(str(test_id).encode("utf-8", "replace")).hexdigest()[:16]
-
-
-def _xml_attr(value: Any) -> str:
-    """One-line text for an XML attribute (parsers fold newlines to spaces anyway)."""
-    return " ".join(str(value).split())
-
-
-def suite_mark(suite: Mapping[str, Any]) -> str:
-    """The status mark of a suite: the pass mark only for PASS with no failures or errors."""
-    status = suite["status"]
-    if status == "PASS" and not suite["failed"] and not suite["errors"]:
-        return "pass"
-    if status == "PASS_WITH_CONDITIONS":
-        return "conditions"
-    if status == "FAIL" or suite["failed"]:
-        return "fail"
-    return "incomplete"
-
-
-@functools.cache
-def environment() -> jinja2.Environment:
-    """The Jinja2 environment: autoescape for HTML/XML templates, StrictUndefined everywhere."""
-    env = _Environment(
-        loader=jinja2.FileSystemLoader(str(resources.files("harness.templates"))),
-        autoescape=jinja2.select_autoescape(
-            enabled_extensions=("html.j2", "xml.j2"), default_for_string=True, default=False
-        ),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        auto_reload=False,
-    )
-    env.filters.update(num=_num, md=_md_text, md_code=_md_code, md_block=_md_block, anchor=_anchor)
-    env.filters["xml_attr"] = _xml_attr
-    env.globals["suite_mark"] = suite_mark
-    return env
 
 
 def _all_tests(verdict: Verdict) -> dict[str, dict[str, Any]]:
@@ -270,7 +188,7 @@ def _complete_tests(verdict: dict[str, Any]) -> None:
             for key, default in _TEST_DEFAULTS:
                 if key not in test:
                     test[key] = default() if callable(default) else default
-            test["anchor"] = _anchor(test["id"])
+            test["anchor"] = anchor(test["id"])
             test["expanded"] = bool(
                 test["outcome"] in ("failed", "error") or test["flaky"] or test["transcript"]
             )
@@ -291,23 +209,23 @@ def context(verdict: dict[str, Any]) -> dict[str, Any]:
         "transitions": comparison.TRANSITIONS,
         "run_errors": verdict.get("run_errors") or [],
         "figures": {s["name"]: suite_figures(s) for s in verdict["suites"]},
-        "rules_recorded": coverage.recorded(verdict),
+        "rules_recorded": rule_status.recorded(verdict),
         "rule_summary": verdict.get("rule_summary") or {},
-        "rule_sections": coverage.rule_sections(verdict, anchors),
+        "rule_sections": rule_status.rule_sections(verdict, anchors),
         "not_applicable": verdict.get("not_applicable") or [],
-        "events": coverage.business_events(verdict),
-        "timestamp_rows": coverage.timestamp_rows(verdict),
-        "replay_rows": coverage.replay_rows(verdict),
-        "replay_suite": _suite(verdict, coverage.REPLAY_SUITE),
+        "events": rule_status.business_events(verdict),
+        "timestamp_rows": rule_status.timestamp_rows(verdict),
+        "replay_rows": rule_status.replay_rows(verdict),
+        "replay_suite": _suite(verdict, REPLAY_SUITE),
         "timestamp_suite": _suite(verdict, TIMESTAMP_SUITE),
         "staging_suite": _suite(verdict, STAGING_SUITE),
         "staging": staging_cases(verdict),
         "issues": issues(verdict),
-        "latency": metrics.get(LATENCY_METRIC),
-        "conversion": metrics.get(CONVERSION_METRIC),
-        "histogram": histogram(metrics.get(LATENCY_METRIC)),
-        "trend": history.chart(verdict),
-        "unstable": history.unstable(verdict),
+        "latency": metrics.get(AGENT_STARTED_LATENCY_MS),
+        "conversion": metrics.get(TIMESTAMP_CONVERSION_US),
+        "histogram": histogram(metrics.get(AGENT_STARTED_LATENCY_MS)),
+        "trend": trend.chart(verdict),
+        "unstable": trend.unstable(verdict),
         "severities": SEVERITY_ORDER,
         "by_severity": reasons_by_severity(verdict),
         "junit": junit_view(verdict),

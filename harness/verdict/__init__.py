@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-from harness.verdict.document import verdict_document
 from harness.verdict.judge import judge, verdict_for_early_exit
 from harness.verdict.model import (
     FinalOutcome,
@@ -15,10 +14,10 @@ from harness.verdict.model import (
     SuiteStatus,
     SuiteVerdict,
     TestVerdict,
-    Verdict,
     VerdictKind,
     WaiverUse,
 )
+from harness.verdict.run_verdict import Verdict, verdict_document
 
 __all__ = [
     "FinalOutcome",

@@ -11,8 +11,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from harness.names import LIMIT_SKIP_PREFIX
 from harness.verdict.model import RANK, FinalOutcome, Reason, Severity, TestVerdict
-from harness.verdict.policy import LIMIT_SKIP_PREFIX, Policy
+from harness.verdict.policy import Policy
 from harness.verdict.records import Criticality, SuiteRecord
 
 _LIMIT_SKIP = re.compile(re.escape(LIMIT_SKIP_PREFIX) + r"([A-Za-z0-9_]+)=(\S+)")

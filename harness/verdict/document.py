@@ -1,82 +1,40 @@
-"""The verdict.json document (docs/VERDICT_JSON.md) of a verdict: plain JSON-ready dicts."""
+"""The parts of the verdict.json document (docs/VERDICT_JSON.md) as JSON-ready dicts.
+
+One function per part of a verdict (suite, test, reason, metric, rule, baseline);
+``Verdict.to_json`` (harness.verdict.run_verdict) assembles them into the document.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import Any
 
-from harness.verdict.baseline import SCHEMA, MetricChange
+from harness.rules import load_catalogue
+from harness.verdict.baseline import BaselineComparison, MetricChange
+from harness.verdict.model import (
+    MetricVerdict,
+    Reason,
+    RuleVerdict,
+    Severity,
+    SuiteVerdict,
+    TestVerdict,
+)
+from harness.verdict.policy import Policy
 from harness.verdict.records import Attempt, RunRecord
 from harness.verdict.significance import Shift
 
-if TYPE_CHECKING:
-    from harness.verdict.model import (
-        MetricVerdict,
-        Reason,
-        RuleVerdict,
-        SuiteVerdict,
-        TestVerdict,
-        Verdict,
-    )
 
-
-def verdict_document(verdict: Verdict) -> dict[str, Any]:
-    """Return the verdict.json dict of ``verdict``."""
-    record = verdict.record
-    policy = verdict.policy
-    return {
-        "schema": SCHEMA,
-        "verdict": verdict.verdict.value,
-        "exit_code": verdict.exit_code,
-        "run_id": record.run_id,
-        "started_at": record.started_at,
-        "finished_at": record.finished_at,
-        "duration_s": _duration(record),
-        "harness_version": record.harness_version,
-        "judged_on": verdict.today.isoformat(),
-        "target": {
-            "url": record.target.url,
-            "kind": record.target.kind,
-            "defects": list(record.target.defects),
-        },
-        "policy": {
-            "source": policy.source,
-            "rollback_plan": list(policy.rollback_plan),
-            "success_indicators": list(policy.success_indicators),
-        },
-        "environment": dict(record.environment),
-        "summary": verdict.summary(),
-        "suites": [_suite(s) for s in verdict.suites],
-        "reasons": [_reason(r) for r in verdict.reasons],
-        "metrics": {m.name: _metric(m) for m in verdict.metrics},
-        "baseline": _baseline(verdict),
-        "baseline_refused": _refused(record),
-        "run_errors": [
-            {"cause": e.cause, "message": e.message, "suite": e.suite, "tests": list(e.tests)}
-            for e in record.run_errors
-        ],
-        "rule_summary": verdict.rule_summary(),
-        "rule_sections": _sections(verdict.rules),
-        "rules": [_rule(r) for r in verdict.rules],
-        "not_applicable": [
-            {"id": n.id, "suite": n.suite, "reason": n.reason, "rules": list(n.rules)}
-            for n in record.not_applicable
-        ],
-    }
-
-
-def _sections(rules: tuple[RuleVerdict, ...]) -> dict[str, str]:
+def rule_sections(rules: tuple[RuleVerdict, ...]) -> dict[str, str]:
     """Return the catalogue's title of every section that has a rule in ``rules``."""
     if not rules:
         return {}
-    from harness.rules import load_catalogue
-
     titles = load_catalogue().sections
     numbers = sorted({r.section for r in rules})
     return {str(n): titles.get(n, f"Section {n}") for n in numbers}
 
 
-def _rule(rule: RuleVerdict) -> dict[str, Any]:
+def rule_document(rule: RuleVerdict) -> dict[str, Any]:
     document: dict[str, Any] = {
         "id": rule.id,
         "section": rule.section,
@@ -91,7 +49,7 @@ def _rule(rule: RuleVerdict) -> dict[str, Any]:
     return document
 
 
-def _duration(record: RunRecord) -> float | None:
+def duration_s(record: RunRecord) -> float | None:
     try:
         start = dt.datetime.fromisoformat(record.started_at)
         end = dt.datetime.fromisoformat(record.finished_at)
@@ -100,7 +58,7 @@ def _duration(record: RunRecord) -> float | None:
         return None
 
 
-def _suite(suite: SuiteVerdict) -> dict[str, Any]:
+def suite_document(suite: SuiteVerdict) -> dict[str, Any]:
     return {
         "name": suite.name,
         "title": suite.title,
@@ -151,7 +109,7 @@ def _attempt(attempt: Attempt) -> dict[str, Any]:
     }
 
 
-def _reason(reason: Reason) -> dict[str, Any]:
+def reason_document(reason: Reason) -> dict[str, Any]:
     return {
         "rule": reason.rule,
         "severity": reason.severity.value,
@@ -161,7 +119,7 @@ def _reason(reason: Reason) -> dict[str, Any]:
     }
 
 
-def _metric(metric: MetricVerdict) -> dict[str, Any]:
+def metric_document(metric: MetricVerdict) -> dict[str, Any]:
     summary = metric.summary
     return {
         "value": metric.value,
@@ -193,7 +151,7 @@ def _metric(metric: MetricVerdict) -> dict[str, Any]:
     }
 
 
-def _refused(record: RunRecord) -> dict[str, str] | None:
+def baseline_refused(record: RunRecord) -> dict[str, str] | None:
     """Return the baseline that was not compared and why, None when none was refused."""
     baseline = record.baseline
     if baseline is None or baseline.refused is None:
@@ -201,13 +159,15 @@ def _refused(record: RunRecord) -> dict[str, str] | None:
     return {"source": baseline.source, "reason": baseline.refused}
 
 
-def _baseline(verdict: Verdict) -> dict[str, Any] | None:
-    comparison = verdict.baseline
+def baseline_document(
+    comparison: BaselineComparison | None, metrics: Sequence[MetricVerdict], policy: Policy
+) -> dict[str, Any] | None:
+    """Return the comparison with the baseline, None when the run was compared with none."""
     if comparison is None:
         return None
-    budgeted = {m.name for m in verdict.metrics if m.checks}
+    budgeted = {m.name for m in metrics if m.checks}
     # As judge_baseline: a budgeted metric significantly worse is a condition or a blocker.
-    severity = "blocker" if verdict.policy.baseline_block else "condition"
+    severity = Severity.BLOCKER if policy.baseline_block else Severity.CONDITION
     return {
         "source": comparison.source,
         "regressions": list(comparison.regressions),
@@ -223,7 +183,7 @@ def _baseline(verdict: Verdict) -> dict[str, Any] | None:
     }
 
 
-def _change(change: MetricChange, budgeted: bool, severity: str) -> dict[str, Any]:
+def _change(change: MetricChange, budgeted: bool, severity: Severity) -> dict[str, Any]:
     worse = budgeted and change.shift is not None and change.shift.worse
     return {
         "before": change.before,
@@ -231,7 +191,7 @@ def _change(change: MetricChange, budgeted: bool, severity: str) -> dict[str, An
         "change_pct": change.change_pct,
         **_shift(change.shift),
         "budgeted": budgeted,
-        "severity": severity if worse else None,
+        "severity": severity.value if worse else None,
     }
 
 

@@ -6,7 +6,7 @@ planned test counts; a failure of the target blocks unless the policy makes
 it a condition; whatever the harness could not judge makes the run
 INCOMPLETE; and a demonstrated failure outranks an incomplete judgement, so a
 run with both is NOT_APPROVED and its reasons list both. Each rule of the
-catalogue gets a status from the tests that name it (harness.verdict.coverage).
+catalogue gets a status from the tests that name it (harness.verdict.rule_status).
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from harness.verdict.concessions import (
     limit_skipped,
     lowering_reason,
 )
-from harness.verdict.coverage import judge_rules
 from harness.verdict.measures import failure_severity, judge_baseline, judge_metrics
 from harness.verdict.model import (
     RANK,
@@ -32,12 +31,13 @@ from harness.verdict.model import (
     SuiteStatus,
     SuiteVerdict,
     TestVerdict,
-    Verdict,
     VerdictKind,
     WaiverUse,
 )
 from harness.verdict.policy import FlakyAction, Policy, Waiver
 from harness.verdict.records import Attempt, Criticality, Outcome, RunError, RunRecord, SuiteRecord
+from harness.verdict.rule_status import judge_rules
+from harness.verdict.run_verdict import Verdict
 
 _RUN_ERROR_RULES = {
     "preflight": "preflight-failed",

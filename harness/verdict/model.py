@@ -1,15 +1,13 @@
-"""The verdict's records: kinds, statuses, reasons, and the judged suites, tests and metrics."""
+"""The parts of a verdict: kinds, statuses, reasons, and the judged suites, tests and metrics."""
 
 from __future__ import annotations
 
-import datetime as dt
 import enum
 from dataclasses import dataclass
 from typing import Any
 
-from harness.verdict.baseline import BaselineComparison
-from harness.verdict.policy import Policy, Waiver
-from harness.verdict.records import Attempt, Criticality, Outcome, RunError, RunRecord
+from harness.verdict.policy import Waiver
+from harness.verdict.records import Attempt, Criticality, Outcome, RunError
 from harness.verdict.statistics import BudgetCheck, Summary
 
 
@@ -187,45 +185,3 @@ class MetricVerdict:
         if self.checks:
             return self.summary.get(self.checks[0].budget.statistic)
         return self.summary.p50
-
-
-@dataclass(frozen=True, slots=True)
-class Verdict:
-    """The judgement of one run, and everything verdict.json carries."""
-
-    verdict: VerdictKind
-    suites: tuple[SuiteVerdict, ...]
-    reasons: tuple[Reason, ...]
-    metrics: tuple[MetricVerdict, ...]
-    baseline: BaselineComparison | None
-    record: RunRecord
-    policy: Policy
-    today: dt.date
-    rules: tuple[RuleVerdict, ...] = ()
-
-    @property
-    def exit_code(self) -> int:
-        """Return 0 when approved (with or without conditions), 1 not approved, 2 incomplete."""
-        return self.verdict.exit_code
-
-    def summary(self) -> dict[str, int]:
-        """Return the counts over every suite."""
-        totals = dict.fromkeys(("planned", "passed", "failed", "errors", "skipped"), 0)
-        totals.update(not_run=0, flaky=0, waived=0)
-        for suite in self.suites:
-            for key, value in suite.counts().items():
-                totals[key] += value
-        return totals
-
-    def rule_summary(self) -> dict[str, int]:
-        """Return how many rules of the catalogue have each status, and their total."""
-        counts = {status.value: 0 for status in RuleStatus}
-        for rule in self.rules:
-            counts[rule.status.value] += 1
-        return {**counts, "total": len(self.rules)}
-
-    def to_json(self) -> dict[str, Any]:
-        """Return the verdict.json document (docs/VERDICT_JSON.md)."""
-        from harness.verdict.document import verdict_document
-
-        return verdict_document(self)

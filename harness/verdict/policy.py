@@ -19,14 +19,11 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from harness.errors import ConfigError
+from harness.names import LIMITS
+from harness.rules import load_catalogue
 from harness.verdict.records import Criticality
 
 DEFAULT_SOURCE = "built-in default"
-# The limits a target announces in connection_established (docs/PROTOCOL.md section 6) that a
-# suite may leave unverified with harness.wire.limits.skip_unverifiable_limit, whose skip
-# message starts with LIMIT_SKIP_PREFIX.
-LIMITS = ("max_messages_per_minute", "max_message_bytes")
-LIMIT_SKIP_PREFIX = "limit not verified: "
 # Weights in increasing order: a policy that moves a suite left of its manifest lowers it.
 _WEIGHT = {Criticality.MINOR: 0, Criticality.MAJOR: 1, Criticality.CRITICAL: 2}
 
@@ -328,8 +325,6 @@ class _Reader:
         return names
 
     def capabilities(self, data: Mapping[str, Any]) -> tuple[str, ...]:
-        from harness.rules import load_catalogue
-
         known = load_catalogue().capabilities
         names = self.texts(data, "capabilities", "require.")
         for i, name in enumerate(names):

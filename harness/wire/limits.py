@@ -9,13 +9,12 @@ the policy's ``[limits] may_skip`` names the limit, and as INCOMPLETE otherwise
 
 from __future__ import annotations
 
-from typing import Final, NoReturn
+from typing import NoReturn
 
 import pytest
 
-SKIP_PREFIX: Final = "limit not verified: "
-# The limits of connection_established.limits (docs/PROTOCOL.md section 6).
-LIMITS: Final = ("max_messages_per_minute", "max_message_bytes")
+from harness.names import LIMIT_SKIP_PREFIX as SKIP_PREFIX
+from harness.names import LIMITS
 
 
 def skip_unverifiable_limit(limit: str, target_value: int, largest: int) -> NoReturn:

@@ -17,7 +17,6 @@ from harness.wire.client import Client
 Frame = dict[str, Any]
 Connect = Callable[..., Awaitable[Client]]
 
-LATENCY_METRIC: Final = "agent_started_latency_ms"
 # Generous on purpose: with `slow-first-event` agent_started comes 1.5 s late, and that must be
 # judged by the latency budget, not by a timeout here.
 RUN_WITHIN: Final = 15.0

@@ -15,9 +15,9 @@ from typing import Any, Final
 import pytest
 
 from harness.errors import CheckFailed
+from harness.names import AGENT_STARTED_LATENCY_MS
 from harness.wire import protocol as P
 from harness.wire.client import Client
-from suites.agent_events.observation import LATENCY_METRIC
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.perf]
 
@@ -46,7 +46,7 @@ async def _measure(connect: Connect, metrics: Any) -> None:
                 observed=[e.get("type") for e in events],
                 frames=events,
             )
-        metrics.record(LATENCY_METRIC, (time.perf_counter() - sent_at) * 1000.0, "ms")
+        metrics.record(AGENT_STARTED_LATENCY_MS, (time.perf_counter() - sent_at) * 1000.0, "ms")
 
 
 @pytest.mark.rules("4.order.started-first", "6.close.never-1011")

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from harness.names import REPLAY_SUITE
 from harness.run.suite import SuiteManifest
 
 MANIFEST = SuiteManifest(
-    name="replays",
+    name=REPLAY_SUITE,
     title="Recorded incidents replayed",
     criticality="critical",
     description=(

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from harness.names import STAGING_SUITE
 from harness.run.suite import SuiteManifest
 
 MANIFEST = SuiteManifest(
-    name="staging_repro",
+    name=STAGING_SUITE,
     title="Staging error case",
     criticality="critical",
     description=(

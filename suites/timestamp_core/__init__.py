@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from harness.names import TIMESTAMP_SUITE
 from harness.run.suite import SuiteManifest
 
 MANIFEST = SuiteManifest(
-    name="timestamp_core",
+    name=TIMESTAMP_SUITE,
     title="Timestamp conversion core",
     criticality="critical",
     description=(

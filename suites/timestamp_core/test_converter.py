@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from harness.errors import CheckFailed
+from harness.names import TIMESTAMP_CONVERSION_US
 from harness.wire import protocol as P
 from harness.wire.microseconds import to_microseconds
 from suites.timestamp_core.corpus import (
@@ -96,7 +97,7 @@ def test_converter_time_for_the_staging_string(
         for _ in range(CALLS_PER_SAMPLE):
             converter(STAGING_ISO)
         elapsed_ns = time.perf_counter_ns() - start
-        metrics.record("timestamp_conversion_us", elapsed_ns / CALLS_PER_SAMPLE / 1000, "us")
+        metrics.record(TIMESTAMP_CONVERSION_US, elapsed_ns / CALLS_PER_SAMPLE / 1000, "us")
 
 
 def _convert(converter: Converter, value: object) -> object:

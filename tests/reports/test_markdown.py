@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-from harness.report.coverage import mentions
 from harness.report.render import (
     append_step_summary,
     render_html,
@@ -16,6 +15,7 @@ from harness.report.render import (
     render_step_summary,
     write_reports,
 )
+from harness.report.rule_status import mentions
 
 GOLDEN = Path(__file__).parent / "golden" / "report.md"
 

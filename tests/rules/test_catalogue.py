@@ -230,7 +230,7 @@ def test_the_wheel_ships_templates_inside_harness(tmp_path: Path) -> None:
 
     names = zipfile.ZipFile(wheel).namelist()
     assert not [n for n in names if n.startswith("templates/")]
-    assert "harness/templates/report.html.j2" in names
+    assert "harness/report/templates/report.html.j2" in names
     assert "harness/rules/catalogue.toml" in names
     assert "harness/verdict/default_policy.toml" in names
     assert "suites/timestamp_core/__init__.py" in names

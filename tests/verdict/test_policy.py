@@ -8,9 +8,8 @@ from pathlib import Path
 import pytest
 
 from harness.errors import ConfigError
+from harness.names import LIMIT_SKIP_PREFIX, LIMITS
 from harness.verdict.policy import (
-    LIMIT_SKIP_PREFIX,
-    LIMITS,
     Approval,
     Budget,
     FlakyAction,

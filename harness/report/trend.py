@@ -1,4 +1,4 @@
-"""What the reports show of the run history: the trend chart's geometry and the unstable tests.
+"""The trend of the last comparable runs as the reports show it: chart geometry, unstable tests.
 
 Both come from verdict.json alone (`trend` and `unstable`, written by `run` from its
 history); the markup lives in the templates.
@@ -9,15 +9,17 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-LATENCY_METRIC = "agent_started_latency_ms"
-VERDICTS = ("APPROVED", "APPROVED_WITH_CONDITIONS", "NOT_APPROVED", "INCOMPLETE")
+from harness.names import AGENT_STARTED_LATENCY_MS
+from harness.verdict.model import VerdictKind
+
+VERDICTS = tuple(kind.value for kind in VerdictKind)
 
 
 def _metric(points: Sequence[Mapping[str, Any]]) -> str | None:
     """The metric whose p95 the trend draws: the latency budget's, else the first with one."""
     names = sorted({name for p in points for name in (p.get("p95") or {})})
-    if LATENCY_METRIC in names:
-        return LATENCY_METRIC
+    if AGENT_STARTED_LATENCY_MS in names:
+        return AGENT_STARTED_LATENCY_MS
     return names[0] if names else None
 
 

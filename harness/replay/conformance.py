@@ -1,4 +1,4 @@
-"""The replay judge: a replayed connection against its recording, frame by frame (pure).
+"""Replay conformance: does a replayed connection match its recording, frame by frame (pure).
 
 Per connection it compares the server's frames, decoded to canonical frames by
 the capture's profile: the sequence of frame types, with the events of each

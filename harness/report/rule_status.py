@@ -11,6 +11,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from harness.names import REPLAY_SUITE, STAGING_SUITE
 from harness.wire import protocol as P
 
 Verdict = Mapping[str, Any]
@@ -19,8 +20,6 @@ Verdict = Mapping[str, Any]
 STATUSES = ("violated", "not_verified", "not_applicable", "verified")
 EVENTS_SECTION = 4
 TIMESTAMP_PREFIX = "5."
-STAGING_SUITE = "staging_repro"
-REPLAY_SUITE = "replays"
 REPLAY_RULE = "8.replay.frame-types"
 
 

@@ -1,10 +1,10 @@
-"""The judge on literal frames: runs kept together, collapse, consistent ids, close codes."""
+"""Replay conformance on literal frames: runs together, collapse, consistent ids, close codes."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from harness.replay.judge import ConnectionRecord, blocks, judge_connection
+from harness.replay.conformance import ConnectionRecord, blocks, judge_connection
 
 VOLATILE = ("timestamp", "run_id", "thread_id", "data.duration_ms")
 
