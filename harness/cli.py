@@ -10,12 +10,10 @@ from pathlib import Path
 
 from harness import __version__
 from harness.errors import ConfigError, HarnessError
+from harness.exit_codes import ExitCode
 from harness.history.recorder import add_arguments as add_history_arguments
 from harness.history.store import DEFAULT_PATH
 from harness.wire.tokens import SECRET_ENV
-
-EXIT_USAGE = 4
-EXIT_INTERNAL = 3
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -248,21 +246,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse: --help exits 0, a usage error exits 2
-        return EXIT_USAGE if exc.code not in (0, None) else 0
+        return ExitCode.USAGE if exc.code not in (0, None) else ExitCode.OK
     try:
         return dispatch(args)
     except ConfigError as exc:
         print(f"stability-harness: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return ExitCode.USAGE
     except HarnessError as exc:
         print(f"stability-harness: error: {exc}", file=sys.stderr)
-        return EXIT_INTERNAL
+        return ExitCode.INTERNAL
     except KeyboardInterrupt:
         print("stability-harness: interrupted", file=sys.stderr)
-        return EXIT_INTERNAL
+        return ExitCode.INTERNAL
     except Exception as exc:  # the harness's own crash: exit 3, never a verdict
         print(f"stability-harness: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return EXIT_INTERNAL
+        return ExitCode.INTERNAL
 
 
 def replay_arguments(captures: Sequence[Path], pacing: str, speed: float) -> tuple[str, ...]:
@@ -359,7 +357,7 @@ def dispatch(args: argparse.Namespace) -> int:
 
         count = har_to_capture(args.har, args.out, profile=args.profile)
         print(f"wrote {args.out}: {count} connection(s)")
-        return 0
+        return ExitCode.OK
     if args.command == "rules":
         from harness.run.inventory import rules_main
 
