@@ -54,7 +54,6 @@ from harness.verdict.records import (
     TestRecord,
 )
 
-HELP = "judge the output folders of `run --shard I/N` as one run: one verdict, one report"
 # Worst first: the outcome an every_shard test gets from its shards' outcomes.
 _WORST = (Outcome.FAILED, Outcome.ERROR, Outcome.SKIPPED, Outcome.PASSED)
 
