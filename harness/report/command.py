@@ -87,8 +87,6 @@ def main(args: argparse.Namespace) -> int:
     if (args.from_dir is None) == (args.verdict_json is None):
         print("stability-harness report: error: give VERDICT_JSON or --from DIR", file=sys.stderr)
         return EXIT_USAGE
-    if args.from_dir is not None:
-        return _rebuild(args.from_dir)
     source: Path = args.verdict_json
     try:
         verdict = load_verdict(source)
@@ -114,16 +112,3 @@ def main(args: argparse.Namespace) -> int:
             return EXIT_USAGE
         print(path)
     return EXIT_OK
-
-
-def _rebuild(out: Path) -> int:
-    from rich.console import Console
-
-    from harness.errors import ConfigError
-    from harness.run.recovery import rebuild
-
-    try:
-        return rebuild(out.resolve(), Console(highlight=False, width=120))
-    except ConfigError as exc:
-        print(f"stability-harness report: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
