@@ -10,13 +10,13 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import ConfigError
+from harness.exit_codes import ExitCode
 from harness.history.store import History, HistoryError
 from harness.verdict.baseline import BaselineComparison, diff, load_baseline, refusal
 from harness.verdict.policy import load_policy
 from harness.verdict.records import Baseline
 
 VERDICT_FILE = "verdict.json"
-EXIT_REGRESSIONS = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,4 +114,4 @@ def diff_main(base: str, new: str, *, history: Path, policy: Path | None, fmt: s
     else:
         for line in view.plain_lines(data):
             print(line)
-    return EXIT_REGRESSIONS if comparison.regressions else 0
+    return ExitCode.NOT_APPROVED if comparison.regressions else ExitCode.OK

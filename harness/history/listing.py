@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import ConfigError
+from harness.exit_codes import ExitCode
 from harness.history.diff import open_history
 from harness.history.store import StoredRun
 from harness.names import AGENT_STARTED_LATENCY_MS
@@ -51,7 +52,7 @@ def history_main(path: Path, *, target: str | None, limit: int, fmt: str) -> int
             runs = history.runs(target=target, limit=limit)
     if fmt == "json":
         print(json.dumps([row_json(r) for r in runs], indent=2, ensure_ascii=False))
-        return 0
+        return ExitCode.OK
     if not runs:
         if history is None:
             print(f"no history at {path}: every run writes one (run --history PATH)")
@@ -59,7 +60,7 @@ def history_main(path: Path, *, target: str | None, limit: int, fmt: str) -> int
             print(f"no runs of target {target} in history {path}")
         else:
             print(f"no runs in history {path}")
-        return 0
+        return ExitCode.OK
     rows = []
     for run in runs:
         shown = row_json(run)
@@ -68,4 +69,4 @@ def history_main(path: Path, *, target: str | None, limit: int, fmt: str) -> int
         cells.append(shown["p95"].get(AGENT_STARTED_LATENCY_MS))
         rows.append([_cell(c) for c in cells])
     print_listing(f"Run history ({path})", (*COLUMNS, P95_COLUMN), rows)
-    return 0
+    return ExitCode.OK

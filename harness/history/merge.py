@@ -30,6 +30,7 @@ from typing import Any
 
 from harness import __version__
 from harness.errors import ConfigError
+from harness.exit_codes import ExitCode
 from harness.history.recorder import AUTO
 from harness.history.recorder import add_arguments as add_history_arguments
 from harness.history.shard_folders import (
@@ -54,7 +55,6 @@ from harness.verdict.records import (
     TestRecord,
 )
 
-HELP = "judge the output folders of `run --shard I/N` as one run: one verdict, one report"
 # Worst first: the outcome an every_shard test gets from its shards' outcomes.
 _WORST = (Outcome.FAILED, Outcome.ERROR, Outcome.SKIPPED, Outcome.PASSED)
 
@@ -353,4 +353,4 @@ def merge(
     print_summary(console, document, paths, quiet=quiet)
     for problem in bad:
         print(f"stability-harness: error: {problem}", file=sys.stderr)
-    return 4 if bad else int(document["exit_code"])
+    return ExitCode.USAGE if bad else int(document["exit_code"])

@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from harness.errors import ConfigError
+from harness.exit_codes import ExitCode
 from harness.reference.serve import add_arguments, main
 
 parser = argparse.ArgumentParser(prog="python -m harness.reference", description=__doc__)
@@ -14,4 +15,4 @@ try:
     sys.exit(main(parser.parse_args()))
 except ConfigError as error:
     print(f"error: {error}", file=sys.stderr)
-    sys.exit(4)
+    sys.exit(ExitCode.USAGE)

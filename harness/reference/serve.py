@@ -11,6 +11,7 @@ import secrets
 import signal
 from typing import Final
 
+from harness.exit_codes import ExitCode
 from harness.reference.auth import mint_token
 from harness.reference.config import ServerConfig
 from harness.reference.defects import ALL
@@ -119,4 +120,4 @@ async def _serve(config: ServerConfig, *, print_secret: bool) -> int:
         await stopping.wait()
     finally:
         await server.stop()
-    return 0
+    return ExitCode.OK

@@ -32,6 +32,7 @@ from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
 from harness.errors import ConfigError
+from harness.exit_codes import ExitCode
 from harness.replay.capture import CaptureEvent, CaptureHeader, CaptureWriter, utc_stamp
 from harness.replay.redact import redact_headers, redact_query, redact_subprotocols, redact_text
 
@@ -291,7 +292,7 @@ async def record(
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
     print(f"stopped; {out} holds the capture", flush=True)
-    return 0
+    return ExitCode.OK
 
 
 def _without_query(url: str) -> str:

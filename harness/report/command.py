@@ -11,11 +11,10 @@ from typing import Any
 
 import jinja2
 
+from harness.exit_codes import ExitCode
 from harness.report import render
 from harness.verdict.baseline import SCHEMA
 
-EXIT_OK = 0
-EXIT_USAGE = 4
 FORMATS: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "md": render.render_markdown,
     "html": render.render_html,
@@ -86,23 +85,21 @@ def main(args: argparse.Namespace) -> int:
     """Writes the requested reports; 0 on success, 4 for a bad file or schema (one-line error)."""
     if (args.from_dir is None) == (args.verdict_json is None):
         print("stability-harness report: error: give VERDICT_JSON or --from DIR", file=sys.stderr)
-        return EXIT_USAGE
-    if args.from_dir is not None:
-        return _rebuild(args.from_dir)
+        return ExitCode.USAGE
     source: Path = args.verdict_json
     try:
         verdict = load_verdict(source)
         texts = {fmt: FORMATS[fmt](verdict) for fmt in _outputs(args.format, args.out, source)}
     except ValueError as exc:
         print(f"stability-harness report: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return ExitCode.USAGE
     except (jinja2.UndefinedError, KeyError, TypeError, AttributeError) as exc:
         detail = " ".join(str(exc).split())
         print(
             f"stability-harness report: error: {source}: not a valid verdict: {detail}",
             file=sys.stderr,
         )
-        return EXIT_USAGE
+        return ExitCode.USAGE
     for fmt, path in _outputs(args.format, args.out, source).items():
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -111,19 +108,6 @@ def main(args: argparse.Namespace) -> int:
             print(
                 f"stability-harness report: error: {path}: {exc.strerror or exc}", file=sys.stderr
             )
-            return EXIT_USAGE
+            return ExitCode.USAGE
         print(path)
-    return EXIT_OK
-
-
-def _rebuild(out: Path) -> int:
-    from rich.console import Console
-
-    from harness.errors import ConfigError
-    from harness.run.recovery import rebuild
-
-    try:
-        return rebuild(out.resolve(), Console(highlight=False, width=120))
-    except ConfigError as exc:
-        print(f"stability-harness report: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+    return ExitCode.OK

@@ -8,10 +8,10 @@ import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from types import FrameType
-from typing import Any, Final
+from typing import Any
 
-# A second signal ends the process at once with the shell's code for an interrupt (128 + 2).
-EXIT_STOPPED_AT_ONCE: Final = 130
+from harness.exit_codes import ExitCode
+
 # Process groups of the pytest phases now running: a second signal kills them before exiting.
 LIVE_GROUPS: set[int] = set()
 
@@ -44,7 +44,7 @@ def _again(signum: int, frame: FrameType | None) -> None:
             continue
     name = signal.Signals(signum).name
     os.write(sys.stderr.fileno(), f"stability-harness: {name} again: stopped at once\n".encode())
-    os._exit(EXIT_STOPPED_AT_ONCE)
+    os._exit(ExitCode.STOPPED_AT_ONCE)  # the shell's code for an interrupt (128 + 2)
 
 
 @contextmanager

@@ -13,13 +13,12 @@ from pathlib import Path
 
 import pytest
 
+from harness.exit_codes import ExitCode
 from harness.report.listing import print_listing
 from harness.rules import load_catalogue
 from harness.run.results import test_id
 from harness.run.selection import rules_of
 from harness.run.suite import InstalledSuite, discover_suites
-
-EXIT_BROKEN_SUITE = 4
 
 
 class _Collector:
@@ -120,7 +119,7 @@ def suites_main() -> int:
         print(f"error: suite {suite.name} failed to load: {suite.error}", file=sys.stderr)
     for nodeid in collect_errors:
         print(f"error: cannot collect {nodeid}", file=sys.stderr)
-    return EXIT_BROKEN_SUITE if broken or collect_errors else 0
+    return ExitCode.USAGE if broken or collect_errors else ExitCode.OK
 
 
 def defects_main(profile: str | None = None) -> int:
@@ -130,7 +129,7 @@ def defects_main(profile: str | None = None) -> int:
     if profile is None:
         rows = [[d.name, d.breaks, ", ".join(d.caught_by)] for d in CATALOGUE]
         print_listing("Reference server defects", ("name", "what it breaks", "caught by"), rows)
-        return 0
+        return ExitCode.OK
     from harness.wire.profile import load_profile
 
     loaded = load_profile(profile)
@@ -151,7 +150,7 @@ def defects_main(profile: str | None = None) -> int:
         ("name", "applies", "what it breaks", "caught by"),
         rows,
     )
-    return 0
+    return ExitCode.OK
 
 
 def rules_main(output_format: str = "plain", *, with_tests: bool = False) -> int:
@@ -174,7 +173,7 @@ def rules_main(output_format: str = "plain", *, with_tests: bool = False) -> int
             ],
         }
         sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
-        return 0
+        return ExitCode.OK
     columns: Sequence[str] = ("id", "section", "capabilities", "text")
     rows = [
         [rule.id, str(rule.section), ", ".join(rule.capabilities) or "-", rule.text]
@@ -185,7 +184,7 @@ def rules_main(output_format: str = "plain", *, with_tests: bool = False) -> int
         for row, rule in zip(rows, catalogue.rules, strict=True):
             row.append(str(len(tests.get(rule.id, []))))
     print_listing(f"Rule catalogue ({len(catalogue.rules)} rules)", columns, rows)
-    return 0
+    return ExitCode.OK
 
 
 def profile_show_main(name: str, *, resolved: bool = False) -> int:
@@ -196,9 +195,9 @@ def profile_show_main(name: str, *, resolved: bool = False) -> int:
         profile = load_profile(name)
         document = {"name": profile.name, "chain": list(profile.chain), **profile.data}
         sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
-        return 0
+        return ExitCode.OK
     sys.stdout.write(built_in_text(name))
-    return 0
+    return ExitCode.OK
 
 
 def profile_check_main(spec: str) -> int:
@@ -227,7 +226,7 @@ def profile_check_main(spec: str) -> int:
             ]
         )
     print_listing("Rules per suite", ("suite", "can verify", "cannot", "not verifiable"), rows)
-    return 0
+    return ExitCode.OK
 
 
 def profile_asyncapi_main(spec: str, out: Path | None) -> int:
@@ -239,10 +238,10 @@ def profile_asyncapi_main(spec: str, out: Path | None) -> int:
     text = json.dumps(asyncapi_document(load_profile(spec)), indent=2, ensure_ascii=False)
     if out is None:
         sys.stdout.write(text + "\n")
-        return 0
+        return ExitCode.OK
     try:
         out.write_text(text + "\n", encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"--out {out}: cannot write: {exc.strerror or exc}") from None
     print(f"wrote {out}")
-    return 0
+    return ExitCode.OK

@@ -6,6 +6,7 @@ import enum
 from dataclasses import dataclass
 from typing import Any
 
+from harness.exit_codes import ExitCode
 from harness.verdict.policy import Waiver
 from harness.verdict.records import Attempt, Criticality, Outcome, RunError
 from harness.verdict.statistics import BudgetCheck, Summary
@@ -21,8 +22,9 @@ class VerdictKind(enum.Enum):
 
     @property
     def exit_code(self) -> int:
-        """Return the process exit code of this verdict (0, 0, 1, 2)."""
-        return {"NOT_APPROVED": 1, "INCOMPLETE": 2}.get(self.value, 0)
+        """Return the process exit code of this verdict (0, 0, 1, 2), a plain int."""
+        codes = {"NOT_APPROVED": ExitCode.NOT_APPROVED, "INCOMPLETE": ExitCode.INCOMPLETE}
+        return int(codes.get(self.value, ExitCode.OK))
 
 
 class SuiteStatus(enum.Enum):
