@@ -22,7 +22,7 @@ from websockets.typing import Subprotocol
 from harness.errors import CheckFailed
 from harness.wire import protocol as P
 from harness.wire.causes import SHORT_WITHIN_S, Cause, CauseWatch
-from harness.wire.codec import DecodeError, rewrite_object_text
+from harness.wire.codec import DecodeError, codec_of, rewrite_object_text
 from harness.wire.profile import Profile
 from harness.wire.tokens import subprotocol_for
 from harness.wire.transcript import Transcript
@@ -77,7 +77,7 @@ class Client:
         # correlation by order (replies echo no message id), each direct reply answers the
         # oldest unanswered frame, and its canonical form carries that frame's message_id;
         # the rules about echoed ids need `message_id_echo` and are not applicable there.
-        self._codec = profile.codec if profile is not None else None
+        self._codec: Any = codec_of(profile) if profile is not None else None
         if self._codec is not None and getattr(self._codec, "identity", False):
             self._codec = None
         self._by_order = profile.by_order if profile is not None else False

@@ -50,6 +50,9 @@ class Profile:
     source: str  # "built-in" or the file's path
     chain: tuple[str, ...]  # this profile, then what it extends, down to chat-agent/1
     data: Mapping[str, Any]  # the merged tables
+    # What the modules that read the profile derive from it once (its codec, built by
+    # harness.wire.codec): the profile itself knows none of them.
+    derived: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def section(self, name: str) -> Mapping[str, Any]:
         """One merged top-level table."""
@@ -88,13 +91,6 @@ class Profile:
         """The capabilities of `needed` this target lacks, in order."""
         have = self.capabilities
         return tuple(c for c in needed if c not in have)
-
-    @functools.cached_property
-    def codec(self) -> Any:
-        """The profile's codec (harness.wire.codec), built once."""
-        from harness.wire.codec import codec_for
-
-        return codec_for(self)
 
     def http_path(self, canonical: str) -> str:
         """The target's path for a canonical HTTP route (`/health`, `/stats`); "" when none."""
