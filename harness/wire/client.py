@@ -11,23 +11,20 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
-from urllib.parse import urlencode
 
 from websockets.asyncio.client import ClientConnection
-from websockets.asyncio.client import connect as ws_connect
-from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
+from websockets.exceptions import ConnectionClosed
 from websockets.frames import CloseCode
-from websockets.typing import Subprotocol
 
 from harness.errors import CheckFailed
 from harness.wire import protocol as P
 from harness.wire.causes import SHORT_WITHIN_S, Cause, CauseWatch
 from harness.wire.codec import DecodeError, codec_of, rewrite_object_text
+from harness.wire.opener import TRANSPORTS as TRANSPORTS
+from harness.wire.opener import HandshakeFailed, open_websocket, place_token
 from harness.wire.profile import Profile
-from harness.wire.tokens import subprotocol_for
 from harness.wire.transcript import Transcript
 
-TRANSPORTS: Final = ("header", "subprotocol", "query", "none")
 DEFAULT_WITHIN: Final = 5.0
 MAX_LABEL_CHARS: Final = 40
 
@@ -505,21 +502,16 @@ async def open_client(
     With a `profile`, the token goes where that dialect expects it (subprotocol prefix,
     query parameter) and every frame is encoded and decoded through it.
     """
-    if transport not in TRANSPORTS:
-        raise ValueError(f"transport must be one of {TRANSPORTS}, not {transport!r}")
     jwt = token if token is not None else (user.token if user is not None else None)
-    request_headers = dict(headers or {})
-    offered = list(subprotocols or [])
-    params = dict(query or {})
-    if jwt is not None:
-        if transport == "header":
-            request_headers["Authorization"] = f"Bearer {jwt}"
-        elif transport == "subprotocol":
-            prefix = profile.auth["subprotocol_prefix"] if profile else P.SUBPROTOCOL_PREFIX
-            offered.insert(0, subprotocol_for(jwt, prefix))
-        elif transport == "query":
-            params[profile.auth["query_param"] if profile else P.TOKEN_QUERY_PARAM] = jwt
-    url = ws_url + ("?" + urlencode(params) if params else "")
+    placed = place_token(
+        jwt,
+        transport,
+        profile.auth if profile is not None else None,
+        headers=headers,
+        subprotocols=subprotocols,
+        query=query,
+    )
+    url = placed.url(ws_url)
     conn = next(_conn_ids)
     transcript.add("open", data=f"{transport} {url.split('?')[0]}", conn=conn)
     # A target that went silent (stopped, blackholed) accepts TCP and never answers: once
@@ -527,55 +519,17 @@ async def open_client(
     known = causes.known(HANDSHAKE_KEY) if causes is not None else None
     limit = min(within, SHORT_WITHIN_S) if known is not None else within
     try:
-        ws = await ws_connect(
+        ws = await open_websocket(
             url,
-            additional_headers=request_headers,
-            subprotocols=[Subprotocol(s) for s in offered] or None,
+            headers=placed.headers,
+            subprotocols=placed.subprotocols,
             open_timeout=limit,
             close_timeout=2.0,
-            ping_interval=None,
             max_size=MAX_RECEIVED_BYTES,
             compression=compression,
         )
-    except TimeoutError as exc:  # an OSError too: accepted, then no handshake in time
-        if known is not None and causes is not None:
-            causes.met_again(known)
-            raise CheckFailed(
-                f"same cause as {known.test}: {known.message}",
-                expected=f"a WebSocket handshake within {limit:.3g} s (a known cause: short "
-                "deadline)",
-                observed=f"{type(exc).__name__}: {exc}",
-                frames=transcript.export(),
-            ) from None
-        if causes is not None:
-            causes.timed_out(HANDSHAKE_KEY, describe_cause(HANDSHAKE_KEY, within))
-        raise CheckFailed(
-            "opening handshake",
-            expected=f"a WebSocket handshake within {within:g} s",
-            observed=f"{type(exc).__name__}: {exc}",
-            frames=transcript.export(),
-        ) from None
-    except OSError as exc:
-        raise TargetRefused(
-            "opening a connection",
-            expected="the target accepting a TCP connection",
-            observed=f"{type(exc).__name__}: {exc}",
-            frames=transcript.export(),
-        ) from None
-    except InvalidStatus as exc:
-        raise CheckFailed(
-            "opening handshake",
-            expected="101 Switching Protocols (auth failures are an error frame and close 1008)",
-            observed=f"HTTP {exc.response.status_code}",
-            frames=transcript.export(),
-        ) from None
-    except InvalidHandshake as exc:
-        raise CheckFailed(
-            "opening handshake",
-            expected=f"a WebSocket handshake within {within:g} s",
-            observed=f"{type(exc).__name__}: {exc}",
-            frames=transcript.export(),
-        ) from None
+    except HandshakeFailed as failed:
+        raise _handshake_failure(failed, within, limit, known, causes, transcript) from None
     client = Client(ws, user, transcript, conn, causes=causes, profile=profile)
     if established:
         first = await client._take(lambda f: True, within, "a first frame", WELCOME_KEY)
@@ -588,6 +542,56 @@ async def open_client(
             )
         client.established = first
     return client
+
+
+def _handshake_failure(
+    failed: HandshakeFailed,
+    within: float,
+    limit: float,
+    known: Cause | None,
+    causes: CauseWatch | None,
+    transcript: Transcript,
+) -> CheckFailed:
+    """A test's failure for a connection that did not open (a timeout is a cause)."""
+    frames = transcript.export()
+    if failed.kind == "timeout":
+        if known is not None and causes is not None:
+            causes.met_again(known)
+            return CheckFailed(
+                f"same cause as {known.test}: {known.message}",
+                expected=f"a WebSocket handshake within {limit:.3g} s (a known cause: short "
+                "deadline)",
+                observed=str(failed),
+                frames=frames,
+            )
+        if causes is not None:
+            causes.timed_out(HANDSHAKE_KEY, describe_cause(HANDSHAKE_KEY, within))
+        return CheckFailed(
+            "opening handshake",
+            expected=f"a WebSocket handshake within {within:g} s",
+            observed=str(failed),
+            frames=frames,
+        )
+    if failed.kind == "unreachable":
+        return TargetRefused(
+            "opening a connection",
+            expected="the target accepting a TCP connection",
+            observed=str(failed),
+            frames=frames,
+        )
+    if failed.kind == "refused":
+        return CheckFailed(
+            "opening handshake",
+            expected="101 Switching Protocols (auth failures are an error frame and close 1008)",
+            observed=f"HTTP {failed.status}",
+            frames=frames,
+        )
+    return CheckFailed(
+        "opening handshake",
+        expected=f"a WebSocket handshake within {within:g} s",
+        observed=str(failed),
+        frames=frames,
+    )
 
 
 def is_close(a: object, b: float, tol: float = P.TIMESTAMP_TOLERANCE_S) -> bool:
