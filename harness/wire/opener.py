@@ -22,8 +22,13 @@ from websockets.exceptions import InvalidHandshake, InvalidStatus
 from websockets.http11 import USER_AGENT, Response
 from websockets.typing import Subprotocol
 
+from harness.errors import CheckFailed
 from harness.wire import protocol as P
+from harness.wire.causes import SHORT_WITHIN_S, Cause, CauseWatch
+from harness.wire.ending import MAX_RECEIVED_BYTES
+from harness.wire.pending import HANDSHAKE_KEY, describe_cause
 from harness.wire.tokens import subprotocol_for
+from harness.wire.transcript import Transcript
 
 TRANSPORTS: Final = ("header", "subprotocol", "query", "none")
 
@@ -127,3 +132,83 @@ async def open_websocket(
         raise HandshakeFailed("refused", exc) from exc
     except InvalidHandshake as exc:
         raise HandshakeFailed("invalid", exc) from exc
+
+
+async def open_for_test(
+    url: str,
+    placed: Handshake,
+    *,
+    within: float,
+    compression: str | None,
+    causes: CauseWatch | None,
+    transcript: Transcript,
+) -> ClientConnection:
+    """Open a suite test's connection (at most MAX_RECEIVED_BYTES a frame); CheckFailed when
+    it does not open, TargetRefused when the target refuses TCP."""
+    # A target that went silent (stopped, blackholed) accepts TCP and never answers: once
+    # one handshake timed out, later opens of the run wait the short deadline only.
+    known = causes.known(HANDSHAKE_KEY) if causes is not None else None
+    limit = min(within, SHORT_WITHIN_S) if known is not None else within
+    try:
+        return await open_websocket(
+            url,
+            headers=placed.headers,
+            subprotocols=placed.subprotocols,
+            open_timeout=limit,
+            close_timeout=2.0,
+            max_size=MAX_RECEIVED_BYTES,
+            compression=compression,
+        )
+    except HandshakeFailed as failed:
+        raise _handshake_failure(failed, within, limit, known, causes, transcript) from None
+
+
+class TargetRefused(CheckFailed):
+    """The target refused or reset a new connection: a failure of the target in a test.
+
+    Only preflight, before any test runs, reads it as "the target is unreachable".
+    """
+
+
+def _handshake_failure(
+    failed: HandshakeFailed,
+    within: float,
+    limit: float,
+    known: Cause | None,
+    causes: CauseWatch | None,
+    transcript: Transcript,
+) -> CheckFailed:
+    """How a test fails on a connection that did not open; a handshake timeout is a cause
+    (`known`: recorded already, `limit`: the short deadline waited for it)."""
+    frames = transcript.export()
+    if failed.kind == "timeout" and causes is not None:
+        if known is not None:
+            causes.met_again(known)
+            return CheckFailed(
+                f"same cause as {known.test}: {known.message}",
+                expected=f"a WebSocket handshake within {limit:.3g} s (a known cause: short "
+                "deadline)",
+                observed=str(failed),
+                frames=frames,
+            )
+        causes.timed_out(HANDSHAKE_KEY, describe_cause(HANDSHAKE_KEY, within))
+    if failed.kind == "unreachable":
+        return TargetRefused(
+            "opening a connection",
+            expected="the target accepting a TCP connection",
+            observed=str(failed),
+            frames=frames,
+        )
+    if failed.kind == "refused":
+        return CheckFailed(
+            "opening handshake",
+            expected="101 Switching Protocols (auth failures are an error frame and close 1008)",
+            observed=f"HTTP {failed.status}",
+            frames=frames,
+        )
+    return CheckFailed(
+        "opening handshake",
+        expected=f"a WebSocket handshake within {within:g} s",
+        observed=str(failed),
+        frames=frames,
+    )
