@@ -17,6 +17,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from types import TracebackType
 from typing import Any, Final
 
 from websockets.asyncio.client import ClientConnection
@@ -78,7 +79,7 @@ class User:
 
 
 class Client:
-    """One WebSocket connection of a suite test."""
+    """One WebSocket connection of a suite test; `async with` closes it on exit (as `close`)."""
 
     def __init__(
         self,
@@ -136,6 +137,17 @@ class Client:
     def violation(self) -> str | None:
         """What the target sent that ended the connection below the JSON level, if anything."""
         return self._ending.violation
+
+    async def __aenter__(self) -> Client:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.close()
 
     def _received(self, message: str | bytes) -> Frame:
         """A received message as a frame, kept in the transcript and struck off what is due."""
