@@ -115,7 +115,7 @@ class Profile:
     @property
     def by_order(self) -> bool:
         """True when direct replies are correlated by order (they echo no message id)."""
-        return self.section("capabilities")["correlation"] == "order"
+        return bool(self.section("capabilities")["correlation"] == "order")
 
 
 def capability_names(data: Mapping[str, Any]) -> frozenset[str]:
