@@ -34,6 +34,7 @@ from harness.errors import ConfigError
 from harness.replay.capture import CaptureEvent, CaptureHeader, CaptureWriter, utc_stamp
 from harness.replay.redact import redact_headers, redact_query, redact_subprotocols, redact_text
 from harness.wire.opener import HandshakeFailed, open_websocket
+from harness.wire.profile import load_profile
 
 UPSTREAM_OPEN_TIMEOUT_S: Final = 10.0
 CLOSE_TIMEOUT_S: Final = 5.0
@@ -257,8 +258,6 @@ async def record(
     listen: str, upstream: str, out: Path, profile: str, ready: asyncio.Event | None = None
 ) -> int:
     """Record until SIGINT or SIGTERM; the capture is valid up to that moment."""
-    from harness.wire.profile import load_profile
-
     host, port = parse_listen(listen)
     loaded = load_profile(profile)
     auth = loaded.section("auth")
