@@ -24,15 +24,14 @@ from typing import Any, Final
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from websockets.asyncio.client import ClientConnection
-from websockets.asyncio.client import connect as ws_connect
-from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
-from websockets.typing import Subprotocol
+from websockets.exceptions import ConnectionClosed
 
 from harness.replay.capture import Capture, CaptureEvent
 from harness.replay.conformance import ConnectionRecord, Mismatch, VolatileMap, judge_connection
 from harness.replay.redact import REDACTED
 from harness.wire import protocol as P
 from harness.wire.codec import Codec, DecodeError
+from harness.wire.opener import HandshakeFailed, open_websocket
 from harness.wire.profile import Profile
 from harness.wire.tokens import subprotocol_for
 from harness.wire.transcript import Transcript
@@ -309,21 +308,19 @@ class Player:
         base = urlsplit(self._ws_url)
         url = urlunsplit((base.scheme, base.netloc, event.path, urlencode(query), ""))
         try:
-            live.ws = await ws_connect(
+            live.ws = await open_websocket(
                 url,
-                additional_headers=headers,
-                subprotocols=[Subprotocol(s) for s in offered] or None,
+                headers=headers,
+                subprotocols=offered,
                 open_timeout=OPEN_WITHIN_S,
                 close_timeout=2.0,
-                ping_interval=None,
                 max_size=None,
             )
-        except InvalidStatus as exc:
-            live.problem = f"handshake refused: HTTP {exc.response.status_code}"
-            live.closed = True
-            return
-        except (OSError, InvalidHandshake, TimeoutError) as exc:
-            live.problem = f"cannot connect: {type(exc).__name__}: {exc}"
+        except HandshakeFailed as failed:
+            if failed.kind == "refused":
+                live.problem = f"handshake refused: HTTP {failed.status}"
+            else:
+                live.problem = f"cannot connect: {failed}"
             live.closed = True
             return
         if self._transcript is not None:

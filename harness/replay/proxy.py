@@ -24,10 +24,9 @@ from typing import Any, Final
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from websockets.asyncio.client import ClientConnection
-from websockets.asyncio.client import connect as ws_connect
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.datastructures import Headers
-from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
+from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
@@ -35,6 +34,8 @@ from harness.errors import ConfigError
 from harness.exit_codes import ExitCode
 from harness.replay.capture import CaptureEvent, CaptureHeader, CaptureWriter, utc_stamp
 from harness.replay.redact import redact_headers, redact_query, redact_subprotocols, redact_text
+from harness.wire.opener import HandshakeFailed, open_websocket
+from harness.wire.profile import load_profile
 
 UPSTREAM_OPEN_TIMEOUT_S: Final = 10.0
 CLOSE_TIMEOUT_S: Final = 5.0
@@ -170,24 +171,24 @@ class RecordingProxy:
             )
         )
         try:
-            link.upstream = await ws_connect(
+            link.upstream = await open_websocket(
                 url,
-                additional_headers=pairs,
-                subprotocols=[Subprotocol(s) for s in offered] or None,
+                headers=pairs,
+                subprotocols=offered,
                 open_timeout=UPSTREAM_OPEN_TIMEOUT_S,
                 close_timeout=CLOSE_TIMEOUT_S,
-                ping_interval=None,
                 max_size=MAX_MESSAGE_BYTES,
-                user_agent_header=None,
+                user_agent=None,
             )
-        except InvalidStatus as exc:
-            status = exc.response.status_code
-            body = exc.response.body.decode("utf-8", "replace") if exc.response.body else ""
-            self._close_event(link, "server", None, f"handshake refused: HTTP {status}")
-            return Response(status, exc.response.reason_phrase, Headers(), body.encode())
-        except (OSError, InvalidHandshake, TimeoutError) as exc:
-            self._close_event(link, "server", None, f"upstream unreachable: {exc}")
-            return conn.respond(502, f"upstream unreachable: {exc}\n")
+        except HandshakeFailed as failed:
+            refusal = failed.response
+            if refusal is None:
+                self._close_event(link, "server", None, f"upstream unreachable: {failed.error}")
+                return conn.respond(502, f"upstream unreachable: {failed.error}\n")
+            body = refusal.body.decode("utf-8", "replace") if refusal.body else ""
+            reason = f"handshake refused: HTTP {refusal.status_code}"
+            self._close_event(link, "server", None, reason)
+            return Response(refusal.status_code, refusal.reason_phrase, Headers(), body.encode())
         return None
 
     def _select(self, conn: ServerConnection, offered: Sequence[Subprotocol]) -> Subprotocol | None:
@@ -258,8 +259,6 @@ async def record(
     listen: str, upstream: str, out: Path, profile: str, ready: asyncio.Event | None = None
 ) -> int:
     """Record until SIGINT or SIGTERM; the capture is valid up to that moment."""
-    from harness.wire.profile import load_profile
-
     host, port = parse_listen(listen)
     loaded = load_profile(profile)
     auth = loaded.section("auth")

@@ -1,4 +1,11 @@
-"""An authenticated WebSocket client for suites: records every frame, every wait has a deadline."""
+"""An authenticated WebSocket client for suites: records every frame, every wait has a deadline.
+
+The client composes its parts, one job each: opening the connection
+(harness.wire.opener), buffered frame I/O (harness.wire.frame_io), translation
+through the target's profile (harness.wire.translation), what must still arrive
+and the cause key of each wait (harness.wire.pending), and how the connection
+ended (harness.wire.ending). Suites import everything from here.
+"""
 
 from __future__ import annotations
 
@@ -10,26 +17,45 @@ import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from types import TracebackType
 from typing import Any, Final
-from urllib.parse import urlencode
 
 from websockets.asyncio.client import ClientConnection
-from websockets.asyncio.client import connect as ws_connect
-from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
-from websockets.frames import CloseCode
-from websockets.typing import Subprotocol
+from websockets.exceptions import ConnectionClosed
 
 from harness.errors import CheckFailed
 from harness.wire import protocol as P
-from harness.wire.causes import SHORT_WITHIN_S, Cause, CauseWatch
-from harness.wire.codec import DecodeError, rewrite_object_text
+from harness.wire.causes import CauseWatch
+from harness.wire.ending import Ending, close_text, closed_code, diagnose
+from harness.wire.frame_io import Frame, FrameBuffer
+from harness.wire.opener import TargetRefused, open_for_test, place_token
+from harness.wire.pending import (
+    CLOSE_KEY,
+    WELCOME_KEY,
+    Deadlines,
+    Pending,
+    event_key,
+    label,
+    reply_key,
+    sent_frame,
+)
 from harness.wire.profile import Profile
-from harness.wire.tokens import subprotocol_for
 from harness.wire.transcript import Transcript
+from harness.wire.translation import Translation, parse_frame, type_of
 
-TRANSPORTS: Final = ("header", "subprotocol", "query", "none")
+# What suites, the runner and the benchmarks import from here; the parts hold the rest.
+__all__ = [
+    "ABSENT",
+    "DEFAULT_WITHIN",
+    "Client",
+    "TargetRefused",
+    "User",
+    "close_text",
+    "is_close",
+    "open_client",
+]
+
 DEFAULT_WITHIN: Final = 5.0
-MAX_LABEL_CHARS: Final = 40
 
 
 class _Absent:
@@ -44,13 +70,6 @@ ABSENT: Final = _Absent()
 _conn_ids = itertools.count(1)
 
 
-class TargetRefused(CheckFailed):
-    """The target refused or reset a new connection: a failure of the target in a test.
-
-    Only preflight, before any test runs, reads it as "the target is unreachable".
-    """
-
-
 @dataclass(frozen=True, slots=True)
 class User:
     """A synthetic user: its id (the token's `sub`) and its token."""
@@ -60,7 +79,7 @@ class User:
 
 
 class Client:
-    """One WebSocket connection of a suite test."""
+    """One WebSocket connection of a suite test; `async with` closes it on exit (as `close`)."""
 
     def __init__(
         self,
@@ -73,42 +92,21 @@ class Client:
         profile: Profile | None = None,
     ) -> None:
         self.user = user
+        self.conn = conn
+        self.established: dict[str, Any] | None = None
+        self._ws = ws
+        self._transcript = transcript
         # The target's dialect: frames are encoded and decoded through its codec. With
         # correlation by order (replies echo no message id), each direct reply answers the
         # oldest unanswered frame, and its canonical form carries that frame's message_id;
         # the rules about echoed ids need `message_id_echo` and are not applicable there.
-        self._codec = profile.codec if profile is not None else None
-        if self._codec is not None and getattr(self._codec, "identity", False):
-            self._codec = None
-        self._by_order = profile.by_order if profile is not None else False
-        self._undecodable: dict[str, Any] | None = None
-        client_fields = profile.section("client") if profile is not None else {}
-        self.envelope: tuple[str, str, str] = (
-            client_fields.get("type_field", "type"),
-            client_fields.get("message_id_field", "message_id"),
-            client_fields.get("payload_field", "payload"),
-        )
-        self.established: dict[str, Any] | None = None
-        self.frames: list[dict[str, Any]] = []
-        self.conn = conn
-        self._ws = ws
-        self._transcript = transcript
-        self._causes = causes
-        self._buffer: list[dict[str, Any]] = []
-        self._cond = asyncio.Condition()
-        self._closed = False
-        self.close_code: int | None = None
-        # What the protocol says must still come: a direct reply to each text frame sent
-        # (message_id or None, what was sent), and the events of each acked run until it ends.
-        self._unanswered: list[tuple[str | None, str]] = []
-        self._runs: dict[str, list[str]] = {}
-        self._sent = False
-        self._dropped = False
-        self._aborted = False
+        self._dialect = Translation(profile)
+        self.envelope = self._dialect.envelope
+        self._pending = Pending(self._dialect.by_order)
+        self._deadlines = Deadlines(causes, transcript)
+        self._ending = Ending()
         self._end_seen = False
-        self.oversize = False
-        self.violation: str | None = None
-        self._reader = asyncio.create_task(self._read())
+        self._io = FrameBuffer(ws, self._received, self._ended)
 
     @property
     def subprotocol(self) -> str | None:
@@ -118,65 +116,64 @@ class Client:
     @property
     def closed(self) -> bool:
         """True once the connection is closed (by either side)."""
-        return self._closed
+        return self._io.closed
 
-    async def _read(self) -> None:
-        try:
-            async for message in self._ws:
-                if isinstance(message, bytes):
-                    frame: dict[str, Any] = {"__binary__": message.hex()[:200]}
-                    self._transcript.add("recv", size=len(message), data="<binary>", conn=self.conn)
-                else:
-                    frame = self._decode(_parse(message))
-                    self._transcript.add(
-                        "recv",
-                        frame_type=_type_of(frame),
-                        size=len(message.encode()),
-                        data=message,
-                        conn=self.conn,
-                    )
-                self._track_received(frame)
-                async with self._cond:
-                    self.frames.append(frame)
-                    self._buffer.append(frame)
-                    self._cond.notify_all()
-        except ConnectionClosed:
-            pass
-        finally:
-            rcvd = self._ws.protocol.close_rcvd
-            self.close_code = rcvd.code if rcvd is not None else None
-            # The harness closes with 1009 only when the target's frame passed the bound.
-            # (A 1009 the harness only echoed, the server having closed first, is the server's.)
-            sent = self._ws.protocol.close_sent
-            echoed = bool(self._ws.protocol.close_rcvd_then_sent)
-            self.oversize = sent is not None and sent.code == P.CLOSE_MESSAGE_TOO_BIG and not echoed
-            self.violation = None if echoed else framing_violation(self._ws)
-            # No close frame, and not because the harness gave up on a close handshake.
-            self._dropped = rcvd is None and not (
-                self._aborted or isinstance(self._ws.connection_exc, TimeoutError)
-            )
+    @property
+    def frames(self) -> list[dict[str, Any]]:
+        """Every frame received, in order (canonical; consumed or not)."""
+        return self._io.frames
+
+    @property
+    def close_code(self) -> int | None:
+        """The code of the server's close frame once closed (None: none, or still open)."""
+        return self._ending.close_code
+
+    @property
+    def oversize(self) -> bool:
+        """True when the harness closed because the target's frame passed MAX_RECEIVED_BYTES."""
+        return self._ending.oversize
+
+    @property
+    def violation(self) -> str | None:
+        """What the target sent that ended the connection below the JSON level, if anything."""
+        return self._ending.violation
+
+    async def __aenter__(self) -> Client:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    def _received(self, message: str | bytes) -> Frame:
+        """A received message as a frame, kept in the transcript and struck off what is due."""
+        if isinstance(message, bytes):
+            frame: Frame = {"__binary__": message.hex()[:200]}
+            self._transcript.add("recv", size=len(message), data="<binary>", conn=self.conn)
+        else:
+            frame = self._dialect.decode(parse_frame(message))
             self._transcript.add(
-                "close",
-                close_code=self.close_code,
-                data=rcvd.reason if rcvd is not None else "no close frame",
+                "recv",
+                frame_type=type_of(frame),
+                size=len(message.encode()),
+                data=message,
                 conn=self.conn,
             )
-            async with self._cond:
-                self._closed = True
-                self._cond.notify_all()
+        self._pending.received(frame)
+        return frame
 
-    def _decode(self, frame: dict[str, Any]) -> dict[str, Any]:
-        """The canonical form of a received frame; an undecodable one is kept as such."""
-        if self._codec is None or any(k.startswith("__") for k in frame):
-            return frame
-        try:
-            decoded: dict[str, Any] = self._codec.decode(frame)
-        except DecodeError as exc:
-            failed = {"__undecodable__": exc.reason, "raw": exc.raw}
-            if self._undecodable is None:
-                self._undecodable = failed
-            return failed
-        return decoded
+    def _ended(self) -> None:
+        self._ending = diagnose(self._ws, self._io.aborted)
+        self._transcript.add(
+            "close",
+            close_code=self._ending.close_code,
+            data=self._ending.reason if self._ending.reason is not None else "no close frame",
+            conn=self.conn,
+        )
 
     async def send(self, frame: Mapping[str, Any]) -> None:
         """Send one canonical JSON text frame (in the target's dialect: its profile's wire form)."""
@@ -188,31 +185,28 @@ class Client:
         A text that is a canonical JSON object is sent in the target's envelope when its
         dialect names the envelope's fields otherwise; any other text goes as written.
         """
-        self._sent = True
-        if isinstance(data, str) and self._codec is not None and not self._codec.client_identity:
-            data = _in_dialect(self._codec, data)
+        self._pending.sent = True
+        data = self._dialect.outgoing(data)
         if isinstance(data, bytes):
             self._transcript.add("send", size=len(data), data="<binary>", conn=self.conn)
         else:
-            parsed, slot = _sent_frame(data)
+            parsed, slot = sent_frame(data)
             self._transcript.add(
                 "send",
-                frame_type=_type_of(parsed),
+                frame_type=type_of(parsed),
                 size=len(data.encode()),
                 data=data,
                 conn=self.conn,
             )
-            self._unanswered.append(slot)
+            self._pending.sent_text(slot)
         try:
-            # asyncio.timeout, not wait_for: no task (and no extra loop turns) per frame.
-            async with asyncio.timeout(DEFAULT_WITHIN):
-                await self._ws.send(data)
+            await self._io.send(data, DEFAULT_WITHIN)
         except ConnectionClosed as exc:
             self._end_seen = True
             raise CheckFailed(
                 "sending a frame",
                 expected="an open connection",
-                observed=f"connection closed: {close_text(_code(exc))}",
+                observed=f"connection closed: {close_text(closed_code(exc))}",
                 frames=self._transcript.export(),
             ) from None
         except TimeoutError:
@@ -244,7 +238,7 @@ class Client:
             lambda f: f.get("type") in P.DIRECT_REPLIES and f.get("message_id") == mid,
             within,
             f"a direct reply ({'/'.join(P.DIRECT_REPLIES)}) with message_id {mid!r} to {type!r}",
-            _reply_key(_label(type)),
+            reply_key(label(type)),
         )
 
     async def recv(self, within: float = DEFAULT_WITHIN) -> dict[str, Any]:
@@ -284,7 +278,7 @@ class Client:
                 remaining,
                 f"the agent events of run {wanted or '(first)'} up to "
                 f"{' or '.join(P.TERMINAL_EVENTS)} (got {[e.get('type') for e in events]})",
-                _event_key([e.get("type") for e in events]),
+                event_key([e.get("type") for e in events]),
             )
             events.append(event)
             if wanted is None:
@@ -295,19 +289,16 @@ class Client:
     async def quiet(self, within: float = 0.3) -> list[dict[str, Any]]:
         """Wait out the window, then return (and consume) every unconsumed frame."""
         await asyncio.sleep(within)
-        async with self._cond:
-            taken, self._buffer = self._buffer, []
-        return taken
+        return await self._io.take_all()
 
     async def wait_closed(self, within: float = DEFAULT_WITHIN) -> int | None:
         """Wait for the server to close; return the close code it sent (None: no close frame)."""
         key = CLOSE_KEY
-        known, limit = self._limit(key, within)
+        known, limit = self._deadlines.limit(key, within)
         try:
-            async with self._cond:
-                await asyncio.wait_for(self._cond.wait_for(lambda: self._closed), limit)
+            await self._io.wait_closed(limit)
         except TimeoutError:
-            raise self._timed_out(
+            raise self._deadlines.timed_out(
                 key,
                 "waiting for the server to close the connection",
                 "a close",
@@ -321,69 +312,11 @@ class Client:
 
     async def close(self, code: int = P.CLOSE_NORMAL) -> None:
         """Close from the client side (bounded by the connection's close timeout)."""
-        if not self._closed:
-            # Two turns of the event loop first: a target on this same loop (the harness's
-            # own tests) reads and answers a frame sent just before, so that the close frame
-            # does not overtake its reply (a 1011 after the test's last check).
-            for _ in range(2):
-                await asyncio.sleep(0)
-        if not self._closed:
-            await self._ws.close(code)
-        try:
-            await asyncio.wait_for(asyncio.shield(self._reader), DEFAULT_WITHIN)
-        except TimeoutError:
-            self._aborted = True
-            self._reader.cancel()
+        await self._io.close(code, DEFAULT_WITHIN)
 
     def end_failure(self) -> str | None:
         """Why the connection's end fails the test (close 1011, no close frame); None if clean."""
-        if not self._closed:
-            return None
-        when = "" if self._end_seen else " after the test's last check"
-        if self.oversize:
-            return OVERSIZE_TEXT + when
-        if self.violation is not None:
-            return self.violation + when
-        if self.close_code == P.CLOSE_INTERNAL_ERROR:
-            return (
-                f"the server closed the connection with {P.CLOSE_INTERNAL_ERROR} "
-                f"(internal error){when}"
-            )
-        if self._dropped:
-            return f"the connection was dropped without a close frame{when}"
-        return None
-
-    def _limit(self, key: str, within: float) -> tuple[Cause | None, float]:
-        """The cause already recorded for `key`, and how long to wait for it (short if known)."""
-        known = self._causes.known(key) if self._causes is not None else None
-        limit = min(within, SHORT_WITHIN_S) if known is not None else within
-        return known, max(limit, 0.0)
-
-    def _timed_out(
-        self,
-        key: str,
-        what: str,
-        wanted: str,
-        within: float,
-        limit: float,
-        known: Cause | None,
-        observed: str,
-    ) -> CheckFailed:
-        """The failure of a wait that timed out; records its cause, or names the known one."""
-        frames = self._transcript.export()
-        if known is not None and self._causes is not None:
-            self._causes.met_again(known)
-            return CheckFailed(
-                f"same cause as {known.test}: {known.message}",
-                expected=f"{wanted} within {limit:.3g} s (a known cause: short deadline)",
-                observed=observed,
-                frames=frames,
-            )
-        if self._causes is not None:
-            self._causes.timed_out(key, describe_cause(key, within))
-        return CheckFailed(
-            what, expected=f"{wanted} within {within:.3g} s", observed=observed, frames=frames
-        )
+        return self._ending.failure(self._end_seen) if self.closed else None
 
     async def _take(
         self,
@@ -392,23 +325,11 @@ class Client:
         wanted: str,
         key: str,
     ) -> dict[str, Any]:
-        found: list[dict[str, Any]] = []
-
-        def ready() -> bool:
-            if self._undecodable is not None:
-                return True
-            for i, frame in enumerate(self._buffer):
-                if match(frame):
-                    found.append(self._buffer.pop(i))
-                    return True
-            return self._closed
-
-        known, limit = self._limit(key, within)
+        known, limit = self._deadlines.limit(key, within)
         try:
-            async with self._cond, asyncio.timeout(limit):
-                await self._cond.wait_for(ready)
+            found = await self._io.take(match, limit, lambda: self._dialect.undecodable is not None)
         except TimeoutError:
-            raise self._timed_out(
+            raise self._deadlines.timed_out(
                 key,
                 "waiting for the target",
                 wanted,
@@ -417,70 +338,31 @@ class Client:
                 known,
                 f"nothing matching; unconsumed frames: {self._summary()}",
             ) from None
-        if self._undecodable is not None:
-            bad = self._undecodable
+        bad = self._dialect.undecodable
+        if bad is not None:
             raise CheckFailed(
                 f"a frame the target sent does not decode in its profile: {bad['__undecodable__']}",
                 expected="a frame of the profile's dialect",
                 observed=bad["raw"],
                 frames=self._transcript.export(),
             )
-        if found:
-            return found[0]
+        if found is not None:
+            return found
         self._end_seen = True
         raise CheckFailed(
             "waiting for the target",
             expected=wanted,
-            observed=f"connection closed: "
-            f"{OVERSIZE_TEXT if self.oversize else self.violation or close_text(self.close_code)}; "
+            observed=f"connection closed: {self._ending.closed_text()}; "
             f"unconsumed frames: {self._summary()}",
             frames=self._transcript.export(),
         )
 
-    def _track_received(self, frame: dict[str, Any]) -> None:
-        """Strike what a received frame answers off what must still come."""
-        kind = frame.get("type")
-        if kind in P.DIRECT_REPLIES:
-            if self._by_order:
-                # No message id on the wire: the reply answers the oldest unanswered frame.
-                if self._unanswered:
-                    frame.setdefault("message_id", self._unanswered.pop(0)[0])
-            else:
-                mid = frame.get("message_id")
-                for i, (sent_id, _) in enumerate(self._unanswered):
-                    if sent_id == mid:
-                        del self._unanswered[i]
-                        break
-            run_id = frame.get("run_id")
-            if kind == P.ACK and isinstance(run_id, str):
-                self._runs.setdefault(run_id, [])
-        elif kind in P.AGENT_EVENTS:
-            events = self._runs.get(str(frame.get("run_id")))
-            if events is not None:
-                events.append(str(kind))
-                if kind in P.TERMINAL_EVENTS:
-                    del self._runs[str(frame.get("run_id"))]
-
     def _awaited(self, type: str | None = None) -> str:
         """The cause key of a wait for the next frame (of `type`), from what must still come."""
-        if type in P.AGENT_EVENTS:
-            return f"event:{type}"
-        if type == P.CONNECTION_ESTABLISHED:
-            return WELCOME_KEY
-        if type is not None and type not in P.DIRECT_REPLIES:
-            return f"frame:{_label(type)}"
-        if self._unanswered:
-            return _reply_key(self._unanswered[0][1])
-        if type is not None:
-            return f"frame:{_label(type)}"
-        if self._runs:
-            return _event_key(next(iter(self._runs.values())))
-        if not self._sent and not self.frames:
-            return FIRST_FRAME_KEY
-        return "frame"
+        return self._pending.awaited(type, bool(self.frames))
 
     def _summary(self) -> str:
-        types = [_type_of(f) for f in self._buffer]
+        types = [type_of(f) for f in self._io.unconsumed()]
         return repr(types[:10]) + (f" (+{len(types) - 10} more)" if len(types) > 10 else "")
 
 
@@ -505,77 +387,21 @@ async def open_client(
     With a `profile`, the token goes where that dialect expects it (subprotocol prefix,
     query parameter) and every frame is encoded and decoded through it.
     """
-    if transport not in TRANSPORTS:
-        raise ValueError(f"transport must be one of {TRANSPORTS}, not {transport!r}")
     jwt = token if token is not None else (user.token if user is not None else None)
-    request_headers = dict(headers or {})
-    offered = list(subprotocols or [])
-    params = dict(query or {})
-    if jwt is not None:
-        if transport == "header":
-            request_headers["Authorization"] = f"Bearer {jwt}"
-        elif transport == "subprotocol":
-            prefix = profile.auth["subprotocol_prefix"] if profile else P.SUBPROTOCOL_PREFIX
-            offered.insert(0, subprotocol_for(jwt, prefix))
-        elif transport == "query":
-            params[profile.auth["query_param"] if profile else P.TOKEN_QUERY_PARAM] = jwt
-    url = ws_url + ("?" + urlencode(params) if params else "")
+    placed = place_token(
+        jwt,
+        transport,
+        profile.auth if profile is not None else None,
+        headers=headers,
+        subprotocols=subprotocols,
+        query=query,
+    )
+    url = placed.url(ws_url)
     conn = next(_conn_ids)
     transcript.add("open", data=f"{transport} {url.split('?')[0]}", conn=conn)
-    # A target that went silent (stopped, blackholed) accepts TCP and never answers: once
-    # one handshake timed out, later opens of the run wait the short deadline only.
-    known = causes.known(HANDSHAKE_KEY) if causes is not None else None
-    limit = min(within, SHORT_WITHIN_S) if known is not None else within
-    try:
-        ws = await ws_connect(
-            url,
-            additional_headers=request_headers,
-            subprotocols=[Subprotocol(s) for s in offered] or None,
-            open_timeout=limit,
-            close_timeout=2.0,
-            ping_interval=None,
-            max_size=MAX_RECEIVED_BYTES,
-            compression=compression,
-        )
-    except TimeoutError as exc:  # an OSError too: accepted, then no handshake in time
-        if known is not None and causes is not None:
-            causes.met_again(known)
-            raise CheckFailed(
-                f"same cause as {known.test}: {known.message}",
-                expected=f"a WebSocket handshake within {limit:.3g} s (a known cause: short "
-                "deadline)",
-                observed=f"{type(exc).__name__}: {exc}",
-                frames=transcript.export(),
-            ) from None
-        if causes is not None:
-            causes.timed_out(HANDSHAKE_KEY, describe_cause(HANDSHAKE_KEY, within))
-        raise CheckFailed(
-            "opening handshake",
-            expected=f"a WebSocket handshake within {within:g} s",
-            observed=f"{type(exc).__name__}: {exc}",
-            frames=transcript.export(),
-        ) from None
-    except OSError as exc:
-        raise TargetRefused(
-            "opening a connection",
-            expected="the target accepting a TCP connection",
-            observed=f"{type(exc).__name__}: {exc}",
-            frames=transcript.export(),
-        ) from None
-    except InvalidStatus as exc:
-        raise CheckFailed(
-            "opening handshake",
-            expected="101 Switching Protocols (auth failures are an error frame and close 1008)",
-            observed=f"HTTP {exc.response.status_code}",
-            frames=transcript.export(),
-        ) from None
-    except InvalidHandshake as exc:
-        raise CheckFailed(
-            "opening handshake",
-            expected=f"a WebSocket handshake within {within:g} s",
-            observed=f"{type(exc).__name__}: {exc}",
-            frames=transcript.export(),
-        ) from None
+    ws = await open_for_test(
+        url, placed, within=within, compression=compression, causes=causes, transcript=transcript
+    )
     client = Client(ws, user, transcript, conn, causes=causes, profile=profile)
     if established:
         first = await client._take(lambda f: True, within, "a first frame", WELCOME_KEY)
@@ -598,128 +424,3 @@ def is_close(a: object, b: float, tol: float = P.TIMESTAMP_TOLERANCE_S) -> bool:
         and math.isfinite(a)
         and abs(a - b) <= tol
     )
-
-
-def _parse(text: str) -> dict[str, Any]:
-    try:
-        obj = json.loads(text)
-    except ValueError:
-        return {"__invalid_json__": text[:200]}
-    return obj if isinstance(obj, dict) else {"__not_an_object__": obj}
-
-
-def _type_of(frame: Mapping[str, Any]) -> str | None:
-    value = frame.get("type")
-    return value if isinstance(value, str) else None
-
-
-def _code(exc: ConnectionClosed) -> int | None:
-    return exc.rcvd.code if exc.rcvd is not None else None
-
-
-# The connection_established of an accepted connection; the first frame of any other
-# (a refusal's error frame) is a cause of its own.
-WELCOME_KEY: Final = "welcome"
-HANDSHAKE_KEY: Final = "handshake"
-FIRST_FRAME_KEY: Final = "first-frame"
-CLOSE_KEY: Final = "close"
-# What the harness accepts in one frame (after permessage-deflate): 16 MiB, past any
-# frame a conforming target sends, plus 1 MiB for the largest frame a suite sends and
-# the target may echo. A larger frame (or a decompression bomb) is the target's failure.
-MAX_RECEIVED_BYTES: Final = 16 * 2**20 + 2**20
-OVERSIZE_TEXT: Final = (
-    f"the target sent a frame over {MAX_RECEIVED_BYTES} bytes (after decompression); "
-    f"the harness closed with {P.CLOSE_MESSAGE_TOO_BIG}"
-)
-
-
-def framing_violation(ws: ClientConnection) -> str | None:
-    """What the target sent that ended the connection below the JSON level; None if nothing."""
-    sent, parsing = ws.protocol.close_sent, ws.protocol.parser_exc
-    if sent is not None and sent.code == CloseCode.INVALID_DATA:
-        return (
-            f"the target sent a text frame that is not valid UTF-8 ({sent.reason}); "
-            f"the harness closed with {sent.code}"
-        )
-    if sent is not None and sent.code == CloseCode.PROTOCOL_ERROR:
-        return (
-            f"the target broke the WebSocket framing ({sent.reason}); "
-            f"the harness closed with {sent.code}"
-        )
-    # websockets says "stream ends after N bytes, expected M bytes" only inside a frame;
-    # between two frames it is "unexpected end of stream": a plain drop, said elsewhere.
-    if isinstance(parsing, EOFError) and str(parsing).startswith("stream ends after"):
-        return f"the target closed the TCP connection in the middle of a frame ({parsing})"
-    return None
-
-
-def close_text(code: int | None) -> str:
-    """A close code as failure messages name it: 1011 says it is an internal error."""
-    if code is None:
-        return "no close frame from the server"
-    if code == P.CLOSE_INTERNAL_ERROR:
-        return f"close code {code} (internal error)"
-    return f"close code {code}"
-
-
-def describe_cause(key: str, within: float) -> str:
-    """One line saying what a wait for `key` missed within `within` seconds."""
-    kind, _, what = key.partition(":")
-    late = f"within {within:.3g} s"
-    if kind == "reply":
-        return f"no direct reply to a {what} frame {late}"
-    if kind == "event":
-        if "/" in what:
-            return f"a run never ended: no {' or '.join(what.split('/'))} {late}"
-        return f"no {what} event {late}"
-    if kind == CLOSE_KEY:
-        return f"the server did not close the connection {late}"
-    if kind == WELCOME_KEY:
-        return f"no {P.CONNECTION_ESTABLISHED} after the handshake {late}"
-    if kind == HANDSHAKE_KEY:
-        return f"no answer to the WebSocket opening handshake {late}"
-    if kind == FIRST_FRAME_KEY:
-        return f"no first frame after the handshake {late}"
-    return f"no {what} frame {late}" if what else f"no frame {late}"
-
-
-def _label(text: str) -> str:
-    return text if len(text) <= MAX_LABEL_CHARS else text[:MAX_LABEL_CHARS] + "…"
-
-
-def _reply_key(label: str) -> str:
-    return f"reply:{label}"
-
-
-def _event_key(seen: Sequence[object]) -> str:
-    """What a run's next wait awaits: its first event, else its end."""
-    return f"event:{P.AGENT_STARTED}" if not seen else "event:" + "/".join(P.TERMINAL_EVENTS)
-
-
-def _sent_frame(text: str) -> tuple[dict[str, Any], tuple[str | None, str]]:
-    """A sent text as `_parse` reads it, and the message_id its direct reply carries and
-    what the frame was (one parse of the text where it is strict JSON: the common case)."""
-    try:
-        # RFC 8259, as the protocol reads it: NaN and Infinity are not JSON.
-        parsed = json.loads(text, parse_constant=_not_json)
-    except ValueError:
-        return _parse(text), (None, "non-json")
-    if not isinstance(parsed, dict):
-        return {"__not_an_object__": parsed}, (None, "non-object")
-    kind = parsed.get("type")
-    mid = parsed.get("message_id")
-    # An id the protocol does not allow (empty, too long) is unreadable: its reply says null.
-    readable = isinstance(mid, str) and 1 <= len(mid) <= P.MAX_MESSAGE_ID_CHARS
-    return parsed, (
-        (mid if readable else None),
-        _label(kind) if isinstance(kind, str) and kind else "untyped",
-    )
-
-
-def _in_dialect(codec: Any, text: str) -> str:
-    """A canonical JSON object text in the dialect's envelope; other texts unchanged."""
-    return rewrite_object_text(text, codec.encode)
-
-
-def _not_json(constant: str) -> Any:
-    raise ValueError(f"{constant} is not JSON")

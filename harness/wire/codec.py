@@ -50,6 +50,15 @@ class FrameCodec(Protocol):
         ...
 
 
+def codec_of(profile: Profile) -> FrameCodec:
+    """The profile's codec, built once per profile (the codec reads the profile, never the
+    other way round)."""
+    codec: FrameCodec | None = profile.derived.get("codec")
+    if codec is None:
+        codec = profile.derived["codec"] = codec_for(profile)
+    return codec
+
+
 def codec_for(profile: Profile) -> FrameCodec:
     """The profile's own codec class when it names one, else the table-driven codec."""
     spec = profile.section("codec").get("class", "")

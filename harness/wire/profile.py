@@ -50,6 +50,9 @@ class Profile:
     source: str  # "built-in" or the file's path
     chain: tuple[str, ...]  # this profile, then what it extends, down to chat-agent/1
     data: Mapping[str, Any]  # the merged tables
+    # What the modules that read the profile derive from it once (its codec, built by
+    # harness.wire.codec): the profile itself knows none of them.
+    derived: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def section(self, name: str) -> Mapping[str, Any]:
         """One merged top-level table."""
@@ -89,13 +92,6 @@ class Profile:
         have = self.capabilities
         return tuple(c for c in needed if c not in have)
 
-    @functools.cached_property
-    def codec(self) -> Any:
-        """The profile's codec (harness.wire.codec), built once."""
-        from harness.wire.codec import codec_for
-
-        return codec_for(self)
-
     def http_path(self, canonical: str) -> str:
         """The target's path for a canonical HTTP route (`/health`, `/stats`); "" when none."""
         endpoint = self.section("endpoint")
@@ -119,7 +115,7 @@ class Profile:
     @property
     def by_order(self) -> bool:
         """True when direct replies are correlated by order (they echo no message id)."""
-        return self.section("capabilities")["correlation"] == "order"
+        return bool(self.section("capabilities")["correlation"] == "order")
 
 
 def capability_names(data: Mapping[str, Any]) -> frozenset[str]:

@@ -9,6 +9,7 @@ import uuid
 from typing import Any, Final
 
 from harness.wire import protocol as P
+from harness.wire.tokens import subprotocol_for as subprotocol_for
 
 # A signing key that is not the target's: tokens signed with it are forged. Easy to search for.
 FORGED_SECRET: Final = "forged-signing-key-not-the-targets-0123456789"
@@ -77,13 +78,6 @@ def token_with_residue(users: Any, user: Any, residue: int) -> str:
         if len(token) % 3 == residue:
             return token
     raise AssertionError(f"no token of length {residue} modulo 3 within 6 tries")
-
-
-def subprotocol_for(token: str, prefix: str = P.SUBPROTOCOL_PREFIX) -> str:
-    """Return the `Sec-WebSocket-Protocol` value that carries `token` (PROTOCOL.md section 1:
-    `jwt.` and the token in base64url; a target's profile may name another prefix)."""
-    encoded = base64.urlsafe_b64encode(token.encode()).rstrip(b"=").decode()
-    return prefix + encoded
 
 
 def true_signature(token: str | None, secret: str | None) -> str | None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
 import urllib.error
 import urllib.request
@@ -15,6 +14,8 @@ from typing import Any, Final
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 from websockets.typing import Subprotocol
+
+from harness.wire.tokens import subprotocol_for as subprotocol_for
 
 SECRET: Final = "reference-tests-secret-0123456789-abcdefghij"
 AGENT_EVENTS: Final = (
@@ -32,11 +33,6 @@ ABSENT: Final = object()
 def fresh_user(prefix: str = "u") -> str:
     """A user id no other test uses."""
     return f"{prefix}-{uuid.uuid4().hex[:12]}"
-
-
-def subprotocol_for(token: str) -> str:
-    """The `jwt.<base64url, no padding>` subprotocol carrying a token."""
-    return "jwt." + base64.urlsafe_b64encode(token.encode()).decode().rstrip("=")
 
 
 class Wire:
