@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import time
 from dataclasses import dataclass
@@ -11,6 +12,7 @@ from typing import Any, Final
 from harness.reference import defects as D
 from harness.reference.config import ServerConfig
 from harness.reference.expression import Result, evaluate, find_expressions
+from harness.reference.liberal import THINKING
 from harness.reference.state import HistoryEntry, Peer, ServerState, Thread
 from harness.wire import protocol as P
 
@@ -89,6 +91,7 @@ class AgentRun:
     async def run(self) -> None:
         """Send every event of the run; record the answer in the thread and the counters."""
         context, defects = self._context, self._config.defects
+        step = itertools.count(1)
         started = time.monotonic()
         stats = self._state.stats(context.peer.user_id)
         if D.SLOW_FIRST_EVENT in defects:
@@ -97,7 +100,7 @@ class AgentRun:
             P.AGENT_STARTED, {"agent_name": AGENT_NAME, "message_id": context.message_id}
         )
         plan = plan_run(context.content, defects)
-        await self._think(1, "Reading the request and looking for arithmetic expressions.")
+        await self._think(next(step), "Reading the request and looking for arithmetic expressions.")
         if plan.fails:
             await self._emit(
                 P.AGENT_ERROR,
@@ -106,8 +109,11 @@ class AgentRun:
             stats.runs_failed += 1
             return
         held: dict[str, Any] | None = None
+        thinks = self._thinking_after(len(plan.calls))
+        for _ in range(thinks[0]):
+            await self._think(next(step), THINKING[1])
         for index, call in enumerate(plan.calls, start=1):
-            call_id = f"{context.run_id}-call-{index}"
+            call_id = self._call_id(index)
             await self._emit(
                 P.TOOL_EXECUTING,
                 {
@@ -117,12 +123,12 @@ class AgentRun:
                 },
             )
             tool_started = time.monotonic()
-            await asyncio.sleep(self._config.tool_ms / 1000)
+            await asyncio.sleep(self._tool_ms() / 1000)
             completed = {
                 "tool_name": call.tool_name,
                 "tool_call_id": call_id,
                 "result": call.result,
-                "duration_ms": (time.monotonic() - tool_started) * 1000,
+                "duration_ms": self._duration(tool_started),
             }
             if D.DROP_TOOL_COMPLETED in defects:
                 continue
@@ -130,13 +136,14 @@ class AgentRun:
                 held = completed
                 continue
             await self._emit(P.TOOL_COMPLETED, completed)
-        await self._think(2, f"Composing the answer from {len(plan.calls)} tool result(s).")
+            for _ in range(thinks[index]):
+                await self._think(next(step), f"Composing the answer from {index} tool result(s).")
         sent_at = await self._emit(
             P.AGENT_COMPLETED,
             {
                 "status": "completed",
                 "final_response": plan.final_response,
-                "duration_ms": (time.monotonic() - started) * 1000,
+                "duration_ms": self._duration(started),
             },
         )
         if held is not None:
@@ -153,9 +160,47 @@ class AgentRun:
         if D.LATE_1011 in defects:
             await context.peer.close(P.CLOSE_INTERNAL_ERROR)
 
+    def _thinking_after(self, calls: int) -> list[int]:
+        """How many `agent_thinking` steps follow the first one: before the first tool call
+        (index 0) and after each call (index i). The reference thinks once more at the end;
+        a liberal server thinks one to three times in all, placed as its connection chose."""
+        slots = [0] * (calls + 1)
+        liberties = self._context.peer.liberties
+        if liberties is None:
+            slots[calls] = 1
+            return slots
+        extra = liberties.thinking_steps - 1
+        if liberties.think_where == "before-tools":
+            slots[0] = extra
+        elif liberties.think_where == "between-tools":
+            for index in range(1, calls):
+                if extra:
+                    slots[index], extra = 1, extra - 1
+            slots[calls] += extra
+        else:
+            slots[calls] = extra
+        return slots
+
+    def _call_id(self, index: int) -> str:
+        liberties = self._context.peer.liberties
+        if liberties is not None:
+            return liberties.new_id("call")
+        return f"{self._context.run_id}-call-{index}"
+
+    def _tool_ms(self) -> float:
+        liberties = self._context.peer.liberties
+        return liberties.tool_ms if liberties is not None else self._config.tool_ms
+
+    def _duration(self, since: float) -> float | int:
+        milliseconds = (time.monotonic() - since) * 1000
+        liberties = self._context.peer.liberties
+        return liberties.duration(milliseconds) if liberties is not None else milliseconds
+
     async def _think(self, step: int, reasoning: str) -> None:
         """One `agent_thinking` after the think delay (twice under `duplicate-thinking`)."""
-        await asyncio.sleep(self._config.think_ms / 1000)
+        liberties = self._context.peer.liberties
+        think_ms = liberties.think_ms if liberties is not None else self._config.think_ms
+        await asyncio.sleep(think_ms / 1000)
         times = 2 if D.DUPLICATE_THINKING in self._config.defects else 1
         for _ in range(times):
             await self._emit(P.AGENT_THINKING, {"reasoning": reasoning, "step": step})

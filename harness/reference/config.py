@@ -29,6 +29,7 @@ class ServerConfig:
     host: str = "127.0.0.1"
     port: int = 0
     profile: str = P.PROFILE  # the dialect: a built-in profile name or a profile file
+    liberal: int | None = None  # the seed of the freedoms taken (harness/reference/liberal.py)
 
     def __post_init__(self) -> None:
         if not self.jwt_secret:
@@ -51,6 +52,8 @@ class ServerConfig:
             raise ConfigError("max_bytes must be >= 1")
         if self.limit("max_connections_per_user") < 0:
             raise ConfigError("max_connections_per_user must be >= 0 (0: no limit)")
+        if self.liberal is not None and self.liberal < 0:
+            raise ConfigError(f"liberal must be a seed >= 0, not {self.liberal}")
         if not 0 <= self.port <= 65535:
             raise ConfigError(f"port must be 0 to 65535, not {self.port}")
 

@@ -34,6 +34,10 @@ class Dialect:
         """The wire text of a canonical server frame."""
         return json.dumps(self.codec.encode_server(frame))
 
+    def encode_object(self, frame: dict[str, Any]) -> dict[str, Any]:
+        """The wire object of a canonical server frame (before it is written as text)."""
+        return self.codec.encode_server(frame)
+
     def client_text(self, text: str) -> str:
         """A client frame in the canonical envelope (the text itself when nothing differs:
         re-encoding would change what the client sent, 1e400 into Infinity for one)."""
@@ -82,6 +86,11 @@ class Dialect:
     def stats_path(self) -> str:
         """The per-user stats route ("" for none)."""
         return str(self._endpoint("stats_path"))
+
+    @property
+    def by_order(self) -> bool:
+        """True when direct replies are matched to their frames by order, not message_id."""
+        return bool(self.profile.by_order)
 
     @property
     def unknown_type_acked(self) -> bool:

@@ -114,6 +114,8 @@ def serve_command(config: ServerConfig) -> list[str]:
     ]
     for defect in sorted(config.defects):
         command += ["--defect", defect]
+    if config.liberal is not None:
+        command.append(f"--liberal={config.liberal}")
     return command
 
 

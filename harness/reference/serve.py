@@ -45,6 +45,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="the dialect to speak: a built-in profile (chat-agent/1, netra-2025-09) or a file",
     )
     parser.add_argument(
+        "--liberal",
+        type=_seed,
+        default=None,
+        metavar="SEED",
+        help="take every freedom the protocol leaves open, chosen per connection by SEED",
+    )
+    parser.add_argument(
         "--rate-limit", type=int, default=None, help="max messages per minute (the profile's)"
     )
     parser.add_argument(
@@ -75,7 +82,15 @@ def config_from(args: argparse.Namespace) -> ServerConfig:
         host=args.host,
         port=args.port,
         profile=args.profile,
+        liberal=args.liberal,
     )
+
+
+def _seed(text: str) -> int:
+    """A --liberal seed: an integer >= 0."""
+    if not text.isascii() or not text.isdigit():
+        raise argparse.ArgumentTypeError(f"a seed is an integer >= 0, not {text!r}")
+    return int(text)
 
 
 def main(args: argparse.Namespace) -> int:
@@ -113,6 +128,8 @@ async def _serve(config: ServerConfig, *, print_secret: bool) -> int:
         f"defects: {defects}",
         f"profile: {config.dialect.name}",
     ]
+    if config.liberal is not None:
+        lines.append(f"liberal: {config.liberal}")
     if print_secret:
         lines.append(f"secret: {config.jwt_secret}")  # generated: the user needs it
     print("\n".join(lines), flush=True)

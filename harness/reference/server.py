@@ -32,6 +32,7 @@ from harness.reference.auth import (
     verify_token,
 )
 from harness.reference.config import ServerConfig
+from harness.reference.liberal import LiberalServer
 from harness.reference.session import FrameSender, Session
 from harness.reference.state import ServerState
 from harness.wire import protocol as P
@@ -58,6 +59,7 @@ class ReferenceServer:
         self._seq_of_user: dict[str, Iterator[int]] = {}
         # Connections ever accepted per user (the cap of `closed-connection-keeps-slot`).
         self._opened: Counter[str] = Counter()
+        self.liberal = None if config.liberal is None else LiberalServer(config.liberal)
 
     @property
     def ws_url(self) -> str:
@@ -221,12 +223,16 @@ class ReferenceServer:
             except AuthFailure:
                 body = {"error": "a valid bearer token is required"}
                 return _json_response(connection, http.HTTPStatus.UNAUTHORIZED, body)
-            return _json_response(connection, http.HTTPStatus.OK, self.state.stats_json(user_id))
+            body = self.state.stats_json(user_id)
+            if self.liberal is not None:
+                body = self.liberal.stats(body)
+            return _json_response(connection, http.HTTPStatus.OK, body)
         return _json_response(connection, http.HTTPStatus.NOT_FOUND, {"error": "not found"})
 
     async def _handle(self, websocket: ServerConnection) -> None:
         """One WebSocket connection: authenticate, enforce the cap, then reply frame by frame."""
-        sender = FrameSender(websocket, self.config.dialect)
+        liberties = None if self.liberal is None else self.liberal.for_connection()
+        sender = FrameSender(websocket, self.config.dialect, liberties)
         request = websocket.request
         assert request is not None
         try:
@@ -242,7 +248,9 @@ class ReferenceServer:
         if self.config.has(D.SEQ_PER_USER):
             sender.number_with(self._seq_of_user.setdefault(user_id, itertools.count(1)))
         self._opened[user_id] += 1
-        session = Session(websocket, sender, user_id, self.config, self.state, self._start_run)
+        session = Session(
+            websocket, sender, user_id, self.config, self.state, self._start_run, liberties
+        )
         self.state.register(session)
         try:
             await session.send_established()

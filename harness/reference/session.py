@@ -18,6 +18,7 @@ from harness.reference import defects as D
 from harness.reference.agent import AgentRun, RunContext
 from harness.reference.config import ServerConfig
 from harness.reference.dialect import Dialect
+from harness.reference.liberal import Liberties
 from harness.reference.state import HistoryEntry, ServerState, Thread
 from harness.reference.validation import Accepted, Rejection, parse_frame
 from harness.wire import protocol as P
@@ -29,9 +30,12 @@ class FrameSender:
     """Numbers and timestamps the frames of one connection (seq and timestamps never go back)
     and writes them in the server's dialect."""
 
-    def __init__(self, websocket: ServerConnection, dialect: Dialect) -> None:
+    def __init__(
+        self, websocket: ServerConnection, dialect: Dialect, liberties: Liberties | None = None
+    ) -> None:
         self._websocket = websocket
         self._dialect = dialect
+        self._liberties = liberties
         self._lock = asyncio.Lock()
         self._numbers: Iterator[int] = itertools.count(1)
         self._last_timestamp = 0.0
@@ -47,7 +51,13 @@ class FrameSender:
             timestamp = max(self._last_timestamp, time.time())
             self._last_timestamp = timestamp
             numbered = {**frame, "timestamp": timestamp, "seq": seq}
-            await self._websocket.send(self._dialect.encode(numbered))
+            liberties = self._liberties
+            if liberties is None:
+                await self._websocket.send(self._dialect.encode(numbered))
+                return timestamp
+            welcome = frame.get("type") == P.CONNECTION_ESTABLISHED
+            wire = liberties.frame(self._dialect.encode_object(numbered), welcome=welcome)
+            await self._websocket.send(liberties.text(wire))
             return timestamp
 
 
@@ -62,15 +72,30 @@ class Session:
         config: ServerConfig,
         state: ServerState,
         start_run: Callable[[AgentRun], None],
+        liberties: Liberties | None = None,
     ) -> None:
         self.user_id = user_id
-        self.connection_id = f"c-{uuid.uuid4().hex}"
+        self.liberties = liberties
+        self.connection_id = self._new_id("c")
         self._websocket = websocket
         self._sender = sender
         self._config = config
         self._state = state
         self._start_run = start_run
         self._accepted: deque[float] = deque()
+        self._late: set[asyncio.Task[None]] = set()
+
+    def _new_id(self, kind: str) -> str:
+        """A fresh connection, thread or run id (`c`, `t`, `r`): the liberal server's shape."""
+        if self.liberties is not None:
+            return self.liberties.new_id(kind)
+        return f"{kind}-{uuid.uuid4().hex}"
+
+    def _number(self, value: float | None) -> float | int | None:
+        """A normalised client timestamp as sent back (a whole one as an integer, if liberal)."""
+        if value is None or self.liberties is None:
+            return value
+        return self.liberties.number(value)
 
     async def send_event(self, frame: dict[str, Any]) -> float | None:
         """Send an agent event; None when the connection is already closed."""
@@ -107,7 +132,9 @@ class Session:
         if limit and len(self._accepted) >= limit:
             limited = Rejection(P.RATE_LIMITED, "Too many messages: slow down.", None)
             if self._config.has(D.RATE_LIMIT_AFTER_PARSE):
-                first = parse_frame(text, defects=self._config.defects, now=time.time())
+                first = parse_frame(
+                    text, defects=self._config.defects, now=time.time(), liberties=self.liberties
+                )
                 if not first.is_json and isinstance(first.outcome, Rejection):
                     limited = first.outcome
             await self._send_error(limited)
@@ -115,7 +142,9 @@ class Session:
         self._accepted.append(now)
         received_at = time.time()
         text = self._config.dialect.client_text(text)
-        parsed = parse_frame(text, defects=self._config.defects, now=received_at)
+        parsed = parse_frame(
+            text, defects=self._config.defects, now=received_at, liberties=self.liberties
+        )
         self._count(parsed.is_json, parsed.type_name)
         outcome = parsed.outcome
         if isinstance(outcome, Rejection):
@@ -134,19 +163,42 @@ class Session:
             ):
                 await self._run_despite_rejection(text, received_at)
         elif outcome.type == P.PING:
-            await self._sender.send(
-                {
-                    "type": P.PONG,
-                    "message_id": outcome.message_id,
-                    "client_timestamp": outcome.client_timestamp,
-                }
-            )
+            pong = {
+                "type": P.PONG,
+                "message_id": outcome.message_id,
+                "client_timestamp": self._number(outcome.client_timestamp),
+            }
+            if self._late_pongs():
+                # Replies are matched by message_id: a pong may come after later replies.
+                self._start_late(pong)
+                return
+            await self._sender.send(pong)
             if self._config.has(D.DROP_WITHOUT_CLOSE):
                 self._websocket.transport.close()  # TCP ends: no close frame, no handshake
         elif outcome.type == P.GET_THREAD_HISTORY:
             await self._reply_history(outcome)
         else:
             await self._start_agent(outcome, received_at)
+
+    def _late_pongs(self) -> bool:
+        liberties = self.liberties
+        return liberties is not None and liberties.late_pongs and not self._config.dialect.by_order
+
+    def _start_late(self, frame: dict[str, Any]) -> None:
+        """Send `frame` a few milliseconds from now, after whatever is sent meanwhile."""
+        assert self.liberties is not None
+        delay = self.liberties.rng.choice((0.001, 0.003, 0.008))
+
+        async def later() -> None:
+            await asyncio.sleep(delay)
+            try:
+                await self._sender.send(frame)
+            except ConnectionClosed:
+                return
+
+        task = asyncio.get_running_loop().create_task(later())
+        self._late.add(task)
+        task.add_done_callback(self._late.discard)
 
     async def _ack_unknown(self, text: str, rejection: Rejection) -> None:
         """A dialect that acknowledges unknown types: an ack without a run, nothing started."""
@@ -174,11 +226,14 @@ class Session:
 
     async def _send_error(self, rejection: Rejection) -> None:
         self._state.stats(self.user_id).errors[rejection.error_code] += 1
+        message = rejection.message
+        if self.liberties is not None:
+            message = self.liberties.error_message(rejection.error_code, message)
         await self._sender.send(
             {
                 "type": P.ERROR,
                 "error_code": rejection.error_code,
-                "message": rejection.message,
+                "message": message,
                 "message_id": rejection.message_id,
             }
         )
@@ -203,11 +258,11 @@ class Session:
         accepted = frame.outcome
         if not isinstance(accepted, Accepted) or accepted.content is None:
             return
-        thread_id = accepted.thread_id or f"t-{uuid.uuid4().hex}"
+        thread_id = accepted.thread_id or self._new_id("t")
         thread = self._state.threads.setdefault(thread_id, Thread(thread_id, self.user_id))
         if thread.owner != self.user_id:
             return
-        run_id = f"r-{uuid.uuid4().hex}"
+        run_id = self._new_id("r")
         self._state.stats(self.user_id).runs_started += 1
         context = RunContext(self, thread, run_id, accepted.message_id, accepted.content)
         self._start_run(AgentRun(context, self._config, self._state))
@@ -244,7 +299,7 @@ class Session:
     async def _start_agent(self, frame: Accepted, received_at: float) -> None:
         """Ack the message, record it in its thread, then start the run (after the ack is sent)."""
         assert frame.content is not None
-        thread_id = frame.thread_id or f"t-{uuid.uuid4().hex}"
+        thread_id = frame.thread_id or self._new_id("t")
         thread = self._state.threads.get(thread_id)
         if thread is None:
             thread = self._state.threads[thread_id] = Thread(thread_id, self.user_id)
@@ -265,14 +320,14 @@ class Session:
         if self._config.has(D.HISTORY_CONTENT_STRIPPED):
             content = content.strip()
         thread.entries.append(HistoryEntry("user", content, timestamp, self.connection_id))
-        run_id = f"r-{uuid.uuid4().hex}"
+        run_id = self._new_id("r")
         self._state.stats(self.user_id).runs_started += 1
         await self._sender.send(
             {
                 "type": P.ACK,
                 "message_id": frame.message_id,
                 "received_type": frame.type,
-                "client_timestamp": frame.client_timestamp,
+                "client_timestamp": self._number(frame.client_timestamp),
                 "run_id": run_id,
                 "thread_id": thread_id,
             }

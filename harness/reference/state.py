@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from harness.reference.liberal import Liberties
 
 
 class Peer(Protocol):
@@ -12,6 +15,7 @@ class Peer(Protocol):
 
     user_id: str
     connection_id: str
+    liberties: Liberties | None  # a liberal server's choices for this connection
 
     async def send_event(self, frame: dict[str, Any]) -> float | None: ...
 

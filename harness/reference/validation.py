@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from harness.reference import defects as D
+from harness.reference.liberal import Liberties, rounded_decimal
 from harness.reference.timestamps import normalise_timestamp
 from harness.wire import protocol as P
 
@@ -56,7 +57,9 @@ class Parsed:
     type_name: str | None  # counted in message_types (the `type` when a string)
 
 
-def parse_frame(text: str, *, defects: frozenset[str], now: float) -> Parsed:
+def parse_frame(
+    text: str, *, defects: frozenset[str], now: float, liberties: Liberties | None = None
+) -> Parsed:
     """Validate one client text frame: JSON, envelope, timestamp, type, payload, in that order."""
     try:
         document = json.loads(text, parse_constant=_reject_constant)
@@ -68,17 +71,25 @@ def parse_frame(text: str, *, defects: frozenset[str], now: float) -> Parsed:
         return Parsed(rejection, is_json=True, type_name=None)
     type_value = document.get("type")
     type_name = type_value if isinstance(type_value, str) else None
-    return Parsed(_check(document, defects, now), is_json=True, type_name=type_name)
+    checked = _check(document, defects, now, liberties)
+    return Parsed(checked, is_json=True, type_name=type_name)
 
 
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
-def _check(document: dict[str, Any], defects: frozenset[str], now: float) -> Accepted | Rejection:
+def _check(
+    document: dict[str, Any],
+    defects: frozenset[str],
+    now: float,
+    liberties: Liberties | None = None,
+) -> Accepted | Rejection:
     """Envelope, timestamp, type and payload checks of a JSON object frame."""
     if "message_id" not in document:
-        message_id: str | None = f"srv-{uuid.uuid4().hex}"
+        message_id: str | None = (
+            f"srv-{uuid.uuid4().hex}" if liberties is None else liberties.new_id("m")
+        )
     else:
         raw_id = document["message_id"]
         ok = isinstance(raw_id, str) and 1 <= len(raw_id) <= P.MAX_MESSAGE_ID_CHARS
@@ -100,7 +111,7 @@ def _check(document: dict[str, Any], defects: frozenset[str], now: float) -> Acc
     client_timestamp: float | None = None
     if "timestamp" in document:
         try:
-            client_timestamp = _timestamp(document["timestamp"], defects)
+            client_timestamp = _timestamp(document["timestamp"], defects, liberties)
         except (ValueError, TypeError, OverflowError):
             if D.SILENT_TIMESTAMP_FALLBACK not in defects:
                 return Rejection(P.INVALID_TIMESTAMP, _INVALID_TIMESTAMP_MESSAGE, message_id)
@@ -120,8 +131,15 @@ def _check(document: dict[str, Any], defects: frozenset[str], now: float) -> Acc
     return _payload(type_value, message_id, client_timestamp, payload)
 
 
-def _timestamp(value: object, defects: frozenset[str]) -> float | None:
-    """The normalised timestamp, bent by the timestamp defects that are switched on."""
+def _timestamp(
+    value: object, defects: frozenset[str], liberties: Liberties | None = None
+) -> float | None:
+    """The normalised timestamp, bent by the timestamp defects that are switched on (and,
+    on a liberal server, a long decimal string's microsecond rounded, not truncated)."""
+    if liberties is not None and liberties.decimal_rounded and isinstance(value, str):
+        rounded = rounded_decimal(value)
+        if rounded is not None and 0 <= rounded < P.TIMESTAMP_UPPER_BOUND:
+            return rounded
     is_iso = isinstance(value, str) and _ISO_PREFIX.match(value) is not None
     if is_iso and D.ISO_TIMESTAMP_CRASH in defects:
         raise InjectedCrash("iso-timestamp-crash defect")
