@@ -84,10 +84,17 @@ def blocks(
 
 
 def _collapsed(block: list[Mapping[str, Any]], collapse: frozenset[str]) -> list[Mapping[str, Any]]:
+    """A run's frames of a `collapse` type count as one, at the place of the first: how many
+    there are and where the later ones fall is the server's choice (PROTOCOL.md section 4
+    asks for one `agent_thinking` before the first tool call, and fixes nothing else)."""
     kept: list[Mapping[str, Any]] = []
+    seen: set[Any] = set()
     for frame in block:
-        if kept and frame.get("type") in collapse and kept[-1].get("type") == frame.get("type"):
-            continue
+        kind = frame.get("type")
+        if kind in collapse:
+            if kind in seen:
+                continue
+            seen.add(kind)
         kept.append(frame)
     return kept
 
@@ -164,12 +171,21 @@ def compare_frames(
     volatile: frozenset[str],
     values: VolatileMap,
     prefix: str = "",
+    defined: frozenset[str] | None = None,
 ) -> tuple[str, Any, Any] | None:
-    """The first differing field (dotted path, recorded, replayed) of two frames, or None."""
+    """The first differing field (dotted path, recorded, replayed) of two frames, or None.
+
+    Only the fields the protocol defines for the frame's type are compared: a server may
+    add fields of its own to any frame and to `data` (docs/PROTOCOL.md, readings).
+    """
     if recorded.get("type") != replayed.get("type") and not prefix:
         return "type", recorded.get("type"), replayed.get("type")
+    if not prefix:
+        defined = _defined_paths(recorded.get("type"))
     for key in sorted(set(recorded) | set(replayed), key=lambda k: (k != "type", k)):
         path = f"{prefix}{key}"
+        if not _compared(path, defined):
+            continue
         a = recorded.get(key, _MISSING)
         b = replayed.get(key, _MISSING)
         if _is_volatile(path, volatile):
@@ -185,7 +201,7 @@ def compare_frames(
                 return path, a, b
             continue
         if isinstance(a, Mapping) and isinstance(b, Mapping):
-            problem = compare_frames(a, b, volatile, values, f"{path}.")
+            problem = compare_frames(a, b, volatile, values, f"{path}.", defined)
             if problem is not None:
                 return problem
             continue
@@ -200,14 +216,55 @@ def compare_frames(
             for i, (x, y) in enumerate(zip(a, b, strict=True)):
                 if not isinstance(y, Mapping):
                     return f"{path}[{i}]", x, y
-                problem = compare_frames(x, y, volatile, values, f"{path}[].")
+                problem = compare_frames(x, y, volatile, values, f"{path}[].", defined)
                 if problem is not None:
                     where, was, now = problem
                     return where.replace(f"{path}[].", f"{path}[{i}].", 1), was, now
             continue
-        if a != b or type(a) is not type(b):
+        if not _same_value(path, a, b):
             return path, a, b
     return None
+
+
+# Fields whose number may be written as an integer or a float (docs/PROTOCOL.md: any JSON
+# number; normalised timestamps compare as integer microseconds). A tool's result may not:
+# an exact value is an integer (section 4).
+_ANY_NUMBER: Final = frozenset({"timestamp", "client_timestamp", "server_time", "duration_ms"})
+
+
+def _same_value(path: str, a: Any, b: Any) -> bool:
+    """Equal JSON values of the same type, or equal numbers where either form is allowed."""
+    if path.rsplit(".", 1)[-1] in _ANY_NUMBER and _is_number(a) and _is_number(b):
+        return bool(a == b)
+    return bool(a == b) and type(a) is type(b)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+# Fields of every server frame (section 3), and the roots of each type's own fields.
+_COMMON: Final = frozenset({"type", "timestamp", "seq"})
+_DEFINED: Final = {
+    kind: frozenset(path.replace("[]", "") for path in paths)
+    for kind, paths in P.SERVER_FRAME_FIELDS.items()
+}
+
+
+def _defined_paths(kind: Any) -> frozenset[str] | None:
+    """The dotted paths the protocol defines for a frame type (None: a type it does not
+    know, whose fields are all compared)."""
+    paths = _DEFINED.get(kind) if isinstance(kind, str) else None
+    return None if paths is None else paths | _COMMON
+
+
+def _compared(path: str, defined: frozenset[str] | None) -> bool:
+    """Whether a field is one the protocol defines (values inside a defined field, such as
+    a tool's `parameters` or `result`, are compared whole)."""
+    if defined is None:
+        return True
+    bare = path.replace("[]", "")
+    return any(d == bare or d.startswith(bare + ".") or bare.startswith(d + ".") for d in defined)
 
 
 def _is_volatile(path: str, volatile: frozenset[str]) -> bool:
