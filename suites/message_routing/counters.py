@@ -29,10 +29,17 @@ RUN_COUNTERS: Final = ("runs_started", "runs_completed", "runs_failed")
 
 
 def counters(stats: dict[str, Any]) -> dict[str, Any]:
-    """Return the counters of a /stats body, zero entries of the count maps dropped."""
-    view: dict[str, Any] = {key: stats.get(key, "(absent)") for key in COUNTER_KEYS}
+    """Return the counters of a /stats body, zero entries of the count maps dropped.
+
+    A counter whose value is zero may be present or absent (docs/PROTOCOL.md, readings):
+    an absent counter reads 0 and an absent count map {}; `user_id` is no counter and must
+    be there.
+    """
+    view: dict[str, Any] = {
+        key: stats.get(key, "(absent)" if key == "user_id" else 0) for key in COUNTER_KEYS
+    }
     for key in COUNT_MAPS:
-        counts = stats.get(key, "(absent)")
+        counts = stats.get(key, {})
         view[key] = (
             {k: v for k, v in counts.items() if v != 0} if isinstance(counts, dict) else counts
         )

@@ -67,29 +67,21 @@ async def test_stats_refused_without_a_valid_token(
 
 @pytest.mark.rules("7.stats.body", "7.stats.user-id", "7.stats.connections-open")
 async def test_stats_body(connect: Any, http: Any, users: Any) -> None:
-    """/stats answers 200 with every counter, named for the token's user, zero when idle."""
+    """/stats answers 200 with every counter, named for the token's user, zero when idle.
+
+    A counter whose value is zero may be absent (docs/PROTOCOL.md, readings): with one
+    connection open, `user_id` and `connections_open` must be there, and every other
+    counter is zero, present or not.
+    """
     user = users.new(prefix="stats-body")
     await expect_counters(http, user.token, fresh(user.id, connections=0), "no connection yet")
     await connect(user)
     reply = await http.get(P.STATS_PATH, token=user.token, within=REPLY_WITHIN)
-    body = reply.json if isinstance(reply.json, dict) else {}
-    missing = [
-        key
-        for key in (
-            "user_id",
-            "connections_open",
-            "messages_routed",
-            "message_types",
-            "errors",
-            "runs_started",
-            "runs_completed",
-            "runs_failed",
-        )
-        if key not in body
-    ]
-    assert (reply.status, missing) == (200, []), (
-        f"GET /stats: expected status 200 and every counter, observed status {reply.status} "
-        f"missing {missing}"
+    body = reply.json if isinstance(reply.json, dict) else None
+    missing = [key for key in ("user_id", "connections_open") if key not in (body or {})]
+    assert (reply.status, body is not None, missing) == (200, True, []), (
+        f"GET /stats: expected status 200 and a JSON object with user_id and "
+        f"connections_open, observed status {reply.status}, body {reply.json!r}"
     )
     await expect_counters(http, user.token, fresh(user.id), "one connection, nothing sent")
 
