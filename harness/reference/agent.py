@@ -113,6 +113,8 @@ class AgentRun:
         for _ in range(thinks[0]):
             await self._think(next(step), THINKING[1])
         for index, call in enumerate(plan.calls, start=1):
+            for _ in range(thinks[index - 1] if index > 1 else 0):
+                await self._think(next(step), THINKING[2])
             call_id = self._call_id(index)
             await self._emit(
                 P.TOOL_EXECUTING,
@@ -136,8 +138,10 @@ class AgentRun:
                 held = completed
                 continue
             await self._emit(P.TOOL_COMPLETED, completed)
-            for _ in range(thinks[index]):
-                await self._think(next(step), f"Composing the answer from {index} tool result(s).")
+        for _ in range(thinks[len(plan.calls)]):
+            await self._think(
+                next(step), f"Composing the answer from {len(plan.calls)} tool result(s)."
+            )
         sent_at = await self._emit(
             P.AGENT_COMPLETED,
             {
