@@ -10,9 +10,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Protocol
 
-from harness.errors import CheckFailed
-from harness.wire import protocol as P
-from harness.wire.client import Client
+from harness.suite_api import CheckFailed, Client
+from harness.suite_api import protocol as P
 
 Frame = dict[str, Any]
 Connect = Callable[..., Awaitable[Client]]

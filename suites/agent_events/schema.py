@@ -6,7 +6,7 @@ import math
 from collections.abc import Callable
 from typing import Any, Final
 
-from harness.wire import protocol as P
+from harness.suite_api import protocol as P
 
 Rule = tuple[str, Callable[[Any], bool]]
 

@@ -14,9 +14,8 @@ from typing import Any, Final
 
 import pytest
 
-from harness.errors import CheckFailed
-from harness.wire import protocol as P
-from harness.wire.client import Client
+from harness.suite_api import CheckFailed, Client
+from harness.suite_api import protocol as P
 from suites.agent_events.observation import LATENCY_METRIC
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.perf]

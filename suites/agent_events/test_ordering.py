@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from harness.wire.client import Client
+from harness.suite_api import Client
 from suites.agent_events.observation import Connect, MetricSink, agent_events, run_one
 from suites.agent_events.ordering import (
     check_constant_ids,

@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 
-from harness.errors import CheckFailed
-from harness.wire import protocol as P
+from harness.suite_api import CheckFailed
+from harness.suite_api import protocol as P
 from suites.agent_events.observation import (
     Connect,
     MetricSink,

@@ -15,9 +15,8 @@ from typing import Any
 
 import pytest
 
-from harness.errors import CheckFailed
-from harness.wire import protocol as P
-from harness.wire.client import Client
+from harness.suite_api import CheckFailed, Client
+from harness.suite_api import protocol as P
 from suites.agent_events.observation import Connect, MetricSink, Request, run_all, run_one
 
 pytestmark = pytest.mark.asyncio

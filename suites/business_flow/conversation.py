@@ -14,10 +14,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from harness.errors import CheckFailed
-from harness.wire import protocol as P
-from harness.wire.client import ABSENT, Client
-from harness.wire.microseconds import MICROS_PER_SECOND, to_microseconds
+from harness.suite_api import ABSENT, MICROS_PER_SECOND, CheckFailed, Client, to_microseconds
+from harness.suite_api import protocol as P
 
 Frame = dict[str, Any]
 Connect = Callable[..., Awaitable[Client]]

@@ -20,10 +20,8 @@ from typing import Any
 
 import pytest
 
-from harness.errors import CheckFailed
-from harness.wire import protocol as P
-from harness.wire.client import ABSENT
-from harness.wire.microseconds import decimal_text, to_microseconds
+from harness.suite_api import ABSENT, CheckFailed, decimal_text, to_microseconds
+from harness.suite_api import protocol as P
 from suites.business_flow.conversation import (
     USER,
     Connect,

@@ -19,8 +19,8 @@ import asyncio
 
 import pytest
 
-from harness.errors import CheckFailed
-from harness.wire import protocol as P
+from harness.suite_api import CheckFailed
+from harness.suite_api import protocol as P
 from suites.business_flow.conversation import (
     QUIET_WINDOW_S,
     USER,

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.errors import CheckFailed
+from harness.suite_api import CheckFailed
 from suites.load.crowd import Crowd
 from suites.load.tally import (
     MetricSink,

@@ -6,8 +6,8 @@ import asyncio
 import time
 from typing import Any, Final
 
-from harness.errors import CheckFailed
-from harness.wire import protocol as P
+from harness.suite_api import CheckFailed
+from harness.suite_api import protocol as P
 from suites.message_routing.replies import REPLY_WITHIN
 
 # Run counters may be updated just after a run's terminal event is sent (a reading of

@@ -17,9 +17,8 @@ from typing import Any
 
 import pytest
 
-from harness.wire import protocol as P
-from harness.wire.client import Client, open_client
-from harness.wire.target import UserFactory
+from harness.suite_api import Client, UserFactory, open_client
+from harness.suite_api import protocol as P
 from suites.message_routing.replies import REPLY_WITHIN, error_summary
 
 pytestmark = pytest.mark.asyncio

@@ -17,8 +17,8 @@ from typing import Any, Final
 
 import pytest
 
-from harness.errors import CheckFailed
-from harness.wire import protocol as P
+from harness.suite_api import CheckFailed
+from harness.suite_api import protocol as P
 from suites.message_routing.counters import expect_counters
 from suites.message_routing.replies import REPLY_WITHIN, error_summary
 

@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from harness.wire import protocol as P
+from harness.suite_api import protocol as P
 from suites.message_routing.replies import ERROR_FRAME, case, expect_error, expect_usable
 
 pytestmark = pytest.mark.asyncio

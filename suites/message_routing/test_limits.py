@@ -18,9 +18,8 @@ from typing import Any, Final
 
 import pytest
 
-from harness.errors import CheckFailed, HarnessError
-from harness.wire import protocol as P
-from harness.wire.limits import skip_unverifiable_limit
+from harness.suite_api import CheckFailed, HarnessError, skip_unverifiable_limit
+from harness.suite_api import protocol as P
 from suites.message_routing.replies import REPLY_WITHIN, error_summary, expect_usable, limit_of
 
 pytestmark = pytest.mark.asyncio

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from harness.wire import protocol as P
+from harness.suite_api import protocol as P
 from suites.message_routing.replies import (
     ERROR_FRAME,
     NO_RUN_QUIET,

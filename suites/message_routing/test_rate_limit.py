@@ -22,9 +22,8 @@ from typing import Any, Final
 
 import pytest
 
-from harness.errors import CheckFailed, HarnessError
-from harness.wire import protocol as P
-from harness.wire.limits import skip_unverifiable_limit
+from harness.suite_api import CheckFailed, HarnessError, skip_unverifiable_limit
+from harness.suite_api import protocol as P
 from suites.message_routing.counters import expect_counters, fresh
 from suites.message_routing.replies import (
     NO_RUN_QUIET,

@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from harness.wire import protocol as P
+from harness.suite_api import protocol as P
 from suites.message_routing.counters import expect_counters, fresh
 from suites.message_routing.replies import REPLY_WITHIN, expect_error
 

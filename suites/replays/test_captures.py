@@ -7,10 +7,7 @@ from typing import Any
 
 import pytest
 
-from harness.errors import CheckFailed
-from harness.replay.capture import load_capture
-from harness.replay.player import Player, ReplayOptions
-from harness.wire.profile import load_profile
+from harness.suite_api import CheckFailed, Player, ReplayOptions, load_capture, load_profile
 
 from .captures import REPLAY_RULES, capture_paths, header_profile, header_rules
 

@@ -8,7 +8,7 @@ import hmac
 import uuid
 from typing import Any, Final
 
-from harness.wire import protocol as P
+from harness.suite_api import protocol as P
 
 # A signing key that is not the target's: tokens signed with it are forged. Easy to search for.
 FORGED_SECRET: Final = "forged-signing-key-not-the-targets-0123456789"

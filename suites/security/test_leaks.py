@@ -11,8 +11,8 @@ from typing import Any, Final
 
 import pytest
 
-from harness.errors import CheckFailed
-from harness.wire import protocol as P
+from harness.suite_api import CheckFailed
+from harness.suite_api import protocol as P
 from suites.security.disclosure import disclosures
 from suites.security.refusal import REFUSAL_WITHIN
 

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from harness.errors import CheckFailed
-from harness.wire import protocol as P
+from harness.suite_api import CheckFailed
+from harness.suite_api import protocol as P
 from suites.security.credentials import REFUSED_KINDS, token_of
 from suites.security.disclosure import disclosures
 

@@ -16,8 +16,8 @@ from typing import Any, Final
 
 import pytest
 
-from harness.errors import CheckFailed
-from harness.wire import protocol as P
+from harness.suite_api import CheckFailed
+from harness.suite_api import protocol as P
 from suites.security.credentials import (
     FORGED_SECRET,
     MALFORMED_SUBPROTOCOLS,

@@ -22,8 +22,7 @@ from typing import Any
 
 import pytest
 
-from harness.errors import CheckFailed
-from harness.wire.client import User
+from harness.suite_api import CheckFailed, User
 from suites.security.credentials import subprotocol_for, token_of, token_with_residue
 from suites.security.identity import expect_identity
 from suites.security.refusal import expect_refused

@@ -18,10 +18,8 @@ from typing import Any
 
 import pytest
 
-from harness.errors import CheckFailed
-from harness.wire import protocol as P
-from harness.wire.client import Client
-from harness.wire.microseconds import decimal_text, to_microseconds
+from harness.suite_api import CheckFailed, Client, decimal_text, to_microseconds
+from harness.suite_api import protocol as P
 
 pytestmark = pytest.mark.asyncio
 

@@ -15,10 +15,8 @@ from typing import Any
 
 import pytest
 
-from harness.errors import CheckFailed
-from harness.wire import protocol as P
-from harness.wire.client import Client
-from harness.wire.microseconds import to_microseconds
+from harness.suite_api import CheckFailed, Client, to_microseconds
+from harness.suite_api import protocol as P
 from suites.timestamp_core.corpus import (
     ACCEPTED,
     AGENT_CONTENT,
