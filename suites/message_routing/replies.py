@@ -132,7 +132,7 @@ async def expect_nothing_more(client: Client, *, quiet: float = 0.0) -> None:
         )
 
 
-def limit_of(client: Any, name: str) -> int:
+def limit_of(client: Client, name: str) -> int:
     """Return one of the target's advertised limits from `connection_established.limits`."""
     limits = (client.established or {}).get("limits")
     value = limits.get(name) if isinstance(limits, dict) else None
