@@ -6,7 +6,7 @@ import textwrap
 from pathlib import Path
 
 MANIFEST = """
-from harness.run.suite import SuiteManifest
+from harness.suite_api import SuiteManifest
 
 MANIFEST = SuiteManifest(
     name="extra_suite",

@@ -14,7 +14,7 @@ import os
 import secrets
 from collections.abc import AsyncIterator, Callable, Generator, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import pytest_asyncio
@@ -38,6 +38,10 @@ from harness.wire import protocol as P
 from harness.wire.causes import LEDGER_FILE, CauseLedger, CauseWatch
 from harness.wire.target import EMBEDDED, EMBEDDED_CONVERTER, Target, UserFactory, parse_tokens
 from harness.wire.transcript import Transcript
+
+if TYPE_CHECKING:
+    from harness.suite_api import Connect
+    from harness.wire.http import HttpClient
 
 _TRANSCRIPT = pytest.StashKey[Transcript]()
 _WRITER = pytest.StashKey[ResultsWriter]()
@@ -386,7 +390,7 @@ def users(target: Target) -> UserFactory:
 @pytest_asyncio.fixture
 async def connect(
     request: pytest.FixtureRequest, target: Target, users: UserFactory, transcript: Transcript
-) -> AsyncIterator[Callable[..., Any]]:
+) -> AsyncIterator[Connect]:
     """An async factory of authenticated `Client`s; all are closed at teardown.
 
     At teardown the test fails if any of its connections was closed by the server
@@ -398,7 +402,7 @@ async def connect(
     clients: list[Client] = []
     watch = _cause_watch(request.node)
 
-    async def factory(user: User | None = None, **options: Any) -> Any:
+    async def factory(user: User | None = None, **options: Any) -> Client:
         if user is None and options.get("token") is None and options.get("transport") != "none":
             user = users.new()
         options.setdefault("causes", watch)
@@ -429,7 +433,7 @@ def causes(request: pytest.FixtureRequest) -> CauseWatch:
 
 
 @pytest.fixture
-def http(target: Target, transcript: Transcript) -> Any:
+def http(target: Target, transcript: Transcript) -> HttpClient:
     """GETs on the target's HTTP routes (`/health`, `/stats`)."""
     from harness.wire.http import HttpClient
 

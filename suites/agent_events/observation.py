@@ -6,28 +6,20 @@ import json
 import re
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final, Protocol
+from typing import Any, Final
 
-from harness.errors import CheckFailed
-from harness.wire import protocol as P
-from harness.wire.client import Client
+from harness.suite_api import CheckFailed, Client, Metrics
+from harness.suite_api import protocol as P
 
 Frame = dict[str, Any]
-Connect = Callable[..., Awaitable[Client]]
 
 # Generous on purpose: with `slow-first-event` agent_started comes 1.5 s late, and that must be
 # judged by the latency budget, not by a timeout here.
 RUN_WITHIN: Final = 15.0
 # Payload field that carries the text of each run-starting type (PROTOCOL.md section 2).
 CONTENT_FIELD: Final = {P.USER_MESSAGE: "content", P.START_AGENT: "user_request"}
-
-
-class MetricSink(Protocol):
-    """The `metrics` fixture: one sample of a metric at a time."""
-
-    def record(self, name: str, value: float, unit: str) -> None: ...
 
 
 def new_message_id() -> str:
@@ -131,7 +123,7 @@ class Observation:
 async def run_all(
     client: Client,
     requests: Sequence[Request],
-    metrics: MetricSink,
+    metrics: Metrics,
     *,
     within: float = RUN_WITHIN,
 ) -> Observation:
@@ -166,7 +158,7 @@ async def run_all(
 async def run_one(
     client: Client,
     content: str,
-    metrics: MetricSink,
+    metrics: Metrics,
     *,
     frame_type: str = P.USER_MESSAGE,
     thread_id: str | None = None,

@@ -6,7 +6,8 @@ import math
 from collections.abc import Callable
 from typing import Any, Final
 
-from harness.wire import protocol as P
+from harness.suite_api import Profile
+from harness.suite_api import protocol as P
 
 Rule = tuple[str, Callable[[Any], bool]]
 
@@ -106,7 +107,7 @@ def frame_violations(frame: dict[str, Any]) -> list[str]:
     return [v for v in found if v]
 
 
-def not_sent(profile: Any, frame_type: str) -> frozenset[str]:
+def not_sent(profile: Profile, frame_type: str) -> frozenset[str]:
     """The canonical fields a target of `profile` does not send in `frame_type` frames (its
     profile maps them to no wire field, or it has no sequence numbers): their rules are not
     applicable there, and the schema checks leave them out."""

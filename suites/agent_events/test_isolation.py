@@ -19,19 +19,9 @@ from typing import Any
 
 import pytest
 
-from harness.errors import CheckFailed
-from harness.wire import protocol as P
-from harness.wire.client import Client
-from harness.wire.microseconds import to_microseconds
-from suites.agent_events.observation import (
-    Connect,
-    MetricSink,
-    Observation,
-    Request,
-    contains_result,
-    run_all,
-    run_one,
-)
+from harness.suite_api import CheckFailed, Client, Connect, Metrics, to_microseconds
+from harness.suite_api import protocol as P
+from suites.agent_events.observation import Observation, Request, contains_result, run_all, run_one
 from suites.agent_events.ordering import ordering_problems
 
 pytestmark = pytest.mark.asyncio
@@ -66,7 +56,7 @@ CONCURRENT_WITHIN_S = 30.0
     "6.close.never-1011",
 )
 async def test_ack_arrives_before_any_agent_event(
-    connect: Connect, metrics: MetricSink, frame_type: str
+    connect: Connect, metrics: Metrics, frame_type: str
 ) -> None:
     """The ack (message_id, received_type, client_timestamp, run_id, thread_id) comes first."""
     client = await connect()
@@ -100,7 +90,7 @@ async def test_ack_arrives_before_any_agent_event(
 @pytest.mark.rules(
     "4.delivery.not-other-users", "4.delivery.not-other-connections", "6.close.never-1011"
 )
-async def test_idle_connections_receive_no_events(connect: Connect, metrics: MetricSink) -> None:
+async def test_idle_connections_receive_no_events(connect: Connect, metrics: Metrics) -> None:
     """Another user's connection and a second connection of the same user receive nothing."""
     runner = await connect()
     other_user = await connect()
@@ -128,9 +118,7 @@ async def test_idle_connections_receive_no_events(connect: Connect, metrics: Met
     "4.order.nothing-after-end",
     "6.close.never-1011",
 )
-async def test_fifty_concurrent_runs_without_cross_talk(
-    connect: Connect, metrics: MetricSink
-) -> None:
+async def test_fifty_concurrent_runs_without_cross_talk(connect: Connect, metrics: Metrics) -> None:
     """10 users x 5 simultaneous runs: each connection sees exactly its own 5 runs, correct."""
     clients = await asyncio.gather(*(connect() for _ in range(USERS)))
     requests = [[Request(content) for content, _ in CONCURRENT_RUNS] for _ in clients]

@@ -9,25 +9,21 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
-from typing import Any, Final
+from typing import Final
 
 import pytest
 
-from harness.errors import CheckFailed
-from harness.names import AGENT_STARTED_LATENCY_MS
-from harness.wire import protocol as P
-from harness.wire.client import Client
+from harness.suite_api import AGENT_STARTED_LATENCY_MS, CheckFailed, Connect, Metrics
+from harness.suite_api import protocol as P
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.perf]
 
-Connect = Callable[..., Awaitable[Client]]
 CONNECTIONS: Final = 8
 RUNS_PER_CONNECTION: Final = 5  # 40 samples, over the budget's 30 (a connection each)
 RUN_WITHIN_S: Final = 15.0
 
 
-async def _measure(connect: Connect, metrics: Any) -> None:
+async def _measure(connect: Connect, metrics: Metrics) -> None:
     for index in range(RUNS_PER_CONNECTION):
         # A connection per run: a target that drops a connection after a run still
         # yields every sample (and fails the test at teardown for what it did).
@@ -50,6 +46,6 @@ async def _measure(connect: Connect, metrics: Any) -> None:
 
 
 @pytest.mark.rules("4.order.started-first", "6.close.never-1011")
-async def test_latency_to_agent_started(connect: Connect, metrics: Any) -> None:
+async def test_latency_to_agent_started(connect: Connect, metrics: Metrics) -> None:
     """8 streams each run 5 requests in turn: 40 samples of the time to agent_started."""
     await asyncio.gather(*(_measure(connect, metrics) for _ in range(CONNECTIONS)))

@@ -19,8 +19,8 @@ from typing import Any
 
 import pytest
 
-from harness.wire.client import Client
-from suites.agent_events.observation import Connect, MetricSink, agent_events, run_one
+from harness.suite_api import Client, Connect, Metrics
+from suites.agent_events.observation import agent_events, run_one
 from suites.agent_events.ordering import (
     check_constant_ids,
     check_single_terminal,
@@ -43,7 +43,7 @@ def _connection_events(client: Client) -> list[dict[str, Any]]:
 
 
 @pytest.mark.rules("4.order.started-first", "4.order.started-once", "6.close.never-1011")
-async def test_rule1_agent_started_is_first_and_once(connect: Connect, metrics: MetricSink) -> None:
+async def test_rule1_agent_started_is_first_and_once(connect: Connect, metrics: Metrics) -> None:
     """agent_started opens the run and is never repeated."""
     client = await connect()
     await run_one(client, TOOL_RUN, metrics)
@@ -51,7 +51,7 @@ async def test_rule1_agent_started_is_first_and_once(connect: Connect, metrics: 
 
 
 @pytest.mark.rules("4.order.thinking-before-tool", "6.close.never-1011")
-async def test_rule2_thinking_precedes_first_tool(connect: Connect, metrics: MetricSink) -> None:
+async def test_rule2_thinking_precedes_first_tool(connect: Connect, metrics: Metrics) -> None:
     """At least one agent_thinking arrives before the first tool_executing."""
     client = await connect()
     await run_one(client, TOOL_RUN, metrics)
@@ -65,7 +65,7 @@ async def test_rule2_thinking_precedes_first_tool(connect: Connect, metrics: Met
     "4.order.tools-no-overlap",
     "6.close.never-1011",
 )
-async def test_rule3_every_tool_call_completes_once(connect: Connect, metrics: MetricSink) -> None:
+async def test_rule3_every_tool_call_completes_once(connect: Connect, metrics: Metrics) -> None:
     """Each tool_executing gets one matching tool_completed before the end, without overlap."""
     client = await connect()
     await run_one(client, TOOL_RUN, metrics)
@@ -79,7 +79,7 @@ async def test_rule3_every_tool_call_completes_once(connect: Connect, metrics: M
     "4.run.one-per-request",
     "6.close.never-1011",
 )
-async def test_rule4_one_terminal_event_then_nothing(connect: Connect, metrics: MetricSink) -> None:
+async def test_rule4_one_terminal_event_then_nothing(connect: Connect, metrics: Metrics) -> None:
     """Exactly one agent_completed ends the only run of the request; nothing follows it."""
     client = await connect()
     await run_one(client, TOOL_RUN, metrics)
@@ -98,7 +98,7 @@ async def test_rule4_one_terminal_event_then_nothing(connect: Connect, metrics: 
     "6.close.never-1011",
 )
 async def test_rule5_ids_constant_and_timestamps_monotonic(
-    connect: Connect, metrics: MetricSink
+    connect: Connect, metrics: Metrics
 ) -> None:
     """run_id, thread_id and user_id never change within the run; timestamps never decrease."""
     client = await connect()

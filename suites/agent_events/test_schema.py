@@ -20,17 +20,9 @@ from typing import Any
 
 import pytest
 
-from harness.errors import CheckFailed
-from harness.wire import protocol as P
-from suites.agent_events.observation import (
-    Connect,
-    MetricSink,
-    Request,
-    agent_events,
-    data_of,
-    run_all,
-    run_one,
-)
+from harness.suite_api import CheckFailed, Connect, Metrics, Target
+from harness.suite_api import protocol as P
+from suites.agent_events.observation import Request, agent_events, data_of, run_all, run_one
 from suites.agent_events.schema import describe, frame_violations, not_sent, violations
 
 pytestmark = pytest.mark.asyncio
@@ -87,7 +79,7 @@ def _schema_case(event_type: str, content: str, *rules: str) -> Any:
     ),
 )
 async def test_event_schema(
-    connect: Connect, metrics: MetricSink, target: Any, event_type: str, content: str
+    connect: Connect, metrics: Metrics, target: Target, event_type: str, content: str
 ) -> None:
     """Each event of this type has every required field with its type, common fields included
     (those the target's dialect does not carry are left out: their rules are not applicable)."""
@@ -119,7 +111,7 @@ async def test_event_schema(
     "4.event.data-object",
     "6.close.never-1011",
 )
-async def test_every_frame_carries_the_common_fields(connect: Connect, metrics: MetricSink) -> None:
+async def test_every_frame_carries_the_common_fields(connect: Connect, metrics: Metrics) -> None:
     """Every frame of a connection (welcome, pong, acks, events) has type, timestamp, seq."""
     client = await connect()
     await client.request(P.PING)
@@ -156,7 +148,7 @@ async def test_every_frame_carries_the_common_fields(connect: Connect, metrics: 
     "6.close.never-1011",
 )
 async def test_events_carry_the_runs_ids_and_user(
-    connect: Connect, metrics: MetricSink, named_thread: bool
+    connect: Connect, metrics: Metrics, named_thread: bool
 ) -> None:
     """Every event carries the ack's run_id and thread_id, the token's sub and the message id."""
     client = await connect()
@@ -198,9 +190,7 @@ async def test_events_carry_the_runs_ids_and_user(
 
 
 @pytest.mark.rules("4.data.agent-started.message-id", "6.close.never-1011")
-async def test_started_names_the_generated_message_id(
-    connect: Connect, metrics: MetricSink
-) -> None:
+async def test_started_names_the_generated_message_id(connect: Connect, metrics: Metrics) -> None:
     """Without a message_id, agent_started carries the id the server generated for the ack."""
     client = await connect()
     await client.send({"type": P.USER_MESSAGE, "payload": {"content": "What is 2+3?"}})
@@ -221,7 +211,7 @@ async def test_started_names_the_generated_message_id(
 @pytest.mark.rules(
     "4.data.agent-thinking.step-sequence", "4.data.agent-thinking.step", "6.close.never-1011"
 )
-async def test_thinking_steps_count_from_one(connect: Connect, metrics: MetricSink) -> None:
+async def test_thinking_steps_count_from_one(connect: Connect, metrics: Metrics) -> None:
     """The agent_thinking steps of a run are numbered 1, 2, 3, ... in order."""
     run = await run_one(await connect(), TOOL_RUN, metrics)
     steps = [data_of(e).get("step") for e in run.of_type(P.AGENT_THINKING)]

@@ -15,10 +15,9 @@ from typing import Any
 
 import pytest
 
-from harness.errors import CheckFailed
-from harness.wire import protocol as P
-from harness.wire.client import Client
-from suites.agent_events.observation import Connect, MetricSink, Request, run_all, run_one
+from harness.suite_api import CheckFailed, Client, Connect, Metrics
+from harness.suite_api import protocol as P
+from suites.agent_events.observation import Request, run_all, run_one
 
 pytestmark = pytest.mark.asyncio
 
@@ -41,7 +40,7 @@ def _seq_problem(client: Client) -> dict[str, Any] | None:
 @pytest.mark.rules(
     "3.seq.starts-at-one", "3.seq.increments-by-one", "3.seq.present", "6.close.never-1011"
 )
-async def test_seq_increases_by_exactly_one(connect: Connect, metrics: MetricSink) -> None:
+async def test_seq_increases_by_exactly_one(connect: Connect, metrics: Metrics) -> None:
     """seq is 1 on connection_established and grows by exactly 1 with every frame received."""
     client = await connect()
     # Two runs at once: their events interleave, and one counter must number them all.
@@ -57,7 +56,7 @@ async def test_seq_increases_by_exactly_one(connect: Connect, metrics: MetricSin
     "3.seq.increments-by-one",
     "6.close.never-1011",
 )
-async def test_seq_is_counted_per_connection(connect: Connect, metrics: MetricSink) -> None:
+async def test_seq_is_counted_per_connection(connect: Connect, metrics: Metrics) -> None:
     """Two connections of one user, used at once, each number their own frames from 1."""
     first = await connect()
     second = await connect(first.user)

@@ -24,11 +24,9 @@ from typing import Any
 
 import pytest
 
-from harness.errors import CheckFailed
-from harness.wire import protocol as P
+from harness.suite_api import CheckFailed, Connect, Metrics
+from harness.suite_api import protocol as P
 from suites.agent_events.observation import (
-    Connect,
-    MetricSink,
     Request,
     Run,
     agent_events,
@@ -84,7 +82,7 @@ def _check_answer(
     NEVER_1011,
 )
 async def test_two_expressions_make_two_calculator_calls(
-    connect: Connect, metrics: MetricSink
+    connect: Connect, metrics: Metrics
 ) -> None:
     """The expressions "2+3" and "(7-1) * 4" are two calculator calls answering 5 and 24."""
     run = await run_one(await connect(), "What is 2+3 and (7-1) * 4?", metrics)
@@ -141,7 +139,7 @@ def _calculation(content: str, expression: str, result: str, case: str, *rules: 
     ),
 )
 async def test_calculator_result(
-    connect: Connect, metrics: MetricSink, content: str, expression: str, result: str
+    connect: Connect, metrics: Metrics, content: str, expression: str, result: str
 ) -> None:
     """One expression is one calculator call whose result is written exactly as specified."""
     run = await run_one(await connect(), content, metrics)
@@ -170,7 +168,7 @@ def _counting(content: str, words: str, case: str, *rules: str) -> Any:
     ),
 )
 async def test_text_without_expression_counts_words(
-    connect: Connect, metrics: MetricSink, content: str, words: str
+    connect: Connect, metrics: Metrics, content: str, words: str
 ) -> None:
     """With no expression the agent makes one word_count call with the exact count."""
     run = await run_one(await connect(), content, metrics)
@@ -187,7 +185,7 @@ async def test_text_without_expression_counts_words(
 )
 @pytest.mark.rules("4.agent.fail.agent-error", "4.agent.fail.sequence", NEVER_1011)
 async def test_fail_content_ends_with_agent_error(
-    connect: Connect, metrics: MetricSink, content: str
+    connect: Connect, metrics: Metrics, content: str
 ) -> None:
     """`fail:` gives agent_started, one agent_thinking, agent_error AGENT_FAILED, then nothing."""
     client = await connect()
@@ -211,7 +209,7 @@ async def test_fail_content_ends_with_agent_error(
 
 
 @pytest.mark.rules("4.agent.start-agent-content", "3.frame.ack.received-type", NEVER_1011)
-async def test_start_agent_runs_like_user_message(connect: Connect, metrics: MetricSink) -> None:
+async def test_start_agent_runs_like_user_message(connect: Connect, metrics: Metrics) -> None:
     """start_agent with `user_request` starts the same run as user_message with `content`."""
     client = await connect()
     requests = [Request("What is 2+3?", P.START_AGENT), Request("What is 2+3?")]
@@ -237,7 +235,7 @@ async def test_start_agent_runs_like_user_message(connect: Connect, metrics: Met
 
 
 @pytest.mark.rules("4.run.deterministic", NEVER_1011)
-async def test_same_content_gives_the_same_answer(connect: Connect, metrics: MetricSink) -> None:
+async def test_same_content_gives_the_same_answer(connect: Connect, metrics: Metrics) -> None:
     """Two runs of one content make the same calls with the same results and final_response."""
     client = await connect()
     content = "What is 2+3 and 7/2?"

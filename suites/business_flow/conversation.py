@@ -10,17 +10,20 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from harness.errors import CheckFailed
-from harness.wire import protocol as P
-from harness.wire.client import ABSENT, Client
-from harness.wire.microseconds import MICROS_PER_SECOND, to_microseconds
+from harness.suite_api import (
+    ABSENT,
+    MICROS_PER_SECOND,
+    CheckFailed,
+    Client,
+    to_microseconds,
+)
+from harness.suite_api import protocol as P
 
 Frame = dict[str, Any]
-Connect = Callable[..., Awaitable[Client]]
 # (role, content, timestamp in integer microseconds) of one history message.
 Message = tuple[str, str, int]
 # The same as observed: anything the target sent in place of a message or of its fields.

@@ -20,13 +20,10 @@ from typing import Any
 
 import pytest
 
-from harness.errors import CheckFailed
-from harness.wire import protocol as P
-from harness.wire.client import ABSENT
-from harness.wire.microseconds import decimal_text, to_microseconds
+from harness.suite_api import ABSENT, CheckFailed, Connect, Evidence, decimal_text, to_microseconds
+from harness.suite_api import protocol as P
 from suites.business_flow.conversation import (
     USER,
-    Connect,
     check_answer,
     check_history,
     clock_micros,
@@ -120,7 +117,7 @@ async def test_new_thread_without_thread_id_continues(connect: Connect) -> None:
 )
 @pytest.mark.rules("4.history.user-timestamp", "4.history.assistant-message")
 async def test_history_keeps_client_timestamps(
-    connect: Connect, evidence: Any, sent: float | str, expected: int | tuple[int, ...]
+    connect: Connect, evidence: Evidence, sent: float | str, expected: int | tuple[int, ...]
 ) -> None:
     """The user message's history timestamp is the normalised client timestamp, exactly.
 

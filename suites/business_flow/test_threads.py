@@ -19,12 +19,11 @@ import asyncio
 
 import pytest
 
-from harness.errors import CheckFailed
-from harness.wire import protocol as P
+from harness.suite_api import CheckFailed, Connect
+from harness.suite_api import protocol as P
 from suites.business_flow.conversation import (
     QUIET_WINDOW_S,
     USER,
-    Connect,
     Turn,
     check_answer,
     check_error,

@@ -6,9 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from harness.errors import ConfigError
-from harness.run.shard import shard_of
-from harness.wire.target import Target
+from harness.suite_api import ConfigError, Target, shard_of
 from suites.load.crowd import DEADLINE_MARGIN_S, Crowd, Shape, run_crowd
 
 

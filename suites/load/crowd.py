@@ -18,11 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-from harness.errors import CheckFailed
-from harness.wire import protocol as P
-from harness.wire.client import Client, open_client
-from harness.wire.target import Target, UserFactory
-from harness.wire.transcript import Transcript
+from harness.suite_api import CheckFailed, Client, Target, Transcript, UserFactory, open_client
+from harness.suite_api import protocol as P
 
 Frame = dict[str, Any]
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any, Final, Protocol
+from typing import Any, Final
 
+from harness.suite_api import Metrics
 from suites.load.crowd import Crowd
 
 HANDSHAKE: Final = "load_handshake_ms"
@@ -25,13 +26,7 @@ DRIFT_FLOOR_MS: Final = 50.0
 NO_CLOSE_FRAME: Final = 0  # the close-code sample of a connection that ended without one
 
 
-class MetricSink(Protocol):
-    """The `metrics` fixture."""
-
-    def record(self, name: str, value: float, unit: str) -> None: ...
-
-
-def record_runs(crowd: Crowd, metrics: MetricSink) -> None:
+def record_runs(crowd: Crowd, metrics: Metrics) -> None:
     """Record every sample but contamination: times, error rate, closes, frames/s, RSS, soak."""
     metrics.record(USERS, len(crowd.sessions), "users")
     frames = 0
@@ -61,7 +56,7 @@ def record_runs(crowd: Crowd, metrics: MetricSink) -> None:
         _record_windows(crowd, metrics)
 
 
-def _record_windows(crowd: Crowd, metrics: MetricSink) -> None:
+def _record_windows(crowd: Crowd, metrics: Metrics) -> None:
     """Per soak window: p95 of the time to agent_started and the failed conversations."""
     width = crowd.shape.window_s
     count = max(1, round(crowd.shape.soak_s / width))
@@ -99,7 +94,7 @@ def _p95(samples: list[float]) -> float:
     return ordered[-(-95 * len(ordered) // 100) - 1]
 
 
-def record_contamination(crowd: Crowd, metrics: MetricSink) -> None:
+def record_contamination(crowd: Crowd, metrics: Metrics) -> None:
     """One sample per open connection: how many events of other users' runs it received."""
     for session in crowd.sessions:
         if session.refused is None:

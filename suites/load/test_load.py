@@ -15,10 +15,9 @@ from __future__ import annotations
 
 import pytest
 
-from harness.errors import CheckFailed
+from harness.suite_api import CheckFailed, Metrics
 from suites.load.crowd import Crowd
 from suites.load.tally import (
-    MetricSink,
     close_counts,
     contamination,
     record_contamination,
@@ -36,7 +35,7 @@ pytestmark = [pytest.mark.load, pytest.mark.every_shard]
     "4.order.started-first",
     "6.close.never-1011",
 )
-def test_every_user_runs_every_conversation(crowd: Crowd, metrics: MetricSink) -> None:
+def test_every_user_runs_every_conversation(crowd: Crowd, metrics: Metrics) -> None:
     """Each user connects and each of its runs is acked, starts and completes in time."""
     record_runs(crowd, metrics)
     problems = run_failures(crowd)
@@ -50,7 +49,7 @@ def test_every_user_runs_every_conversation(crowd: Crowd, metrics: MetricSink) -
 
 
 @pytest.mark.rules("4.delivery.not-other-users")
-def test_no_user_receives_another_users_events(crowd: Crowd, metrics: MetricSink) -> None:
+def test_no_user_receives_another_users_events(crowd: Crowd, metrics: Metrics) -> None:
     """No connection receives an event of a run that is not its own (user, run and thread)."""
     record_contamination(crowd, metrics)
     leaked = contamination(crowd)

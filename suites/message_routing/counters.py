@@ -6,8 +6,8 @@ import asyncio
 import time
 from typing import Any, Final
 
-from harness.errors import CheckFailed
-from harness.wire import protocol as P
+from harness.suite_api import CheckFailed, HttpClient
+from harness.suite_api import protocol as P
 from suites.message_routing.replies import REPLY_WITHIN
 
 # Run counters may be updated just after a run's terminal event is sent (a reading of
@@ -62,7 +62,7 @@ def fresh(user_id: str, *, connections: int = 1, **changed: Any) -> dict[str, An
     return view
 
 
-async def read_counters(http: Any, token: str) -> dict[str, Any]:
+async def read_counters(http: HttpClient, token: str) -> dict[str, Any]:
     """Return the caller's counters from one GET /stats, which must answer 200 with JSON."""
     reply = await http.get(P.STATS_PATH, token=token, within=REPLY_WITHIN)
     if reply.status != 200 or not isinstance(reply.json, dict):
@@ -75,7 +75,7 @@ async def read_counters(http: Any, token: str) -> dict[str, Any]:
 
 
 async def settled_counters(
-    http: Any, token: str, expected: dict[str, Any], keys: tuple[str, ...] | None = None
+    http: HttpClient, token: str, expected: dict[str, Any], keys: tuple[str, ...] | None = None
 ) -> dict[str, Any]:
     """Return the caller's counters (`keys` of them) once they equal `expected`, or the last read.
 
@@ -99,7 +99,7 @@ async def settled_counters(
 
 
 async def expect_counters(
-    http: Any, token: str, expected: dict[str, Any], after: str, *, only: bool = False
+    http: HttpClient, token: str, expected: dict[str, Any], after: str, *, only: bool = False
 ) -> None:
     """Check that the caller's counters (`only` those `expected` names) settle to `expected`."""
     keys = tuple(expected) if only else None

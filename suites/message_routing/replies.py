@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING, Any, Final
 
 import pytest
 
-from harness.errors import CheckFailed
-from harness.wire import protocol as P
+from harness.suite_api import CheckFailed
+from harness.suite_api import protocol as P
 
 if TYPE_CHECKING:
-    from harness.wire.client import Client
+    from harness.suite_api import Client
 
 # A correct server replies within milliseconds; this bounds the wait for a missing reply.
 REPLY_WITHIN: Final = 3.0
@@ -132,7 +132,7 @@ async def expect_nothing_more(client: Client, *, quiet: float = 0.0) -> None:
         )
 
 
-def limit_of(client: Any, name: str) -> int:
+def limit_of(client: Client, name: str) -> int:
     """Return one of the target's advertised limits from `connection_established.limits`."""
     limits = (client.established or {}).get("limits")
     value = limits.get(name) if isinstance(limits, dict) else None

@@ -13,13 +13,11 @@ Wrong servers these tests tell apart from a correct one:
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 import pytest
 
-from harness.wire import protocol as P
-from harness.wire.client import Client, open_client
-from harness.wire.target import UserFactory
+from harness.suite_api import Client, Connect, PrivateTarget, Transcript, UserFactory, open_client
+from harness.suite_api import protocol as P
 from suites.message_routing.replies import REPLY_WITHIN, error_summary
 
 pytestmark = pytest.mark.asyncio
@@ -31,7 +29,7 @@ pytestmark = pytest.mark.asyncio
     [b'{"type": "ping", "message_id": "bin-1"}', b"\x00\xff\x10"],
     ids=["json-bytes", "raw-bytes"],
 )
-async def test_binary_frame_closes_1003(connect: Any, data: bytes) -> None:
+async def test_binary_frame_closes_1003(connect: Connect, data: bytes) -> None:
     """A binary frame closes the connection with 1003, with no reply before."""
     client = await connect()
     await client.send_raw(data)
@@ -44,7 +42,7 @@ async def test_binary_frame_closes_1003(connect: Any, data: bytes) -> None:
 
 
 @pytest.mark.rules("6.close.normal-1000")
-async def test_normal_close_answered_with_1000(connect: Any) -> None:
+async def test_normal_close_answered_with_1000(connect: Connect) -> None:
     """A client's close 1000 is answered by the server's close 1000."""
     client = await connect()
     pong = await client.request(P.PING, message_id="before-close")
@@ -58,7 +56,9 @@ async def test_normal_close_answered_with_1000(connect: Any) -> None:
 
 @pytest.mark.requires_private_target
 @pytest.mark.rules("6.close.shutdown-1001")
-async def test_shutdown_closes_every_connection_1001(private_target: Any, transcript: Any) -> None:
+async def test_shutdown_closes_every_connection_1001(
+    private_target: PrivateTarget, transcript: Transcript
+) -> None:
     """When the server shuts down, each of its open connections is closed with 1001."""
     users = UserFactory(private_target.target)
     clients: list[Client] = []

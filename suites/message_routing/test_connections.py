@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any, Final
+from typing import Final
 
 import pytest
 
-from harness.errors import CheckFailed
-from harness.wire import protocol as P
+from harness.suite_api import CheckFailed, Client, Connect, HttpClient, Target, User, UserFactory
+from harness.suite_api import protocol as P
 from suites.message_routing.counters import expect_counters
 from suites.message_routing.replies import REPLY_WITHIN, error_summary
 
@@ -29,7 +29,7 @@ pytestmark = pytest.mark.asyncio
 MAX_CONNECTIONS: Final = 16
 
 
-def connection_limit(target: Any) -> int:
+def connection_limit(target: Target) -> int:
     """The open connections one user may hold: 16 by the protocol, or the profile's."""
     limit = target.profile.section("capabilities")["max_connections_per_user"]
     return int(limit) if limit else MAX_CONNECTIONS
@@ -39,13 +39,13 @@ def connection_limit(target: Any) -> int:
 SLOT_FREED_WITHIN: Final = 2.0
 
 
-async def open_sixteen(connect: Any, user: Any, limit: int = MAX_CONNECTIONS) -> list[Any]:
+async def open_sixteen(connect: Connect, user: User, limit: int = MAX_CONNECTIONS) -> list[Client]:
     """Open 16 (the limit's) connections for `user`; each must get connection_established."""
     clients = await asyncio.gather(*(connect(user) for _ in range(limit)))
     return list(clients)
 
 
-async def expect_refused(connect: Any, user: Any, limit: int = MAX_CONNECTIONS) -> None:
+async def expect_refused(connect: Connect, user: User, limit: int = MAX_CONNECTIONS) -> None:
     """Check that a new connection of `user` gets TOO_MANY_CONNECTIONS, then close 1008."""
     client = await connect(user, established=False)
     first = await client.recv(within=REPLY_WITHIN)
@@ -69,7 +69,9 @@ async def expect_refused(connect: Any, user: Any, limit: int = MAX_CONNECTIONS) 
     "6.limit.too-many-connections",
     "6.close.too-many-connections-1008",
 )
-async def test_seventeenth_connection_refused(connect: Any, users: Any, target: Any) -> None:
+async def test_seventeenth_connection_refused(
+    connect: Connect, users: UserFactory, target: Target
+) -> None:
     """16 connections of one user are established; the 17th gets TOO_MANY_CONNECTIONS, 1008."""
     user = users.new(prefix="conn-cap")
     limit = connection_limit(target)
@@ -78,7 +80,9 @@ async def test_seventeenth_connection_refused(connect: Any, users: Any, target: 
 
 
 @pytest.mark.rules("7.stats.connections-open", "6.limit.too-many-connections")
-async def test_refused_connection_is_not_counted_open(connect: Any, http: Any, users: Any) -> None:
+async def test_refused_connection_is_not_counted_open(
+    connect: Connect, http: HttpClient, users: UserFactory
+) -> None:
     """After 16 connections and a refused 17th, connections_open is 16."""
     user = users.new(prefix="conn-count")
     await open_sixteen(connect, user)
@@ -88,7 +92,7 @@ async def test_refused_connection_is_not_counted_open(connect: Any, http: Any, u
 
 
 @pytest.mark.rules("6.limit.connection-limit-per-user")
-async def test_limit_is_per_user(connect: Any, users: Any, target: Any) -> None:
+async def test_limit_is_per_user(connect: Connect, users: UserFactory, target: Target) -> None:
     """While one user holds 16 connections, another user connects and is answered."""
     await open_sixteen(connect, users.new(prefix="conn-full"), connection_limit(target))
     other = await connect(users.new(prefix="conn-other"))
@@ -97,7 +101,9 @@ async def test_limit_is_per_user(connect: Any, users: Any, target: Any) -> None:
 
 
 @pytest.mark.rules("6.limit.closed-connection-frees-slot")
-async def test_closed_connection_frees_its_slot(connect: Any, users: Any, target: Any) -> None:
+async def test_closed_connection_frees_its_slot(
+    connect: Connect, users: UserFactory, target: Target
+) -> None:
     """After one of 16 connections closes, a new connection of that user is accepted."""
     user = users.new(prefix="conn-slot")
     limit = connection_limit(target)

@@ -17,11 +17,10 @@ null) and a plain-text message (replies.expect_error). Bad payloads are in test_
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
-from harness.wire import protocol as P
+from harness.suite_api import Connect
+from harness.suite_api import protocol as P
 from suites.message_routing.replies import ERROR_FRAME, case, expect_error, expect_usable
 
 pytestmark = pytest.mark.asyncio
@@ -62,7 +61,7 @@ INFINITY = ("6.error.format-infinity-literal", "2.order.json-before-envelope")
         ),
     ],
 )
-async def test_not_json(connect: Any, raw: str) -> None:
+async def test_not_json(connect: Connect, raw: str) -> None:
     """A text frame that is not RFC 8259 JSON gets FORMAT_ERROR with a null message_id."""
     client = await connect()
     await client.send_raw(raw)
@@ -193,7 +192,7 @@ async def test_not_json(connect: Any, raw: str) -> None:
         ),
     ],
 )
-async def test_invalid_envelope(connect: Any, raw: str, message_id: str | None) -> None:
+async def test_invalid_envelope(connect: Connect, raw: str, message_id: str | None) -> None:
     """A JSON frame with a bad envelope gets INVALID_MESSAGE (message_id null when unreadable)."""
     client = await connect()
     await client.send_raw(raw)
@@ -212,7 +211,7 @@ async def test_invalid_envelope(connect: Any, raw: str, message_id: str | None) 
     ["frobnicate", "PING", "ping ", "user-message", "get_thread"],
     ids=["frobnicate", "PING", "ping-trailing-space", "user-message", "get_thread"],
 )
-async def test_unknown_type(connect: Any, frame_type: str) -> None:
+async def test_unknown_type(connect: Connect, frame_type: str) -> None:
     """An unknown type gets UNKNOWN_TYPE naming the type; the connection stays usable."""
     client = await connect()
     await client.send({"type": frame_type, "message_id": "u-1", "payload": {"content": "hi"}})
@@ -234,7 +233,7 @@ async def test_unknown_type(connect: Any, frame_type: str) -> None:
     ],
     ids=["html-tag", "script-tag", "ansi-escape", "newline"],
 )
-async def test_error_message_is_plain_text(connect: Any, frame_type: str) -> None:
+async def test_error_message_is_plain_text(connect: Connect, frame_type: str) -> None:
     """An UNKNOWN_TYPE message for a type full of markup is still plain text."""
     client = await connect()
     await client.send({"type": frame_type, "message_id": "pt-1"})

@@ -14,13 +14,12 @@ Wrong servers these tests tell apart from a correct one:
 from __future__ import annotations
 
 import contextlib
-from typing import Any, Final
+from typing import Final
 
 import pytest
 
-from harness.errors import CheckFailed, HarnessError
-from harness.wire import protocol as P
-from harness.wire.limits import skip_unverifiable_limit
+from harness.suite_api import CheckFailed, Client, Connect, HarnessError, skip_unverifiable_limit
+from harness.suite_api import protocol as P
 from suites.message_routing.replies import REPLY_WITHIN, error_summary, expect_usable, limit_of
 
 pytestmark = pytest.mark.asyncio
@@ -33,7 +32,7 @@ SECONDS_PER_BYTE: Final = 1e-6
 ASCII, TWO_BYTES, FOUR_BYTES = "x", "\u00e9", "\U0001f600"
 
 
-def sized_limit(client: Any) -> int:
+def sized_limit(client: Client) -> int:
     """Return the target's max_message_bytes; skip (naming the limit) when it is too big."""
     limit = limit_of(client, "max_message_bytes")
     if limit > LARGEST_FRAME_BYTES:
@@ -66,7 +65,7 @@ def send_within(size: int) -> float:
     return REPLY_WITHIN + size * SECONDS_PER_BYTE
 
 
-async def expect_pong(client: Any, frame: str, message_id: str) -> None:
+async def expect_pong(client: Client, frame: str, message_id: str) -> None:
     """Send `frame` and check that the next frame is its pong (the frame was accepted)."""
     size = len(frame.encode())
     await client.send_raw(frame)
@@ -85,7 +84,7 @@ async def expect_pong(client: Any, frame: str, message_id: str) -> None:
     )
 
 
-async def expect_1009(client: Any, frame: str) -> None:
+async def expect_1009(client: Client, frame: str) -> None:
     """Send `frame` and check that the server closes with 1009 (and replies nothing)."""
     size = len(frame.encode())
     # The server may close before the whole frame is written: its close code decides.
@@ -104,7 +103,7 @@ async def expect_1009(client: Any, frame: str) -> None:
 
 @pytest.mark.rules("6.close.max-size-accepted")
 @pytest.mark.parametrize("pad", [ASCII, TWO_BYTES], ids=["ascii", "two-byte-chars"])
-async def test_frame_of_exactly_max_size_accepted(connect: Any, pad: str) -> None:
+async def test_frame_of_exactly_max_size_accepted(connect: Connect, pad: str) -> None:
     """A text frame of exactly max_message_bytes UTF-8 bytes is processed (a pong comes back)."""
     client = await connect()
     limit = sized_limit(client)
@@ -113,7 +112,7 @@ async def test_frame_of_exactly_max_size_accepted(connect: Any, pad: str) -> Non
 
 
 @pytest.mark.rules("6.close.oversize-1009")
-async def test_frame_over_max_size_closes_1009(connect: Any) -> None:
+async def test_frame_over_max_size_closes_1009(connect: Connect) -> None:
     """A text frame one byte over max_message_bytes closes the connection with 1009."""
     client = await connect()
     limit = sized_limit(client)
@@ -122,7 +121,7 @@ async def test_frame_over_max_size_closes_1009(connect: Any) -> None:
 
 @pytest.mark.rules("6.close.size-in-bytes", "6.close.oversize-1009")
 @pytest.mark.parametrize("pad", [TWO_BYTES, FOUR_BYTES], ids=["two-byte-chars", "four-byte-chars"])
-async def test_size_counts_utf8_bytes(connect: Any, pad: str) -> None:
+async def test_size_counts_utf8_bytes(connect: Connect, pad: str) -> None:
     """A frame of max_message_bytes + 1 bytes but far fewer characters closes with 1009."""
     client = await connect()
     limit = sized_limit(client)
@@ -136,7 +135,7 @@ async def test_size_counts_utf8_bytes(connect: Any, pad: str) -> None:
 
 
 @pytest.mark.rules("6.close.size-after-decompression", "6.close.max-size-accepted")
-async def test_size_after_decompression(connect: Any) -> None:
+async def test_size_after_decompression(connect: Connect) -> None:
     """With permessage-deflate, the size that counts is the decompressed one.
 
     A target that declines compression receives the frames as they are: the test then

@@ -18,7 +18,8 @@ from typing import Any
 
 import pytest
 
-from harness.wire import protocol as P
+from harness.suite_api import Connect
+from harness.suite_api import protocol as P
 from suites.message_routing.replies import (
     NO_RUN_QUIET,
     error_summary,
@@ -194,7 +195,7 @@ def order(raw: str, code: str, message_id: str | None, id: str, *rules: str) -> 
     ],
 )
 async def test_first_failing_check_decides(
-    connect: Any, raw: str, code: str, message_id: str | None
+    connect: Connect, raw: str, code: str, message_id: str | None
 ) -> None:
     """A frame breaking several checks gets the first one's code (and its message_id)."""
     if FOREIGN in raw:
@@ -206,7 +207,7 @@ async def test_first_failing_check_decides(
     await expect_usable(client, quiet=NO_RUN_QUIET if _starts_runs(raw) else 0.0)
 
 
-async def _foreign_thread(connect: Any) -> str:
+async def _foreign_thread(connect: Connect) -> str:
     """Return a thread that another user created (its run finished)."""
     owner = await connect()
     thread_id = fresh_thread_id()

@@ -17,7 +17,8 @@ from typing import Any
 
 import pytest
 
-from harness.wire import protocol as P
+from harness.suite_api import Connect
+from harness.suite_api import protocol as P
 from suites.message_routing.replies import (
     ERROR_FRAME,
     NO_RUN_QUIET,
@@ -196,7 +197,7 @@ _START_THREAD_RULES = ("2.payload.start-agent-thread-id",)
         ),
     ],
 )
-async def test_invalid_payload(connect: Any, frame_type: str, payload: dict[str, Any]) -> None:
+async def test_invalid_payload(connect: Connect, frame_type: str, payload: dict[str, Any]) -> None:
     """A handled type with bad payload fields gets INVALID_PAYLOAD and starts no run."""
     client = await connect()
     await client.send({"type": frame_type, "message_id": "ip-1", "payload": payload})
@@ -235,7 +236,7 @@ async def test_invalid_payload(connect: Any, frame_type: str, payload: dict[str,
     ],
 )
 async def test_content_bounds_accepted(
-    connect: Any, frame_type: str, payload: dict[str, Any]
+    connect: Connect, frame_type: str, payload: dict[str, Any]
 ) -> None:
     """Content of 1 non-blank character or exactly 8,000 characters is acked and run."""
     client = await connect()

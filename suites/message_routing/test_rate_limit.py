@@ -22,9 +22,16 @@ from typing import Any, Final
 
 import pytest
 
-from harness.errors import CheckFailed, HarnessError
-from harness.wire import protocol as P
-from harness.wire.limits import skip_unverifiable_limit
+from harness.suite_api import (
+    CheckFailed,
+    Client,
+    Connect,
+    HarnessError,
+    HttpClient,
+    UserFactory,
+    skip_unverifiable_limit,
+)
+from harness.suite_api import protocol as P
 from suites.message_routing.counters import expect_counters, fresh
 from suites.message_routing.replies import (
     NO_RUN_QUIET,
@@ -45,7 +52,7 @@ BURST_SECONDS_PER_FRAME: Final = 0.001
 RATE_WINDOW_S: Final = 60.0
 
 
-def burst_limit(client: Any) -> int:
+def burst_limit(client: Client) -> int:
     """Return the target's max_messages_per_minute; skip (naming the limit) when too large."""
     limit = limit_of(client, "max_messages_per_minute")
     if limit > LARGEST_BURST:
@@ -53,7 +60,7 @@ def burst_limit(client: Any) -> int:
     return limit
 
 
-async def burst(client: Any, frames: list[str | dict[str, Any]]) -> list[dict[str, Any]]:
+async def burst(client: Client, frames: list[str | dict[str, Any]]) -> list[dict[str, Any]]:
     """Send `frames` at once; return the replies to them, in arrival order.
 
     Waits for one reply per frame (rate-limited ones included) within a deadline that
@@ -105,9 +112,11 @@ def rate_limited(replies: list[dict[str, Any]]) -> list[dict[str, Any]]:
     "6.limit.rate-limited-message-id-null",
     "7.stats.rate-limited-not-counted",
 )
-async def test_one_frame_over_the_limit(connect: Any, http: Any) -> None:
+async def test_one_frame_over_the_limit(connect: Connect, http: HttpClient) -> None:
     """Of max_messages_per_minute + 1 pings, the first are answered, the last is RATE_LIMITED."""
     client = await connect()
+    user = client.user
+    assert user is not None  # connect() with no user makes a fresh one
     limit = burst_limit(client)
     frames = pings(limit, "rl")
     frames.append({"type": P.PING, "message_id": "rl-over"})
@@ -125,20 +134,20 @@ async def test_one_frame_over_the_limit(connect: Any, http: Any) -> None:
     limited = rate_limited(replies)[0].get("message_id", "(absent)")
     assert limited is None, f"RATE_LIMITED message_id: expected null, observed {limited!r}"
     expected_stats = fresh(
-        client.user.id,
+        user.id,
         messages_routed=limit,
         message_types={P.PING: limit},
         errors={P.RATE_LIMITED: 1},
     )
-    await expect_counters(
-        http, client.user.token, expected_stats, f"{limit} pings and one rate-limited"
-    )
+    await expect_counters(http, user.token, expected_stats, f"{limit} pings and one rate-limited")
 
 
 @pytest.mark.rules("6.limit.rate-limited-not-parsed", "6.limit.rate-limited-message-id-null")
-async def test_rate_limited_frames_are_not_parsed(connect: Any, http: Any) -> None:
+async def test_rate_limited_frames_are_not_parsed(connect: Connect, http: HttpClient) -> None:
     """Over the limit, a non-JSON frame and a user_message get RATE_LIMITED and start nothing."""
     client = await connect()
+    user = client.user
+    assert user is not None  # connect() with no user makes a fresh one
     limit = burst_limit(client)
     frames = pings(limit, "np")
     frames.append("this is not JSON")
@@ -157,18 +166,18 @@ async def test_rate_limited_frames_are_not_parsed(connect: Any, http: Any) -> No
     assert ids == [None, None], f"RATE_LIMITED message_ids: expected [None, None], observed {ids}"
     await expect_nothing_more(client, quiet=NO_RUN_QUIET)
     expected_stats = fresh(
-        client.user.id,
+        user.id,
         messages_routed=limit,
         message_types={P.PING: limit},
         errors={P.RATE_LIMITED: 2},
     )
     await expect_counters(
-        http, client.user.token, expected_stats, f"{limit} pings and 2 rate-limited frames"
+        http, user.token, expected_stats, f"{limit} pings and 2 rate-limited frames"
     )
 
 
 @pytest.mark.rules("6.limit.rate-limited", "6.limit.rate-limit-boundary")
-async def test_rejected_frames_count_toward_the_window(connect: Any) -> None:
+async def test_rejected_frames_count_toward_the_window(connect: Connect) -> None:
     """Frames answered with an error count toward the window like accepted ones."""
     client = await connect()
     limit = burst_limit(client)
@@ -189,7 +198,7 @@ async def test_rejected_frames_count_toward_the_window(connect: Any) -> None:
 
 
 @pytest.mark.rules("6.limit.rate-limit-per-connection")
-async def test_rate_limit_is_per_connection(connect: Any, users: Any) -> None:
+async def test_rate_limit_is_per_connection(connect: Connect, users: UserFactory) -> None:
     """While one connection is rate-limited, another connection of the same user is answered."""
     user = users.new(prefix="rate-conn")
     first = await connect(user)
@@ -211,7 +220,7 @@ async def test_rate_limit_is_per_connection(connect: Any, users: Any) -> None:
 
 @pytest.mark.long_wait
 @pytest.mark.rules("6.limit.rate-limited-not-in-window")
-async def test_rate_limited_frames_do_not_count_toward_the_window(connect: Any) -> None:
+async def test_rate_limited_frames_do_not_count_toward_the_window(connect: Connect) -> None:
     """Once the accepted frames age out of the 60 s window, frames are accepted again.
 
     The burst of accepted frames comes first, then as many rate-limited ones half a window

@@ -19,8 +19,8 @@ from typing import Any
 
 import pytest
 
-from harness.errors import CheckFailed
-from harness.wire import protocol as P
+from harness.suite_api import CheckFailed, Connect
+from harness.suite_api import protocol as P
 from suites.message_routing.replies import (
     NO_RUN_QUIET,
     REPLY_WITHIN,
@@ -39,7 +39,7 @@ pytestmark = pytest.mark.asyncio
     [{}, {"anything": [1, 2], "n": None}, {"content": "", "thread_id": None}],
     ids=["empty", "any-fields", "fields-other-types-refuse"],
 )
-async def test_ping_gets_pong(connect: Any, payload: dict[str, Any]) -> None:
+async def test_ping_gets_pong(connect: Connect, payload: dict[str, Any]) -> None:
     """A ping gets a pong with the same message_id, whatever its payload object holds."""
     client = await connect()
     reply = await client.request(P.PING, payload, message_id="ping-1")
@@ -50,7 +50,7 @@ async def test_ping_gets_pong(connect: Any, payload: dict[str, Any]) -> None:
 
 
 @pytest.mark.rules("2.envelope.payload-absent-is-empty-object")
-async def test_absent_payload_is_an_empty_object(connect: Any) -> None:
+async def test_absent_payload_is_an_empty_object(connect: Connect) -> None:
     """Without payload a ping gets a pong, a user_message INVALID_PAYLOAD (not INVALID_MESSAGE)."""
     client = await connect()
     await client.send({"type": P.PING, "message_id": "np-1"})
@@ -74,7 +74,7 @@ async def test_absent_payload_is_an_empty_object(connect: Any) -> None:
     ["a", "m" * 128, "é" * 128, "ü-" * 64],
     ids=["one-char", "128-ascii", "128-two-byte-chars", "128-mixed"],
 )
-async def test_message_id_bounds_accepted(connect: Any, message_id: str) -> None:
+async def test_message_id_bounds_accepted(connect: Connect, message_id: str) -> None:
     """A message_id of 1 or exactly 128 characters (up to 256 bytes) is echoed unchanged."""
     client = await connect()
     reply = await client.request(P.PING, message_id=message_id)
@@ -92,7 +92,7 @@ async def test_message_id_bounds_accepted(connect: Any, message_id: str) -> None
     ids=["ping", "user_message"],
 )
 async def test_server_generates_message_id(
-    connect: Any, frame_type: str, payload: dict[str, Any], reply_type: str
+    connect: Connect, frame_type: str, payload: dict[str, Any], reply_type: str
 ) -> None:
     """A frame without message_id is processed; its reply carries a generated non-empty id."""
     client = await connect()
@@ -127,7 +127,7 @@ async def test_server_generates_message_id(
     ids=["user_message", "start_agent"],
 )
 async def test_run_request_gets_ack_first(
-    connect: Any, frame_type: str, payload: dict[str, Any]
+    connect: Connect, frame_type: str, payload: dict[str, Any]
 ) -> None:
     """A run request's first reply is one ack naming it and its new thread, before any event."""
     client = await connect()
@@ -156,7 +156,7 @@ async def test_run_request_gets_ack_first(
 
 
 @pytest.mark.rules("2.reply.exactly-one", "2.reply.carries-message-id")
-async def test_exactly_one_reply_per_frame(connect: Any) -> None:
+async def test_exactly_one_reply_per_frame(connect: Connect) -> None:
     """Each frame of a mixed sequence gets exactly one direct reply, and nothing else comes."""
     client = await connect()
     thread_id = fresh_thread_id()
@@ -210,7 +210,7 @@ async def test_exactly_one_reply_per_frame(connect: Any) -> None:
 
 
 @pytest.mark.rules("2.thread.absent-creates-new", "2.thread.ack-carries-thread-id")
-async def test_absent_thread_id_creates_a_new_thread(connect: Any) -> None:
+async def test_absent_thread_id_creates_a_new_thread(connect: Connect) -> None:
     """Two user_messages without thread_id are acked with two different, non-empty thread ids."""
     client = await connect()
     thread_ids = []
@@ -229,7 +229,7 @@ async def test_absent_thread_id_creates_a_new_thread(connect: Any) -> None:
 
 
 @pytest.mark.rules("2.thread.own-thread-reused", "2.thread.unknown-id-created")
-async def test_own_thread_reused(connect: Any) -> None:
+async def test_own_thread_reused(connect: Connect) -> None:
     """A second message to the sender's thread is acked and run in that thread."""
     client = await connect()
     thread_id = fresh_thread_id()
@@ -253,7 +253,7 @@ async def test_own_thread_reused(connect: Any) -> None:
     [(P.USER_MESSAGE, "content"), (P.START_AGENT, "user_request")],
     ids=["user_message", "start_agent"],
 )
-async def test_other_users_thread_denied(connect: Any, frame_type: str, field: str) -> None:
+async def test_other_users_thread_denied(connect: Connect, frame_type: str, field: str) -> None:
     """Naming another user's thread gets THREAD_ACCESS_DENIED, starts no run, writes nothing."""
     owner = await connect()
     thread_id = fresh_thread_id()
@@ -288,7 +288,7 @@ async def test_other_users_thread_denied(connect: Any, frame_type: str, field: s
     "3.frame.thread-history.role",
     "3.frame.thread-history.oldest-first",
 )
-async def test_thread_history_reply(connect: Any) -> None:
+async def test_thread_history_reply(connect: Connect) -> None:
     """get_thread_history of the sender's thread lists its four messages, oldest first."""
     client = await connect()
     thread_id = fresh_thread_id()
@@ -341,7 +341,7 @@ def _well_formed(message: dict[str, Any]) -> bool:
 @pytest.mark.rules(
     "2.type.get-thread-history-not-found", "2.reply.error-repeats-readable-message-id"
 )
-async def test_history_of_unknown_thread(connect: Any) -> None:
+async def test_history_of_unknown_thread(connect: Connect) -> None:
     """get_thread_history of a thread that does not exist gets THREAD_NOT_FOUND."""
     client = await connect()
     await client.send(
@@ -356,7 +356,7 @@ async def test_history_of_unknown_thread(connect: Any) -> None:
 
 
 @pytest.mark.rules("2.type.get-thread-history-access-denied")
-async def test_history_of_other_users_thread(connect: Any) -> None:
+async def test_history_of_other_users_thread(connect: Connect) -> None:
     """get_thread_history of another user's thread gets THREAD_ACCESS_DENIED and no messages."""
     owner = await connect()
     thread_id = fresh_thread_id()

@@ -22,7 +22,8 @@ from typing import Any
 
 import pytest
 
-from harness.wire import protocol as P
+from harness.suite_api import Connect, HttpClient, UserFactory
+from harness.suite_api import protocol as P
 from suites.message_routing.counters import expect_counters, fresh
 from suites.message_routing.replies import REPLY_WITHIN, expect_error
 
@@ -44,7 +45,7 @@ pytestmark = pytest.mark.asyncio
     ],
 )
 async def test_stats_refused_without_a_valid_token(
-    connect: Any, http: Any, users: Any, credentials: str
+    connect: Connect, http: HttpClient, users: UserFactory, credentials: str
 ) -> None:
     """GET /stats answers 401 without a valid bearer token, even for a user who has traffic."""
     user = users.new(prefix="stats-auth")
@@ -66,7 +67,7 @@ async def test_stats_refused_without_a_valid_token(
 
 
 @pytest.mark.rules("7.stats.body", "7.stats.user-id", "7.stats.connections-open")
-async def test_stats_body(connect: Any, http: Any, users: Any) -> None:
+async def test_stats_body(connect: Connect, http: HttpClient, users: UserFactory) -> None:
     """/stats answers 200 with every counter, named for the token's user, zero when idle.
 
     A counter whose value is zero may be absent (docs/PROTOCOL.md, readings): with one
@@ -87,7 +88,7 @@ async def test_stats_body(connect: Any, http: Any, users: Any) -> None:
 
 
 @pytest.mark.rules("7.stats.messages-routed", "7.stats.message-types")
-async def test_pings_counted(connect: Any, http: Any, users: Any) -> None:
+async def test_pings_counted(connect: Connect, http: HttpClient, users: UserFactory) -> None:
     """Three pings from a fresh user count as three routed `ping` messages."""
     user = users.new(prefix="stats-ping")
     client = await connect(user)
@@ -102,7 +103,9 @@ async def test_pings_counted(connect: Any, http: Any, users: Any) -> None:
     "7.stats.message-types",
     "7.stats.errors",
 )
-async def test_rejected_frames_counted(connect: Any, http: Any, users: Any) -> None:
+async def test_rejected_frames_counted(
+    connect: Connect, http: HttpClient, users: UserFactory
+) -> None:
     """Rejected JSON frames count as routed, under their type, and their errors by code."""
     user = users.new(prefix="stats-rejected")
     client = await connect(user)
@@ -143,7 +146,9 @@ async def test_rejected_frames_counted(connect: Any, http: Any, users: Any) -> N
 
 
 @pytest.mark.rules("7.stats.messages-routed-excludes-non-json", "7.stats.errors")
-async def test_non_json_frames_not_routed(connect: Any, http: Any, users: Any) -> None:
+async def test_non_json_frames_not_routed(
+    connect: Connect, http: HttpClient, users: UserFactory
+) -> None:
     """Frames that are not JSON are not routed messages, but their FORMAT_ERRORs count."""
     user = users.new(prefix="stats-nonjson")
     client = await connect(user)
@@ -158,7 +163,9 @@ async def test_non_json_frames_not_routed(connect: Any, http: Any, users: Any) -
 
 
 @pytest.mark.rules("7.stats.message-types-string-only", "7.stats.messages-routed-includes-rejected")
-async def test_untyped_frames_routed_without_a_type(connect: Any, http: Any, users: Any) -> None:
+async def test_untyped_frames_routed_without_a_type(
+    connect: Connect, http: HttpClient, users: UserFactory
+) -> None:
     """JSON frames without a string type count in messages_routed and in no message_types key."""
     user = users.new(prefix="stats-untyped")
     client = await connect(user)
@@ -179,7 +186,7 @@ async def test_untyped_frames_routed_without_a_type(connect: Any, http: Any, use
 @pytest.mark.rules(
     "7.stats.runs-started", "7.stats.runs-completed", "7.stats.runs-failed", "7.stats.errors"
 )
-async def test_runs_counted(connect: Any, http: Any, users: Any) -> None:
+async def test_runs_counted(connect: Connect, http: HttpClient, users: UserFactory) -> None:
     """A completed and a failed run count once each; agent_error is not an error frame."""
     user = users.new(prefix="stats-runs")
     client = await connect(user)
@@ -207,7 +214,7 @@ async def test_runs_counted(connect: Any, http: Any, users: Any) -> None:
 
 
 @pytest.mark.rules("7.stats.connections-open")
-async def test_connections_open(connect: Any, http: Any, users: Any) -> None:
+async def test_connections_open(connect: Connect, http: HttpClient, users: UserFactory) -> None:
     """connections_open follows a user's open connections: 2, then 1, then 0."""
     user = users.new(prefix="stats-conn")
     first = await connect(user)
@@ -220,7 +227,7 @@ async def test_connections_open(connect: Any, http: Any, users: Any) -> None:
 
 
 @pytest.mark.rules("7.stats.own-user-only")
-async def test_stats_are_per_user(connect: Any, http: Any, users: Any) -> None:
+async def test_stats_are_per_user(connect: Connect, http: HttpClient, users: UserFactory) -> None:
     """Another user's frames, errors, runs and connections, sent meanwhile, never show."""
     busy_user = users.new(prefix="stats-busy")
     quiet_user = users.new(prefix="stats-quiet")

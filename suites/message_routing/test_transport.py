@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 
-from harness.errors import CheckFailed
-from harness.wire import protocol as P
+from harness.suite_api import CheckFailed, Connect, HttpClient, Target, Transcript, UserFactory
+from harness.suite_api import protocol as P
 from suites.message_routing.replies import REPLY_WITHIN, fresh_thread_id
 
 pytestmark = pytest.mark.asyncio
@@ -32,7 +32,7 @@ CLOCK_SLACK_S = 24 * 3600.0
 
 
 @pytest.mark.rules("1.http.health")
-async def test_health(http: Any, target: Any) -> None:
+async def test_health(http: HttpClient, target: Target) -> None:
     """GET /health answers 200 with exactly {"status": "ok"} (the profile says so: for
     chat-agent/1 those literals, for another dialect its own path and answer)."""
     reply = await http.get(P.HEALTH_PATH, within=REPLY_WITHIN)
@@ -47,7 +47,7 @@ async def test_health(http: Any, target: Any) -> None:
     ["/", "/does-not-exist", "/healthz", "/health/extra", "/stats/extra", "/wss"],
     ids=["root", "unknown", "health-prefix", "under-health", "under-stats", "ws-prefix"],
 )
-async def test_other_paths_are_404(http: Any, path: str) -> None:
+async def test_other_paths_are_404(http: HttpClient, path: str) -> None:
     """A GET of a path other than /ws, /health and /stats answers 404."""
     reply = await http.get(path, within=REPLY_WITHIN)
     assert reply.status == 404, f"GET {path}: expected status 404, observed {reply.status}"
@@ -61,7 +61,7 @@ async def test_other_paths_are_404(http: Any, path: str) -> None:
     "3.frame.connection-established.server-time",
     "3.frame.connection-established.limits-max-message-bytes",
 )
-async def test_welcome_frame(connect: Any, users: Any) -> None:
+async def test_welcome_frame(connect: Connect, users: UserFactory) -> None:
     """The first frame on /ws is connection_established naming the token's user, with limits."""
     user = users.new(prefix="welcome")
     client = await connect(user, established=False)
@@ -93,7 +93,7 @@ async def test_welcome_frame(connect: Any, users: Any) -> None:
 
 
 @pytest.mark.rules("3.frame.connection-established.limits-max-messages-per-minute")
-async def test_welcome_announces_the_rate_limit(connect: Any) -> None:
+async def test_welcome_announces_the_rate_limit(connect: Connect) -> None:
     """connection_established.limits.max_messages_per_minute is a positive integer."""
     client = await connect()
     assert client.established is not None
@@ -110,7 +110,9 @@ def _check_limit(welcome: dict[str, Any], name: str) -> None:
 
 
 @pytest.mark.rules("1.transport.one-json-object-per-frame")
-async def test_every_server_frame_is_one_json_object(connect: Any, transcript: Any) -> None:
+async def test_every_server_frame_is_one_json_object(
+    connect: Connect, transcript: Transcript
+) -> None:
     """Every frame of a session with each kind of server frame is one RFC 8259 JSON object."""
     client = await connect()
     thread_id = fresh_thread_id()

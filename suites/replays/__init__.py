@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from harness.names import REPLAY_SUITE
-from harness.run.suite import SuiteManifest
+from harness.suite_api import REPLAY_SUITE, SuiteManifest
 
 MANIFEST = SuiteManifest(
     name=REPLAY_SUITE,

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from harness.errors import CheckFailed
-from harness.replay.capture import load_capture
-from harness.replay.player import Player, ReplayOptions
-from harness.wire.profile import load_profile
+from harness.suite_api import (
+    CheckFailed,
+    Evidence,
+    Player,
+    ReplayOptions,
+    Target,
+    Transcript,
+    UserFactory,
+    load_capture,
+    load_profile,
+)
 
 from .captures import REPLAY_RULES, capture_paths, header_profile, header_rules
 
@@ -36,10 +42,10 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 async def test_capture_replays_as_recorded(
     capture_path: str,
-    target: Any,
-    users: Any,
-    evidence: Any,
-    transcript: Any,
+    target: Target,
+    users: UserFactory,
+    evidence: Evidence,
+    transcript: Transcript,
     request: pytest.FixtureRequest,
 ) -> None:
     """Every connection of the capture again: the first divergence fails, both frames shown."""

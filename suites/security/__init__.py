@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from harness.run.suite import SuiteManifest
+from harness.suite_api import SuiteManifest
 
 MANIFEST = SuiteManifest(
     name="security",

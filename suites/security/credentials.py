@@ -6,10 +6,10 @@ import base64
 import hashlib
 import hmac
 import uuid
-from typing import Any, Final
+from typing import Final
 
-from harness.wire import protocol as P
-from harness.wire.tokens import subprotocol_for as subprotocol_for
+from harness.suite_api import User, UserFactory
+from harness.suite_api import protocol as P
 
 # A signing key that is not the target's: tokens signed with it are forged. Easy to search for.
 FORGED_SECRET: Final = "forged-signing-key-not-the-targets-0123456789"
@@ -35,7 +35,7 @@ MALFORMED_SUBPROTOCOLS: Final = {
 }
 
 
-def token_of(kind: str, users: Any, user: Any) -> str | None:
+def token_of(kind: str, users: UserFactory, user: User) -> str | None:
     """Return a token of `kind` for `user` (None for "missing")."""
     match kind:
         case "missing":
@@ -66,7 +66,7 @@ def token_of(kind: str, users: Any, user: Any) -> str | None:
     raise ValueError(f"unknown token kind {kind!r}")
 
 
-def token_with_residue(users: Any, user: Any, residue: int) -> str:
+def token_with_residue(users: UserFactory, user: User, residue: int) -> str:
     """A valid token for `user` whose length modulo 3 is `residue`.
 
     Base64url of a text of length 3k+1 or 3k+2 ends without its 2 or 1 padding

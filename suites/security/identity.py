@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Final
 
-from harness.errors import CheckFailed
-from harness.wire import protocol as P
+from harness.suite_api import CheckFailed
+from harness.suite_api import protocol as P
 
 if TYPE_CHECKING:
-    from harness.wire.client import Client
+    from harness.suite_api import Client
 
 # Generous: a run takes milliseconds; a slow target must fail on identities, not on this.
 RUN_WITHIN: Final = 15.0

@@ -11,11 +11,11 @@ import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
-from harness.errors import CheckFailed
-from harness.wire import protocol as P
+from harness.suite_api import CheckFailed
+from harness.suite_api import protocol as P
 
 if TYPE_CHECKING:
-    from harness.wire.client import Client
+    from harness.suite_api import Client
 
 # A correct server refuses within milliseconds; this bounds the wait for a missing refusal.
 REFUSAL_WITHIN: Final = 3.0

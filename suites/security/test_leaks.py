@@ -7,12 +7,12 @@ The AUTH_FAILED frames are searched by test_tokens.py, for every kind of refused
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Final
 
 import pytest
 
-from harness.errors import CheckFailed
-from harness.wire import protocol as P
+from harness.suite_api import CheckFailed, Connect, Target, UserFactory
+from harness.suite_api import protocol as P
 from suites.security.disclosure import disclosures
 from suites.security.refusal import REFUSAL_WITHIN
 
@@ -69,7 +69,7 @@ _PROTOCOL_ERRORS: Final = [
 )
 @pytest.mark.rules(*LEAKS)
 async def test_protocol_error_discloses_nothing(
-    connect: Any, users: Any, target: Any, raw: str, code: str
+    connect: Connect, users: UserFactory, target: Target, raw: str, code: str
 ) -> None:
     """A protocol error frame on an authenticated connection discloses nothing either."""
     user = users.new(prefix="sec-leak-proto")

@@ -7,12 +7,10 @@ that opens them; a 401 body that quotes the secret or the token; a 200 for anoth
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
-from harness.errors import CheckFailed
-from harness.wire import protocol as P
+from harness.suite_api import CheckFailed, HttpClient, Target, UserFactory
+from harness.suite_api import protocol as P
 from suites.security.credentials import REFUSED_KINDS, token_of
 from suites.security.disclosure import disclosures
 
@@ -48,7 +46,7 @@ pytestmark = pytest.mark.asyncio
     ],
 )
 async def test_stats_refused(
-    http: Any, users: Any, target: Any, kind: str, headers: dict[str, str]
+    http: HttpClient, users: UserFactory, target: Target, kind: str, headers: dict[str, str]
 ) -> None:
     """/stats without a valid token answers 401, and its body discloses no secret or token."""
     user = users.new(prefix="sec-stats")
@@ -66,7 +64,7 @@ async def test_stats_refused(
 
 
 @pytest.mark.rules("7.stats.user-id")
-async def test_stats_with_valid_token(http: Any, users: Any) -> None:
+async def test_stats_with_valid_token(http: HttpClient, users: UserFactory) -> None:
     """/stats with a valid token answers 200 with that token's user_id."""
     user = users.new(prefix="sec-stats-ok")
     reply = await http.get(P.STATS_PATH, token=user.token)

@@ -16,13 +16,19 @@ from typing import Any, Final
 
 import pytest
 
-from harness.errors import CheckFailed
-from harness.wire import protocol as P
+from harness.suite_api import (
+    CheckFailed,
+    Connect,
+    Target,
+    User,
+    UserFactory,
+    subprotocol_for,
+)
+from harness.suite_api import protocol as P
 from suites.security.credentials import (
     FORGED_SECRET,
     MALFORMED_SUBPROTOCOLS,
     REFUSED_KINDS,
-    subprotocol_for,
     token_of,
     true_signature,
 )
@@ -87,7 +93,9 @@ ATTEMPTS: Final = (("forged", "header"), ("missing", "none"))
     ],
 )
 @pytest.mark.rules(*REFUSAL, *LEAKS)
-async def test_bad_token_refused(connect: Any, users: Any, target: Any, kind: str) -> None:
+async def test_bad_token_refused(
+    connect: Connect, users: UserFactory, target: Target, kind: str
+) -> None:
     """On each transport: one AUTH_FAILED frame disclosing nothing, close 1008, nothing else."""
     user = users.new(prefix=f"sec-{kind}")
     token = token_of(kind, users, user)
@@ -122,7 +130,9 @@ async def test_bad_token_refused(connect: Any, users: Any, target: Any, kind: st
 
 
 @pytest.mark.rules(*REFUSAL, *LEAKS, "1.auth.refuse.malformed-subprotocol")
-async def test_malformed_subprotocol_refused(connect: Any, users: Any, target: Any) -> None:
+async def test_malformed_subprotocol_refused(
+    connect: Connect, users: UserFactory, target: Target
+) -> None:
     """A `jwt.` subprotocol that carries no JWT is refused, and not quoted back."""
     user = users.new(prefix="sec-bad-subprotocol")
     clients = await expect_each_refused(
@@ -151,7 +161,7 @@ async def test_malformed_subprotocol_refused(connect: Any, users: Any, target: A
 
 
 @pytest.mark.rules(*REFUSAL, "1.auth.no-bypass.header", "1.auth.refuse.missing")
-async def test_test_mode_header_refused(connect: Any, users: Any) -> None:
+async def test_test_mode_header_refused(connect: Connect, users: UserFactory) -> None:
     """`X-Test-Mode: 1` makes no forged, unsigned, expired or missing token accepted."""
     user = users.new(prefix="sec-bypass")
     headers = {P.BYPASS_HEADER: "1"}
@@ -175,7 +185,7 @@ async def test_test_mode_header_refused(connect: Any, users: Any) -> None:
 
 
 @pytest.mark.rules(*REFUSAL, "1.auth.no-bypass.header", "1.auth.refuse.missing")
-async def test_other_bypass_headers_refused(connect: Any, users: Any) -> None:
+async def test_other_bypass_headers_refused(connect: Connect, users: UserFactory) -> None:
     """No test, debug, internal, proxy or identity header makes a bad or missing token pass."""
     user = users.new(prefix="sec-bypass-other")
     await expect_each_refused(
@@ -194,7 +204,7 @@ async def test_other_bypass_headers_refused(connect: Any, users: Any) -> None:
 
 
 @pytest.mark.rules(*REFUSAL, "1.auth.no-bypass.cookie", "1.auth.refuse.missing")
-async def test_bypass_cookies_refused(connect: Any, users: Any) -> None:
+async def test_bypass_cookies_refused(connect: Connect, users: UserFactory) -> None:
     """No test, debug, session or identity cookie makes a bad or missing token accepted."""
     user = users.new(prefix="sec-cookie")
     await expect_each_refused(
@@ -212,7 +222,7 @@ async def test_bypass_cookies_refused(connect: Any, users: Any) -> None:
     )
 
 
-def _opener(connect: Any, user: Any, **options: Any) -> Opener:
+def _opener(connect: Connect, user: User, **options: Any) -> Opener:
     """A connection not yet opened, refused ones expected (no connection_established)."""
 
     async def open_it() -> Any:

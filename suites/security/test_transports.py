@@ -22,9 +22,8 @@ from typing import Any
 
 import pytest
 
-from harness.errors import CheckFailed
-from harness.wire.client import User
-from suites.security.credentials import subprotocol_for, token_of, token_with_residue
+from harness.suite_api import CheckFailed, Connect, Target, User, UserFactory, subprotocol_for
+from suites.security.credentials import token_of, token_with_residue
 from suites.security.identity import expect_identity
 from suites.security.refusal import expect_refused
 
@@ -41,7 +40,9 @@ ACCEPTED = ("1.auth.hs256-accepted", "1.auth.sub-is-user-id")
     ],
 )
 @pytest.mark.rules(*ACCEPTED)
-async def test_transport_authenticates(connect: Any, users: Any, transport: str) -> None:
+async def test_transport_authenticates(
+    connect: Connect, users: UserFactory, transport: str
+) -> None:
     """A valid token on this transport is accepted as its `sub`, in events too."""
     user = users.new(prefix=f"sec-{transport}")
     client = await connect(user, transport=transport)
@@ -51,7 +52,7 @@ async def test_transport_authenticates(connect: Any, users: Any, transport: str)
 @pytest.mark.parametrize("residue", [0, 1, 2], ids=["len-3k", "len-3k+1", "len-3k+2"])
 @pytest.mark.rules(*ACCEPTED, "1.auth.transport.subprotocol", "1.auth.transport.subprotocol-echo")
 async def test_subprotocol_authenticates_and_is_echoed(
-    connect: Any, users: Any, target: Any, residue: int
+    connect: Connect, users: UserFactory, target: Target, residue: int
 ) -> None:
     """A `jwt.` subprotocol of any length is accepted and echoed exactly."""
     user = users.new(prefix="sec-subprotocol")
@@ -68,7 +69,9 @@ async def test_subprotocol_authenticates_and_is_echoed(
 @pytest.mark.rules(
     "1.auth.transport.subprotocol", "1.auth.transport.subprotocol-echo", "1.auth.sub-is-user-id"
 )
-async def test_subprotocol_echoed_among_others(connect: Any, users: Any, target: Any) -> None:
+async def test_subprotocol_echoed_among_others(
+    connect: Connect, users: UserFactory, target: Target
+) -> None:
     """With `chat.v1` offered first, the server still selects the `jwt.` subprotocol."""
     user = users.new(prefix="sec-subprotocol-among")
     expected = subprotocol_for(user.token, target.profile.auth["subprotocol_prefix"])
@@ -90,7 +93,7 @@ async def test_subprotocol_echoed_among_others(connect: Any, users: Any, target:
     ],
 )
 @pytest.mark.rules(*ACCEPTED, "1.auth.transport.header")
-async def test_token_claims_accepted(connect: Any, users: Any, kind: str) -> None:
+async def test_token_claims_accepted(connect: Connect, users: UserFactory, kind: str) -> None:
     """A token with just `sub` and `exp`, or a `sub` of any non-empty text, is accepted as is."""
     if kind == "no-iat":
         user = users.new(prefix="sec-no-iat")
@@ -128,7 +131,7 @@ _REFUSAL = [
 )
 @pytest.mark.rules("1.auth.refuse.single-error-frame", "6.close.auth-failed-1008")
 async def test_first_transport_decides_refusal(
-    connect: Any, users: Any, target: Any, first: str, first_kind: str, later: str
+    connect: Connect, users: UserFactory, target: Target, first: str, first_kind: str, later: str
 ) -> None:
     """An invalid token on the first transport present is refused despite a valid later one."""
     user = users.new(prefix="sec-first")
@@ -160,7 +163,7 @@ _ACCEPTANCE = [
 )
 @pytest.mark.rules("1.auth.precedence.valid-first-decides", "1.auth.sub-is-user-id")
 async def test_first_transport_decides_acceptance(
-    connect: Any, users: Any, target: Any, first: str, later: str, later_kind: str
+    connect: Connect, users: UserFactory, target: Target, first: str, later: str, later_kind: str
 ) -> None:
     """A valid first token is accepted as its own user whatever the later transport carries."""
     user = users.new(prefix="sec-first-ok")

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from harness.names import STAGING_SUITE
-from harness.run.suite import SuiteManifest
+from harness.suite_api import STAGING_SUITE, SuiteManifest
 
 MANIFEST = SuiteManifest(
     name=STAGING_SUITE,

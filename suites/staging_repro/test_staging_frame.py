@@ -13,19 +13,15 @@ answered with its error but processed anyway (a run started).
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
 
-from harness.errors import CheckFailed
-from harness.wire import protocol as P
-from harness.wire.client import Client
-from harness.wire.microseconds import decimal_text, to_microseconds
+from harness.suite_api import CheckFailed, Client, Connect, Evidence, decimal_text, to_microseconds
+from harness.suite_api import protocol as P
 
 pytestmark = pytest.mark.asyncio
 
-Connect = Callable[..., Awaitable[Client]]
 
 STAGING_TIMESTAMP = "2025-09-08T16:50:01.447585"
 STAGING_MICROS = 1757350201447585
@@ -95,7 +91,7 @@ def _variant(frame_type: str, key: str, timestamp: str, micros: int, rule: str, 
 )
 async def test_staging_frame_is_processed(
     connect: Connect,
-    evidence: Any,
+    evidence: Evidence,
     frame_type: str,
     payload_key: str,
     timestamp: str,
@@ -138,7 +134,7 @@ async def test_staging_frame_is_processed(
     "5.general.microsecond-exact",
     "6.close.never-1011",
 )
-async def test_staging_timestamp_in_ping(connect: Connect, evidence: Any) -> None:
+async def test_staging_timestamp_in_ping(connect: Connect, evidence: Evidence) -> None:
     """pong with client_timestamp 1757350201.447585, socket open."""
     client = await connect()
     pong = await _reply(client, P.PING, {}, STAGING_TIMESTAMP)
@@ -172,7 +168,9 @@ LEAP_SECOND = "2025-09-08T16:50:60.447585"
     "5.general.connection-stays-open",
     "6.close.never-1011",
 )
-async def test_staging_frame_with_second_60_starts_nothing(connect: Connect, evidence: Any) -> None:
+async def test_staging_frame_with_second_60_starts_nothing(
+    connect: Connect, evidence: Evidence
+) -> None:
     """error INVALID_TIMESTAMP, and no event but those of the next request's run."""
     client = await connect()
     reply = await _reply(client, P.START_AGENT, {"user_request": REQUEST}, LEAP_SECOND)

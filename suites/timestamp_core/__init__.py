@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from harness.names import TIMESTAMP_SUITE
-from harness.run.suite import SuiteManifest
+from harness.suite_api import TIMESTAMP_SUITE, SuiteManifest
 
 MANIFEST = SuiteManifest(
     name=TIMESTAMP_SUITE,

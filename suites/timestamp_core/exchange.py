@@ -16,10 +16,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from harness.errors import CheckFailed
-from harness.wire import protocol as P
-from harness.wire.client import Client, close_text
-from harness.wire.microseconds import decimal_text, to_microseconds
+from harness.suite_api import CheckFailed, Client, close_text, decimal_text, to_microseconds
+from harness.suite_api import protocol as P
 from suites.timestamp_core.corpus import AGENT_CONTENT, AGENT_PAYLOAD_KEY
 
 REPLY_WITHIN_S: Final = 5.0

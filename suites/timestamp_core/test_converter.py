@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from harness.errors import CheckFailed
-from harness.names import TIMESTAMP_CONVERSION_US
-from harness.wire import protocol as P
-from harness.wire.microseconds import to_microseconds
+from harness.suite_api import (
+    TIMESTAMP_CONVERSION_US,
+    CheckFailed,
+    Converter,
+    Evidence,
+    Metrics,
+    to_microseconds,
+)
+from harness.suite_api import protocol as P
 from suites.timestamp_core.corpus import (
     ACCEPTED,
     STAGING_ISO,
@@ -25,7 +29,6 @@ from suites.timestamp_core.rejections import REJECTED, Rejected
 
 pytestmark = pytest.mark.requires_converter
 
-Converter = Callable[[object], object]
 
 # Absent and null are the wire's business: a converter is only given values.
 CONVERTER_ACCEPTED = [
@@ -37,7 +40,7 @@ CALLS_PER_SAMPLE = 50
 
 @pytest.mark.rules("5.general.normalised-epoch-seconds", "5.general.microsecond-exact")
 @pytest.mark.parametrize("case", case_params(CONVERTER_ACCEPTED))
-def test_converter_accepts(converter: Converter, evidence: Any, case: Accepted) -> None:
+def test_converter_accepts(converter: Converter, evidence: Evidence, case: Accepted) -> None:
     """The converter returns the literal epoch seconds, exact at microsecond resolution."""
     outcomes = []
     for text, expected in case.values:
@@ -56,7 +59,7 @@ def test_converter_accepts(converter: Converter, evidence: Any, case: Accepted) 
 
 
 @pytest.mark.parametrize("case", case_params(REJECTED))
-def test_converter_rejects(converter: Converter, evidence: Any, case: Rejected) -> None:
+def test_converter_rejects(converter: Converter, evidence: Evidence, case: Rejected) -> None:
     """The converter raises ValueError or TypeError for every value of the class."""
     outcomes = []
     for text in case.values:
@@ -74,7 +77,7 @@ def test_converter_rejects(converter: Converter, evidence: Any, case: Rejected) 
 @pytest.mark.perf
 @pytest.mark.rules("5.accepted.iso-zoneless-utc")
 def test_converter_time_for_the_staging_string(
-    converter: Converter, benchmark: Any, metrics: Any, evidence: Any
+    converter: Converter, benchmark: Any, metrics: Metrics, evidence: Evidence
 ) -> None:
     """Conversion time of the staging string: benchmarked, and sampled for the policy's budget."""
     result = _convert(converter, STAGING_ISO)

@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Awaitable, Callable
-from typing import Any
 
 import pytest
 
-from harness.errors import CheckFailed
-from harness.wire import protocol as P
-from harness.wire.client import Client
-from harness.wire.microseconds import to_microseconds
+from harness.suite_api import (
+    CheckFailed,
+    Connect,
+    Evidence,
+    HttpClient,
+    Target,
+    to_microseconds,
+)
+from harness.suite_api import protocol as P
 from suites.timestamp_core.corpus import (
     ACCEPTED,
     AGENT_CONTENT,
@@ -49,7 +52,6 @@ from suites.timestamp_core.rejections import REJECTED, Rejected
 
 pytestmark = pytest.mark.asyncio
 
-Connect = Callable[..., Awaitable[Client]]
 
 ACCEPTED_RULES = (
     "3.frame.pong.client-timestamp",
@@ -77,7 +79,7 @@ INVALID = P.INVALID_TIMESTAMP
 @pytest.mark.rules(*ACCEPTED_RULES)
 @pytest.mark.parametrize("case", case_params(ACCEPTED))
 async def test_accepted_timestamp_is_normalised(
-    connect: Connect, evidence: Any, case: Accepted
+    connect: Connect, evidence: Evidence, case: Accepted
 ) -> None:
     """pong and acks carry the exact microseconds (or null); both runs complete; socket open."""
     client = await connect()
@@ -107,7 +109,7 @@ async def test_accepted_timestamp_is_normalised(
 @pytest.mark.rules(*REJECTED_RULES)
 @pytest.mark.parametrize("case", case_params(REJECTED))
 async def test_rejected_timestamp_starts_nothing(
-    connect: Connect, evidence: Any, case: Rejected
+    connect: Connect, evidence: Evidence, case: Rejected
 ) -> None:
     """Exactly one error INVALID_TIMESTAMP per frame, no run, the socket open for a request."""
     client = await connect()
@@ -155,7 +157,7 @@ async def test_rejected_timestamp_starts_nothing(
     "5.general.connection-stays-open",
 )
 async def test_rejected_agent_requests_start_no_run_in_a_quiet_window(
-    connect: Connect, http: Any, evidence: Any, target: Any, frame_type: str
+    connect: Connect, http: HttpClient, evidence: Evidence, target: Target, frame_type: str
 ) -> None:
     """Every rejected value in one kind of agent request: errors only, then no event at all
     (and, on a target with per-user stats, runs_started still 0)."""
@@ -197,7 +199,7 @@ HISTORY_REJECTED = ('"2025-09-08T16:50:60Z"', "true", '"NaN"', '"2025-09-31T00:0
     "5.general.rejection-code",
 )
 async def test_rejected_timestamp_adds_no_history_and_gets_no_history(
-    connect: Connect, evidence: Any
+    connect: Connect, evidence: Evidence
 ) -> None:
     """A rejected user_message adds no history entry; a rejected get_thread_history is an error."""
     client = await connect()
