@@ -69,7 +69,7 @@ def pytest_configure(config: pytest.Config) -> None:
         "(embedded), so that a test can shut a private instance of it down",
     )
     config.addinivalue_line(
-        "markers", "long_wait: waits a minute or more; planned only with --long-waits"
+        "markers", "long_wait: waits a minute or more; planned only with --harness-long-waits"
     )
     config.addinivalue_line(
         "markers", "requires_profile(name): planned only on a target of that dialect (a capture)"
@@ -123,11 +123,11 @@ def _item_id(item: pytest.Item) -> tuple[str, str] | None:
 
 
 def _check_defects(config: pytest.Config) -> None:
-    defects = config.getoption("defect", None)
+    defects = config.getoption("harness_defect", None)
     if not defects:
         return
     if not _embedded(config):
-        raise pytest.UsageError("--defect applies only to the embedded target")
+        raise pytest.UsageError("--harness-defect applies only to the embedded target")
     from harness.reference.defects import resolve_defects
 
     try:
@@ -138,7 +138,7 @@ def _check_defects(config: pytest.Config) -> None:
 
 def _embedded(config: pytest.Config) -> bool:
     """Return whether the target is the embedded reference server (started here or by the run)."""
-    return config.getoption("target", EMBEDDED) == EMBEDDED or bool(
+    return config.getoption("harness_target", EMBEDDED) == EMBEDDED or bool(
         config.getoption("harness_embedded", False)
     )
 
@@ -147,21 +147,21 @@ def _secret(config: pytest.Config) -> str | None:
     """The HS256 secret: --jwt-secret, or the environment the runner passes it through."""
     from harness.wire.tokens import SECRET_ENV
 
-    return config.getoption("jwt_secret", None) or os.environ.get(SECRET_ENV) or None
+    return config.getoption("harness_jwt_secret", None) or os.environ.get(SECRET_ENV) or None
 
 
 def _token_pairs(config: pytest.Config) -> list[str]:
     """`USER=JWT` pairs: --token options, then the environment the runner passes them through."""
     from harness.wire.tokens import TOKENS_ENV
 
-    pairs = list(config.getoption("token", []) or [])
+    pairs = list(config.getoption("harness_token", []) or [])
     pairs += [line for line in os.environ.get(TOKENS_ENV, "").splitlines() if line.strip()]
     return pairs
 
 
 def _spec(config: pytest.Config) -> str:
     """The --profile value (the default profile's name when none is given)."""
-    return str(config.getoption("profile", None) or P.PROFILE)
+    return str(config.getoption("harness_profile", None) or P.PROFILE)
 
 
 def _load_profile(config: pytest.Config) -> Any:
@@ -174,8 +174,8 @@ def _load_profile(config: pytest.Config) -> Any:
 
 
 def _load_converter(config: pytest.Config) -> Callable[[object], object] | None:
-    spec = config.getoption("converter", None)
-    if spec is None and config.getoption("target", EMBEDDED) == EMBEDDED:
+    spec = config.getoption("harness_converter", None)
+    if spec is None and config.getoption("harness_target", EMBEDDED) == EMBEDDED:
         spec = EMBEDDED_CONVERTER
     if spec is None:
         return None
@@ -205,7 +205,7 @@ def left_out(config: pytest.Config, items: list[pytest.Item]) -> dict[pytest.Ite
         missing.append(("requires_converter", NO_CONVERTER))
     if not _embedded(config):
         missing.append(("requires_private_target", NO_PRIVATE_TARGET))
-    if not config.getoption("long_waits", False):
+    if not config.getoption("harness_long_waits", False):
         missing.append(("long_wait", NO_LONG_WAITS))
     dropped: dict[pytest.Item, str] = {}
     for item in items:
@@ -297,14 +297,14 @@ def _message(exc: BaseException) -> str:
 def target(request: pytest.FixtureRequest) -> Iterator[Target]:
     """The server under verification (the embedded reference server unless --target is a URL)."""
     config = request.config
-    url = config.getoption("target")
+    url = config.getoption("harness_target")
     profile = config.stash[_PROFILE]
     if url == EMBEDDED:
         from harness.reference import ServerConfig, start_subprocess
         from harness.reference.defects import resolve_defects
 
         secret = _secret(config) or secrets.token_urlsafe(24)
-        defects = resolve_defects(config.getoption("defect"))
+        defects = resolve_defects(config.getoption("harness_defect"))
         # A process of its own: the server never shares an interpreter with the tests
         # (CPython 3.11.7 crashes when two threads build ASTs at once, gh-106905).
         server_config = ServerConfig(jwt_secret=secret, defects=defects, profile=_spec(config))
@@ -316,7 +316,7 @@ def target(request: pytest.FixtureRequest) -> Iterator[Target]:
     if _embedded(config):
         from harness.reference.defects import resolve_defects
 
-        defects = resolve_defects(config.getoption("defect"))
+        defects = resolve_defects(config.getoption("harness_defect"))
         yield Target.from_url(
             url,
             secret=_secret(config),

@@ -183,6 +183,8 @@ def test_torn_last_line_is_ignored(tmp_path: Path) -> None:
 
 def test_bad_converter_is_a_usage_error(pytester: pytest.Pytester, extra_site: Path) -> None:
     package = install_suite(extra_site, SUITE)
-    result = run_suite(pytester, package, pytester.path / "out", "--converter", "nosuchmodule:f")
+    result = run_suite(
+        pytester, package, pytester.path / "out", "--harness-converter", "nosuchmodule:f"
+    )
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*--converter 'nosuchmodule:f': cannot import nosuchmodule*"])

@@ -200,7 +200,7 @@ def test_converter_cases_catch_a_wrong_converter(pytester: pytest.Pytester) -> N
     result = run_suite(
         pytester,
         "timestamp_core",
-        extra=("--converter", "bad_converter:convert", "-k", "test_converter_"),
+        extra=("--harness-converter", "bad_converter:convert", "-k", "test_converter_"),
     )
     outcomes = result.parseoutcomes()
     assert outcomes.get("failed", 0) >= 2, result.stdout.str()[-3000:]
@@ -245,7 +245,7 @@ def test_converter_cases_compare_exact_microseconds(pytester: pytest.Pytester) -
     result = run_suite(
         pytester,
         "timestamp_core",
-        extra=("--converter", "rounding_converter:convert", "-k", "test_converter_"),
+        extra=("--harness-converter", "rounding_converter:convert", "-k", "test_converter_"),
     )
     result.stdout.fnmatch_lines(["FAILED *test_converter_accepts[[]iso-fraction-truncated[]]*"])
     result.stdout.fnmatch_lines(
