@@ -7,15 +7,21 @@ import argparse
 
 import pytest
 
-from harness.wire.target import EMBEDDED
 
-
-def add_options(parser: pytest.Parser) -> None:
-    """Add the plugin's options (group `stability-harness`) to pytest's parser."""
+def add_options(parser: pytest.Parser) -> dict[str, object]:
+    """Add the plugin's options (group `stability-harness`, every one named `--harness*`) to
+    pytest's parser; return their defaults by destination."""
     group = parser.getgroup("stability-harness", "stability-harness target and results")
     group.addoption(
+        "--harness",
+        action="store_true",
+        default=False,
+        help="use the harness plugin in this session (implied by any other --harness-* "
+        "option, or by an installed suite among the arguments)",
+    )
+    group.addoption(
         "--harness-target",
-        default=EMBEDDED,
+        default=None,  # the embedded reference server (plugin_hooks.target_url)
         metavar="URL|embedded",
         help="ws:// URL of the server to verify (default: embedded reference server)",
     )
@@ -99,29 +105,39 @@ def add_options(parser: pytest.Parser) -> None:
         help="run only shard I of N of the planned tests (every_shard tests: their share)",
     )
     group.addoption("--harness-shard-durations", default=None, help=argparse.SUPPRESS)
-    from harness.verdict.policy import LoadPlan
-
-    load = LoadPlan()
-    group.addoption(
-        "--harness-load-users", type=int, default=load.users, help="load phase: concurrent users"
-    )
+    # The load options' defaults are the default policy's load plan, filled in by
+    # fill_load_defaults once the session asks for the harness (an idle session never
+    # imports the verdict part).
+    group.addoption("--harness-load-users", type=int, help="load phase: concurrent users")
     group.addoption(
         "--harness-load-conversations",
         type=int,
-        default=load.conversations,
         help="load phase: conversations (agent runs) each user holds in turn",
     )
     group.addoption(
-        "--harness-load-ramp",
-        type=float,
-        default=load.ramp_s,
-        help="load phase: seconds over which the users connect",
+        "--harness-load-ramp", type=float, help="load phase: seconds over which the users connect"
     )
     group.addoption(
         "--harness-load-soak",
         type=float,
-        default=load.soak_s,
         help="load phase: keep the users conversing for this many seconds (0: no soak)",
     )
     # Set by the runner: the embedded server's process id (the load phase reads its RSS).
     group.addoption("--harness-server-pid", type=int, default=None, help=argparse.SUPPRESS)
+    return {option.dest: option.default for option in group.options}
+
+
+def fill_load_defaults(config: pytest.Config) -> None:
+    """Give each --harness-load-* option left unset the default policy's value."""
+    from harness.verdict.policy import LoadPlan  # lazily: an idle session never needs it
+
+    load = LoadPlan()
+    defaults = {
+        "harness_load_users": load.users,
+        "harness_load_conversations": load.conversations,
+        "harness_load_ramp": load.ramp_s,
+        "harness_load_soak": load.soak_s,
+    }
+    for dest, value in defaults.items():
+        if config.getoption(dest, None) is None:
+            setattr(config.option, dest, value)
