@@ -8,9 +8,11 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Generator
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 import pytest
+import pytest_timeout
 
 from harness.errors import ConfigError, HarnessError
 from harness.run.converter import load_converter
@@ -253,7 +255,7 @@ def pytest_runtest_makereport(
     report: pytest.TestReport = yield
     if call.excinfo is not None and not call.excinfo.errisinstance(pytest.skip.Exception):
         exc = call.excinfo.value
-        harness_error = isinstance(exc, HarnessError) or _is_timeout(exc)
+        harness_error = isinstance(exc, HarnessError) or _is_timeout(call.excinfo)
         if harness_error:
             report.user_properties.append(("harness_error", True))
         elif isinstance(exc, AssertionError):
@@ -272,8 +274,20 @@ def pytest_runtest_makereport(
     return report
 
 
-def _is_timeout(exc: BaseException) -> bool:
-    return type(exc).__name__ == "Failed" and str(exc).startswith("Timeout")
+def _is_timeout(excinfo: pytest.ExceptionInfo[BaseException]) -> bool:
+    """Return whether pytest-timeout ended the test: its signal method calls `pytest.fail`
+    from its SIGALRM handler, `pytest_timeout.timeout_sigalrm`, so that function's frame is
+    in the traceback. (Its thread method ends the process: a crashed worker, not a report.)
+    """
+    if not excinfo.errisinstance(pytest.fail.Exception):
+        return False
+    handler = pytest_timeout.timeout_sigalrm.__code__
+    tb: TracebackType | None = excinfo.tb
+    while tb is not None:
+        if tb.tb_frame.f_code is handler:
+            return True
+        tb = tb.tb_next
+    return False
 
 
 def _message(exc: BaseException) -> str:
