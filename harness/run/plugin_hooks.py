@@ -31,6 +31,7 @@ from harness.run.selection import (
 from harness.run.suite import InstalledSuite, discover_suites
 from harness.wire import protocol as P
 from harness.wire.causes import LEDGER_FILE, CauseLedger, CauseWatch
+from harness.wire.limits import UnverifiedLimit
 from harness.wire.target import EMBEDDED, EMBEDDED_CONVERTER
 from harness.wire.transcript import Transcript
 
@@ -253,7 +254,11 @@ def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report: pytest.TestReport = yield
-    if call.excinfo is not None and not call.excinfo.errisinstance(pytest.skip.Exception):
+    if call.excinfo is not None and call.excinfo.errisinstance(pytest.skip.Exception):
+        why = call.excinfo.value.__cause__  # harness.wire.limits.skip_unverifiable_limit's
+        if isinstance(why, UnverifiedLimit):
+            report.user_properties.append(("harness_limit_skip", [why.limit, why.value]))
+    elif call.excinfo is not None:
         exc = call.excinfo.value
         harness_error = isinstance(exc, HarnessError) or _is_timeout(call.excinfo)
         if harness_error:
