@@ -215,6 +215,7 @@ def test_listings_print_whole_names_when_piped(command: str) -> None:
         } <= (first)
 
 
+@pytest.mark.slow
 def test_the_wheel_ships_templates_inside_harness(tmp_path: Path) -> None:
     root = Path(__file__).resolve().parents[2]
     proc = subprocess.run(

@@ -107,6 +107,7 @@ def test_failure_carries_message_and_transcript(
     assert skipped.message == "not applicable here"
 
 
+@pytest.mark.slow
 def test_metric_samples_are_kept(pytester: pytest.Pytester, extra_site: Path) -> None:
     package = install_suite(extra_site, SUITE)
     out = pytester.path / "out"
@@ -140,6 +141,7 @@ def test_every_rerun_attempt_is_recorded(pytester: pytest.Pytester, extra_site: 
     assert "first attempt fails" in attempts[0]["message"]
 
 
+@pytest.mark.slow
 def test_crashed_worker_is_a_harness_error(pytester: pytest.Pytester, extra_site: Path) -> None:
     package = install_suite(
         extra_site,

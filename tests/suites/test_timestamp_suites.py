@@ -9,6 +9,8 @@ import pytest
 
 from .proof import assert_caught, run_suite
 
+pytestmark = pytest.mark.slow
+
 # Planned items of each suite (parametrized cases included); a change here is deliberate.
 # timestamp_core: 24 accepted and 39 rejected classes on the wire, 2 quiet-window tests,
 # 1 history test; 22 accepted and 39 rejected classes in the converter, 1 conversion time.
