@@ -27,6 +27,7 @@ from harness.run.plugin_hooks import (
 )
 from harness.run.selection import NO_PRIVATE_TARGET
 from harness.wire.causes import CauseWatch
+from harness.wire.http import HttpClient
 from harness.wire.target import EMBEDDED, Target, UserFactory, parse_tokens
 from harness.wire.transcript import Transcript
 
@@ -167,10 +168,8 @@ def causes(request: pytest.FixtureRequest) -> CauseWatch:
 
 
 @pytest.fixture
-def http(target: Target, transcript: Transcript) -> Any:
+def http(target: Target, transcript: Transcript) -> HttpClient:
     """GETs on the target's HTTP routes (`/health`, `/stats`)."""
-    from harness.wire.http import HttpClient
-
     return HttpClient(target.http_url, transcript, target.profile)
 
 

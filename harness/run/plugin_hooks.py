@@ -9,7 +9,6 @@ import os
 from collections.abc import Callable, Generator
 from pathlib import Path
 from types import TracebackType
-from typing import Any
 
 import pytest
 import pytest_timeout
@@ -32,13 +31,14 @@ from harness.run.suite import InstalledSuite, discover_suites
 from harness.wire import protocol as P
 from harness.wire.causes import LEDGER_FILE, CauseLedger, CauseWatch
 from harness.wire.limits import UnverifiedLimit
+from harness.wire.profile import Profile, load_profile
 from harness.wire.target import EMBEDDED, EMBEDDED_CONVERTER
 from harness.wire.transcript import Transcript
 
 TRANSCRIPT = pytest.StashKey[Transcript]()
 _WRITER = pytest.StashKey[ResultsWriter]()
 CONVERTER = pytest.StashKey[Callable[[object], object] | None]()
-PROFILE = pytest.StashKey[Any]()
+PROFILE = pytest.StashKey[Profile]()
 _LEDGER = pytest.StashKey[CauseLedger]()
 _SUITES = pytest.StashKey[list[InstalledSuite]]()
 _WATCH = pytest.StashKey[CauseWatch]()
@@ -160,9 +160,7 @@ def spec_of(config: pytest.Config) -> str:
     return str(config.getoption("harness_profile", None) or P.PROFILE)
 
 
-def _load_profile(config: pytest.Config) -> Any:
-    from harness.wire.profile import load_profile
-
+def _load_profile(config: pytest.Config) -> Profile:
     try:
         return load_profile(spec_of(config))
     except ConfigError as exc:
