@@ -46,8 +46,9 @@ def replay_arguments(captures: Sequence[Path], pacing: str, speed: float) -> tup
 
     if not speed > 0:
         raise ConfigError(f"--speed {speed:g}: expected a positive number")
-    extra = ["--replay-only", f"--replay-pacing={pacing}", f"--replay-speed={speed}"]
+    extra = ["--harness-replay-only", f"--harness-replay-pacing={pacing}"]
+    extra.append(f"--harness-replay-speed={speed}")
     for path in captures:
         load_capture(path)  # a bad capture is a usage error before anything starts
-        extra.append(f"--replay-capture={path.resolve()}")
+        extra.append(f"--harness-replay-capture={path.resolve()}")
     return tuple(extra)

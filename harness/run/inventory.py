@@ -72,7 +72,8 @@ def collect_plan(suites: list[InstalledSuite]) -> Plan:
     paths = [str(s.path) for s in loadable]
     rootdir = os.path.commonpath([str(Path(p).parent) for p in paths])
     args = ["--collect-only", "-q", "-p", "no:cacheprovider", "--rootdir", rootdir, *paths]
-    args += ["--converter", "harness.reference.timestamps:normalise_timestamp", "--long-waits"]
+    args += ["--harness-converter", "harness.reference.timestamps:normalise_timestamp"]
+    args.append("--harness-long-waits")
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
         pytest.main(args, plugins=[collector])
     for nodeid, rules in collector.items:

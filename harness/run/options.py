@@ -111,7 +111,7 @@ def validate_options(options: RunOptions) -> None:
 
 
 def replay_capture_args(policy: Policy, policy_file: Path | None) -> tuple[str, ...]:
-    """`--replay-capture` options for the captures the policy names (relative to its file),
+    """`--harness-replay-capture` options for the captures the policy names (relative to its file),
     each validated now: a missing or bad capture is a usage error before anything starts."""
     from harness.replay.capture import load_capture
 
@@ -123,5 +123,5 @@ def replay_capture_args(policy: Policy, policy_file: Path | None) -> tuple[str, 
             raise ConfigError(f"{policy.source}: replays.paths[{i}]: {path} does not exist")
         for capture in sorted(path.glob("*.jsonl")) if path.is_dir() else [path]:
             load_capture(capture)
-        args.append(f"--replay-capture={path}")
+        args.append(f"--harness-replay-capture={path}")
     return tuple(args)

@@ -61,7 +61,7 @@ def pytest_command(
     extra: Sequence[str] = (),
     shard: str | None = None,
     shard_durations: Path | None = None,
-    load: Sequence[str] = (),  # phase 3: the --load-* options
+    load: Sequence[str] = (),  # phase 3: the --harness-load-* options
 ) -> list[str]:
     """The pytest command line of one phase (1: parallel, 2: serial performance); with `shard`
     (I/N) the phase runs only that shard's slice, split with the `shard_durations` table."""
@@ -78,7 +78,7 @@ def pytest_command(
     cmd += ["-p", "no:cacheprovider", "-q", "-rN", "--tb=native", *(str(p) for p in paths)]
     cmd += [*target_args, "--harness-out", str(out), "--harness-phase", str(phase)]
     if converter:
-        cmd += ["--converter", converter]
+        cmd += ["--harness-converter", converter]
     if shard:
         cmd += ["--harness-shard", shard]
         if shard_durations is not None:
@@ -301,10 +301,10 @@ def run_phases(
 def load_arguments(options: RunOptions) -> list[str]:
     """The load phase's pytest options (suites/load) from the run's options."""
     return [
-        f"--load-users={options.users}",
-        f"--load-conversations={options.conversations}",
-        f"--load-ramp={options.ramp}",
-        f"--load-soak={options.soak}",
+        f"--harness-load-users={options.users}",
+        f"--harness-load-conversations={options.conversations}",
+        f"--harness-load-ramp={options.ramp}",
+        f"--harness-load-soak={options.soak}",
     ]
 
 

@@ -7,40 +7,46 @@ import argparse
 
 import pytest
 
-from harness.wire.target import EMBEDDED
 
-
-def add_options(parser: pytest.Parser) -> None:
-    """Add the plugin's options (group `stability-harness`) to pytest's parser."""
+def add_options(parser: pytest.Parser) -> dict[str, object]:
+    """Add the plugin's options (group `stability-harness`, every one named `--harness*`) to
+    pytest's parser; return their defaults by destination."""
     group = parser.getgroup("stability-harness", "stability-harness target and results")
     group.addoption(
-        "--target",
-        default=EMBEDDED,
+        "--harness",
+        action="store_true",
+        default=False,
+        help="use the harness plugin in this session (implied by any other --harness-* "
+        "option, or by an installed suite among the arguments)",
+    )
+    group.addoption(
+        "--harness-target",
+        default=None,  # the embedded reference server (plugin_hooks.target_url)
         metavar="URL|embedded",
         help="ws:// URL of the server to verify (default: embedded reference server)",
     )
     group.addoption(
-        "--defect",
+        "--harness-defect",
         action="append",
         default=[],
         metavar="NAME",
         help="switch on a defect of the embedded reference server (repeatable)",
     )
     group.addoption(
-        "--jwt-secret",
+        "--harness-jwt-secret",
         default=None,
         metavar="SECRET",
         help="HS256 secret used to mint tokens for synthetic users",
     )
     group.addoption(
-        "--token",
+        "--harness-token",
         action="append",
         default=[],
         metavar="USER=JWT",
         help="a ready-made token for a remote target (repeatable)",
     )
     group.addoption(
-        "--converter",
+        "--harness-converter",
         default=None,
         metavar="MODULE:FUNCTION",
         help="timestamp converter to verify in-process",
@@ -52,40 +58,44 @@ def add_options(parser: pytest.Parser) -> None:
         help="append each finished test to DIR/results.jsonl",
     )
     group.addoption(
-        "--long-waits",
+        "--harness-long-waits",
         action="store_true",
         default=False,
         help="also plan the tests that wait out a protocol period (the 60 s rate window)",
     )
     group.addoption("--harness-phase", default="1", help=argparse.SUPPRESS)
     group.addoption(
-        "--profile",
+        "--harness-profile",
         default=None,
         metavar="NAME|FILE",
         help="the target's dialect: a built-in profile (chat-agent/1, netra-2025-09) or a file",
     )
-    # Set by the runner: the --target URL is the run's embedded reference server (--defect on).
+    # Set by the runner: the --harness-target URL is the run's embedded reference server
+    # (--harness-defect on).
     group.addoption("--harness-embedded", action="store_true", help=argparse.SUPPRESS)
     group.addoption(
-        "--replay-capture",
+        "--harness-replay-capture",
         action="append",
         default=[],
         metavar="FILE|DIR",
         help="a capture (or a folder of *.jsonl captures) the replays suite replays (repeatable)",
     )
     group.addoption(
-        "--replay-only",
+        "--harness-replay-only",
         action="store_true",
-        help="replay only the --replay-capture files, not the built-in captures",
+        help="replay only the --harness-replay-capture files, not the built-in captures",
     )
     group.addoption(
-        "--replay-pacing",
+        "--harness-replay-pacing",
         default="causal",
         choices=("causal", "timed"),
         help="causal (default): wait for the recorded replies; timed: keep the recorded gaps",
     )
     group.addoption(
-        "--replay-speed", default=1.0, type=float, help="timed pacing: divide the recorded gaps"
+        "--harness-replay-speed",
+        default=1.0,
+        type=float,
+        help="timed pacing: divide the recorded gaps",
     )
     # Read through harness.run.shard.shard_of(config): the load phase runs its share of users.
     group.addoption(
@@ -95,29 +105,39 @@ def add_options(parser: pytest.Parser) -> None:
         help="run only shard I of N of the planned tests (every_shard tests: their share)",
     )
     group.addoption("--harness-shard-durations", default=None, help=argparse.SUPPRESS)
-    from harness.verdict.policy import LoadPlan
-
-    load = LoadPlan()
+    # The load options' defaults are the default policy's load plan, filled in by
+    # fill_load_defaults once the session asks for the harness (an idle session never
+    # imports the verdict part).
+    group.addoption("--harness-load-users", type=int, help="load phase: concurrent users")
     group.addoption(
-        "--load-users", type=int, default=load.users, help="load phase: concurrent users"
-    )
-    group.addoption(
-        "--load-conversations",
+        "--harness-load-conversations",
         type=int,
-        default=load.conversations,
         help="load phase: conversations (agent runs) each user holds in turn",
     )
     group.addoption(
-        "--load-ramp",
-        type=float,
-        default=load.ramp_s,
-        help="load phase: seconds over which the users connect",
+        "--harness-load-ramp", type=float, help="load phase: seconds over which the users connect"
     )
     group.addoption(
-        "--load-soak",
+        "--harness-load-soak",
         type=float,
-        default=load.soak_s,
         help="load phase: keep the users conversing for this many seconds (0: no soak)",
     )
     # Set by the runner: the embedded server's process id (the load phase reads its RSS).
     group.addoption("--harness-server-pid", type=int, default=None, help=argparse.SUPPRESS)
+    return {option.dest: option.default for option in group.options}
+
+
+def fill_load_defaults(config: pytest.Config) -> None:
+    """Give each --harness-load-* option left unset the default policy's value."""
+    from harness.verdict.policy import LoadPlan  # lazily: an idle session never needs it
+
+    load = LoadPlan()
+    defaults = {
+        "harness_load_users": load.users,
+        "harness_load_conversations": load.conversations,
+        "harness_load_ramp": load.ramp_s,
+        "harness_load_soak": load.soak_s,
+    }
+    for dest, value in defaults.items():
+        if config.getoption(dest, None) is None:
+            setattr(config.option, dest, value)

@@ -7,7 +7,8 @@ it); read back by the runner into records. One JSON object per line:
     {"kind": "attempt", "phase": 1, "suite": S, "id": ID,
      "outcome": "passed"|"failed"|"error"|"skipped", "final": true, "duration_s": 0.1,
      "message": "...", "transcript": [...]|null, "metrics": [[name, value, unit], ...],
-     "evidence": [{"rule", "sent", "expected", "observed"}, ...]}
+     "evidence": [{"rule", "sent", "expected", "observed"}, ...],
+     "limit_skip": [limit, value]}  (only on a skip that left a target's limit unverified)
     {"kind": "run_error", "cause": "worker_crash"|"collection", "message": "...",
      "suite": S|null, "tests": [ids]}
     {"kind": "cause", "key": "reply:ping", "test": ID, "message": "..."}
@@ -212,6 +213,7 @@ class ResultsWriter:
                 "transcript": None,
                 "metrics": [],
                 "evidence": [],
+                "limit_skip": None,
                 "rerun": False,
             },
         )
@@ -227,6 +229,7 @@ class ResultsWriter:
                 state["outcome"], state["message"] = Outcome.ERROR, f"setup: {message}"
             elif report.skipped:
                 state["outcome"], state["message"] = Outcome.SKIPPED, _skip_reason(report)
+                state["limit_skip"] = props.get("harness_limit_skip")
         elif report.when == "call":
             state["metrics"] = [v for k, v in report.user_properties if k == "harness_metric"]
             state["evidence"] = [v for k, v in report.user_properties if k == "harness_evidence"]
@@ -234,6 +237,7 @@ class ResultsWriter:
                 state["outcome"] = Outcome.PASSED
             elif report.skipped:
                 state["outcome"], state["message"] = Outcome.SKIPPED, _skip_reason(report)
+                state["limit_skip"] = props.get("harness_limit_skip")
             elif failed:
                 state["outcome"] = Outcome.ERROR if props.get("harness_error") else Outcome.FAILED
                 state["message"] = message
@@ -258,6 +262,7 @@ class ResultsWriter:
                 state["metrics"],
                 final=not state["rerun"],
                 evidence=state["evidence"],
+                limit_skip=state["limit_skip"],
             )
 
     def _write_causes(self, causes: Iterable[Any]) -> None:
@@ -284,22 +289,24 @@ class ResultsWriter:
         *,
         final: bool,
         evidence: list[Any] | None = None,
+        limit_skip: list[Any] | None = None,
     ) -> None:
-        self._write(
-            {
-                "kind": "attempt",
-                "phase": self._phase,
-                "suite": ident[0],
-                "id": ident[1],
-                "outcome": outcome.value,
-                "final": final,
-                "duration_s": round(duration, 6),
-                "message": message,
-                "transcript": transcript,
-                "metrics": metrics,
-                "evidence": evidence or [],
-            }
-        )
+        line = {
+            "kind": "attempt",
+            "phase": self._phase,
+            "suite": ident[0],
+            "id": ident[1],
+            "outcome": outcome.value,
+            "final": final,
+            "duration_s": round(duration, 6),
+            "message": message,
+            "transcript": transcript,
+            "metrics": metrics,
+            "evidence": evidence or [],
+        }
+        if limit_skip:
+            line["limit_skip"] = limit_skip  # [limit, the target's value]
+        self._write(line)
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
@@ -310,6 +317,14 @@ class ResultsWriter:
 def _last_line(text: str) -> str:
     lines = [line for line in text.strip().splitlines() if line.strip()]
     return lines[-1].strip()[:4000] if lines else ""
+
+
+def _limit_skip(value: Any) -> tuple[str, int] | None:
+    """An attempt's `limit_skip` ([limit, value], or absent) as the verdict reads it."""
+    if not value:
+        return None
+    limit, target_value = value
+    return str(limit), int(target_value)
 
 
 def _skip_reason(report: pytest.TestReport) -> str:
@@ -370,6 +385,7 @@ def read_results(path: Path) -> ResultsLog:
                     message=line.get("message") or "",
                     transcript=tuple(line.get("transcript") or ()),
                     evidence=tuple(line.get("evidence") or ()),
+                    limit_skip=_limit_skip(line.get("limit_skip")),
                 )
             )
             for name, value, unit in line.get("metrics") or ():

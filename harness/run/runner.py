@@ -97,7 +97,13 @@ def start_target(options: RunOptions) -> Iterator[tuple[Target, list[str]]]:
         with running(parts.hostname or "127.0.0.1", port, parse_faults(options.faults)) as local:
             via = urlunsplit((parts.scheme, f"127.0.0.1:{local}", parts.path, "", ""))
             proxied = dataclasses.replace(target, ws_url=via, http_url=http_url_for(via))
-            yield proxied, [f"--target={via}" if a.startswith("--target=") else a for a in args]
+            yield (
+                proxied,
+                [
+                    f"--harness-target={via}" if a.startswith("--harness-target=") else a
+                    for a in args
+                ],
+            )
 
 
 @contextmanager
@@ -117,9 +123,13 @@ def _reach_target(options: RunOptions) -> Iterator[tuple[Target, list[str]]]:
             target = Target.from_url(
                 server.ws_url, secret=secret, kind=EMBEDDED, defects=defects, profile=profile
             )
-            args = [f"--target={target.ws_url}", f"--profile={spec}", "--harness-embedded"]
+            args = [
+                f"--harness-target={target.ws_url}",
+                f"--harness-profile={spec}",
+                "--harness-embedded",
+            ]
             args.append(f"--harness-server-pid={server.pid}")  # the load phase reads its RSS
-            yield target, args + [f"--defect={name}" for name in sorted(defects)]
+            yield target, args + [f"--harness-defect={name}" for name in sorted(defects)]
         return
     target = Target.from_url(
         options.target,
@@ -127,7 +137,7 @@ def _reach_target(options: RunOptions) -> Iterator[tuple[Target, list[str]]]:
         tokens=parse_tokens(options.tokens),
         profile=profile,
     )
-    yield target, [f"--target={target.ws_url}", f"--profile={spec}"]
+    yield target, [f"--harness-target={target.ws_url}", f"--harness-profile={spec}"]
 
 
 def secret_environment(target: Target) -> dict[str, str]:

@@ -13,7 +13,9 @@ NO_PRIVATE_TARGET = (
     "the harness cannot start and shut down an instance of a remote target "
     "(only of the embedded one)"
 )
-NO_LONG_WAITS = "waits out the 60 s rate window (plan it with the pytest option --long-waits)"
+NO_LONG_WAITS = (
+    "waits out the 60 s rate window (plan it with the pytest option --harness-long-waits)"
+)
 
 
 def unfit(profile: Any, item: pytest.Item) -> str | None:

@@ -8,25 +8,22 @@ reason the policy gives (else the manifest's criticality applies).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
-from harness.names import LIMIT_SKIP_PREFIX
 from harness.verdict.model import RANK, FinalOutcome, Reason, Severity, TestVerdict
 from harness.verdict.policy import Policy
 from harness.verdict.records import Criticality, SuiteRecord
-
-_LIMIT_SKIP = re.compile(re.escape(LIMIT_SKIP_PREFIX) + r"([A-Za-z0-9_]+)=(\S+)")
 
 
 def limit_skipped(test: TestVerdict) -> tuple[str, str] | None:
     """Return (limit, "limit=value") when the test was skipped to leave a limit unverified."""
     if test.outcome is not FinalOutcome.SKIPPED or not test.attempts:
         return None
-    match = _LIMIT_SKIP.match(test.attempts[-1].message)
-    if match is None:
+    found = test.attempts[-1].limit_skip
+    if found is None:
         return None
-    return match.group(1), f"{match.group(1)}={match.group(2)}"
+    limit, value = found
+    return limit, f"{limit}={value}"
 
 
 def limit_reasons(suite: str, tests: Sequence[TestVerdict], policy: Policy) -> list[Reason]:

@@ -44,6 +44,8 @@ class Attempt:
     # Values the test compared, for the reports' views of rule status:
     # {"rule": id, "sent": ..., "expected": ..., "observed": ...}
     evidence: tuple[dict[str, Any], ...] = ()
+    # A skip that left a target's limit unverified: (limit, the target's value).
+    limit_skip: tuple[str, int] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,10 +1,12 @@
 """Leaving a target's announced limit unverified, in the one form the verdict recognises.
 
 A suite that cannot exercise a limit because the target's value is larger than it
-can send in a run calls ``skip_unverifiable_limit``. The skip's message starts with
-``limit not verified: <limit>=<value>``; the verdict lists it as a condition when
-the policy's ``[limits] may_skip`` names the limit, and as INCOMPLETE otherwise
-(docs/POLICY.md).
+can send in a run calls ``skip_unverifiable_limit``. The skip's cause, an
+``UnverifiedLimit``, names the limit and its value; the harness plugin records them as
+the attempt's ``limit_skip`` (results.jsonl), and the verdict lists the skip as a
+condition when the policy's ``[limits] may_skip`` names the limit, and as INCOMPLETE
+otherwise (docs/POLICY.md). The skip's message, for people, starts with
+``limit not verified: <limit>=<value>``.
 """
 
 from __future__ import annotations
@@ -15,6 +17,15 @@ import pytest
 
 from harness.names import LIMIT_SKIP_PREFIX as SKIP_PREFIX
 from harness.names import LIMITS
+
+
+class UnverifiedLimit(Exception):
+    """The cause of skip_unverifiable_limit's skip: the target's ``limit`` is ``value``."""
+
+    def __init__(self, limit: str, value: int) -> None:
+        super().__init__(f"{limit}={value}")
+        self.limit = limit
+        self.value = value
 
 
 def skip_unverifiable_limit(limit: str, target_value: int, largest: int) -> NoReturn:
@@ -30,7 +41,8 @@ def skip_unverifiable_limit(limit: str, target_value: int, largest: int) -> NoRe
         raise ValueError(
             f"{limit}={target_value} is at most {largest}: the suite can verify it, not skip it"
         )
-    pytest.skip(
+    message = (
         f"{SKIP_PREFIX}{limit}={target_value} (larger than {largest}, "
         f"the largest this suite verifies)"
     )
+    raise pytest.skip.Exception(message) from UnverifiedLimit(limit, target_value)

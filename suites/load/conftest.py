@@ -11,14 +11,14 @@ from suites.load.crowd import DEADLINE_MARGIN_S, Crowd, Shape, run_crowd
 
 
 def shape_of(config: pytest.Config) -> Shape:
-    """The crowd the run's options ask for (`--load-users`, ...); ConfigError when invalid."""
-    users = int(config.getoption("load_users"))
+    """The crowd the run's options ask for (`--harness-load-users`, ...); ConfigError if invalid."""
+    users = int(config.getoption("harness_load_users"))
     shard = shard_of(config)
     shape = Shape(
         users=users,
-        conversations=int(config.getoption("load_conversations")),
-        ramp_s=float(config.getoption("load_ramp")),
-        soak_s=float(config.getoption("load_soak")),
+        conversations=int(config.getoption("harness_load_conversations")),
+        ramp_s=float(config.getoption("harness_load_ramp")),
+        soak_s=float(config.getoption("harness_load_soak")),
         share=shard.portion(users) if shard is not None else None,
     )
     if shape.users < 1 or shape.conversations < 1 or shape.ramp_s < 0 or shape.soak_s < 0:

@@ -9,7 +9,7 @@ Wrong servers these tests tell apart from a correct one:
 - frames answered with an error not counted toward the window (only valid ones counted);
 - a window shared by all connections of a user instead of one per connection;
 - rate-limited frames counted toward the window (a minute-long test, planned only with
-  --long-waits: it must wait for the accepted frames to age out of the 60 s window).
+  --harness-long-waits: it must wait for the accepted frames to age out of the 60 s window).
 A target whose limit is above LARGEST_BURST frames a minute is skipped with
 `skip_unverifiable_limit`, which the verdict lists as a limit not verified.
 """

@@ -19,11 +19,12 @@ REPLAY_RULES: Final = (
 
 
 def capture_paths(config: pytest.Config) -> list[Path]:
-    """Built-in captures (unless --replay-only) then --replay-capture files and folders."""
+    """Built-in captures (unless --harness-replay-only), then the files and folders of
+    --harness-replay-capture."""
     found: list[Path] = []
-    if not config.getoption("replay_only", False):
+    if not config.getoption("harness_replay_only", False):
         found += sorted(BUILT_IN.glob("*.jsonl"))
-    for given in config.getoption("replay_capture", []) or []:
+    for given in config.getoption("harness_replay_capture", []) or []:
         path = Path(given)
         found += sorted(path.glob("*.jsonl")) if path.is_dir() else [path]
     return list(dict.fromkeys(p.resolve() for p in found))

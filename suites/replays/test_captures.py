@@ -62,7 +62,8 @@ async def test_capture_replays_as_recorded(
         load_profile(capture.header.profile),
         new_user,
         ReplayOptions(
-            pacing=config.getoption("replay_pacing"), speed=config.getoption("replay_speed")
+            pacing=config.getoption("harness_replay_pacing"),
+            speed=config.getoption("harness_replay_speed"),
         ),
         transcript,
     )

@@ -9,7 +9,7 @@ import pytest
 from .conftest import RUN_DEADLINE_S, harness
 
 # A whole run may take minutes on a loaded machine; each has its own deadline.
-pytestmark = pytest.mark.timeout(RUN_DEADLINE_S + 30)
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(RUN_DEADLINE_S + 30)]
 
 # PROTOCOL.md section 8: each defect and the suites that catch it.
 CATALOGUE = [

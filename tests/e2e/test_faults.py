@@ -8,7 +8,7 @@ import pytest
 
 from .conftest import RUN_DEADLINE_S, harness
 
-pytestmark = pytest.mark.timeout(RUN_DEADLINE_S + 30)
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(RUN_DEADLINE_S + 30)]
 
 
 def test_latency_and_jitter_keep_the_clean_server_approved(tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ import pytest
 
 from .conftest import RUN_DEADLINE_S
 
-pytestmark = pytest.mark.timeout(RUN_DEADLINE_S + 30)
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(RUN_DEADLINE_S + 30)]
 
 STOP_DEADLINE_S = 60  # bounded, not a wall-clock claim: docs/PERFORMANCE.md has the figure
 REPORTS = ("verdict.json", "report.md", "report.html", "junit.xml")

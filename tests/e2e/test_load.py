@@ -25,7 +25,7 @@ from harness.wire.tokens import SECRET_ENV
 
 from .conftest import RUN_DEADLINE_S, Finished, harness
 
-pytestmark = pytest.mark.timeout(RUN_DEADLINE_S + 30)
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(RUN_DEADLINE_S + 30)]
 
 SMALL = ("--suite", "load", "-n", "0", "--quiet", "--no-history")
 RUNS_TEST = "load::test_load::test_every_user_runs_every_conversation"

@@ -15,7 +15,7 @@ from harness.reference import ServerConfig, start_subprocess
 
 from .conftest import RUN_DEADLINE_S, harness
 
-pytestmark = pytest.mark.timeout(RUN_DEADLINE_S + 30)
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(RUN_DEADLINE_S + 30)]
 
 RENAMED = Path(__file__).parent / "profiles" / "renamed.toml"
 ALL_BUT_REPLAYS = (

@@ -14,7 +14,7 @@ from harness.reference import ServerConfig, ThreadedServer, mint_token, start_in
 from .conftest import RUN_DEADLINE_S, harness
 
 # A whole run may take minutes on a loaded machine; each has its own deadline.
-pytestmark = pytest.mark.timeout(RUN_DEADLINE_S + 30)
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(RUN_DEADLINE_S + 30)]
 
 SECRET = "remote-secret-of-at-least-32-bytes-0123"
 

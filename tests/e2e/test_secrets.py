@@ -17,7 +17,7 @@ from harness.reference import ServerConfig, ThreadedServer, mint_token, start_in
 
 from .conftest import RUN_DEADLINE_S
 
-pytestmark = pytest.mark.timeout(RUN_DEADLINE_S + 30)
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(RUN_DEADLINE_S + 30)]
 
 # Searchable: nothing else in the machine's output holds these random strings.
 SECRET = "findme-secret-" + secrets.token_hex(16)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.timeout(240)
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
 
 SECRET = "stalled-target-secret-of-32-bytes-or-more"
 MAX_DURATION_S = 120

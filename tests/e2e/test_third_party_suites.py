@@ -10,7 +10,7 @@ from ..extra_suite import install_suite
 from .conftest import RUN_DEADLINE_S, harness
 
 # A whole run may take minutes on a loaded machine; each has its own deadline.
-pytestmark = pytest.mark.timeout(RUN_DEADLINE_S + 30)
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(RUN_DEADLINE_S + 30)]
 
 CRASHING = {
     "test_crash.py": """

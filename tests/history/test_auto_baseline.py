@@ -8,7 +8,7 @@ import pytest
 
 from tests.e2e.conftest import Finished, harness
 
-pytestmark = pytest.mark.timeout(600)
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 SUITES = ("--suite", "staging_repro")
 STAGING = "staging_repro::test_staging_frame::test_staging_timestamp_in_ping"
 

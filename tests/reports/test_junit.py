@@ -14,7 +14,7 @@ from harness.verdict import judge
 from harness.verdict.policy import Budget, Policy, Statistic, Waiver
 from harness.verdict.records import RunError
 
-from ..verdict.runbuilder import TODAY, attempt, metric, run, suite, with_attempts
+from ..verdict.runbuilder import TODAY, limit_skip, metric, run, suite, with_attempts
 
 AE = "agent_events"
 MR = "message_routing"
@@ -179,7 +179,8 @@ SKIP = "limit not verified: max_message_bytes=16777216 (larger than 1048576, the
 
 
 def _limit_skip(allowed: tuple[str, ...]) -> tuple[Any, Policy]:
-    spec = with_attempts(suite(MR, "major", a="", b="P"), "a", attempt("S", SKIP))
+    skip = limit_skip("max_message_bytes", 16777216, SKIP)
+    spec = with_attempts(suite(MR, "major", a="", b="P"), "a", skip)
     return run(spec), Policy(limits_may_skip=allowed)
 
 

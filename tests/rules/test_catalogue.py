@@ -99,7 +99,7 @@ def test_a_test_naming_an_unknown_rule_is_a_usage_error(pytester: pytest.Pyteste
             """
         )
     )
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:xdist")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:xdist", "--harness")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*test_unknown*names unknown rule '5.rejected.no-such-rule'*"])
 
@@ -215,6 +215,7 @@ def test_listings_print_whole_names_when_piped(command: str) -> None:
         } <= (first)
 
 
+@pytest.mark.slow
 def test_the_wheel_ships_templates_inside_harness(tmp_path: Path) -> None:
     root = Path(__file__).resolve().parents[2]
     proc = subprocess.run(

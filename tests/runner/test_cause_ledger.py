@@ -44,8 +44,8 @@ def run(pytester: pytest.Pytester, package: Path, url: str, *args: str) -> Any:
         str(package.parent.parent),
         "-p",
         "no:cacheprovider",
-        f"--target={url}",
-        "--jwt-secret=cause-ledger-secret-0123456789abcdef",
+        f"--harness-target={url}",
+        "--harness-jwt-secret=cause-ledger-secret-0123456789abcdef",
         *args,
     )
 

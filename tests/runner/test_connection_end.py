@@ -42,7 +42,7 @@ SUITE = {
 def outcomes(pytester: pytest.Pytester, extra_site: Path, *defects: str) -> dict[str, object]:
     package = install_suite(extra_site, SUITE)
     out = pytester.path / "out"
-    args = [f"--defect={d}" for d in defects]
+    args = [f"--harness-defect={d}" for d in defects]
     pytester.runpytest_subprocess(
         str(package),
         "--rootdir",

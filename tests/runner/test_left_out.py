@@ -29,7 +29,7 @@ SUITE = {
 PRIVATE = "extra_suite::test_marked::test_shuts_a_private_instance_down"
 LONG = "extra_suite::test_marked::test_waits_a_minute"
 PLAIN = "extra_suite::test_marked::test_plain"
-REMOTE = ("--target", "ws://127.0.0.1:9/ws", "--jwt-secret", "s" * 32)
+REMOTE = ("--harness-target", "ws://127.0.0.1:9/ws", "--harness-jwt-secret", "s" * 32)
 
 
 def plan(
@@ -61,12 +61,14 @@ def test_remote_target_leaves_out_private_target_and_long_wait_tests(
     assert planned == {PLAIN}
     assert set(left_out) == {PRIVATE, LONG}
     assert "remote target" in left_out[PRIVATE]
-    assert "--long-waits" in left_out[LONG]
+    assert "--harness-long-waits" in left_out[LONG]
 
 
 def test_embedded_target_of_a_run_and_long_waits_plan_every_test(
     pytester: pytest.Pytester, extra_site: Path
 ) -> None:
-    planned, left_out = plan(pytester, extra_site, *REMOTE, "--harness-embedded", "--long-waits")
+    planned, left_out = plan(
+        pytester, extra_site, *REMOTE, "--harness-embedded", "--harness-long-waits"
+    )
     assert planned == {PRIVATE, LONG, PLAIN}
     assert left_out == {}

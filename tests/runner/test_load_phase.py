@@ -22,12 +22,12 @@ def test_only_phase_three_selects_load_tests(tmp_path: Path) -> None:
     suite = [tmp_path / "suite"]
     first = pytest_command(1, suite, [], tmp_path)
     second = pytest_command(2, suite, [], tmp_path)
-    third = pytest_command(3, suite, [], tmp_path, load=["--load-users=7"])
+    third = pytest_command(3, suite, [], tmp_path, load=["--harness-load-users=7"])
     assert marks(first) == "not perf and not load"
     assert marks(second) == "perf and not load"
     assert marks(third) == "load"
     assert "no:xdist" in third and "-n" not in third and "--reruns" not in third
-    assert "--load-users=7" in third
+    assert "--harness-load-users=7" in third
 
 
 def test_the_load_suite_alone_has_load_tests() -> None:
@@ -38,10 +38,10 @@ def test_the_load_suite_alone_has_load_tests() -> None:
 def test_load_arguments_carry_the_run_options() -> None:
     options = RunOptions(users=20, conversations=3, ramp=0.5, soak=4.0)
     assert load_arguments(options) == [
-        "--load-users=20",
-        "--load-conversations=3",
-        "--load-ramp=0.5",
-        "--load-soak=4.0",
+        "--harness-load-users=20",
+        "--harness-load-conversations=3",
+        "--harness-load-ramp=0.5",
+        "--harness-load-soak=4.0",
     ]
 
 

@@ -107,6 +107,7 @@ def test_failure_carries_message_and_transcript(
     assert skipped.message == "not applicable here"
 
 
+@pytest.mark.slow
 def test_metric_samples_are_kept(pytester: pytest.Pytester, extra_site: Path) -> None:
     package = install_suite(extra_site, SUITE)
     out = pytester.path / "out"
@@ -140,6 +141,7 @@ def test_every_rerun_attempt_is_recorded(pytester: pytest.Pytester, extra_site: 
     assert "first attempt fails" in attempts[0]["message"]
 
 
+@pytest.mark.slow
 def test_crashed_worker_is_a_harness_error(pytester: pytest.Pytester, extra_site: Path) -> None:
     package = install_suite(
         extra_site,
@@ -183,6 +185,8 @@ def test_torn_last_line_is_ignored(tmp_path: Path) -> None:
 
 def test_bad_converter_is_a_usage_error(pytester: pytest.Pytester, extra_site: Path) -> None:
     package = install_suite(extra_site, SUITE)
-    result = run_suite(pytester, package, pytester.path / "out", "--converter", "nosuchmodule:f")
+    result = run_suite(
+        pytester, package, pytester.path / "out", "--harness-converter", "nosuchmodule:f"
+    )
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*--converter 'nosuchmodule:f': cannot import nosuchmodule*"])

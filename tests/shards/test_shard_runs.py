@@ -17,7 +17,7 @@ from harness.run.results import read_results
 
 SUITE = "timestamp_core"  # both phases: the parallel suite phase and one serial perf test
 DEADLINE_S = 240
-pytestmark = pytest.mark.timeout(DEADLINE_S + 60)
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(DEADLINE_S + 60)]
 
 
 @dataclass(frozen=True)

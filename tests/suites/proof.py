@@ -13,7 +13,7 @@ def run_suite(
     args += ["-o", "asyncio_default_fixture_loop_scope=function"]
     args += ["--harness-out", str(pytester.path / "out"), *extra]
     for defect in defects:
-        args += ["--defect", defect]
+        args += ["--harness-defect", defect]
     return pytester.runpytest_subprocess(*args, timeout=300)
 
 

@@ -11,7 +11,7 @@ from .proof import assert_caught, run_suite
 
 pytest_plugins = ["pytester"]
 # Each test runs a whole suite in a subprocess; `slow-first-event` alone takes ~30 s.
-pytestmark = pytest.mark.timeout(300)
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
 # Planned items of each suite (parametrized cases included); a change here is deliberate.
 PLANNED = {"agent_events": 41, "business_flow": 21}

@@ -6,6 +6,8 @@ import pytest
 
 from .proof import assert_caught, run_suite
 
+pytestmark = pytest.mark.slow
+
 # Planned items of each suite (parametrized cases included); a change here is deliberate.
 PLANNED = {"message_routing": 153, "security": 52}
 

@@ -9,6 +9,8 @@ import pytest
 
 from .proof import assert_caught, run_suite
 
+pytestmark = pytest.mark.slow
+
 # Planned items of each suite (parametrized cases included); a change here is deliberate.
 # timestamp_core: 24 accepted and 39 rejected classes on the wire, 2 quiet-window tests,
 # 1 history test; 22 accepted and 39 rejected classes in the converter, 1 conversion time.
@@ -200,7 +202,7 @@ def test_converter_cases_catch_a_wrong_converter(pytester: pytest.Pytester) -> N
     result = run_suite(
         pytester,
         "timestamp_core",
-        extra=("--converter", "bad_converter:convert", "-k", "test_converter_"),
+        extra=("--harness-converter", "bad_converter:convert", "-k", "test_converter_"),
     )
     outcomes = result.parseoutcomes()
     assert outcomes.get("failed", 0) >= 2, result.stdout.str()[-3000:]
@@ -245,7 +247,7 @@ def test_converter_cases_compare_exact_microseconds(pytester: pytest.Pytester) -
     result = run_suite(
         pytester,
         "timestamp_core",
-        extra=("--converter", "rounding_converter:convert", "-k", "test_converter_"),
+        extra=("--harness-converter", "rounding_converter:convert", "-k", "test_converter_"),
     )
     result.stdout.fnmatch_lines(["FAILED *test_converter_accepts[[]iso-fraction-truncated[]]*"])
     result.stdout.fnmatch_lines(

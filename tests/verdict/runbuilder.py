@@ -77,6 +77,11 @@ def attempt(letter: str, message: str = "", *evidence: dict[str, Any]) -> Attemp
     return Attempt(_LETTERS[letter], 0.25, message, (), tuple(evidence))
 
 
+def limit_skip(limit: str, value: int, message: str) -> Attempt:
+    """Return a skip that left the target's ``limit`` (its value ``value``) unverified."""
+    return Attempt(Outcome.SKIPPED, 0.25, message, limit_skip=(limit, value))
+
+
 def with_attempts(spec: SuiteSpec, key: str, *attempts: Attempt) -> SuiteSpec:
     """Return ``spec`` whose test ``key`` ran ``attempts`` (its planned position kept)."""
     test_id = f"{spec.record.name}::{key}"

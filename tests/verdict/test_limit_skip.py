@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from harness.run.results import read_results
 from harness.verdict import judge
 from harness.verdict.policy import Policy
+from harness.verdict.records import Outcome
 from harness.wire.limits import skip_unverifiable_limit
 
-from .runbuilder import TODAY, attempt, reasons, run, suite, with_attempts
+from ..extra_suite import install_suite
+from .runbuilder import TODAY, reasons, run, suite, with_attempts
 
 MESSAGE = (
     "limit not verified: max_messages_per_minute=100000 "
@@ -17,24 +22,33 @@ MESSAGE = (
 
 
 def test_a_suite_test_skipped_for_a_limit_becomes_a_listed_condition(
-    pytester: pytest.Pytester,
+    pytester: pytest.Pytester, extra_site: Path
 ) -> None:
-    """A real pytest run of a test calling the helper: its skip message judged as a condition."""
-    pytester.makepyfile(
-        """
-        from harness.wire.limits import skip_unverifiable_limit
+    """A real pytest run of a test calling the helper: its skip, recorded with the limit and
+    its value as fields of the attempt, judged as a condition."""
+    package = install_suite(
+        extra_site,
+        {
+            "test_limit.py": """
+                from harness.wire.limits import skip_unverifiable_limit
 
-        def test_rate_limit():
-            skip_unverifiable_limit("max_messages_per_minute", 100000, 3000)
-            raise AssertionError("not reached")
-        """
+                def test_rate_limit():
+                    skip_unverifiable_limit("max_messages_per_minute", 100000, 3000)
+                    raise AssertionError("not reached")
+            """
+        },
     )
-    recorded = pytester.inline_run("-p", "no:cacheprovider")
-    (report,) = [r for r in recorded.getreports("pytest_runtest_logreport") if r.skipped]
-    assert isinstance(report.longrepr, tuple)
-    message = str(report.longrepr[2]).removeprefix("Skipped: ")
-    assert message == MESSAGE
-    spec = with_attempts(suite("message_routing", "major", a="", b="P"), "a", attempt("S", message))
+    out = pytester.path / "out"
+    pytester.runpytest_subprocess(
+        *(str(package), "--rootdir", str(extra_site), "-p", "no:cacheprovider", "-p", "no:xdist"),
+        *("--harness-out", str(out)),
+    )
+    (skip,) = read_results(out / "results.jsonl").attempts[
+        "extra_suite::test_limit::test_rate_limit"
+    ]
+    assert (skip.outcome, skip.message) == (Outcome.SKIPPED, MESSAGE)
+    assert skip.limit_skip == ("max_messages_per_minute", 100000)
+    spec = with_attempts(suite("message_routing", "major", a="", b="P"), "a", skip)
     policy = Policy(limits_may_skip=("max_messages_per_minute",))
     result = judge(run(spec), policy, today=TODAY)
     assert result.verdict.value == "APPROVED_WITH_CONDITIONS"

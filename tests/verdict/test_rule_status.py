@@ -12,7 +12,7 @@ from harness.verdict import judge
 from harness.verdict.policy import Policy, Waiver
 from harness.verdict.records import NotApplicable
 
-from .runbuilder import TODAY, attempt, rule, run, suite, with_attempts
+from .runbuilder import TODAY, attempt, limit_skip, rule, run, suite, with_attempts
 
 TS = "timestamp_core"
 MR = "message_routing"
@@ -96,7 +96,8 @@ def test_a_waived_failure_still_violates_the_rule() -> None:
 def test_a_skip_for_a_limit_leaves_the_rule_not_verified_with_the_skip_message() -> None:
     """The skip's message is the rule's reason: the report says which limit was not verified."""
     message = "limit not verified: max_messages_per_minute=100000 (larger than 1000, the largest)"
-    spec = with_attempts(suite(MR, "major", a=""), "a", attempt("S", message))
+    skip = limit_skip("max_messages_per_minute", 100000, message)
+    spec = with_attempts(suite(MR, "major", a=""), "a", skip)
     record = run(
         spec,
         rules=(rule("6.limit.rate-limited"),),

@@ -8,28 +8,36 @@ import pytest
 
 from harness.verdict import judge
 from harness.verdict.policy import Approval, Policy
-from harness.verdict.records import Criticality
+from harness.verdict.records import Attempt, Criticality
 
-from .runbuilder import TODAY, attempt, reasons, run, statuses, suite, with_attempts
+from .runbuilder import TODAY, attempt, limit_skip, reasons, run, statuses, suite, with_attempts
 
 AE = "agent_events"
 MR = "message_routing"
-RATE = "limit not verified: max_messages_per_minute=100000 (larger than 3000, the largest)"
-SIZE = "limit not verified: max_message_bytes=16777216 (larger than 1048576, the largest)"
+RATE = limit_skip(
+    "max_messages_per_minute",
+    100000,
+    "limit not verified: max_messages_per_minute=100000 (larger than 3000, the largest)",
+)
+SIZE = limit_skip(
+    "max_message_bytes",
+    16777216,
+    "limit not verified: max_message_bytes=16777216 (larger than 1048576, the largest)",
+)
 BOTH = ("max_messages_per_minute", "max_message_bytes")
 APPROVAL = Approval("release-manager", "agent runs are rebuilt this sprint")
 
 
-def _limit_run(criticality: str, *messages: str) -> Any:
-    keys = {f"t{i}": "" for i in range(len(messages))}
+def _limit_run(criticality: str, *skips: Attempt) -> Any:
+    keys = {f"t{i}": "" for i in range(len(skips))}
     spec = suite(MR if criticality == "major" else AE, criticality, **keys, ok="P")
-    for key, message in zip(keys, messages, strict=True):
-        spec = with_attempts(spec, key, attempt("S", message))
+    for key, skip in zip(keys, skips, strict=True):
+        spec = with_attempts(spec, key, skip)
     return run(spec)
 
 
-# (case id, suite criticality, skip messages, limits the policy allows, verdict, reasons)
-LIMIT_CASES: list[tuple[str, str, tuple[str, ...], tuple[str, ...], str, list[Any]]] = [
+# (case id, suite criticality, skips, limits the policy allows, verdict, reasons)
+LIMIT_CASES: list[tuple[str, str, tuple[Attempt, ...], tuple[str, ...], str, list[Any]]] = [
     (
         "allowed-in-a-critical-suite-is-a-condition",
         "critical",
@@ -60,7 +68,7 @@ LIMIT_CASES: list[tuple[str, str, tuple[str, ...], tuple[str, ...], str, list[An
     (
         "a-plain-skip-is-judged-as-a-skip",
         "critical",
-        ("the limit not verified: max_message_bytes=1",),
+        (attempt("S", "limit not verified: max_message_bytes=1 (a message alone)"),),
         BOTH,
         "INCOMPLETE",
         [("skipped", "incomplete", AE, ("agent_events::t0",))],
@@ -69,19 +77,19 @@ LIMIT_CASES: list[tuple[str, str, tuple[str, ...], tuple[str, ...], str, list[An
 
 
 @pytest.mark.parametrize(
-    ("criticality", "messages", "allowed", "verdict", "expected"),
+    ("criticality", "skips", "allowed", "verdict", "expected"),
     [c[1:] for c in LIMIT_CASES],
     ids=[c[0] for c in LIMIT_CASES],
 )
 def test_limit_skips(
     criticality: str,
-    messages: tuple[str, ...],
+    skips: tuple[Attempt, ...],
     allowed: tuple[str, ...],
     verdict: str,
     expected: list[Any],
 ) -> None:
     """A limit skip is a condition only when the policy allows that limit; else INCOMPLETE."""
-    result = judge(_limit_run(criticality, *messages), Policy(limits_may_skip=allowed), today=TODAY)
+    result = judge(_limit_run(criticality, *skips), Policy(limits_may_skip=allowed), today=TODAY)
     assert result.verdict.value == verdict
     assert reasons(result) == expected
 

@@ -87,14 +87,26 @@ def test_the_official_schema_catches_a_broken_document(
     assert len(_errors(asyncapi_validator, document)) >= 1
 
 
+# The frame kinds of docs/PROTOCOL.md (client to server, then server to client).
+FRAME_KINDS = (
+    *("ping", "user_message", "start_agent", "get_thread_history"),
+    *("connection_established", "pong", "ack", "thread_history", "error", "agent_started"),
+    *("agent_thinking", "tool_executing", "tool_completed", "agent_completed", "agent_error"),
+)
+
+
 def test_every_example_matches_its_payload_schema() -> None:
+    """One example per frame kind, each valid: an empty examples list fails the test."""
     for spec in ("chat-agent/1", "netra-2025-09"):
         document = asyncapi_document(load_profile(spec))
+        checked: dict[str, int] = {}
         for name, message in document["components"]["messages"].items():
             validator = Draft202012Validator(message["payload"])
             for example in message["examples"]:
                 problems = [e.message for e in validator.iter_errors(example["payload"])]
                 assert problems == [], (spec, name, problems)
+                checked[name] = checked.get(name, 0) + 1
+        assert checked == dict.fromkeys(FRAME_KINDS, 1), spec
 
 
 def test_netra_messages_have_the_dialects_wire_form() -> None:

@@ -1,0 +1,224 @@
+"""The harness plugin's fixtures (target, connect, users, transcript, ...), registered by
+harness.run.plugin only when a session asks for the harness; each does work only when a
+test asks for it."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any
+
+import pytest
+import pytest_asyncio
+
+from harness.errors import CapabilityMissing, CheckFailed
+from harness.run.fixture_types import Connect
+from harness.run.plugin_hooks import (
+    CONVERTER,
+    PROFILE,
+    TRANSCRIPT,
+    cause_watch,
+    embedded,
+    secret_of,
+    spec_of,
+    target_url,
+    token_pairs,
+)
+from harness.run.selection import NO_PRIVATE_TARGET
+from harness.wire.causes import CauseWatch
+from harness.wire.http import HttpClient
+from harness.wire.target import EMBEDDED, Target, UserFactory, parse_tokens
+from harness.wire.transcript import Transcript
+
+
+@pytest.fixture(scope="session")
+def target(request: pytest.FixtureRequest) -> Iterator[Target]:
+    """The server under verification (the embedded reference server unless --target is a URL)."""
+    config = request.config
+    url = target_url(config)
+    profile = config.stash[PROFILE]
+    if url == EMBEDDED:
+        from harness.reference import ServerConfig, start_subprocess
+        from harness.reference.defects import resolve_defects
+
+        secret = secret_of(config) or secrets.token_urlsafe(24)
+        defects = resolve_defects(config.getoption("harness_defect"))
+        # A process of its own: the server never shares an interpreter with the tests
+        # (CPython 3.11.7 crashes when two threads build ASTs at once, gh-106905).
+        server_config = ServerConfig(jwt_secret=secret, defects=defects, profile=spec_of(config))
+        with start_subprocess(server_config) as server:
+            yield Target.from_url(
+                server.ws_url, secret=secret, kind=EMBEDDED, defects=defects, profile=profile
+            )
+        return
+    if embedded(config):
+        from harness.reference.defects import resolve_defects
+
+        defects = resolve_defects(config.getoption("harness_defect"))
+        yield Target.from_url(
+            url,
+            secret=secret_of(config),
+            kind=EMBEDDED,
+            defects=defects,
+            profile=profile,
+        )
+        return
+    yield Target.from_url(
+        url,
+        secret=secret_of(config),
+        tokens=parse_tokens(token_pairs(config)),
+        profile=profile,
+    )
+
+
+class PrivateTarget:
+    """The `private_target` fixture: an instance of the embedded target for one test only."""
+
+    def __init__(self, server: Any, target: Target) -> None:
+        self.target = target
+        self._server = server
+
+    async def stop(self) -> None:
+        """Shut the instance down as its operator would (SIGTERM), its clients still open."""
+        await asyncio.to_thread(self._server.stop)
+
+
+@pytest.fixture
+def private_target(target: Target) -> Iterator[PrivateTarget]:
+    """A freshly started instance of the embedded target (its defects, its secret), stopped
+    at teardown unless the test stopped it; tests that use it are marked
+    `requires_private_target`, since a remote target cannot be started by the harness."""
+    if target.kind != EMBEDDED or target.secret is None:
+        raise CapabilityMissing(f"a private target needs the embedded target: {NO_PRIVATE_TARGET}")
+    from harness.reference import ServerConfig, start_subprocess
+
+    spec = target.profile.source if target.profile.source != "built-in" else target.profile.name
+    config = ServerConfig(jwt_secret=target.secret, defects=target.defects, profile=spec)
+    with start_subprocess(config) as server:
+        yield PrivateTarget(
+            server,
+            Target.from_url(
+                server.ws_url,
+                secret=target.secret,
+                kind=EMBEDDED,
+                defects=target.defects,
+                profile=target.profile,
+            ),
+        )
+
+
+@pytest.fixture
+def transcript(request: pytest.FixtureRequest) -> Transcript:
+    """This test's frame transcript (attached to its report when it fails)."""
+    recorded = Transcript()
+    request.node.stash[TRANSCRIPT] = recorded
+    return recorded
+
+
+@pytest.fixture
+def users(target: Target) -> UserFactory:
+    """Fresh synthetic users and crafted tokens for this test."""
+    return UserFactory(target)
+
+
+@pytest_asyncio.fixture
+async def connect(
+    request: pytest.FixtureRequest, target: Target, users: UserFactory, transcript: Transcript
+) -> AsyncIterator[Connect]:
+    """An async factory of authenticated `Client`s; all are closed at teardown.
+
+    At teardown the test fails if any of its connections was closed by the server
+    with 1011 or ended without a close frame from the server (PROTOCOL.md section 6),
+    wherever that happened, even after the test's last check.
+    """
+    from harness.wire.client import Client, User, open_client
+
+    clients: list[Client] = []
+    watch = cause_watch(request.node)
+
+    async def factory(user: User | None = None, **options: Any) -> Client:
+        if user is None and options.get("token") is None and options.get("transport") != "none":
+            user = users.new()
+        options.setdefault("causes", watch)
+        options.setdefault("profile", target.profile)
+        client = await open_client(target.ws_url, user, transcript, **options)
+        clients.append(client)
+        return client
+
+    yield factory
+    # Closing with 1000 first: the server's close frame, sent before or in reply to ours,
+    # comes after every frame it sent before, so no extra wait is needed to see a 1011.
+    await asyncio.gather(*(client.close() for client in clients))
+    ended = [(client.conn, client.end_failure()) for client in clients]
+    failures = [f"connection {conn}: {failure}" for conn, failure in ended if failure]
+    if failures:
+        raise CheckFailed(
+            "the test's connections at its end",
+            expected="no close 1011 and a close frame from the server on every closed connection",
+            observed="; ".join(failures),
+            frames=transcript.export(),
+        )
+
+
+@pytest.fixture
+def causes(request: pytest.FixtureRequest) -> CauseWatch:
+    """The run's cause ledger as this test sees it, for a suite's own bounded waits."""
+    return cause_watch(request.node)
+
+
+@pytest.fixture
+def http(target: Target, transcript: Transcript) -> HttpClient:
+    """GETs on the target's HTTP routes (`/health`, `/stats`)."""
+    return HttpClient(target.http_url, transcript, target.profile)
+
+
+class MetricSink:
+    """The `metrics` fixture: samples kept with the test's result."""
+
+    def __init__(self, item: pytest.Item) -> None:
+        self._item = item
+
+    def record(self, name: str, value: float, unit: str) -> None:
+        """Keep one sample of metric `name`."""
+        self._item.user_properties.append(("harness_metric", [name, float(value), unit]))
+
+
+class EvidenceSink:
+    """The `evidence` fixture: values a test compared, shown by the reports' rule views."""
+
+    def __init__(self, item: pytest.Item) -> None:
+        self._item = item
+
+    def record(self, rule: str, *, sent: Any, expected: Any, observed: Any) -> None:
+        """Keep what was sent for `rule`, the value the spec expects and the value observed.
+
+        Record before checking, so that a failed check still shows what was observed.
+        Values are kept as JSON (anything else as its repr).
+        """
+        entry = {"rule": rule, "sent": sent, "expected": expected, "observed": observed}
+        self._item.user_properties.append(
+            ("harness_evidence", json.loads(json.dumps(entry, default=repr)))
+        )
+
+
+@pytest.fixture
+def evidence(request: pytest.FixtureRequest) -> EvidenceSink:
+    """Record sent, expected and observed values per rule (the timestamp table, for one)."""
+    return EvidenceSink(request.node)
+
+
+@pytest.fixture
+def metrics(request: pytest.FixtureRequest) -> MetricSink:
+    """Record metric samples (latencies, conversion times) for the policy's budgets."""
+    return MetricSink(request.node)
+
+
+@pytest.fixture
+def converter(request: pytest.FixtureRequest) -> Callable[[object], object]:
+    """The timestamp converter under test."""
+    func = request.config.stash.get(CONVERTER, None)
+    if func is None:
+        raise CapabilityMissing("this test needs a converter: pass --converter MODULE:FUNCTION")
+    return func
