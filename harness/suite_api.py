@@ -14,6 +14,7 @@ import pytest
 from harness.errors import CapabilityMissing, CheckFailed, ConfigError, HarnessError
 from harness.names import (
     AGENT_STARTED_LATENCY_MS,
+    LIMITS,
     REPLAY_SUITE,
     STAGING_SUITE,
     TIMESTAMP_CONVERSION_US,
@@ -29,7 +30,7 @@ from harness.wire import protocol
 from harness.wire.causes import CauseWatch
 from harness.wire.client import ABSENT, DEFAULT_WITHIN, Client, User, close_text, open_client
 from harness.wire.http import HttpClient, HttpReply
-from harness.wire.limits import LIMITS, skip_unverifiable_limit
+from harness.wire.limits import skip_unverifiable_limit
 from harness.wire.microseconds import MICROS_PER_SECOND, decimal_text, to_microseconds
 from harness.wire.profile import Profile, load_profile
 from harness.wire.target import Target, UserFactory

@@ -95,7 +95,7 @@ class Dialect:
     @property
     def unknown_type_acked(self) -> bool:
         """True when an unknown type is acknowledged (no run) instead of refused."""
-        return self._capability("unknown_type") == "ack"
+        return bool(self._capability("unknown_type") == "ack")
 
     @property
     def oversize_error(self) -> str | None:
