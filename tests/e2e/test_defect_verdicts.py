@@ -11,53 +11,29 @@ from .conftest import RUN_DEADLINE_S, harness
 # A whole run may take minutes on a loaded machine; each has its own deadline.
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(RUN_DEADLINE_S + 30)]
 
-# PROTOCOL.md section 8: each defect and the suites that catch it.
-CATALOGUE = [
+# Whole runs prove what only a whole run shows: the verdict, the exit code, the blocker
+# reasons per suite and the console. One defect per way a verdict is reached is enough at
+# this level (each of the catalogue's defects is proven caught by its suites in
+# tests/suites, by the test and message that catch it, and on the wire in
+# tests/reference; benchmarks/verdict_matrix.py runs every one as a whole gate):
+REPRESENTATIVE = [
+    # the staging outage: a crash (close 1011) seen by two critical suites
     ("iso-timestamp-crash", ("staging_repro", "timestamp_core")),
-    ("silent-timestamp-fallback", ("timestamp_core",)),
-    ("naive-local-time", ("timestamp_core", "staging_repro")),
-    ("drop-tool-completed", ("agent_events",)),
-    ("reorder-events", ("agent_events",)),
-    ("duplicate-thinking", ("agent_events",)),
-    ("cross-user-leak", ("agent_events", "business_flow")),
+    # a latency budget breached (a blocker without a failed test)
     ("slow-first-event", ("agent_events",)),
+    # one defect caught in two critical suites by different tests
+    ("cross-user-leak", ("agent_events", "business_flow")),
+    # a failure in a major suite
     ("unknown-type-crash", ("message_routing",)),
-    ("swallow-bad-json", ("message_routing",)),
-    ("stats-drift", ("message_routing",)),
-    ("history-lost-on-reconnect", ("business_flow",)),
+    # a security failure
     ("auth-bypass-header", ("security",)),
-    ("error-leaks-secret", ("security",)),
-    ("seq-per-user", ("agent_events",)),
-    ("left-to-right-arithmetic", ("agent_events",)),
-    ("fail-anywhere", ("agent_events",)),
-    ("split-on-space", ("agent_events",)),
-    ("float-final-response", ("agent_events",)),
-    ("bare-number-expression", ("agent_events",)),
-    ("round-fraction", ("timestamp_core", "staging_repro")),
-    ("rejected-timestamp-starts-run", ("timestamp_core", "staging_repro")),
-    ("agent-rejects-decimal-string", ("timestamp_core",)),
-    ("unicode-digits", ("timestamp_core",)),
-    ("iso-range-by-year", ("timestamp_core",)),
-    ("auth-bypass-cookie", ("security",)),
-    ("subprotocol-padding-required", ("security",)),
-    ("offered-subprotocol-verified", ("security",)),
-    ("error-leaks-exception", ("security",)),
-    ("error-quotes-signatures", ("security",)),
-    ("history-null-timestamp", ("business_flow",)),
-    ("history-content-stripped", ("business_flow",)),
-    ("start-agent-ignores-owner", ("business_flow",)),
+    # a late 1011 after a run: five suites, found at each test's teardown
     (
         "late-1011",
         ("agent_events", "business_flow", "message_routing", "staging_repro", "timestamp_core"),
     ),
+    # a connection dropped without a close frame
     ("drop-without-close", ("message_routing", "staging_repro", "timestamp_core")),
-    ("closed-connection-keeps-slot", ("message_routing",)),
-    ("size-counts-characters", ("message_routing",)),
-    ("connection-limit-off-by-one", ("message_routing",)),
-    ("rate-limit-after-parse", ("message_routing",)),
-    ("error-message-markup", ("message_routing",)),
-    ("thread-check-before-payload", ("message_routing",)),
-    ("shutdown-closes-1000", ("message_routing",)),
 ]
 ALL_SUITES = {
     "agent_events",
@@ -91,11 +67,11 @@ def test_clean_reference_server_is_approved(tmp_path: Path) -> None:
         assert (run.out / name).is_file(), name
 
 
-@pytest.mark.parametrize(("defect", "suites"), CATALOGUE, ids=[d for d, _ in CATALOGUE])
+@pytest.mark.parametrize(("defect", "suites"), REPRESENTATIVE, ids=[d for d, _ in REPRESENTATIVE])
 def test_each_defect_is_not_approved_in_the_suites_that_catch_it(
     tmp_path: Path, defect: str, suites: tuple[str, ...]
 ) -> None:
-    # The suites the catalogue names are the proof; the clean run above covers the rest.
+    # The suites the defect names are the proof; the clean run above covers the rest.
     selected = [arg for suite in suites for arg in ("--suite", suite)]
     run = harness("run", "--defect", defect, *selected, "-n", "2", "--quiet", out=tmp_path / "out")
     assert run.code == 1, run.stdout + run.stderr
