@@ -67,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="balance the shards by these durations: {test id: seconds} or a verdict.json "
         "(default: the history's recorded durations; none: by count)",
     )
-    from harness.history import merge as merge_module
+    from harness.run import merge as merge_module
 
     merge_module.add_arguments(sub.add_parser("merge", help=merge_module.HELP))
 
@@ -323,7 +323,7 @@ def dispatch(args: argparse.Namespace) -> int:
             options, Console(highlight=False, width=None if sys.stdout.isatty() else 120)
         )
     if args.command == "merge":
-        from harness.history.merge import merge_main
+        from harness.run.merge import merge_main
 
         return merge_main(args)
     if args.command == "serve":

@@ -32,15 +32,15 @@ from harness import __version__
 from harness.errors import ConfigError
 from harness.history.recorder import AUTO
 from harness.history.recorder import add_arguments as add_history_arguments
-from harness.history.shard_folders import (
+from harness.run.results import ResultsLog
+from harness.run.shard import digest
+from harness.run.shard_folders import (
     SHARD,
     VERDICT_FILE,
     ShardOutput,
     consistency,
     read_shard,
 )
-from harness.run.results import ResultsLog
-from harness.run.shard import digest
 from harness.verdict.records import (
     Attempt,
     Criticality,
