@@ -29,7 +29,7 @@ from typing import Any, Literal
 import pytest
 from rich.console import Console
 
-from harness.history.recorder import identity_of
+from harness.history.run_history import identity_of
 from harness.run.merge import merge
 from harness.run.results import RESULTS_FILE, ResultsWriter, read_results
 from harness.run.runner import build_record, utc_now

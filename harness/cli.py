@@ -10,7 +10,7 @@ from pathlib import Path
 
 from harness import __version__
 from harness.errors import ConfigError, HarnessError
-from harness.history.recorder import add_arguments as add_history_arguments
+from harness.history.run_history import add_arguments as add_history_arguments
 from harness.history.store import DEFAULT_PATH
 from harness.wire.tokens import SECRET_ENV
 

@@ -10,7 +10,7 @@ way, tests run by two shards, another target or policy. A folder without a
 verdict.json is a usage error (exit 4) that still leaves a report, of the
 shards that were there, marked INCOMPLETE.
 
-The merged run takes part in the history as a run does (harness/history/recorder.py):
+The merged run takes part in the history as a run does (harness/history/run_history.py):
 `--baseline FILE|auto` judges its regressions, its verdict gets the trend and the
 unstable tests, and it is recorded (`--history`, default reports/history.sqlite).
 Its full plan has the suite manifest of an unsharded run of the same suites, so
@@ -30,8 +30,8 @@ from typing import Any
 
 from harness import __version__
 from harness.errors import ConfigError
-from harness.history.recorder import AUTO
-from harness.history.recorder import add_arguments as add_history_arguments
+from harness.history.run_history import AUTO
+from harness.history.run_history import add_arguments as add_history_arguments
 from harness.run.results import ResultsLog
 from harness.run.shard import digest
 from harness.run.shard_folders import (
@@ -302,7 +302,7 @@ def merge(
 ) -> int:
     """Merge the shard folders into `out` (see `merge_main`); with `history` the merged run
     is judged against `baseline` (a verdict.json, or `auto`) and recorded, as a run is."""
-    from harness.history.recorder import RunHistory, policy_hashes
+    from harness.history.run_history import RunHistory, policy_hashes
     from harness.report.console import print_summary
     from harness.report.render import append_step_summary, write_reports
     from harness.run.runner import new_run_id, utc_now

@@ -20,7 +20,7 @@ from rich.console import Console
 
 from harness import __version__
 from harness.errors import ConfigError, HarnessError
-from harness.history.recorder import RunHistory
+from harness.history.run_history import RunHistory
 from harness.report.console import print_summary
 from harness.report.render import append_step_summary, write_reports
 from harness.rules import load_catalogue
