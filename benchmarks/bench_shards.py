@@ -30,10 +30,12 @@ import pytest
 from rich.console import Console
 
 from harness.history.run_history import identity_of
+from harness.history.store import digest
+from harness.run.clock import utc_now
 from harness.run.merge import merge
 from harness.run.results import RESULTS_FILE, ResultsWriter, read_results
-from harness.run.runner import build_record, utc_now
-from harness.run.shard import Shard, ShardPlan, ShardSummary, digest, split, split_digest
+from harness.run.runner import build_record
+from harness.run.shard import Shard, ShardPlan, ShardSummary, split, split_digest
 from harness.run.suite import discover_suites
 from harness.verdict import judge
 from harness.verdict.policy import load_policy

@@ -10,12 +10,11 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import ConfigError
-from harness.history.store import History, HistoryError
+from harness.history.store import VERDICT_FILE, History, HistoryError
 from harness.verdict.baseline import BaselineComparison, diff, load_baseline, refusal
 from harness.verdict.policy import load_policy
 from harness.verdict.records import Baseline
 
-VERDICT_FILE = "verdict.json"
 EXIT_REGRESSIONS = 1
 
 

@@ -32,11 +32,11 @@ from harness import __version__
 from harness.errors import ConfigError
 from harness.history.run_history import AUTO
 from harness.history.run_history import add_arguments as add_history_arguments
+from harness.history.store import VERDICT_FILE, digest
+from harness.run.clock import new_run_id, utc_now
 from harness.run.results import ResultsLog
-from harness.run.shard import digest
 from harness.run.shard_folders import (
     SHARD,
-    VERDICT_FILE,
     ShardOutput,
     consistency,
     read_shard,
@@ -305,7 +305,6 @@ def merge(
     from harness.history.run_history import RunHistory, policy_hashes
     from harness.report.console import print_summary
     from harness.report.render import append_step_summary, write_reports
-    from harness.run.runner import new_run_id, utc_now
     from harness.run.suite import discover_suites
     from harness.verdict import judge
     from harness.verdict.baseline import load_baseline

@@ -21,9 +21,11 @@ from rich.console import Console
 from harness import __version__
 from harness.errors import ConfigError, HarnessError
 from harness.history.run_history import RunHistory
+from harness.history.store import VERDICT_FILE
 from harness.report.console import print_summary
 from harness.report.render import append_step_summary, write_reports
 from harness.rules import load_catalogue
+from harness.run.clock import iso, new_run_id, utc_now
 from harness.run.interruption import Interrupted, interruptible
 from harness.run.options import RunOptions, replay_capture_args, select_suites, validate_options
 from harness.run.phases import run_phases
@@ -60,23 +62,6 @@ from harness.wire.target import (
     parse_tokens,
 )
 from harness.wire.tokens import SECRET_ENV, TOKENS_ENV
-
-VERDICT_FILE = "verdict.json"
-
-
-def new_run_id(now: dt.datetime) -> str:
-    """A sortable, unique run id such as `20261125T204000Z-1a2b3c`."""
-    return now.strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
-
-
-def utc_now() -> dt.datetime:
-    """The current UTC time (the runner's only clock)."""
-    return dt.datetime.now(dt.UTC)
-
-
-def iso(moment: dt.datetime) -> str:
-    """ISO 8601 UTC with microseconds and a Z."""
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 @contextmanager
