@@ -32,9 +32,9 @@ from rich.console import Console
 from harness.history.run_history import identity_of
 from harness.history.store import digest
 from harness.run.clock import utc_now
+from harness.run.context import build_record
 from harness.run.merge import merge
 from harness.run.results import RESULTS_FILE, ResultsWriter, read_results
-from harness.run.runner import build_record
 from harness.run.shard import Shard, ShardPlan, ShardSummary, split, split_digest
 from harness.run.suite import discover_suites
 from harness.verdict import judge

@@ -11,11 +11,13 @@ import dataclasses
 import datetime as dt
 import json
 from pathlib import Path
-from typing import Any, Final
+from typing import Final
 
 from rich.console import Console
 
 from harness.errors import ConfigError
+from harness.run.context import RunContext
+from harness.run.options import RunOptions, select_suites
 from harness.run.results import RESULTS_FILE, read_results
 from harness.run.suite import discover_suites
 from harness.verdict.policy import load_policy
@@ -36,7 +38,7 @@ _KEPT: Final = (
 )
 
 
-def write_start(out: Path, run_id: str, started_at: str, options: Any) -> None:
+def write_start(out: Path, run_id: str, started_at: str, options: RunOptions) -> None:
     """Write `run.json` in `out`."""
     kept = {}
     for name in _KEPT:
@@ -50,9 +52,6 @@ def write_start(out: Path, run_id: str, started_at: str, options: Any) -> None:
 
 def rebuild(out: Path, console: Console) -> int:
     """Judge the run in `out` from its files, write verdict.json and the reports; the exit code."""
-    from harness.run.options import RunOptions, select_suites
-    from harness.run.runner import RunContext
-
     results = out / RESULTS_FILE
     start = out / START_FILE
     if not results.is_file():
