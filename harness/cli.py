@@ -366,8 +366,9 @@ def dispatch(args: argparse.Namespace) -> int:
         return rules_main(args.format, with_tests=args.tests)
     if args.command == "report":
         from harness.report import command as reportcmd
+        from harness.run.recovery import rebuild_from
 
-        return reportcmd.main(args)
+        return reportcmd.main(args, rebuild_from)
     if args.command == "diff":
         from harness.history.diff import diff_main
 

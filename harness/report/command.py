@@ -11,6 +11,7 @@ from typing import Any
 
 import jinja2
 
+from harness.errors import ConfigError
 from harness.report import render
 
 SCHEMA = "stability-harness/verdict@1"
@@ -82,13 +83,15 @@ def _outputs(fmt: str, out: Path | None, source: Path) -> dict[str, Path]:
     return {fmt: out / render.REPORT_FILES[fmt] if out.is_dir() else out}
 
 
-def main(args: argparse.Namespace) -> int:
-    """Writes the requested reports; 0 on success, 4 for a bad file or schema (one-line error)."""
+def main(args: argparse.Namespace, rebuild: Callable[[Path], int] | None = None) -> int:
+    """Writes the requested reports; 0 on success, 4 for a bad file or schema (one-line error).
+    `--from DIR` is `rebuild(DIR)` (the run part's, harness/run/recovery.py: the caller gives it,
+    so that the report part imports nothing of the run part)."""
     if (args.from_dir is None) == (args.verdict_json is None):
         print("stability-harness report: error: give VERDICT_JSON or --from DIR", file=sys.stderr)
         return EXIT_USAGE
     if args.from_dir is not None:
-        return _rebuild(args.from_dir)
+        return _rebuild(args.from_dir, rebuild)
     source: Path = args.verdict_json
     try:
         verdict = load_verdict(source)
@@ -116,14 +119,12 @@ def main(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _rebuild(out: Path) -> int:
-    from rich.console import Console
-
-    from harness.errors import ConfigError
-    from harness.run.recovery import rebuild
-
+def _rebuild(out: Path, rebuild: Callable[[Path], int] | None) -> int:
+    if rebuild is None:
+        print("stability-harness report: error: --from is not available here", file=sys.stderr)
+        return EXIT_USAGE
     try:
-        return rebuild(out.resolve(), Console(highlight=False, width=120))
+        return rebuild(out.resolve())
     except ConfigError as exc:
         print(f"stability-harness report: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

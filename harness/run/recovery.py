@@ -87,3 +87,8 @@ def rebuild(out: Path, console: Console) -> int:
     )
     run = RunContext(options, policy, None, suites, started.replace(tzinfo=dt.UTC), run_id)
     return run.finish(console, early=RunError("interrupted", message))
+
+
+def rebuild_from(out: Path) -> int:
+    """`report --from DIR`: `rebuild` printing to the console (120 columns when not a terminal)."""
+    return rebuild(out, Console(highlight=False, width=120))
