@@ -17,13 +17,14 @@ from harness import __version__
 from harness.history.run_history import RunHistory
 from harness.rules import load_catalogue
 from harness.run.clock import iso, utc_now
+from harness.run.inputs import RunInputs
 from harness.run.options import RunOptions
+from harness.run.pace import auto_workers, probe
 from harness.run.publish import Annotator, publish
 from harness.run.results import RESULTS_FILE, ResultsLog, read_results
 from harness.run.shard import Shard, ShardPlan, ShardSummary, shard_policy, slice_record
 from harness.run.sinks import Block, standard_sinks
 from harness.run.suite import InstalledSuite
-from harness.verdict.policy import Policy
 from harness.verdict.records import (
     Baseline,
     Criticality,
@@ -34,13 +35,13 @@ from harness.verdict.records import (
     TargetInfo,
     TestRecord,
 )
-from harness.wire.profile import load_profile
 from harness.wire.redaction import Redactor
 from harness.wire.target import EMBEDDED, Target
 
 
-def environment(options: RunOptions) -> dict[str, Any]:
+def environment(inputs: RunInputs) -> dict[str, Any]:
     """Where and how the run ran."""
+    options, profile = inputs.options, inputs.profile
     return {
         "python": platform.python_version(),
         "platform": platform.platform(),
@@ -48,26 +49,14 @@ def environment(options: RunOptions) -> dict[str, Any]:
         "workers": options.workers if options.workers == "auto" else int(options.workers),
         "reruns": options.reruns or 0,
         "cpus": os.cpu_count(),
-        **({"faults": _faults(options)} if options.faults else {}),
-        "profile": _profile(options),
-        **({"shards": _shards(options.shard)} if options.shard else {}),
+        **({"faults": dict(inputs.faults.describe())} if inputs.faults is not None else {}),
+        "profile": {"name": profile.name, "capabilities": sorted(profile.capabilities)},
+        **({"shards": _shards(inputs.shard)} if inputs.shard is not None else {}),
     }
 
 
-def _shards(shard: str) -> dict[str, Any]:
-    parsed = Shard.parse(shard)
-    return {"index": parsed.index, "of": parsed.count, "count": 1, "machines": [platform.node()]}
-
-
-def _profile(options: RunOptions) -> dict[str, Any]:
-    profile = load_profile(options.profile)
-    return {"name": profile.name, "capabilities": sorted(profile.capabilities)}
-
-
-def _faults(options: RunOptions) -> dict[str, Any]:
-    from harness.faults.proxy import parse_faults
-
-    return dict(parse_faults(options.faults).describe())
+def _shards(shard: Shard) -> dict[str, Any]:
+    return {"index": shard.index, "of": shard.count, "count": 1, "machines": [platform.node()]}
 
 
 def target_info(options: RunOptions, target: Target | None) -> TargetInfo:
@@ -140,27 +129,27 @@ def build_record(
 class RunContext:
     """What one run knows so far; `finish` judges it and writes every report."""
 
-    options: RunOptions
-    policy: Policy
-    baseline: Baseline | None
-    suites: list[InstalledSuite]
+    inputs: RunInputs
     started: dt.datetime
     run_id: str
     target: Target | None = None
     errors: list[RunError] = dataclasses.field(default_factory=list)
     pace: dict[str, Any] | None = None  # -n auto: one probe run's seconds and the workers started
 
-    def paced(self, options: RunOptions, target: Target) -> RunOptions:
-        """The options with `-n auto` resolved for this target's pace (harness/run/pace.py)."""
-        if options.workers != "auto":
-            return options
-        from harness.run.pace import auto_workers, probe
+    @property
+    def options(self) -> RunOptions:
+        """The run's options (its inputs')."""
+        return self.inputs.options
 
+    def paced(self, target: Target) -> RunInputs:
+        """The inputs with `-n auto` resolved for this target's pace (harness/run/pace.py)."""
+        if self.options.workers != "auto":
+            return self.inputs
         seconds = probe(target)
         workers = auto_workers(seconds)
         self.pace = {"probe_run_s": None if seconds is None else round(seconds, 3)}
         self.pace["workers_started"] = workers
-        return dataclasses.replace(options, workers=str(workers))
+        return self.inputs.with_workers(str(workers))
 
     @property
     def out(self) -> Path:
@@ -177,14 +166,14 @@ class RunContext:
 
     def shard_summary(self) -> ShardSummary | None:
         """Return what this shard planned over its phases (None: not a shard run)."""
-        if self.options.shard is None:
+        if self.inputs.shard is None:
             return None
         try:
             plans = ShardPlan.read_all(self.out)
         except ValueError as exc:
             self.errors.append(RunError("internal", f"cannot read the shard plan: {exc}"))
             plans = []
-        return ShardSummary(Shard.parse(self.options.shard), plans)
+        return ShardSummary(self.inputs.shard, plans)
 
     def finish(self, console: Console, *, early: RunError | None = None) -> int:
         """Build the run record and publish it (verdict.json, reports, history, summary);
@@ -194,18 +183,21 @@ class RunContext:
             self.started,
             utc_now(),
             target_info(self.options, self.target),
-            self.suites,
+            list(self.inputs.suites),
             read_results(self.out / RESULTS_FILE),
             self.errors,
-            {**environment(self.options), **(self.pace or {})},
-            self.baseline,
+            {**environment(self.inputs), **(self.pace or {})},
+            self.inputs.baseline,
         )
         history = RunHistory.open(
-            self.options.history, self.options.target, self.policy, auto=self.options.baseline_auto
+            self.options.history,
+            self.options.target,
+            self.inputs.policy,
+            auto=self.options.baseline_auto,
         )
         record = history.with_baseline(record)
         today = utc_now().date()
-        policy, shard = self.policy, self.shard_summary()
+        policy, shard = self.inputs.policy, self.shard_summary()
         annotators: list[Annotator] = []
         if shard is not None:
             record, policy = slice_record(record, shard), shard_policy(policy)

@@ -12,49 +12,43 @@ from urllib.parse import urlsplit, urlunsplit
 from rich.console import Console
 
 from harness.errors import ConfigError, HarnessError
+from harness.faults.proxy import running
 from harness.run.clock import iso, new_run_id, utc_now
 from harness.run.context import RunContext
+from harness.run.inputs import RunInputs, read_inputs
 from harness.run.interruption import Interrupted, interruptible
-from harness.run.options import RunOptions, replay_capture_args, select_suites, validate_options
+from harness.run.options import RunOptions
 from harness.run.phases import run_phases
 from harness.run.preflight import preflight
 from harness.run.recovery import write_start
-from harness.run.suite import discover_suites
-from harness.verdict.baseline import load_baseline
-from harness.verdict.policy import load_policy
-from harness.verdict.records import Criticality, RunError
-from harness.wire import protocol as P
-from harness.wire.profile import load_profile
-from harness.wire.target import EMBEDDED, Target, http_url_for, parse_tokens
+from harness.verdict.records import RunError
+from harness.wire.target import EMBEDDED, Target, http_url_for
 from harness.wire.tokens import SECRET_ENV, TOKENS_ENV
 
 
 @contextmanager
-def start_target(options: RunOptions) -> Iterator[tuple[Target, list[str]]]:
+def start_target(inputs: RunInputs) -> Iterator[tuple[Target, list[str]]]:
     """The target to verify and the pytest options that point the suites at it.
 
     With `--fault`, a fault-injecting proxy on 127.0.0.1 stands between the harness and
     the target, and the suites (and preflight) talk to the proxy.
     """
-    with _reach_target(options) as (target, args):
-        if not options.faults:
+    with _reach_target(inputs) as (target, args):
+        if inputs.faults is None:
             yield target, args
             return
-        from harness.faults.proxy import parse_faults, running
-
         parts = urlsplit(target.ws_url)
         port = parts.port or (443 if parts.scheme == "wss" else 80)
-        with running(parts.hostname or "127.0.0.1", port, parse_faults(options.faults)) as local:
+        with running(parts.hostname or "127.0.0.1", port, inputs.faults) as local:
             via = urlunsplit((parts.scheme, f"127.0.0.1:{local}", parts.path, "", ""))
             proxied = dataclasses.replace(target, ws_url=via, http_url=http_url_for(via))
             yield proxied, [f"--target={via}" if a.startswith("--target=") else a for a in args]
 
 
 @contextmanager
-def _reach_target(options: RunOptions) -> Iterator[tuple[Target, list[str]]]:
-    profile = load_profile(options.profile)
-    spec = options.profile or P.PROFILE
-    if options.target == EMBEDDED:
+def _reach_target(inputs: RunInputs) -> Iterator[tuple[Target, list[str]]]:
+    options, profile, spec = inputs.options, inputs.profile, inputs.profile_spec
+    if inputs.embedded:
         from harness.reference import ServerConfig, start_subprocess
         from harness.reference.defects import resolve_defects
 
@@ -74,7 +68,7 @@ def _reach_target(options: RunOptions) -> Iterator[tuple[Target, list[str]]]:
     target = Target.from_url(
         options.target,
         secret=options.jwt_secret,
-        tokens=parse_tokens(options.tokens),
+        tokens=inputs.tokens,
         profile=profile,
     )
     yield target, [f"--target={target.ws_url}", f"--profile={spec}"]
@@ -92,44 +86,22 @@ def secret_environment(target: Target) -> dict[str, str]:
 
 def execute(options: RunOptions, console: Console) -> int:
     """Run the whole job; return the exit code. Every run that gets an output folder is judged."""
-    validate_options(options)
-    policy = load_policy(options.policy)
-    baseline = load_baseline(options.baseline) if options.baseline is not None else None
-    if options.reruns is None:
-        options = dataclasses.replace(options, reruns=policy.reruns)
-    options = dataclasses.replace(
-        options,
-        users=policy.load.users if options.users is None else options.users,
-        conversations=(
-            policy.load.conversations if options.conversations is None else options.conversations
-        ),
-        ramp=policy.load.ramp_s if options.ramp is None else options.ramp,
-        soak=policy.load.soak_s if options.soak is None else options.soak,
-    )
-    if policy.replay_paths:
-        extra = replay_capture_args(policy, options.policy)
-        options = dataclasses.replace(
-            options, extra_pytest_args=(*options.extra_pytest_args, *extra)
-        )
-    suites = select_suites(discover_suites(), options.suites)
-    policy.check_criticality(
-        {s.name: Criticality(s.manifest.criticality) for s in suites if s.manifest is not None}
-    )
+    inputs = read_inputs(options)
+    options = inputs.options
     started = utc_now()
-    run = RunContext(options, policy, baseline, suites, started, new_run_id(started))
+    run = RunContext(inputs, started, new_run_id(started))
     run.out.mkdir(parents=True, exist_ok=True)
     write_start(run.out, run.run_id, iso(started), options)
     # A soak lasts as long as it is asked to: --max-duration bounds the rest of the run.
     deadline = time.monotonic() + options.max_duration + (options.soak or 0.0)
     early: RunError | None = None
     try:
-        with interruptible(), start_target(options) as (target, target_args):
+        with interruptible(), start_target(inputs) as (target, target_args):
             run.target = target
             early = preflight(target)
             if early is None:
                 run.errors += run_phases(
-                    run.paced(options, target),
-                    suites,
+                    run.paced(target),
                     target_args,
                     run.out,
                     deadline,
