@@ -34,7 +34,9 @@ def shard_folder(folder: Path, message: str) -> Path:
     return folder
 
 
-def test_merge_redacts_the_secret_and_tokens(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+def test_merge_redacts_the_secret_and_tokens(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv(SECRET_ENV, SECRET)
     message = f"pytest phase 1 hit an internal error: secret={SECRET} token={TOKEN}"
     shard = shard_folder(tmp_path / "shard1", message)
