@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from harness.history.recorder import RunHistory
+from harness.history.run_history import RunHistory
 from harness.history.store import History, Identity, entry_of
 from harness.verdict.policy import Policy
 

@@ -29,11 +29,13 @@ from typing import Any, Literal
 import pytest
 from rich.console import Console
 
-from harness.history.merge import merge
-from harness.history.recorder import identity_of
+from harness.history.run_history import identity_of
+from harness.history.store import digest
+from harness.run.clock import utc_now
+from harness.run.context import build_record
+from harness.run.merge import merge
 from harness.run.results import RESULTS_FILE, ResultsWriter, read_results
-from harness.run.runner import build_record, utc_now
-from harness.run.shard import Shard, ShardPlan, ShardSummary, digest, split, split_digest
+from harness.run.shard import Shard, ShardPlan, ShardSummary, split, split_digest
 from harness.run.suite import discover_suites
 from harness.verdict import judge
 from harness.verdict.policy import load_policy

@@ -13,7 +13,7 @@ HELP = "verify a target and write a report (the main job)"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The target options, --suite, the history's, --converter, the load phase's, --shard."""
-    from harness.history.recorder import add_arguments as add_history_arguments
+    from harness.history.run_history import add_arguments as add_history_arguments
 
     add_target_arguments(parser)
     parser.add_argument(
@@ -58,7 +58,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Verify the target; the verdict's exit code."""
-    from harness.history.recorder import AUTO
+    from harness.history.run_history import AUTO
 
     auto = str(args.baseline) == AUTO
     options = dataclasses.replace(

@@ -11,12 +11,11 @@ from typing import Any
 
 from harness.errors import ConfigError
 from harness.exit_codes import ExitCode
-from harness.history.store import History, HistoryError
+from harness.history.store import VERDICT_FILE, History, HistoryError
+from harness.report import comparison as view
 from harness.verdict.baseline import BaselineComparison, diff, load_baseline, refusal
 from harness.verdict.policy import load_policy
 from harness.verdict.records import Baseline
-
-VERDICT_FILE = "verdict.json"
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,8 +94,6 @@ def comparison_json(base: Side, new: Side, comparison: BaselineComparison) -> di
 def diff_main(base: str, new: str, *, history: Path, policy: Path | None, fmt: str) -> int:
     """Print the diff of two runs in ``fmt`` (plain, md, json); return 1 when a test
     regressed, 4 when the runs are not comparable (the reason on stderr), else 0."""
-    from harness.report import comparison as view
-
     before, after = resolve(base, history), resolve(new, history)
     if before.run.identity and after.run.identity:
         refused = refusal(after.run.identity, before.run.identity)

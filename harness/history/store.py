@@ -10,6 +10,7 @@ version; opening an older file migrates it in place.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
@@ -21,9 +22,17 @@ from harness.errors import HarnessError
 from harness.verdict.records import Baseline
 
 DEFAULT_PATH = Path("reports") / "history.sqlite"
+VERDICT_FILE = "verdict.json"  # a run's verdict document, in its output folder
 VERSION = 2
 BUSY_TIMEOUT_S = 30.0
 DURATION_RUNS = 50  # how far back `durations` looks for a test's latest duration
+
+
+def digest(value: Any) -> str:
+    """Return a short stable hash of a JSON-able value (the identity's and the shards' hashes)."""
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
 
 SCHEMA_V1 = """
 CREATE TABLE runs (

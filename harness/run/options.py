@@ -3,15 +3,20 @@ before anything starts."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 
 from harness.errors import ConfigError
+from harness.faults.proxy import FaultPlan, parse_faults
 from harness.history.store import DEFAULT_PATH
+from harness.run.converter import load_converter
 from harness.run.shard import Shard, load_durations
 from harness.run.suite import InstalledSuite
 from harness.verdict.policy import Policy
-from harness.wire.profile import load_profile
+from harness.wire.client import User
+from harness.wire.profile import Profile, load_profile
 from harness.wire.target import EMBEDDED, normalise_ws_url, parse_tokens
 
 
@@ -59,8 +64,19 @@ def select_suites(installed: list[InstalledSuite], names: tuple[str, ...]) -> li
     return [known[n] for n in dict.fromkeys(names)]
 
 
-def validate_options(options: RunOptions) -> None:
-    """Usage errors found before anything starts (exit code 4)."""
+@dataclass(frozen=True, slots=True)
+class Checked:
+    """What checking the options read or parsed, kept so that nothing reads it again."""
+
+    profile: Profile
+    tokens: tuple[User, ...]
+    faults: FaultPlan | None
+    shard: Shard | None
+    durations: Mapping[str, float] | None  # --shard-durations FILE, read
+
+
+def validate_options(options: RunOptions) -> Checked:
+    """Usage errors found before anything starts (exit code 4); return what was read."""
     if options.workers != "auto":
         try:
             if int(options.workers) < 0:
@@ -82,13 +98,8 @@ def validate_options(options: RunOptions) -> None:
     if options.target != EMBEDDED:
         normalise_ws_url(options.target)
     if options.converter:
-        from harness.run.converter import load_converter
-
         load_converter(options.converter)  # one that does not load is a usage error now
-    if options.faults:
-        from harness.faults.proxy import parse_faults
-
-        parse_faults(options.faults)
+    faults = parse_faults(options.faults) if options.faults else None
     if options.target != EMBEDDED and options.defects:
         raise ConfigError("--defect applies only to the embedded target (--target embedded)")
     if options.target == EMBEDDED and options.tokens:
@@ -101,13 +112,14 @@ def validate_options(options: RunOptions) -> None:
             f"--target {options.target}: give --jwt-secret or at least one --token "
             "USER=JWT (or a profile whose token source is a command)"
         )
-    parse_tokens(options.tokens)
-    if options.shard is not None:
-        Shard.parse(options.shard)
+    tokens = parse_tokens(options.tokens)
+    shard = Shard.parse(options.shard) if options.shard is not None else None
+    durations = None
     if options.shard_durations is not None:
         if options.shard is None:
             raise ConfigError("--shard-durations applies only with --shard I/N")
-        load_durations(options.shard_durations)
+        durations = MappingProxyType(load_durations(options.shard_durations))
+    return Checked(profile, tokens, faults, shard, durations)
 
 
 def replay_capture_args(policy: Policy, policy_file: Path | None) -> tuple[str, ...]:

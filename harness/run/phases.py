@@ -18,12 +18,12 @@ from typing import IO, Any
 from rich.console import Console
 
 from harness.report.console import ProgressView
+from harness.run.inputs import RunInputs
 from harness.run.interruption import LIVE_GROUPS
 from harness.run.options import RunOptions
 from harness.run.pace import WORKERS_PER_CPU
 from harness.run.results import RESULTS_FILE
-from harness.run.shard import history_durations, load_durations, write_durations
-from harness.run.suite import InstalledSuite
+from harness.run.shard import history_durations, write_durations
 from harness.verdict.records import RunError
 from harness.wire.redaction import Redactor
 from harness.wire.target import EMBEDDED, EMBEDDED_CONVERTER
@@ -255,8 +255,7 @@ class Progress:
 
 
 def run_phases(
-    options: RunOptions,
-    suites: list[InstalledSuite],
+    inputs: RunInputs,
     target_args: list[str],
     out: Path,
     deadline: float,
@@ -264,14 +263,15 @@ def run_phases(
     env: dict[str, str] | None = None,
 ) -> list[RunError]:
     """Phase 1 (parallel suites), phase 2 (serial performance tests), then phase 3 (load)."""
-    loaded = [s.path for s in suites if s.path is not None]
+    options = inputs.options
+    loaded = [s.path for s in inputs.suites if s.path is not None]
     if not loaded:
         return []
     # The embedded target's own normaliser is the converter under test unless one is given.
     embedded = options.target == EMBEDDED
     errors: list[RunError] = []
     progress = Progress(console, options.quiet)
-    durations = shard_durations(options, out) if options.shard else None
+    durations = shard_durations(inputs, out) if inputs.shard is not None else None
     crowded = [path for path in loaded if has_load_tests(path)]
     for number in (1, 2, 3) if crowded else (1, 2):
         args = pytest_command(
@@ -308,12 +308,14 @@ def load_arguments(options: RunOptions) -> list[str]:
     ]
 
 
-def shard_durations(options: RunOptions, out: Path) -> Path:
-    """Write the durations table every phase of a shard run splits with: --shard-durations,
-    else the history's recorded durations, else none (the split balances by count)."""
-    if options.shard_durations is not None:
+def shard_durations(inputs: RunInputs, out: Path) -> Path:
+    """Write the durations table every phase of a shard run splits with: --shard-durations
+    (read with the inputs), else the history's recorded durations, else none (the split
+    balances by count)."""
+    options = inputs.options
+    if options.shard_durations is not None and inputs.durations is not None:
         source = f"file {options.shard_durations.name}"
-        return write_durations(out, source, load_durations(options.shard_durations))
+        return write_durations(out, source, inputs.durations)
     if options.history is not None:
         found = history_durations(options.history)
         if found:

@@ -7,18 +7,18 @@ tests that never ran are not run, and the run error says it did not finish.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import json
 from pathlib import Path
-from typing import Any, Final
+from typing import Final
 
 from rich.console import Console
 
 from harness.errors import ConfigError
+from harness.run.context import RunContext
+from harness.run.inputs import recovered_inputs
+from harness.run.options import RunOptions
 from harness.run.results import RESULTS_FILE, read_results
-from harness.run.suite import discover_suites
-from harness.verdict.policy import load_policy
 from harness.verdict.records import RunError
 
 START_FILE: Final = "run.json"
@@ -36,7 +36,7 @@ _KEPT: Final = (
 )
 
 
-def write_start(out: Path, run_id: str, started_at: str, options: Any) -> None:
+def write_start(out: Path, run_id: str, started_at: str, options: RunOptions) -> None:
     """Write `run.json` in `out`."""
     kept = {}
     for name in _KEPT:
@@ -50,9 +50,6 @@ def write_start(out: Path, run_id: str, started_at: str, options: Any) -> None:
 
 def rebuild(out: Path, console: Console) -> int:
     """Judge the run in `out` from its files, write verdict.json and the reports; the exit code."""
-    from harness.run.options import RunOptions, select_suites
-    from harness.run.runner import RunContext
-
     results = out / RESULTS_FILE
     start = out / START_FILE
     if not results.is_file():
@@ -78,13 +75,11 @@ def rebuild(out: Path, console: Console) -> int:
         raise ConfigError(f"--from {out}: cannot read {START_FILE}: {exc.strerror}") from None
     except (ValueError, KeyError, TypeError) as exc:
         raise ConfigError(f"{start}: not a run's start file: {type(exc).__name__}: {exc}") from None
-    policy = load_policy(options.policy)
-    options = dataclasses.replace(options, reruns=options.reruns or policy.reruns)
-    suites = select_suites(discover_suites(), options.suites)
+    inputs = recovered_inputs(options)
     log = read_results(results)
     finished = sorted(log.sessions)
     message = f"the run did not finish (rebuilt from {RESULTS_FILE} by `report --from`): " + (
         f"phases finished: {', '.join(map(str, finished))}" if finished else "no phase finished"
     )
-    run = RunContext(options, policy, None, suites, started.replace(tzinfo=dt.UTC), run_id)
+    run = RunContext(inputs, started.replace(tzinfo=dt.UTC), run_id)
     return run.finish(console, early=RunError("interrupted", message))

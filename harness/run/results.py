@@ -219,10 +219,11 @@ class ResultsWriter:
         )
         state["duration"] += report.duration
         message = str(props.get("harness_message") or _last_line(report.longreprtext))
-        failed = report.failed or report.outcome == "rerun"
+        outcome: str = report.outcome  # pytest-rerunfailures adds "rerun" to pytest's three
+        failed = report.failed or outcome == "rerun"
         if failed and props.get("harness_transcript"):
             state["transcript"] = props["harness_transcript"]
-        if report.outcome == "rerun":
+        if outcome == "rerun":
             state["rerun"] = True
         if report.when == "setup":
             if failed:

@@ -17,7 +17,6 @@ planned other tests or split them another way are caught, not merged.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import os
 import statistics
@@ -30,6 +29,7 @@ from typing import Any
 import pytest
 
 from harness.errors import ConfigError
+from harness.history.store import History, HistoryError, digest
 from harness.verdict.policy import Policy
 from harness.verdict.records import RunRecord
 
@@ -40,12 +40,6 @@ ALGORITHM = "lpt-ms/1"  # in the split digest: a change of algorithm is a change
 SHARD_FILE = "shard-phase{phase}.json"
 DURATIONS_FILE = "shard-durations.json"
 HISTORY_RUNS = 20  # how many recent runs of the history name the tests whose durations count
-
-
-def digest(value: Any) -> str:
-    """Return a short stable hash of a JSON-able value."""
-    text = json.dumps(value, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,7 +131,6 @@ def load_durations(path: Path) -> dict[str, float]:
 def history_durations(path: Path) -> dict[str, float]:
     """Return the latest recorded duration of every test of the history's recent runs
     ({} when the file does not exist or cannot be read: the split falls back to counts)."""
-    from harness.history.store import History, HistoryError
 
     if not path.exists():
         return {}

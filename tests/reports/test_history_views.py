@@ -8,7 +8,7 @@ from typing import Any
 
 from rich.console import Console
 
-from harness.history.recorder import RunHistory
+from harness.history.run_history import RunHistory
 from harness.history.store import History, Identity, RunEntry
 from harness.report.console import print_summary
 from harness.report.render import render_html, render_markdown

@@ -16,12 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import ConfigError
+from harness.history.store import VERDICT_FILE
 from harness.run.results import RESULTS_FILE, ResultsLog, read_results
 from harness.run.shard import ShardPlan
 from harness.verdict.baseline import SCHEMA
 from harness.verdict.records import RunError
 
-VERDICT_FILE = "verdict.json"
 SHARD = "shard"  # the cause of every run error about the shards
 
 

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import hashlib
-import json
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -25,6 +23,7 @@ from harness.history.store import (
     History,
     HistoryError,
     Identity,
+    digest,
     entry_of,
     trend_point,
 )
@@ -37,12 +36,6 @@ TREND_RUNS = 20
 UNSTABLE_RUNS = 10
 SHARD_MANIFEST = "shard "  # how a shard run's manifest starts (a real one is a bare hash)
 SHARD_BASELINE = "a shard judges a slice of the plan: give the baseline to `merge`"
-
-
-def digest(value: Any) -> str:
-    """Return a short stable hash of a JSON-able value."""
-    text = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
 def manifest_hash(planned: Mapping[str, Sequence[str]]) -> str:

@@ -10,7 +10,7 @@ way, tests run by two shards, another target or policy. A folder without a
 verdict.json is a usage error (exit 4) that still leaves a report, of the
 shards that were there, marked INCOMPLETE.
 
-The merged run takes part in the history as a run does (harness/history/recorder.py):
+The merged run takes part in the history as a run does (harness/history/run_history.py):
 `--baseline FILE|auto` judges its regressions, its verdict gets the trend and the
 unstable tests, and it is recorded (`--history`, default reports/history.sqlite).
 Its full plan has the suite manifest of an unsharded run of the same suites, so
@@ -21,27 +21,34 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import platform
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from rich.console import Console
+
 from harness import __version__
 from harness.errors import ConfigError
 from harness.exit_codes import ExitCode
-from harness.history.recorder import AUTO
-from harness.history.recorder import add_arguments as add_history_arguments
-from harness.history.shard_folders import (
+from harness.history.run_history import AUTO, RunHistory, policy_hashes
+from harness.history.run_history import add_arguments as add_history_arguments
+from harness.history.store import digest
+from harness.rules import Rule, load_catalogue
+from harness.run.clock import new_run_id, utc_now
+from harness.run.publish import publish
+from harness.run.results import ResultsLog
+from harness.run.shard_folders import (
     SHARD,
-    VERDICT_FILE,
     ShardOutput,
     consistency,
     read_shard,
 )
-from harness.run.results import ResultsLog
-from harness.run.shard import digest
+from harness.run.sinks import Block, standard_sinks
+from harness.run.suite import discover_suites
+from harness.verdict.baseline import load_baseline
+from harness.verdict.policy import load_policy
 from harness.verdict.records import (
     Attempt,
     Criticality,
@@ -54,6 +61,7 @@ from harness.verdict.records import (
     TargetInfo,
     TestRecord,
 )
+from harness.wire.redaction import Redactor
 
 # Worst first: the outcome an every_shard test gets from its shards' outcomes.
 _WORST = (Outcome.FAILED, Outcome.ERROR, Outcome.SKIPPED, Outcome.PASSED)
@@ -243,9 +251,7 @@ def _environment(shards: Sequence[ShardOutput]) -> dict[str, Any]:
     return env
 
 
-def _rules() -> tuple[Any, ...]:
-    from harness.rules import load_catalogue
-
+def _rules() -> tuple[Rule, ...]:
     return load_catalogue().rules
 
 
@@ -274,8 +280,6 @@ def shards_block(shards: Sequence[ShardOutput]) -> dict[str, Any]:
 def merge_main(args: argparse.Namespace) -> int:
     """Merge, judge, write verdict.json and the reports, print; the verdict's exit code (4 when
     a folder was not a shard's output: the others are still merged and reported)."""
-    from rich.console import Console
-
     out: Path = args.out.resolve()
     if any(d.resolve() == out for d in args.dirs):
         raise ConfigError(f"merge: --out {args.out} is one of the shard folders: choose another")
@@ -294,7 +298,7 @@ def merge(
     folders: Iterable[Path],
     out: Path,
     policy_file: Path | None,
-    console: Any,
+    console: Console,
     *,
     quiet: bool,
     history: Path | None = None,
@@ -302,15 +306,6 @@ def merge(
 ) -> int:
     """Merge the shard folders into `out` (see `merge_main`); with `history` the merged run
     is judged against `baseline` (a verdict.json, or `auto`) and recorded, as a run is."""
-    from harness.history.recorder import RunHistory, policy_hashes
-    from harness.report.console import print_summary
-    from harness.report.render import append_step_summary, write_reports
-    from harness.run.runner import new_run_id, utc_now
-    from harness.run.suite import discover_suites
-    from harness.verdict import judge
-    from harness.verdict.baseline import load_baseline
-    from harness.verdict.policy import load_policy
-
     policy = load_policy(policy_file)
     auto = baseline is not None and str(baseline) == AUTO
     given = load_baseline(baseline) if baseline is not None and not auto else None
@@ -338,19 +333,14 @@ def merge(
     record = dataclasses.replace(record, baseline=given)
     # Without a shard read there is no run to compare or record.
     runs = RunHistory.open(history if merged else None, target_of(merged), policy, auto=auto)
-    record = runs.with_baseline(record)
-    verdict = judge(record, policy, today=now.date())
-    document = verdict.to_json()
-    document["shards"] = shards_block(merged)
-    runs.annotate(document)
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / VERDICT_FILE
-    path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", "utf-8")
-    paths = {"verdict": path, **write_reports(document, out)}
-    runs.keep(document)
-    runs.close()
-    append_step_summary(document)
-    print_summary(console, document, paths, quiet=quiet)
+    code = publish(
+        runs.with_baseline(record),
+        policy,
+        today=now.date(),
+        redactor=Redactor.from_environment(),
+        sinks=standard_sinks(out, runs, console, quiet=quiet),
+        annotators=[Block("shards", shards_block(merged)), runs],
+    )
     for problem in bad:
         print(f"stability-harness: error: {problem}", file=sys.stderr)
-    return ExitCode.USAGE if bad else int(document["exit_code"])
+    return ExitCode.USAGE if bad else code
