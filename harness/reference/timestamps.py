@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
@@ -133,6 +134,7 @@ def python_normalise_timestamp(value: object) -> float | None:
     raise InvalidTimestamp(f"a JSON {_json_kind(value)} is not a timestamp")
 
 
+_string_seconds: Callable[[object], float | None] | None
 try:  # the C fast path for accepted strings; built where a C compiler was available
     from harness.reference._speedups import string_seconds as _string_seconds
 except ImportError:  # a build without a compiler: the Python path alone
