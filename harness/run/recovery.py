@@ -15,11 +15,15 @@ from typing import Final
 from rich.console import Console
 
 from harness.errors import ConfigError
+from harness.history.store import VERDICT_FILE
+from harness.report.render import REPORT_FILES
 from harness.run.context import RunContext
 from harness.run.inputs import recovered_inputs
 from harness.run.options import RunOptions
-from harness.run.results import RESULTS_FILE, read_results
+from harness.run.results import PLAN_FILE, RESULTS_FILE, read_results
+from harness.run.shard import SHARD_FILE
 from harness.verdict.records import RunError
+from harness.wire.causes import LEDGER_FILE
 
 START_FILE: Final = "run.json"
 # The options run.json keeps: what was verified and how; secrets and tokens are left out.
@@ -36,8 +40,36 @@ _KEPT: Final = (
 )
 
 
+# What a run writes in its folder, by name: a new run in the same folder starts without
+# them, so that nothing of an earlier run (its attempts, plans or causes, appended to by
+# each process) is read or shown as this run's.
+RUN_FILES: Final = (
+    RESULTS_FILE,
+    LEDGER_FILE,
+    PLAN_FILE.format(phase="*"),
+    SHARD_FILE.format(phase="*"),
+    "pytest-phase*.log",  # the phases' logs and their ini (harness/run/phases.py)
+    "pytest.ini",
+    VERDICT_FILE,
+    *REPORT_FILES.values(),
+    START_FILE,
+)
+
+
+def clear_previous_run(out: Path) -> list[Path]:
+    """Remove an earlier run's files from `out` (nothing else); the paths removed."""
+    removed = []
+    for pattern in RUN_FILES:
+        for path in sorted(out.glob(pattern)):
+            if path.is_file():
+                path.unlink()
+                removed.append(path)
+    return removed
+
+
 def write_start(out: Path, run_id: str, started_at: str, options: RunOptions) -> None:
-    """Write `run.json` in `out`."""
+    """Write `run.json` in `out`, an earlier run's files removed first."""
+    clear_previous_run(out)
     kept = {}
     for name in _KEPT:
         value = getattr(options, name)

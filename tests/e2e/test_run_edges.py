@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import time
 from collections.abc import Iterator
@@ -180,3 +181,26 @@ def test_replay_usage_errors_exit_4(tmp_path: Path, args: tuple[str, ...], expec
     assert run.code == 4, run.stdout + run.stderr
     (line,) = run.stderr.strip().splitlines()
     assert expected in line
+
+
+def test_a_second_run_in_the_same_folder_reads_nothing_of_the_first(tmp_path: Path) -> None:
+    """A run into a folder that holds an earlier run judges its own attempts only.
+
+    Each process appends to results.jsonl: an earlier run's attempts read as this run's
+    made a passing test look flaky (failed, then passed) and blocked the verdict. The
+    first run here fails a test (a defect); the second, clean, must be APPROVED with one
+    attempt per planned test, and no file of the first run left that it did not write.
+    """
+    out = tmp_path / "out"
+    first = harness("run", "--suite", "staging_repro", "--defect", "iso-timestamp-crash", out=out)
+    assert first.code == 1, first.stdout + first.stderr
+    (out / "plan-phase9.json").write_text("{}", "utf-8")  # as a run of more phases leaves
+    second = harness("run", "--suite", "staging_repro", out=out)
+    assert second.code == 0, second.stdout + second.stderr
+    assert second.verdict is not None
+    suite = second.suite("staging_repro")
+    assert (suite["status"], suite["failed"], suite["flaky"]) == ("PASS", 0, 0), suite
+    lines = (out / "results.jsonl").read_text("utf-8").splitlines()
+    attempts = [line for line in lines if json.loads(line).get("kind") == "attempt"]
+    assert len(attempts) == suite["planned"], len(attempts)
+    assert not (out / "plan-phase9.json").exists()
