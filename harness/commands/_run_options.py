@@ -29,6 +29,14 @@ def add_target_arguments(parser: argparse.ArgumentParser) -> None:
         help="switch on a reference-server defect (repeatable; embedded only)",
     )
     parser.add_argument(
+        "--liberal",
+        type=_liberal_seed,
+        default=None,
+        metavar="SEED",
+        help="the embedded server takes every freedom the protocol leaves open, chosen per "
+        "connection by SEED (a test that fails against it is a harness defect)",
+    )
+    parser.add_argument(
         "-n",
         "--workers",
         default="auto",
@@ -85,6 +93,7 @@ def target_options(args: argparse.Namespace) -> RunOptions:
     return RunOptions(
         target=args.target,
         defects=tuple(args.defect),
+        liberal=args.liberal,
         workers=str(args.workers),
         policy=args.policy,
         out=args.out,
@@ -105,3 +114,9 @@ def start(options: RunOptions) -> int:
     from harness.run.runner import execute
 
     return execute(options, Console(highlight=False, width=None if sys.stdout.isatty() else 120))
+
+
+def _liberal_seed(text: str) -> int:
+    from harness.reference.serve import liberal_seed
+
+    return liberal_seed(text)

@@ -46,7 +46,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--liberal",
-        type=_seed,
+        type=liberal_seed,
         default=None,
         metavar="SEED",
         help="take every freedom the protocol leaves open, chosen per connection by SEED",
@@ -86,7 +86,7 @@ def config_from(args: argparse.Namespace) -> ServerConfig:
     )
 
 
-def _seed(text: str) -> int:
+def liberal_seed(text: str) -> int:
     """A --liberal seed: an integer >= 0."""
     if not text.isascii() or not text.isdigit():
         raise argparse.ArgumentTypeError(f"a seed is an integer >= 0, not {text!r}")

@@ -52,6 +52,7 @@ def environment(inputs: RunInputs) -> dict[str, Any]:
         **({"faults": dict(inputs.faults.describe())} if inputs.faults is not None else {}),
         "profile": {"name": profile.name, "capabilities": sorted(profile.capabilities)},
         **({"shards": _shards(inputs.shard)} if inputs.shard is not None else {}),
+        **({"liberal": options.liberal} if options.liberal is not None else {}),
     }
 
 

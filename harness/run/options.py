@@ -26,6 +26,7 @@ class RunOptions:
 
     target: str = EMBEDDED
     defects: tuple[str, ...] = ()
+    liberal: int | None = None  # --liberal SEED: the embedded server's freedoms (reference/)
     suites: tuple[str, ...] = ()
     workers: str = "auto"
     policy: Path | None = None
@@ -102,6 +103,8 @@ def validate_options(options: RunOptions) -> Checked:
     faults = parse_faults(options.faults) if options.faults else None
     if options.target != EMBEDDED and options.defects:
         raise ConfigError("--defect applies only to the embedded target (--target embedded)")
+    if options.target != EMBEDDED and options.liberal is not None:
+        raise ConfigError("--liberal applies only to the embedded target (--target embedded)")
     if options.target == EMBEDDED and options.tokens:
         raise ConfigError("--token applies only to a remote target (--target ws://...)")
     profile = load_profile(options.profile)  # a bad profile is a usage error now

@@ -47,10 +47,18 @@ def target(request: pytest.FixtureRequest) -> Iterator[Target]:
         defects = resolve_defects(config.getoption("harness_defect"))
         # A process of its own: the server never shares an interpreter with the tests
         # (CPython 3.11.7 crashes when two threads build ASTs at once, gh-106905).
-        server_config = ServerConfig(jwt_secret=secret, defects=defects, profile=spec_of(config))
+        liberal = config.getoption("harness_liberal")
+        server_config = ServerConfig(
+            jwt_secret=secret, defects=defects, profile=spec_of(config), liberal=liberal
+        )
         with start_subprocess(server_config) as server:
             yield Target.from_url(
-                server.ws_url, secret=secret, kind=EMBEDDED, defects=defects, profile=profile
+                server.ws_url,
+                secret=secret,
+                kind=EMBEDDED,
+                defects=defects,
+                profile=profile,
+                liberal=liberal,
             )
         return
     if embedded(config):
@@ -63,6 +71,7 @@ def target(request: pytest.FixtureRequest) -> Iterator[Target]:
             kind=EMBEDDED,
             defects=defects,
             profile=profile,
+            liberal=config.getoption("harness_liberal"),
         )
         return
     yield Target.from_url(
@@ -95,7 +104,9 @@ def private_target(target: Target) -> Iterator[PrivateTarget]:
     from harness.reference import ServerConfig, start_subprocess
 
     spec = target.profile.source if target.profile.source != "built-in" else target.profile.name
-    config = ServerConfig(jwt_secret=target.secret, defects=target.defects, profile=spec)
+    config = ServerConfig(
+        jwt_secret=target.secret, defects=target.defects, profile=spec, liberal=target.liberal
+    )
     with start_subprocess(config) as server:
         yield PrivateTarget(
             server,

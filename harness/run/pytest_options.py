@@ -33,6 +33,13 @@ def add_options(parser: pytest.Parser) -> dict[str, object]:
         help="switch on a defect of the embedded reference server (repeatable)",
     )
     group.addoption(
+        "--harness-liberal",
+        type=int,
+        default=None,
+        metavar="SEED",
+        help="the embedded reference server takes the protocol's freedoms, chosen by SEED",
+    )
+    group.addoption(
         "--harness-jwt-secret",
         default=None,
         metavar="SECRET",

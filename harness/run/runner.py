@@ -62,10 +62,16 @@ def _reach_target(inputs: RunInputs) -> Iterator[tuple[Target, list[str]]]:
         secret = options.jwt_secret or secrets.token_urlsafe(24)
         # A process of its own: what the target logs (a defect's crash) stays off the
         # harness's console, and the target never shares an interpreter with the harness.
-        config = ServerConfig(jwt_secret=secret, defects=defects, profile=spec)
+        liberal = options.liberal
+        config = ServerConfig(jwt_secret=secret, defects=defects, profile=spec, liberal=liberal)
         with start_subprocess(config) as server:
             target = Target.from_url(
-                server.ws_url, secret=secret, kind=EMBEDDED, defects=defects, profile=profile
+                server.ws_url,
+                secret=secret,
+                kind=EMBEDDED,
+                defects=defects,
+                profile=profile,
+                liberal=liberal,
             )
             args = [
                 f"--harness-target={target.ws_url}",
@@ -73,6 +79,8 @@ def _reach_target(inputs: RunInputs) -> Iterator[tuple[Target, list[str]]]:
                 "--harness-embedded",
             ]
             args.append(f"--harness-server-pid={server.pid}")  # the load phase reads its RSS
+            if liberal is not None:
+                args.append(f"--harness-liberal={liberal}")
             yield target, args + [f"--harness-defect={name}" for name in sorted(defects)]
         return
     target = Target.from_url(

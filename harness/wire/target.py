@@ -29,6 +29,7 @@ class Target:
     tokens: tuple[User, ...] = ()
     defects: frozenset[str] = field(default_factory=frozenset)
     profile: Profile = field(default_factory=lambda: load_profile(None))
+    liberal: int | None = None  # the embedded server's freedom seed (--liberal), if any
 
     @classmethod
     def from_url(
@@ -40,6 +41,7 @@ class Target:
         kind: str = "remote",
         defects: Iterable[str] = (),
         profile: Profile | None = None,
+        liberal: int | None = None,
     ) -> Target:
         """A target from its `ws://` or `wss://` URL; the HTTP routes share its host and port."""
         spoken = profile if profile is not None else load_profile(None)
@@ -51,6 +53,7 @@ class Target:
             tokens=tuple(tokens),
             defects=frozenset(defects),
             profile=spoken,
+            liberal=liberal,
         )
 
 
