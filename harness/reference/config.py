@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from harness.errors import ConfigError
@@ -30,6 +31,9 @@ class ServerConfig:
     port: int = 0
     profile: str = P.PROFILE  # the dialect: a built-in profile name or a profile file
     liberal: int | None = None  # the seed of the freedoms taken (harness/reference/liberal.py)
+    # JSON texts sent on every accepted connection before the welcome: a notice such as a
+    # production server's "running in fallback mode" (docs/PROFILES.md, [server.notices]).
+    before_welcome: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.jwt_secret:
@@ -52,6 +56,11 @@ class ServerConfig:
             raise ConfigError("max_bytes must be >= 1")
         if self.limit("max_connections_per_user") < 0:
             raise ConfigError("max_connections_per_user must be >= 0 (0: no limit)")
+        for text in self.before_welcome:
+            try:
+                json.loads(text)
+            except ValueError:
+                raise ConfigError(f"before_welcome: not a JSON text: {text[:80]!r}") from None
         if self.liberal is not None and self.liberal < 0:
             raise ConfigError(f"liberal must be a seed >= 0, not {self.liberal}")
         if not 0 <= self.port <= 65535:

@@ -116,6 +116,8 @@ def serve_command(config: ServerConfig) -> list[str]:
         command += ["--defect", defect]
     if config.liberal is not None:
         command.append(f"--liberal={config.liberal}")
+    for text in config.before_welcome:
+        command.append(f"--send-before-welcome={text}")
     return command
 
 

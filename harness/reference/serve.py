@@ -52,6 +52,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="take every freedom the protocol leaves open, chosen per connection by SEED",
     )
     parser.add_argument(
+        "--send-before-welcome",
+        action="append",
+        default=[],
+        metavar="JSON",
+        help="send this text frame on every connection before the welcome (repeatable): a "
+        "notice that a profile may declare",
+    )
+    parser.add_argument(
         "--rate-limit", type=int, default=None, help="max messages per minute (the profile's)"
     )
     parser.add_argument(
@@ -83,6 +91,7 @@ def config_from(args: argparse.Namespace) -> ServerConfig:
         port=args.port,
         profile=args.profile,
         liberal=args.liberal,
+        before_welcome=tuple(args.send_before_welcome),
     )
 
 

@@ -253,6 +253,8 @@ class ReferenceServer:
         )
         self.state.register(session)
         try:
+            for text in self.config.before_welcome:
+                await websocket.send(text)
             await session.send_established()
             async for message in websocket:
                 if isinstance(message, bytes):

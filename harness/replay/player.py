@@ -35,6 +35,7 @@ from harness.wire.opener import HandshakeFailed, open_websocket
 from harness.wire.profile import Profile
 from harness.wire.tokens import subprotocol_for
 from harness.wire.transcript import Transcript
+from harness.wire.translation import Translation
 
 PACINGS: Final = ("causal", "timed")
 STEP_WITHIN_S: Final = 5.0  # the most a causal step waits for the frames recorded before it
@@ -69,6 +70,7 @@ class _Live:
     problem: str | None = None
     reader: asyncio.Task[None] | None = None
     changed: asyncio.Event = field(default_factory=asyncio.Event)
+    notices: Translation | None = None  # the profile's declared notices, skipped
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,13 +143,19 @@ class Substitutions:
         return node
 
 
-def recorded_connections(capture: Capture, codec: Codec) -> dict[int, ConnectionRecord]:
-    """Each recorded connection's server frames, decoded, and its close code."""
+def recorded_connections(
+    capture: Capture, codec: Codec, profile: Profile | None = None
+) -> dict[int, ConnectionRecord]:
+    """Each recorded connection's server frames, decoded, and its close code (the notices
+    `profile` declares left out: they are not the protocol's and never compared)."""
     out: dict[int, ConnectionRecord] = {}
     for conn, events in capture.connections().items():
         record = ConnectionRecord(conn)
+        notices = Translation(profile) if profile is not None else None
         for event in events:
             if event.dir == "server" and event.kind == "text":
+                if _is_notice(notices, event.data):
+                    continue
                 record.frames.append(_decode(codec, event.data))
             elif event.dir == "server" and event.kind == "binary":
                 record.frames.append({"type": "<binary>", "data": event.data})
@@ -162,6 +170,18 @@ def recorded_connections(capture: Capture, codec: Codec) -> dict[int, Connection
             record.close_known = bool(closes) and closes[0].code is not None
         out[conn] = record
     return out
+
+
+def _is_notice(notices: Translation | None, text: str) -> bool:
+    """Whether a server text is a notice the profile declares (at this point of its
+    connection)."""
+    if notices is None:
+        return False
+    try:
+        frame = json.loads(text)
+    except ValueError:
+        frame = None
+    return notices.notice(frame if isinstance(frame, dict) else {"__not_json__": text}) is not None
 
 
 def _decode(codec: Codec, text: str) -> dict[str, Any]:
@@ -196,7 +216,7 @@ class Player:
         self._ws_url = ws_url
         self._subs = Substitutions(new_user)
         self._options = options
-        self._recorded = recorded_connections(capture, self.codec)
+        self._recorded = recorded_connections(capture, self.codec, profile)
         self._live: dict[int, _Live] = {}
 
     async def run(self) -> ReplayResult:
@@ -355,6 +375,10 @@ class Player:
                 else:
                     live.raw.append(message)
                     self._note("recv", live.conn, message)
+                    if live.notices is None:
+                        live.notices = Translation(self.profile)
+                    if _is_notice(live.notices, message):
+                        continue
                     frame = _decode(self.codec, message)
                 live.frames.append(frame)
                 live.counts[str(frame.get("type"))] += 1

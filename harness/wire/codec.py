@@ -20,9 +20,8 @@ from typing import Any, Final, Protocol
 
 from harness.errors import ConfigError
 from harness.wire import protocol as P
-from harness.wire.profile import FrameMap, Profile
+from harness.wire.profile import ABSENT, FrameMap, Profile, lookup
 
-_ABSENT: Final = object()
 _ISO: Final = re.compile(
     r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})?$"
 )
@@ -167,13 +166,13 @@ class Codec:
         if frame_map is None:
             return dict(wire)
         canonical: dict[str, Any] = {"type": frame_map.canonical}
-        stamp = wire.get(self._timestamp_field, _ABSENT)
-        if stamp is _ABSENT:
+        stamp = wire.get(self._timestamp_field, ABSENT)
+        if stamp is ABSENT:
             raise DecodeError(f"{frame_map.wire_type}: no {self._timestamp_field!r}", wire)
         canonical["timestamp"] = _timestamp(stamp, frame_map.timestamp_format, "timestamp", wire)
         if self._seq_field:
-            seq = wire.get(self._seq_field, _ABSENT)
-            if seq is not _ABSENT:
+            seq = wire.get(self._seq_field, ABSENT)
+            if seq is not ABSENT:
                 canonical["seq"] = seq
         lists: dict[str, list[str]] = {}
         for path, wire_path in frame_map.fields.items():
@@ -182,8 +181,8 @@ class Codec:
                 continue
             if not wire_path:
                 continue
-            value = _get(wire, wire_path)
-            if value is _ABSENT:
+            value = lookup(wire, wire_path)
+            if value is ABSENT:
                 if path in frame_map.optional:
                     continue
                 raise DecodeError(
@@ -196,7 +195,7 @@ class Codec:
                 value = _timestamp(value, form, path, wire)
             _set(canonical, path, value)
         for list_path, item_paths in lists.items():
-            items = _get(canonical, list_path)
+            items = lookup(canonical, list_path)
             if isinstance(items, list):
                 _set(
                     canonical,
@@ -215,8 +214,8 @@ class Codec:
         for path in paths:
             name = path.split("[].", 1)[1]
             wire_path = frame_map.fields[path]
-            value = _get(item, wire_path) if wire_path else _ABSENT
-            if value is _ABSENT:
+            value = lookup(item, wire_path) if wire_path else ABSENT
+            if value is ABSENT:
                 continue
             form = frame_map.timestamps.get(path)
             out[name] = _timestamp(value, form, path, wire) if form else value
@@ -256,8 +255,8 @@ class Codec:
             if "[]." in path:
                 items.setdefault(path.split("[].", 1)[0], []).append(path)
                 continue
-            value = _get(frame, path)
-            if not wire_path or value is _ABSENT:
+            value = lookup(frame, path)
+            if not wire_path or value is ABSENT:
                 continue
             form = frame_map.timestamps.get(path)
             if form is not None:
@@ -267,7 +266,7 @@ class Codec:
             _set(wire, wire_path, value)
         for list_path, paths in items.items():
             wire_list = frame_map.fields.get(list_path, "")
-            values = _get(frame, list_path)
+            values = lookup(frame, list_path)
             if wire_list and isinstance(values, list):
                 _set(wire, wire_list, [self._encode_item(v, paths, frame_map) for v in values])
         return wire
@@ -306,7 +305,7 @@ class Codec:
         if not isinstance(wire_type, str):
             return None
         for candidate in self._by_wire_type.get(wire_type, ()):
-            if all(_get(wire, path) == value for path, value in candidate.match):
+            if all(lookup(wire, path) == value for path, value in candidate.match):
                 return candidate
         return None
 
@@ -357,14 +356,6 @@ def _timestamp(value: Any, form: str, path: str, wire: Mapping[str, Any]) -> Any
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise DecodeError(f"{path}: expected epoch {form[6:]} as a number, got {value!r}", wire)
     return value / 1000 if form == "epoch_ms" else value
-
-
-def _get(node: Any, dotted: str) -> Any:
-    for part in dotted.split("."):
-        if not isinstance(node, Mapping) or part not in node:
-            return _ABSENT
-        node = node[part]
-    return node
 
 
 def _set(node: dict[str, Any], dotted: str, value: Any) -> None:

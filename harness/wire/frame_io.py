@@ -14,13 +14,14 @@ Frame = dict[str, Any]
 
 
 class FrameBuffer:
-    """Reads `ws` until it closes: `receive` turns each message into a frame (and notes it),
-    `on_end` runs once the connection is closed, before the waits learn it."""
+    """Reads `ws` until it closes: `receive` turns each message into a frame (and notes it;
+    None: a frame to skip), `on_end` runs once the connection is closed, before the waits
+    learn it."""
 
     def __init__(
         self,
         ws: ClientConnection,
-        receive: Callable[[str | bytes], Frame],
+        receive: Callable[[str | bytes], Frame | None],
         on_end: Callable[[], None],
     ) -> None:
         self.ws = ws
@@ -37,6 +38,8 @@ class FrameBuffer:
         try:
             async for message in self.ws:
                 frame = self._receive(message)
+                if frame is None:
+                    continue
                 async with self._cond:
                     self.frames.append(frame)
                     self._buffer.append(frame)

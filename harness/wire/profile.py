@@ -42,6 +42,39 @@ class FrameMap:
     extra: Mapping[str, Any] = field(default_factory=dict)
 
 
+# When a declared notice may come: only before the welcome, or at any time.
+NOTICE_WHEN: Final = ("before_welcome", "any_time")
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """A frame the target may send that the protocol does not define (a heartbeat, a
+    notice): `[server.notices.NAME]`. The client records it and skips it."""
+
+    name: str
+    wire_type: str
+    match: tuple[tuple[str, Any], ...]
+    when: str  # one of NOTICE_WHEN
+
+    def matches(self, type_value: Any, wire: Mapping[str, Any]) -> bool:
+        """Whether a received wire frame (its type already read) is this notice."""
+        return type_value == self.wire_type and all(
+            lookup(wire, path) == value for path, value in self.match
+        )
+
+
+def lookup(node: Any, dotted: str) -> Any:
+    """The value at a dotted wire path, or ABSENT."""
+    for part in dotted.split("."):
+        if not isinstance(node, Mapping) or part not in node:
+            return ABSENT
+        node = node[part]
+    return node
+
+
+ABSENT: Final = object()  # what `lookup` finds where a path leads nowhere
+
+
 @dataclass(frozen=True)
 class Profile:
     """A resolved, validated profile: plain data read by the codec, the suites and the runner."""
@@ -76,6 +109,20 @@ class Profile:
                 extra=dict(table.get("extra", {})),
             )
         return out
+
+    @functools.cached_property
+    def notices(self) -> tuple[Notice, ...]:
+        """The frames the target may send besides the protocol's, by name."""
+        tables = self.section("server").get("notices", {})
+        return tuple(
+            Notice(
+                name=name,
+                wire_type=table["type"],
+                match=tuple(sorted(table.get("match", {}).items())),
+                when=table.get("when", "any_time"),
+            )
+            for name, table in sorted(tables.items())
+        )
 
     @property
     def error_codes(self) -> Mapping[str, str]:

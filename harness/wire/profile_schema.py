@@ -187,7 +187,7 @@ def validate(merged: Mapping[str, Any], own: Mapping[str, Any]) -> Problem | Non
             return table, "expected a table"
         nested = {k for k in SCHEMA if k.startswith(table + ".")}
         for key in node:
-            if f"{table}.{key}" in nested or (table == "server" and key == "frames"):
+            if f"{table}.{key}" in nested or (table == "server" and key in ("frames", "notices")):
                 continue
             if key not in checks:
                 return f"{table}.{key}", f"unknown key (known: {', '.join(checks)})"
@@ -219,7 +219,7 @@ def _cross_checks(merged: Mapping[str, Any]) -> Problem | None:
             return "auth.tokens.command", 'source = "command" needs the command to run'
         if not any("{user}" in part for part in tokens["command"]):
             return "auth.tokens.command", "no argument holds {user}, the user id to get a token for"
-    return _frames(merged["server"])
+    return _frames(merged["server"]) or _notices(merged["server"])
 
 
 def _frames(server: Mapping[str, Any]) -> Problem | None:
@@ -291,4 +291,37 @@ def _frame(where: str, table: Mapping[str, Any], fields: tuple[str, ...]) -> Pro
         problem = _one_of(*P.TIMESTAMP_FORMATS)(table["timestamp_format"])
         if problem is not None:
             return f"{where}.timestamp_format", problem
+    return None
+
+
+_NOTICE_KEYS: Final = {"type", "match", "when"}
+_NOTICE_WHEN: Final = ("before_welcome", "any_time")
+
+
+def _notices(server: Mapping[str, Any]) -> Problem | None:
+    """`[server.notices.NAME]`: frames the target may send besides the protocol's."""
+    notices = server.get("notices", {})
+    if not isinstance(notices, Mapping):
+        return "server.notices", "expected a table of notice tables"
+    for name, table in notices.items():
+        where = f"server.notices.{name}"
+        if not isinstance(table, Mapping):
+            return where, "expected a table with type, match and when"
+        for key in table:
+            if key not in _NOTICE_KEYS:
+                return f"{where}.{key}", f"unknown key (known: {', '.join(sorted(_NOTICE_KEYS))})"
+        problem = _string()(table.get("type"))
+        if problem is not None:
+            return f"{where}.type", problem
+        match = table.get("match", {})
+        if not isinstance(match, Mapping):
+            return f"{where}.match", "expected a table of {wire path = value}"
+        for path, value in match.items():
+            if _wire_path(path) is not None or not path:
+                return f'{where}.match."{path}"', "expected a dotted wire path"
+            if not isinstance(value, str | int | bool):
+                return f'{where}.match."{path}"', "expected a string, integer or boolean"
+        problem = _one_of(*_NOTICE_WHEN)(table.get("when", "any_time"))
+        if problem is not None:
+            return f"{where}.when", problem
     return None

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from harness.wire.codec import DecodeError, codec_of, rewrite_object_text
-from harness.wire.profile import Profile
+from harness.wire.profile import Profile, lookup
 
 
 class Translation:
@@ -22,6 +22,12 @@ class Translation:
         self.by_order = profile.by_order if profile is not None else False
         # The first received frame that did not decode: every later wait fails on it.
         self.undecodable: dict[str, Any] | None = None
+        # Frames the profile declares besides the protocol's (heartbeats, notices).
+        self._notices = profile.notices if profile is not None else ()
+        self._frames = tuple(profile.frames.values()) if profile is not None else ()
+        server = profile.section("server") if profile is not None else {}
+        self._type_field = server.get("type_field", "type")
+        self.welcomed = False  # the welcome (or any protocol frame) has arrived
         client_fields = profile.section("client") if profile is not None else {}
         self.envelope: tuple[str, str, str] = (
             client_fields.get("type_field", "type"),
@@ -41,6 +47,28 @@ class Translation:
                 self.undecodable = failed
             return failed
         return decoded
+
+    def notice(self, wire: Mapping[str, Any]) -> str | None:
+        """The name of the declared notice a received wire frame is, or None: a frame the
+        protocol defines is never a notice, and a `before_welcome` one only counts before
+        the first frame that is not a notice."""
+        if not self._notices or any(str(k).startswith("__") for k in wire):
+            self.welcomed = True
+            return None
+        type_value = wire.get(self._type_field)
+        for frame in self._frames:
+            if type_value == frame.wire_type and all(
+                lookup(wire, path) == value for path, value in frame.match
+            ):
+                self.welcomed = True
+                return None
+        for declared in self._notices:
+            if declared.when == "before_welcome" and self.welcomed:
+                continue
+            if declared.matches(type_value, wire):
+                return declared.name
+        self.welcomed = True
+        return None
 
     def outgoing(self, data: str | bytes) -> str | bytes:
         """A frame to send, in the dialect's envelope when it is a canonical JSON object text
