@@ -142,6 +142,9 @@ class AgentRun:
             await self._think(
                 next(step), f"Composing the answer from {len(plan.calls)} tool result(s)."
             )
+        if D.NO_AGENT_COMPLETED in defects:
+            stats.runs_completed += 1
+            return
         sent_at = await self._emit(
             P.AGENT_COMPLETED,
             {

@@ -72,6 +72,10 @@ ERROR_QUOTES_SIGNATURES: Final = "error-quotes-signatures"
 HISTORY_NULL_TIMESTAMP: Final = "history-null-timestamp"
 HISTORY_CONTENT_STRIPPED: Final = "history-content-stripped"
 START_AGENT_IGNORES_OWNER: Final = "start-agent-ignores-owner"
+NO_WELCOME: Final = "no-welcome"
+NO_PONG: Final = "no-pong"
+NO_ACK: Final = "no-ack"
+NO_AGENT_COMPLETED: Final = "no-agent-completed"
 
 CATALOGUE: Final = (
     Defect(
@@ -270,6 +274,26 @@ CATALOGUE: Final = (
         START_AGENT_IGNORES_OWNER,
         "start_agent on another user's thread is accepted: the run starts and joins that thread",
         ("business_flow",),
+    ),
+    # Frames the protocol requires that never come: a broken server is judged about as fast
+    # as a healthy one only if the harness names the missing frame once and stops waiting.
+    Defect(
+        NO_WELCOME,
+        "connection_established is never sent: an accepted connection stays silent until the "
+        "client speaks",
+        ("agent_events", "business_flow", "message_routing", "security", "timestamp_core"),
+    ),
+    Defect(NO_PONG, "a ping gets no reply at all", ("message_routing", "timestamp_core")),
+    Defect(
+        NO_ACK,
+        "a user_message or start_agent gets no ack; its run starts all the same",
+        ("agent_events", "business_flow", "message_routing", "timestamp_core"),
+    ),
+    Defect(
+        NO_AGENT_COMPLETED,
+        "a run that succeeds never sends agent_completed: its last event is the final "
+        "agent_thinking",
+        ("agent_events", "business_flow"),
     ),
 )
 

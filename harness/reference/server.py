@@ -255,7 +255,8 @@ class ReferenceServer:
         try:
             for text in self.config.before_welcome:
                 await websocket.send(text)
-            await session.send_established()
+            if not self.config.has(D.NO_WELCOME):
+                await session.send_established()
             async for message in websocket:
                 if isinstance(message, bytes):
                     await websocket.close(

@@ -168,6 +168,8 @@ class Session:
                 "message_id": outcome.message_id,
                 "client_timestamp": self._number(outcome.client_timestamp),
             }
+            if self._config.has(D.NO_PONG):
+                return
             if self._late_pongs():
                 # Replies are matched by message_id: a pong may come after later replies.
                 self._start_late(pong)
@@ -322,6 +324,10 @@ class Session:
         thread.entries.append(HistoryEntry("user", content, timestamp, self.connection_id))
         run_id = self._new_id("r")
         self._state.stats(self.user_id).runs_started += 1
+        if self._config.has(D.NO_ACK):
+            context = RunContext(self, thread, run_id, frame.message_id, frame.content)
+            self._start_run(AgentRun(context, self._config, self._state))
+            return
         await self._sender.send(
             {
                 "type": P.ACK,

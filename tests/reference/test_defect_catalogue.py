@@ -53,6 +53,10 @@ DEFECT_NAMES = (
     "history-null-timestamp",
     "history-content-stripped",
     "start-agent-ignores-owner",
+    "no-welcome",
+    "no-pong",
+    "no-ack",
+    "no-agent-completed",
 )
 
 
