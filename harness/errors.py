@@ -16,7 +16,7 @@ harness, which the verdict turns into INCOMPLETE, never into a pass.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
 
 
 class HarnessError(Exception):
@@ -39,8 +39,26 @@ class CapabilityMissing(HarnessError):
     """A test needs something the run does not provide (more users, a converter, a secret)."""
 
 
+class KnownCause(Protocol):
+    """A cause already recorded in the run (harness.wire.causes.Cause): what a wait awaited
+    (`key`), the test that saw it first (`test`) and a one-line description (`message`)."""
+
+    @property
+    def key(self) -> str: ...
+
+    @property
+    def test(self) -> str: ...
+
+    @property
+    def message(self) -> str: ...
+
+
 class CheckFailed(AssertionError):
-    """The target misbehaved: carries what was expected, what was observed and the frames."""
+    """The target misbehaved: carries what was expected, what was observed and the frames.
+
+    `cause` is set when the failure is a cause already met by an earlier test (a wait for
+    the same thing timed out there first): the verdict groups failures by its key.
+    """
 
     def __init__(
         self,
@@ -49,9 +67,11 @@ class CheckFailed(AssertionError):
         expected: Any,
         observed: Any,
         frames: Sequence[dict[str, Any]] = (),
+        cause: KnownCause | None = None,
     ) -> None:
         self.what = what
         self.expected = expected
         self.observed = observed
         self.frames = tuple(frames)
+        self.cause = cause
         super().__init__(f"{what}: expected {expected!r}, observed {observed!r}")

@@ -13,7 +13,7 @@ from types import TracebackType
 import pytest
 import pytest_timeout
 
-from harness.errors import ConfigError, HarnessError
+from harness.errors import CheckFailed, ConfigError, HarnessError
 from harness.run.converter import load_converter
 from harness.run.pytest_options import fill_load_defaults
 from harness.run.results import ResultsWriter, test_id
@@ -265,10 +265,14 @@ def pytest_runtest_makereport(
             report.user_properties.append(("harness_check", True))
         message = _message(exc)
         watch = item.stash.get(_WATCH, None)
-        if watch is not None and watch.again and "same cause as" not in message:
+        cause_key = exc.cause.key if isinstance(exc, CheckFailed) and exc.cause else None
+        if cause_key is None and watch is not None and watch.again:
             # A suite may word the short wait's failure its own way: name the cause anyway.
-            cause = watch.again[0]
-            message = f"same cause as {cause.test}: {cause.message}; {message}"
+            cause_key = watch.again[0].key
+            message = f"{watch.again[0].named()}; {message}"
+        if cause_key is not None:
+            # The verdict groups the run's failures by this key (harness.verdict.judge).
+            report.user_properties.append(("harness_cause_key", cause_key))
         report.user_properties.append(("harness_message", message))
     if report.failed:
         transcript = item.stash.get(TRANSCRIPT, None)

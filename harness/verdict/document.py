@@ -102,11 +102,14 @@ def _test(test: TestVerdict) -> dict[str, Any]:
 
 
 def _attempt(attempt: Attempt) -> dict[str, Any]:
-    return {
+    document: dict[str, Any] = {
         "outcome": attempt.outcome.value,
         "duration_s": attempt.duration_s,
         "message": attempt.message,
     }
+    if attempt.cause_key is not None:
+        document["cause_key"] = attempt.cause_key
+    return document
 
 
 def reason_document(reason: Reason) -> dict[str, Any]:

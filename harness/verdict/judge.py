@@ -169,7 +169,8 @@ def _cause_reasons(
     """Return one note per fast-fail cause: where it was seen first, how many tests it failed.
 
     A cause's tests are the test that saw it first, when it failed, and every failed
-    test whose failure names it as the client does: "same cause as <test>: <message>".
+    test whose deciding attempt carries the cause's key (`Attempt.cause_key`); the
+    failure's message is for the reader and is never read here.
     """
     suite_of = {t.id: s.name for s, _, tests in judged for t in tests}
     failed = [
@@ -182,18 +183,17 @@ def _cause_reasons(
     for cause in causes:  # the first cause of a key wins, as in the ledger
         first_of.setdefault(str(cause.get("key")), cause)
     out: list[Reason] = []
-    for cause in first_of.values():
+    for key, cause in first_of.items():
         first, text = str(cause.get("test", "")), str(cause.get("message", ""))
-        named = f"{first}: {text}"
-        ids = tuple(t.id for t in failed if t.id == first or named in _deciding_message(t))
+        ids = tuple(t.id for t in failed if t.id == first or _cause_key(t) == key)
         message = f"cause seen first in {first}: {text}; {len(ids)} tests failed from it"
         out.append(Reason("fast-fail-cause", Severity.INFO, suite_of.get(first), message, ids))
     return out
 
 
-def _deciding_message(test: TestVerdict) -> str:
+def _cause_key(test: TestVerdict) -> str | None:
     attempt = test.deciding_attempt
-    return attempt.message if attempt is not None else ""
+    return attempt.cause_key if attempt is not None else None
 
 
 def _rule_of(error: RunError) -> str:

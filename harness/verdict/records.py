@@ -46,6 +46,9 @@ class Attempt:
     evidence: tuple[dict[str, Any], ...] = ()
     # A skip that left a target's limit unverified: (limit, the target's value).
     limit_skip: tuple[str, int] | None = None
+    # The key of a cause an earlier test met first (a wait for the same thing timed out
+    # there), when this attempt failed from it: the verdict groups failures by it.
+    cause_key: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

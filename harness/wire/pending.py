@@ -120,10 +120,11 @@ class Deadlines:
         if known is not None and self.causes is not None:
             self.causes.met_again(known)
             return CheckFailed(
-                f"same cause as {known.test}: {known.message}",
+                known.named(),
                 expected=f"{wanted} within {limit:.3g} s (a known cause: short deadline)",
                 observed=observed,
                 frames=frames,
+                cause=known,
             )
         if self.causes is not None:
             self.causes.timed_out(key, describe_cause(key, within))

@@ -70,9 +70,19 @@ def test_second_test_and_reruns_name_the_first(pytester: pytest.Pytester, extra_
     for _, message in attempts[SECOND]:
         assert message.startswith(f"same cause as {FIRST}: {CAUSE}"), message
     assert attempts["extra_suite::test_waits::test_answered"] == [("passed", "")]
-    assert read_results(out / "results.jsonl").causes == [
-        {"key": f"reply:{UNANSWERED}", "test": FIRST, "message": CAUSE}
-    ]
+    # The cause travels as a field of each attempt that failed from it, not only as text.
+    keys = {
+        test: [x.get("cause_key") for x in lines if x.get("id") == test]
+        for test in (FIRST, SECOND, "extra_suite::test_waits::test_answered")
+    }
+    assert keys == {
+        FIRST: [None, f"reply:{UNANSWERED}"],
+        SECOND: [f"reply:{UNANSWERED}", f"reply:{UNANSWERED}"],
+        "extra_suite::test_waits::test_answered": [None],
+    }
+    log = read_results(out / "results.jsonl")
+    assert log.causes == [{"key": f"reply:{UNANSWERED}", "test": FIRST, "message": CAUSE}]
+    assert [a.cause_key for a in log.attempts[SECOND]] == [f"reply:{UNANSWERED}"] * 2
 
 
 def test_without_an_output_folder_the_ledger_lives_in_the_process(
