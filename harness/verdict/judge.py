@@ -16,6 +16,7 @@ import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from harness.verdict.cause_groups import group_causes
 from harness.verdict.concessions import (
     effective_criticality,
     limit_reasons,
@@ -129,8 +130,12 @@ def judge(record: RunRecord, policy: Policy, *, today: dt.date) -> Verdict:
         if Severity.CONDITION in severities
         else VerdictKind.APPROVED
     )
-    rules = judge_rules(record, [t for _, _, tests in judged for t in tests])
-    return Verdict(kind, suites, tuple(reasons), metrics, comparison, record, policy, today, rules)
+    every = [t for _, _, tests in judged for t in tests]
+    rules = judge_rules(record, every)
+    causes = group_causes(every, record.test_rules)
+    return Verdict(
+        kind, suites, tuple(reasons), metrics, comparison, record, policy, today, rules, causes
+    )
 
 
 def verdict_for_early_exit(
