@@ -16,7 +16,8 @@ harness, which the verdict turns into INCOMPLETE, never into a pass.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 
 class HarnessError(Exception):
@@ -39,8 +40,41 @@ class CapabilityMissing(HarnessError):
     """A test needs something the run does not provide (more users, a converter, a secret)."""
 
 
+class KnownCause(Protocol):
+    """A cause already recorded in the run (harness.wire.causes.Cause): what a wait awaited
+    (`key`), the test that saw it first (`test`) and a one-line description (`message`)."""
+
+    @property
+    def key(self) -> str: ...
+
+    @property
+    def test(self) -> str: ...
+
+    @property
+    def message(self) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Deviation:
+    """How a check failed, as a key that the same failure gives in every test, and a title.
+
+    The key names the check and what deviated from it, without test-specific values
+    (`missed:reply:ping`, `unexpected-frame:connection_established:system_message`): the
+    verdict groups the failures of a run by it, one cause per key (docs/VERDICT_JSON.md).
+    """
+
+    key: str
+    title: str  # one line for a reader: what the target did in place of what was expected
+
+
 class CheckFailed(AssertionError):
-    """The target misbehaved: carries what was expected, what was observed and the frames."""
+    """The target misbehaved: carries what was expected, what was observed and the frames.
+
+    `cause` is set when the failure is a cause already met by an earlier test (a wait for
+    the same thing timed out there first): the verdict's fast-fail notes count by its key.
+    `deviation` is set where the check knows how it failed in terms that do not depend on
+    the test (the client's waits, its first frame): the verdict's causes group by it.
+    """
 
     def __init__(
         self,
@@ -49,9 +83,13 @@ class CheckFailed(AssertionError):
         expected: Any,
         observed: Any,
         frames: Sequence[dict[str, Any]] = (),
+        cause: KnownCause | None = None,
+        deviation: Deviation | None = None,
     ) -> None:
         self.what = what
         self.expected = expected
         self.observed = observed
         self.frames = tuple(frames)
+        self.cause = cause
+        self.deviation = deviation
         super().__init__(f"{what}: expected {expected!r}, observed {observed!r}")

@@ -92,7 +92,7 @@ def build_record(
             SuiteRecord(
                 name=suite.name,
                 title=manifest.title if manifest else suite.name,
-                criticality=Criticality(manifest.criticality if manifest else "critical"),
+                criticality=manifest.criticality if manifest else Criticality.CRITICAL,
                 description=manifest.description if manifest else "",
                 capabilities=manifest.capabilities if manifest else (),
                 planned=planned,

@@ -104,7 +104,7 @@ def suites_main() -> int:
             [
                 suite.name,
                 manifest.title,
-                manifest.criticality,
+                manifest.criticality.value,
                 str(counts.get(suite.name, 0)),
                 ", ".join(manifest.capabilities) or "-",
                 suite.module,

@@ -185,9 +185,9 @@ def _suites(
             SuiteRecord(
                 name=name,
                 title=manifest.title if manifest else str(shown.get("title", name)),
-                criticality=Criticality(
-                    manifest.criticality if manifest else shown.get("criticality", "critical")
-                ),
+                criticality=manifest.criticality
+                if manifest
+                else Criticality(shown.get("criticality", Criticality.CRITICAL.value)),
                 description=manifest.description if manifest else str(shown.get("description", "")),
                 capabilities=manifest.capabilities if manifest else (),
                 planned=tuple(dict.fromkeys(planned)),

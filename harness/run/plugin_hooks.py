@@ -13,7 +13,7 @@ from types import TracebackType
 import pytest
 import pytest_timeout
 
-from harness.errors import ConfigError, HarnessError
+from harness.errors import CheckFailed, ConfigError, Deviation, HarnessError
 from harness.run.converter import load_converter
 from harness.run.pytest_options import fill_load_defaults
 from harness.run.results import ResultsWriter, test_id
@@ -31,6 +31,7 @@ from harness.run.suite import InstalledSuite, discover_suites
 from harness.wire import protocol as P
 from harness.wire.causes import LEDGER_FILE, CauseLedger, CauseWatch
 from harness.wire.limits import UnverifiedLimit
+from harness.wire.pending import missed
 from harness.wire.profile import Profile, load_profile
 from harness.wire.target import EMBEDDED, EMBEDDED_CONVERTER
 from harness.wire.transcript import Transcript
@@ -265,16 +266,38 @@ def pytest_runtest_makereport(
             report.user_properties.append(("harness_check", True))
         message = _message(exc)
         watch = item.stash.get(_WATCH, None)
-        if watch is not None and watch.again and "same cause as" not in message:
+        cause_key = exc.cause.key if isinstance(exc, CheckFailed) and exc.cause else None
+        if cause_key is None and watch is not None and watch.again:
             # A suite may word the short wait's failure its own way: name the cause anyway.
-            cause = watch.again[0]
-            message = f"same cause as {cause.test}: {cause.message}; {message}"
+            cause_key = watch.again[0].key
+            message = f"{watch.again[0].named()}; {message}"
+        if cause_key is not None:
+            # The verdict's fast-fail notes count the run's failures by this key.
+            report.user_properties.append(("harness_cause_key", cause_key))
+        deviation = _deviation(exc, watch)
+        if deviation is not None:
+            # The verdict's causes group the run's failures by its key (harness.verdict.causes).
+            report.user_properties.append(("harness_deviation", [deviation.key, deviation.title]))
         report.user_properties.append(("harness_message", message))
     if report.failed:
         transcript = item.stash.get(TRANSCRIPT, None)
         if transcript is not None and len(transcript):
             report.user_properties.append(("harness_transcript", transcript.export()))
     return report
+
+
+def _deviation(exc: BaseException, watch: CauseWatch | None) -> Deviation | None:
+    """How the check failed, when the failure says it; else the wait that timed out in this
+    test (met again, or first seen here) when the failure came from a wait of the ledger."""
+    if isinstance(exc, CheckFailed):
+        if exc.deviation is not None:
+            return exc.deviation
+        if exc.cause is not None:
+            return missed(exc.cause.key, exc.cause.message)
+    if watch is None:
+        return None
+    seen = watch.again or watch.first
+    return missed(seen[0].key, seen[0].message) if seen else None
 
 
 def _is_timeout(excinfo: pytest.ExceptionInfo[BaseException]) -> bool:

@@ -8,7 +8,9 @@ it); read back by the runner into records. One JSON object per line:
      "outcome": "passed"|"failed"|"error"|"skipped", "final": true, "duration_s": 0.1,
      "message": "...", "transcript": [...]|null, "metrics": [[name, value, unit], ...],
      "evidence": [{"rule", "sent", "expected", "observed"}, ...],
-     "limit_skip": [limit, value]}  (only on a skip that left a target's limit unverified)
+     "limit_skip": [limit, value],  (only on a skip that left a target's limit unverified)
+     "cause_key": KEY,  (only on a failure from a cause an earlier test met first)
+     "deviation": {"key": KEY, "title": "..."}}  (only on a failure that says how it failed)
     {"kind": "run_error", "cause": "worker_crash"|"collection", "message": "...",
      "suite": S|null, "tests": [ids]}
     {"kind": "cause", "key": "reply:ping", "test": ID, "message": "..."}
@@ -17,7 +19,12 @@ it); read back by the runner into records. One JSON object per line:
 A `cause` line (once per key) says a wait timed out for the first time in the
 run: `key` names what was awaited (harness/wire/causes.py), `test` the test
 that saw it first, `message` what was missing. Later tests that waited for the
-same key failed within a short deadline, their messages naming that test.
+same key failed within a short deadline: their attempts carry the key as
+`cause_key` (and their messages name that test, for the reader).
+
+An attempt's `deviation` says how a check failed in terms that do not depend on
+the test (harness.errors.Deviation: the same missed wait, the same unexpected
+first frame, ...): the verdict groups the run's failures into causes by its key.
 
 An attempt's outcome: `failed` when the target misbehaved (a CheckFailed or
 AssertionError, also at teardown, e.g. a close 1011 seen after the test's last
@@ -41,6 +48,7 @@ from typing import IO, Any
 
 import pytest
 
+from harness.errors import Deviation
 from harness.run.suite import InstalledSuite, discover_suites, suite_of_path
 from harness.verdict.records import Attempt, MetricRecord, Outcome, RunError
 from harness.wire.redaction import Redactor
@@ -214,6 +222,8 @@ class ResultsWriter:
                 "metrics": [],
                 "evidence": [],
                 "limit_skip": None,
+                "cause_key": None,
+                "deviation": None,
                 "rerun": False,
             },
         )
@@ -228,6 +238,8 @@ class ResultsWriter:
         if report.when == "setup":
             if failed:
                 state["outcome"], state["message"] = Outcome.ERROR, f"setup: {message}"
+                state["cause_key"] = props.get("harness_cause_key")
+                state["deviation"] = props.get("harness_deviation")
             elif report.skipped:
                 state["outcome"], state["message"] = Outcome.SKIPPED, _skip_reason(report)
                 state["limit_skip"] = props.get("harness_limit_skip")
@@ -242,6 +254,8 @@ class ResultsWriter:
             elif failed:
                 state["outcome"] = Outcome.ERROR if props.get("harness_error") else Outcome.FAILED
                 state["message"] = message
+                state["cause_key"] = props.get("harness_cause_key")
+                state["deviation"] = props.get("harness_deviation")
         else:
             if failed:
                 # A check that failed at teardown (a 1011 after the last check) is the
@@ -250,9 +264,13 @@ class ResultsWriter:
                 if state["outcome"] in (None, Outcome.PASSED):
                     state["outcome"] = Outcome.FAILED if target_failure else Outcome.ERROR
                     state["message"] = f"teardown: {message}"
+                    state["cause_key"] = props.get("harness_cause_key")
+                    state["deviation"] = props.get("harness_deviation")
                 elif state["outcome"] is Outcome.ERROR and target_failure:
                     state["outcome"] = Outcome.FAILED
                     state["message"] = f"teardown: {message} (after: {state['message']})"
+                    state["cause_key"] = props.get("harness_cause_key") or state["cause_key"]
+                    state["deviation"] = props.get("harness_deviation") or state["deviation"]
             del self._pending[report.nodeid]
             self._attempt(
                 ident,
@@ -264,6 +282,8 @@ class ResultsWriter:
                 final=not state["rerun"],
                 evidence=state["evidence"],
                 limit_skip=state["limit_skip"],
+                cause_key=state["cause_key"],
+                deviation=state["deviation"],
             )
 
     def _write_causes(self, causes: Iterable[Any]) -> None:
@@ -291,6 +311,8 @@ class ResultsWriter:
         final: bool,
         evidence: list[Any] | None = None,
         limit_skip: list[Any] | None = None,
+        cause_key: str | None = None,
+        deviation: list[str] | None = None,
     ) -> None:
         line = {
             "kind": "attempt",
@@ -307,6 +329,10 @@ class ResultsWriter:
         }
         if limit_skip:
             line["limit_skip"] = limit_skip  # [limit, the target's value]
+        if cause_key:
+            line["cause_key"] = cause_key
+        if deviation:
+            line["deviation"] = {"key": deviation[0], "title": deviation[1]}
         self._write(line)
 
     @pytest.hookimpl(trylast=True)
@@ -326,6 +352,13 @@ def _limit_skip(value: Any) -> tuple[str, int] | None:
         return None
     limit, target_value = value
     return str(limit), int(target_value)
+
+
+def _deviation(value: Any) -> Deviation | None:
+    """An attempt's `deviation` ({"key", "title"}, or absent) as the verdict reads it."""
+    if not isinstance(value, dict) or not value.get("key"):
+        return None
+    return Deviation(str(value["key"]), str(value.get("title", "")))
 
 
 def _skip_reason(report: pytest.TestReport) -> str:
@@ -387,6 +420,8 @@ def read_results(path: Path) -> ResultsLog:
                     transcript=tuple(line.get("transcript") or ()),
                     evidence=tuple(line.get("evidence") or ()),
                     limit_skip=_limit_skip(line.get("limit_skip")),
+                    cause_key=line.get("cause_key") or None,
+                    deviation=_deviation(line.get("deviation")),
                 )
             )
             for name, value, unit in line.get("metrics") or ():

@@ -10,32 +10,63 @@ from pathlib import Path
 from typing import Final
 
 from harness.errors import SuiteLoadError
+from harness.verdict.records import Criticality
 
 ENTRY_POINT_GROUP: Final = "stability_harness.suites"
-CRITICALITIES: Final = ("critical", "major", "minor")
+# The criticalities a manifest may name, as strings: the values of the enum.
+CRITICALITIES: Final = tuple(c.value for c in Criticality)
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class SuiteManifest:
-    """What a suite is: its name, title, default criticality, description and needs."""
+    """What a suite is: its name, title, default criticality, description and needs.
+
+    `criticality` is a `Criticality`; a suite written before the enum may still give one
+    of its values as a string (`"critical"`), which the manifest reads as the enum.
+    """
 
     name: str
     title: str
-    criticality: str
+    criticality: Criticality
     description: str = ""
     capabilities: tuple[str, ...] = ()
 
-    def __post_init__(self) -> None:
-        if not _NAME.match(self.name):
-            raise SuiteLoadError(f"suite name {self.name!r} is not a lowercase identifier")
-        if self.criticality not in CRITICALITIES:
-            raise SuiteLoadError(
-                f"suite {self.name!r}: criticality {self.criticality!r} is not one of "
-                f"{', '.join(CRITICALITIES)}"
-            )
-        if not self.title.strip():
-            raise SuiteLoadError(f"suite {self.name!r}: title is empty")
+    def __init__(
+        self,
+        name: str,
+        title: str,
+        criticality: Criticality | str,
+        description: str = "",
+        capabilities: tuple[str, ...] = (),
+    ) -> None:
+        if not _NAME.match(name):
+            raise SuiteLoadError(f"suite name {name!r} is not a lowercase identifier")
+        criticality = _criticality(name, criticality)
+        if not title.strip():
+            raise SuiteLoadError(f"suite {name!r}: title is empty")
+        fields = (
+            ("name", name),
+            ("title", title),
+            ("criticality", criticality),
+            ("description", description),
+            ("capabilities", capabilities),
+        )
+        for field_name, value in fields:  # a frozen dataclass: set once, here
+            object.__setattr__(self, field_name, value)
+
+
+def _criticality(suite: str, value: Criticality | str) -> Criticality:
+    """`value` as the enum: a member, or the string of one's value; else a load error."""
+    if isinstance(value, Criticality):
+        return value
+    if isinstance(value, str) and value in CRITICALITIES:
+        return Criticality(value)
+    raise SuiteLoadError(
+        f"suite {suite!r}: criticality {value!r} is not one of "
+        f"{', '.join(f'Criticality.{c.name}' for c in Criticality)} "
+        f"(or their values {', '.join(repr(c) for c in CRITICALITIES)})"
+    )
 
 
 @dataclass(frozen=True, slots=True)

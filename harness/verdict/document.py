@@ -12,6 +12,7 @@ from typing import Any
 
 from harness.rules import load_catalogue
 from harness.verdict.baseline import BaselineComparison, MetricChange
+from harness.verdict.cause_groups import CauseGroup
 from harness.verdict.model import (
     MetricVerdict,
     Reason,
@@ -102,10 +103,27 @@ def _test(test: TestVerdict) -> dict[str, Any]:
 
 
 def _attempt(attempt: Attempt) -> dict[str, Any]:
-    return {
+    document: dict[str, Any] = {
         "outcome": attempt.outcome.value,
         "duration_s": attempt.duration_s,
         "message": attempt.message,
+    }
+    if attempt.cause_key is not None:
+        document["cause_key"] = attempt.cause_key
+    if attempt.deviation is not None:
+        document["deviation"] = attempt.deviation.key
+    return document
+
+
+def cause_document(cause: CauseGroup) -> dict[str, Any]:
+    return {
+        "key": cause.key,
+        "title": cause.title,
+        "count": len(cause.tests),
+        "first_test": cause.first_test,
+        "frames": [dict(frame) for frame in cause.frames],
+        "rules": list(cause.rules),
+        "tests": list(cause.tests),
     }
 
 

@@ -16,6 +16,7 @@ import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from harness.verdict.cause_groups import group_causes
 from harness.verdict.concessions import (
     effective_criticality,
     limit_reasons,
@@ -129,8 +130,12 @@ def judge(record: RunRecord, policy: Policy, *, today: dt.date) -> Verdict:
         if Severity.CONDITION in severities
         else VerdictKind.APPROVED
     )
-    rules = judge_rules(record, [t for _, _, tests in judged for t in tests])
-    return Verdict(kind, suites, tuple(reasons), metrics, comparison, record, policy, today, rules)
+    every = [t for _, _, tests in judged for t in tests]
+    rules = judge_rules(record, every)
+    causes = group_causes(every, record.test_rules)
+    return Verdict(
+        kind, suites, tuple(reasons), metrics, comparison, record, policy, today, rules, causes
+    )
 
 
 def verdict_for_early_exit(
@@ -169,7 +174,8 @@ def _cause_reasons(
     """Return one note per fast-fail cause: where it was seen first, how many tests it failed.
 
     A cause's tests are the test that saw it first, when it failed, and every failed
-    test whose failure names it as the client does: "same cause as <test>: <message>".
+    test whose deciding attempt carries the cause's key (`Attempt.cause_key`); the
+    failure's message is for the reader and is never read here.
     """
     suite_of = {t.id: s.name for s, _, tests in judged for t in tests}
     failed = [
@@ -182,18 +188,17 @@ def _cause_reasons(
     for cause in causes:  # the first cause of a key wins, as in the ledger
         first_of.setdefault(str(cause.get("key")), cause)
     out: list[Reason] = []
-    for cause in first_of.values():
+    for key, cause in first_of.items():
         first, text = str(cause.get("test", "")), str(cause.get("message", ""))
-        named = f"{first}: {text}"
-        ids = tuple(t.id for t in failed if t.id == first or named in _deciding_message(t))
+        ids = tuple(t.id for t in failed if t.id == first or _cause_key(t) == key)
         message = f"cause seen first in {first}: {text}; {len(ids)} tests failed from it"
         out.append(Reason("fast-fail-cause", Severity.INFO, suite_of.get(first), message, ids))
     return out
 
 
-def _deciding_message(test: TestVerdict) -> str:
+def _cause_key(test: TestVerdict) -> str | None:
     attempt = test.deciding_attempt
-    return attempt.message if attempt is not None else ""
+    return attempt.cause_key if attempt is not None else None
 
 
 def _rule_of(error: RunError) -> str:

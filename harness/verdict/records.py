@@ -10,6 +10,7 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any
 
+from harness.errors import Deviation
 from harness.rules import Rule
 
 
@@ -46,6 +47,12 @@ class Attempt:
     evidence: tuple[dict[str, Any], ...] = ()
     # A skip that left a target's limit unverified: (limit, the target's value).
     limit_skip: tuple[str, int] | None = None
+    # The key of a cause an earlier test met first (a wait for the same thing timed out
+    # there), when this attempt failed from it: the verdict groups failures by it.
+    cause_key: str | None = None
+    # How a check failed, in terms the same failure gives in every test: the verdict's
+    # causes group the run's failures by its key.
+    deviation: Deviation | None = None
 
 
 @dataclass(frozen=True, slots=True)

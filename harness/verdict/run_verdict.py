@@ -12,6 +12,7 @@ from typing import Any
 
 from harness.verdict import document as doc
 from harness.verdict.baseline import SCHEMA, BaselineComparison
+from harness.verdict.cause_groups import CauseGroup
 from harness.verdict.model import (
     MetricVerdict,
     Reason,
@@ -37,6 +38,8 @@ class Verdict:
     policy: Policy
     today: dt.date
     rules: tuple[RuleVerdict, ...] = ()
+    # The failures grouped by how their checks failed, most tests first.
+    causes: tuple[CauseGroup, ...] = ()
 
     @property
     def exit_code(self) -> int:
@@ -106,4 +109,5 @@ def verdict_document(verdict: Verdict) -> dict[str, Any]:
             {"id": n.id, "suite": n.suite, "reason": n.reason, "rules": list(n.rules)}
             for n in record.not_applicable
         ],
+        "causes": [doc.cause_document(c) for c in verdict.causes],
     }

@@ -41,6 +41,10 @@ class Cause:
     test: str
     message: str
 
+    def named(self) -> str:
+        """How a later failure from this cause names it, for the reader (nothing parses it)."""
+        return f"same cause as {self.test}: {self.message}"
+
     def to_json(self) -> dict[str, str]:
         """The cause as a JSON object (a ledger line, a `cause` line of results.jsonl)."""
         return {"key": self.key, "test": self.test, "message": self.message}

@@ -23,7 +23,7 @@ from typing import Any, Final
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
-from harness.errors import CheckFailed
+from harness.errors import CheckFailed, Deviation
 from harness.wire import protocol as P
 from harness.wire.causes import CauseWatch
 from harness.wire.ending import Ending, close_text, closed_code, diagnose
@@ -34,8 +34,10 @@ from harness.wire.pending import (
     WELCOME_KEY,
     Deadlines,
     Pending,
+    closed_while,
     event_key,
     label,
+    not_welcomed,
     reply_key,
     sent_frame,
 )
@@ -352,11 +354,14 @@ class Client:
             ) from None
         bad = self._dialect.undecodable
         if bad is not None:
+            why = "a frame the target sent does not decode in its profile: "
+            why += str(bad["__undecodable__"])
             raise CheckFailed(
-                f"a frame the target sent does not decode in its profile: {bad['__undecodable__']}",
+                why,
                 expected="a frame of the profile's dialect",
                 observed=bad["raw"],
                 frames=self._transcript.export(),
+                deviation=Deviation("undecodable", why),
             )
         if found is not None:
             return found
@@ -367,6 +372,7 @@ class Client:
             observed=f"connection closed: {self._ending.closed_text()}; "
             f"unconsumed frames: {self._summary()}",
             frames=self._transcript.export(),
+            deviation=closed_while(key, self._ending),
         )
 
     def _awaited(self, type: str | None = None) -> str:
@@ -428,6 +434,7 @@ async def open_client(
                 expected=P.CONNECTION_ESTABLISHED,
                 observed=first,
                 frames=transcript.export(),
+                deviation=not_welcomed(type_of(first)),
             )
         client.established = first
     return client

@@ -185,11 +185,12 @@ def _handshake_failure(
         if known is not None:
             causes.met_again(known)
             return CheckFailed(
-                f"same cause as {known.test}: {known.message}",
+                known.named(),
                 expected=f"a WebSocket handshake within {limit:.3g} s (a known cause: short "
                 "deadline)",
                 observed=str(failed),
                 frames=frames,
+                cause=known,
             )
         causes.timed_out(HANDSHAKE_KEY, describe_cause(HANDSHAKE_KEY, within))
     if failed.kind == "unreachable":

@@ -15,9 +15,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from harness.errors import CheckFailed
+from harness.errors import CheckFailed, Deviation
 from harness.wire import protocol as P
 from harness.wire.causes import SHORT_WITHIN_S, Cause, CauseWatch
+from harness.wire.ending import Ending
 from harness.wire.transcript import Transcript
 from harness.wire.translation import parse_frame
 
@@ -120,16 +121,49 @@ class Deadlines:
         if known is not None and self.causes is not None:
             self.causes.met_again(known)
             return CheckFailed(
-                f"same cause as {known.test}: {known.message}",
+                known.named(),
                 expected=f"{wanted} within {limit:.3g} s (a known cause: short deadline)",
                 observed=observed,
                 frames=frames,
+                cause=known,
+                deviation=missed(key, known.message),
             )
+        described = describe_cause(key, within)
         if self.causes is not None:
-            self.causes.timed_out(key, describe_cause(key, within))
+            self.causes.timed_out(key, described)
         return CheckFailed(
-            what, expected=f"{wanted} within {within:.3g} s", observed=observed, frames=frames
+            what,
+            expected=f"{wanted} within {within:.3g} s",
+            observed=observed,
+            frames=frames,
+            deviation=missed(key, described),
         )
+
+
+def missed(key: str, title: str) -> Deviation:
+    """The deviation of a wait for `key` that timed out: the same in every test that waits
+    for the same thing, whether it waited the whole deadline or the short one."""
+    return Deviation(f"missed:{key}", title)
+
+
+def closed_while(key: str, ending: Ending) -> Deviation:
+    """The deviation of a wait for `key` that the connection's end cut short: how it ended
+    (its close code, or the harness's close for an oversize frame or a framing violation)."""
+    how = "oversize" if ending.oversize else "violation" if ending.violation else None
+    return Deviation(
+        f"closed:{key}:{how or ending.close_code}",
+        f"the connection closed ({ending.closed_text()}) while the harness awaited {key}",
+    )
+
+
+def not_welcomed(seen: str | None) -> Deviation:
+    """The deviation of a connection whose first frame is of type `seen`, not the welcome."""
+    kind = label(seen or "untyped")
+    welcome = P.CONNECTION_ESTABLISHED
+    return Deviation(
+        f"unexpected-frame:{welcome}:{kind}",
+        f"the first frame after the handshake is a {kind} frame, not {welcome}",
+    )
 
 
 def describe_cause(key: str, within: float) -> str:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from harness.suite_api import SuiteManifest
+from harness.suite_api import Criticality, SuiteManifest
 
 MANIFEST = SuiteManifest(
     name="business_flow",
     title="Chat message flow",
-    criticality="critical",
+    criticality=Criticality.CRITICAL,
     description=(
         "Conversations with exact answers, thread continuity, history after reconnect, "
         "thread ownership and several users conversing at once."

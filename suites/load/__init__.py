@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from harness.suite_api import SuiteManifest
+from harness.suite_api import Criticality, SuiteManifest
 
 MANIFEST = SuiteManifest(
     name="load",
     title="Load and soak",
-    criticality="major",
+    criticality=Criticality.MAJOR,
     description=(
         "N users (run --users, default 200) connect over a ramp and each runs M agent runs "
         "(--conversations) on one event loop, alone in the load phase: handshake time, time to "

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from harness.suite_api import SuiteManifest
+from harness.suite_api import Criticality, SuiteManifest
 
 MANIFEST = SuiteManifest(
     name="message_routing",
     title="Message routing",
-    criticality="major",
+    criticality=Criticality.MAJOR,
     description=(
         "Every frame gets exactly one direct reply carrying its message_id, malformed and "
         "invalid frames get the code of the first failing check and start nothing, size, "

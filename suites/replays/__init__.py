@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from harness.suite_api import REPLAY_SUITE, SuiteManifest
+from harness.suite_api import REPLAY_SUITE, Criticality, SuiteManifest
 
 MANIFEST = SuiteManifest(
     name=REPLAY_SUITE,
     title="Recorded incidents replayed",
-    criticality="critical",
+    criticality=Criticality.CRITICAL,
     description=(
         "Each capture (the staging incident ships as the first) is replayed for fresh users: "
         "the server's frame types, with each agent run kept together, every field that is not "

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from harness.suite_api import SuiteManifest
+from harness.suite_api import Criticality, SuiteManifest
 
 MANIFEST = SuiteManifest(
     name="security",
     title="Security and authentication",
-    criticality="critical",
+    criticality=Criticality.CRITICAL,
     description=(
         "Each token transport authenticates the right user; missing, forged, expired and "
         "unsigned tokens are refused with AUTH_FAILED and close 1008 whatever the headers; "

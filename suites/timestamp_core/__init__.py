@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from harness.suite_api import TIMESTAMP_SUITE, SuiteManifest
+from harness.suite_api import TIMESTAMP_SUITE, Criticality, SuiteManifest
 
 MANIFEST = SuiteManifest(
     name=TIMESTAMP_SUITE,
     title="Timestamp conversion core",
-    criticality="critical",
+    criticality=Criticality.CRITICAL,
     description=(
         "Every accepted and rejected timestamp class of PROTOCOL.md section 5 in ping, "
         "user_message and start_agent frames: normalised values exact in integer microseconds "

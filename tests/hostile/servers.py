@@ -24,6 +24,7 @@ TEXT, BINARY, CLOSE = 0x1, 0x2, 0x8
 TRICKLE_EVERY_S = 0.05
 GARBAGE = "%%garbage{{ not a frame"
 INVALID_UTF8 = b'{"type": "\xff\xfe\xff"}'
+NOTICE = {"type": "system_message", "data": {"text": "running in fallback mode"}}
 
 
 def frame(opcode: int, payload: bytes) -> bytes:
@@ -103,6 +104,12 @@ async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> 
             return
 
 
+async def notice_first(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """A notice the protocol does not define there (a fallback mode), then as `silent`."""
+    writer.write(frame(TEXT, json.dumps(NOTICE).encode()))
+    await silent(reader, writer)
+
+
 async def never_closes(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
     """The welcome, then nothing: no reply, no close frame, the socket held open."""
     writer.write(welcome())
@@ -121,6 +128,7 @@ BEHAVIOURS: dict[str, Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awa
     "binary": binary,
     "invalid-utf8": invalid_utf8,
     "silent": silent,
+    "notice-first": notice_first,
     "never-closes": never_closes,
     "mid-frame": mid_frame,
     "trickle": silent,

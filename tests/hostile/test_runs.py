@@ -37,6 +37,22 @@ def start(kind: str) -> tuple[subprocess.Popen[str], str]:
     return proc, line.removeprefix("url: ").strip()
 
 
+def run_staging_repro(target: str, out: Path) -> subprocess.CompletedProcess[str]:
+    """A whole run of the suite staging_repro against `target`, its reports in `out`."""
+    return subprocess.run(
+        [
+            *(sys.executable, "-m", "harness", "run", "--target", target),
+            *("--jwt-secret", SECRET, "--suite", "staging_repro"),
+            *("--max-duration", str(MAX_DURATION_S), "--quiet", "--out", str(out)),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=RUN_DEADLINE_S,
+        cwd=out.parent,
+        stdin=subprocess.DEVNULL,
+    )
+
+
 @pytest.fixture
 def hostile(request: pytest.FixtureRequest) -> Iterator[str]:
     """The URL of a hostile server of the kind the test is parametrised with."""
@@ -65,18 +81,7 @@ def test_a_hostile_target_gets_a_complete_report_naming_what_it_did(
     hostile: str, named: str, tmp_path: Path
 ) -> None:
     out = tmp_path / "out"
-    done = subprocess.run(
-        [
-            *(sys.executable, "-m", "harness", "run", "--target", hostile),
-            *("--jwt-secret", SECRET, "--suite", "staging_repro"),
-            *("--max-duration", str(MAX_DURATION_S), "--quiet", "--out", str(out)),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=RUN_DEADLINE_S,
-        cwd=tmp_path,
-        stdin=subprocess.DEVNULL,
-    )
+    done = run_staging_repro(hostile, out)
     assert done.returncode in (1, 2), done.stderr
     verdict = json.loads((out / "verdict.json").read_text())
     assert verdict["verdict"] in VERDICTS
@@ -90,3 +95,25 @@ def test_a_hostile_target_gets_a_complete_report_naming_what_it_did(
     report = (out / "report.md").read_text()
     assert verdict["verdict"] in report
     assert all(t["id"] in report for t in failed)
+
+
+@pytest.mark.parametrize("hostile", ["notice-first"], indirect=True)
+def test_a_notice_before_the_welcome_is_one_cause_of_every_failure(
+    hostile: str, tmp_path: Path
+) -> None:
+    """Every test that opened a connection failed the same way: verdict.json names it once."""
+    out = tmp_path / "out"
+    done = run_staging_repro(hostile, out)
+    assert done.returncode == 1, done.stderr
+    verdict = json.loads((out / "verdict.json").read_text())
+    failed = [t["id"] for s in verdict["suites"] for t in s["tests"] if t["outcome"] == "failed"]
+    assert failed
+    [cause] = verdict["causes"]
+    assert {k: cause[k] for k in ("key", "title", "count")} == {
+        "key": "unexpected-frame:connection_established:system_message",
+        "title": "the first frame after the handshake is a system_message frame, "
+        "not connection_established",
+        "count": len(failed),
+    }
+    assert sorted(cause["tests"]) == sorted(failed)
+    assert [f["type"] for f in cause["frames"] if f["dir"] == "recv"][:1] == ["system_message"]

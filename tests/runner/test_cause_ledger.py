@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from harness.errors import Deviation
 from harness.run.results import read_results
 
 from ..extra_suite import install_suite
@@ -70,9 +71,22 @@ def test_second_test_and_reruns_name_the_first(pytester: pytest.Pytester, extra_
     for _, message in attempts[SECOND]:
         assert message.startswith(f"same cause as {FIRST}: {CAUSE}"), message
     assert attempts["extra_suite::test_waits::test_answered"] == [("passed", "")]
-    assert read_results(out / "results.jsonl").causes == [
-        {"key": f"reply:{UNANSWERED}", "test": FIRST, "message": CAUSE}
-    ]
+    # The cause travels as a field of each attempt that failed from it, not only as text.
+    keys = {
+        test: [x.get("cause_key") for x in lines if x.get("id") == test]
+        for test in (FIRST, SECOND, "extra_suite::test_waits::test_answered")
+    }
+    assert keys == {
+        FIRST: [None, f"reply:{UNANSWERED}"],
+        SECOND: [f"reply:{UNANSWERED}", f"reply:{UNANSWERED}"],
+        "extra_suite::test_waits::test_answered": [None],
+    }
+    # First seen or met again, each says how it failed with the same deviation.
+    missed = {"key": f"missed:reply:{UNANSWERED}", "title": CAUSE}
+    assert [x.get("deviation") for x in lines if x.get("id") in (FIRST, SECOND)] == [missed] * 4
+    log = read_results(out / "results.jsonl")
+    assert log.causes == [{"key": f"reply:{UNANSWERED}", "test": FIRST, "message": CAUSE}]
+    assert [a.cause_key for a in log.attempts[SECOND]] == [f"reply:{UNANSWERED}"] * 2
 
 
 def test_without_an_output_folder_the_ledger_lives_in_the_process(
@@ -97,3 +111,30 @@ def test_a_stale_ledger_of_an_earlier_run_is_not_read(
         run(pytester, package, url, "--harness-out", str(out))
     causes = read_results(out / "results.jsonl").causes
     assert [c["test"] for c in causes] == [FIRST]
+
+
+def test_attempts_carry_how_they_failed_and_the_judge_makes_one_cause_of_them(
+    pytester: pytest.Pytester, extra_site: Path
+) -> None:
+    """A server whose first frame is a notice: every test that connects fails alike, and
+    results.jsonl says so as a field of each attempt (what the verdict's causes group)."""
+    package = install_suite(extra_site, SUITE)
+    out = pytester.path / "out"
+    with partial_server_thread() as url:
+        run(pytester, package, url.replace("/ws", "/notice"), "--harness-out", str(out))
+    lines = [json.loads(x) for x in (out / "results.jsonl").read_text().splitlines()]
+    deviation = {
+        "key": "unexpected-frame:connection_established:system_message",
+        "title": "the first frame after the handshake is a system_message frame, "
+        "not connection_established",
+    }
+    attempts = {x["id"]: (x["outcome"], x.get("deviation")) for x in lines if x.get("id")}
+    assert attempts == {
+        FIRST: ("failed", deviation),
+        SECOND: ("failed", deviation),
+        "extra_suite::test_waits::test_answered": ("failed", deviation),
+    }
+    read = read_results(out / "results.jsonl").attempts
+    assert {i: [a.deviation for a in read[i]] for i in read} == {
+        i: [Deviation(deviation["key"], deviation["title"])] for i in attempts
+    }

@@ -8,7 +8,7 @@ import pytest
 
 from harness.verdict import judge
 from harness.verdict.policy import Approval, Policy
-from harness.verdict.records import Attempt, Criticality
+from harness.verdict.records import Attempt, Criticality, Outcome
 
 from .runbuilder import TODAY, attempt, limit_skip, reasons, run, statuses, suite, with_attempts
 
@@ -159,21 +159,26 @@ def test_raising_a_criticality_needs_no_approval() -> None:
     assert reasons(result) == [("flaky", "blocker", MR, ("message_routing::a",))]
 
 
+def _from_cause(key: str | None, message: str) -> Attempt:
+    """A failed attempt whose failure carries the cause `key` (None: carries none)."""
+    return Attempt(Outcome.FAILED, 0.25, message, cause_key=key)
+
+
 def test_each_fast_fail_cause_is_one_note_with_the_tests_it_failed() -> None:
-    """A cause is shown once, naming its first test and how many tests failed from it."""
+    """A cause is shown once, naming its first test and how many tests failed from it:
+    the tests whose failure carries its key, whatever their messages say."""
+    said = "same cause as agent_events::a: no agent_started within 10 s"
     spec = suite(AE, a="", b="", c="", d="", e="P")
     spec = with_attempts(spec, "a", attempt("F", "agent_started: no frame within 10 s"))
-    spec = with_attempts(
-        spec, "b", attempt("F", "same cause as agent_events::a: no agent_started within 10 s")
-    )
+    spec = with_attempts(spec, "b", _from_cause("event:agent_started", "no frame"))
     spec = with_attempts(
         spec,
         "c",
-        attempt("F", "same cause as agent_events::a: no agent_started within 10 s"),
-        attempt("F", "same cause as agent_events::a: no agent_started within 10 s"),
+        _from_cause("event:agent_started", said),
+        _from_cause("event:agent_started", said),
     )
-    # Same first test, another cause: not counted for the first one.
-    spec = with_attempts(spec, "d", attempt("F", "same cause as agent_events::a: no pong"))
+    # The message names the first test and its cause, but the failure carries no key.
+    spec = with_attempts(spec, "d", _from_cause(None, said))
     started = {"key": "event:agent_started", "test": "agent_events::a",
                "message": "no agent_started within 10 s"}  # fmt: skip
     pong = {"key": "reply:ping", "test": "agent_events::e", "message": "no pong"}

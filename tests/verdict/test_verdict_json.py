@@ -8,9 +8,9 @@ from typing import Any
 
 from harness.verdict import judge, verdict_for_early_exit
 from harness.verdict.policy import Budget, Policy, Statistic, Waiver, load_policy
-from harness.verdict.records import RunError
+from harness.verdict.records import Attempt, Outcome, RunError
 
-from .runbuilder import FRAMES, TODAY, metric, run, suite
+from .runbuilder import FRAMES, TODAY, metric, run, suite, with_attempts
 
 AE = "agent_events"
 MR = "message_routing"
@@ -126,3 +126,28 @@ def test_early_exit_document() -> None:
     assert doc["reasons"][0]["rule"] == "preflight-failed"
     assert doc["policy"]["rollback_plan"]
     json.dumps(doc)
+
+
+def test_an_attempt_from_a_known_cause_carries_its_key() -> None:
+    """An attempt that failed from a cause met first by another test says which, as a field."""
+    spec = suite(AE, a="", b="")
+    spec = with_attempts(spec, "a", Attempt(Outcome.FAILED, 0.5, "no pong within 10 s"))
+    spec = with_attempts(
+        spec, "b", Attempt(Outcome.FAILED, 0.5, "same cause as ...", cause_key="reply:ping")
+    )
+    cause = {"key": "reply:ping", "test": "agent_events::a", "message": "no pong within 10 s"}
+    doc = json.loads(json.dumps(judge(run(spec, causes=(cause,)), Policy(), today=TODAY).to_json()))
+    tests = {t["id"]: t["attempts"] for t in doc["suites"][0]["tests"]}
+    assert tests == {
+        "agent_events::a": [
+            {"outcome": "failed", "duration_s": 0.5, "message": "no pong within 10 s"}
+        ],
+        "agent_events::b": [
+            {
+                "outcome": "failed",
+                "duration_s": 0.5,
+                "message": "same cause as ...",
+                "cause_key": "reply:ping",
+            }
+        ],
+    }

@@ -4,7 +4,9 @@ It accepts any token and greets with `connection_established`, then per text fra
 `get_thread_history` and non-JSON text get no reply at all; `crash` closes with
 1011; `drop` gets its pong, then the TCP connection ends without a close frame;
 `refuse` closes with 1008; `user_message` gets an ack and never an agent event;
-anything else gets a pong. `?silent=1` in the URL: no greeting.
+anything else gets a pong. `?silent=1` in the URL: no greeting; the path
+`/notice`: a `system_message` notice before the greeting (a frame the protocol does not
+define there).
 """
 
 from __future__ import annotations
@@ -20,10 +22,13 @@ from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
 UNANSWERED = "get_thread_history"
+NOTICE = {"type": "system_message", "data": {"text": "running in fallback mode"}}
 
 
 async def _handle(websocket: ServerConnection) -> None:
     assert websocket.request is not None
+    if websocket.request.path.startswith("/notice"):
+        await websocket.send(json.dumps(NOTICE))
     if "silent=1" not in websocket.request.path:
         greeting = {"type": "connection_established", "user_id": "u", "connection_id": "c"}
         await websocket.send(json.dumps(greeting))

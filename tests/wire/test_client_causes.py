@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.errors import CheckFailed, HarnessError
+from harness.errors import CheckFailed, Deviation, HarnessError
 from harness.wire.causes import Cause, CauseLedger, CauseWatch
 from harness.wire.client import TargetRefused, open_client
 from harness.wire.transcript import Transcript
@@ -46,6 +46,13 @@ async def test_missing_reply_is_recorded_once_and_named_by_the_next_wait(tmp_pat
         "no direct reply to a get_thread_history frame within 1 s"
     )
     assert (first.first, again.first, again.again, second.again) == ([cause], [], [cause], [])
+    # The failure carries the cause it met again, and both say how they failed alike.
+    assert (missed.value.cause, known.value.cause) == (None, cause)
+    deviation = Deviation(
+        "missed:reply:get_thread_history",
+        "no direct reply to a get_thread_history frame within 1 s",
+    )
+    assert (missed.value.deviation, known.value.deviation) == (deviation, deviation)
 
 
 async def test_a_wait_that_gets_its_frame_records_nothing(tmp_path: Path) -> None:
@@ -204,6 +211,7 @@ async def test_a_silent_handshake_is_a_cause_and_later_opens_wait_briefly(tmp_pa
     )
     assert "same cause" not in str(missed.value)
     assert (first.first, later.again) == ([cause], [cause])
+    assert (missed.value.cause, known.value.cause) == (None, cause)
     assert str(known.value).startswith(
         "same cause as suite::mod::test_first: "
         "no answer to the WebSocket opening handshake within 1 s"
