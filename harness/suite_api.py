@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.errors import CapabilityMissing, CheckFailed, ConfigError, HarnessError
+from harness.errors import CapabilityMissing, CheckFailed, ConfigError, Deviation, HarnessError
 from harness.names import (
     AGENT_STARTED_LATENCY_MS,
     LIMITS,
@@ -56,6 +56,7 @@ __all__ = [
     "Connect",
     "Converter",
     "Criticality",
+    "Deviation",
     "Evidence",
     "HarnessError",
     "HttpClient",

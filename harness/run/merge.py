@@ -150,14 +150,14 @@ def merge_record(
 
 def _combined(finals: Sequence[tuple[int, Attempt]]) -> Attempt:
     """Return one attempt of an every_shard test from each shard's final attempt: the worst
-    outcome, the longest duration, each shard's message, the worst one's transcript."""
+    one (its outcome, transcript, cause and deviation), the longest duration, each shard's
+    message and every shard's evidence."""
     worst = min(finals, key=lambda f: _WORST.index(f[1].outcome))[1]
     messages = [f"shard {i}: {a.message}" for i, a in finals if a.message]
-    return Attempt(
-        outcome=worst.outcome,
+    return dataclasses.replace(
+        worst,
         duration_s=max(a.duration_s for _, a in finals),
         message="; ".join(messages),
-        transcript=worst.transcript,
         evidence=tuple(e for _, a in finals for e in a.evidence),
     )
 
