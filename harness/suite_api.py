@@ -32,6 +32,7 @@ from harness.wire.client import ABSENT, DEFAULT_WITHIN, Client, User, close_text
 from harness.wire.http import HttpClient, HttpReply
 from harness.wire.limits import skip_unverifiable_limit
 from harness.wire.microseconds import MICROS_PER_SECOND, decimal_text, to_microseconds
+from harness.wire.pending import not_welcomed
 from harness.wire.profile import Profile, load_profile
 from harness.wire.target import Target, UserFactory
 from harness.wire.tokens import subprotocol_for
@@ -76,6 +77,7 @@ __all__ = [
     "decimal_text",
     "load_capture",
     "load_profile",
+    "not_welcomed",
     "open_client",
     "protocol",
     "rules",

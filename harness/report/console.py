@@ -151,6 +151,7 @@ def verdict_panel(verdict: Verdict, report_paths: Mapping[str, Path]) -> Rendera
     parts: list[RenderableType] = [
         Text.assemble((name, VERDICT_STYLES.get(name, "bold")), f" (exit {verdict['exit_code']})")
     ]
+    parts += cause_lines(verdict)
     reasons = verdict["reasons"]
     if reasons:
         for reason in reasons:
@@ -172,6 +173,24 @@ def verdict_panel(verdict: Verdict, report_paths: Mapping[str, Path]) -> Rendera
     for fmt, path in report_paths.items():
         parts.append(Text(f"{fmt}: {path}", style="dim"))
     return Panel(Group(*parts), title="Verdict", border_style=VERDICT_STYLES.get(name, ""))
+
+
+def cause_lines(verdict: Verdict, shown: int = 5) -> list[Text]:
+    """The causes of the failures, most tests first: each once, with its count and the test
+    that met it first (verdict.json `causes`; the reports show their frames and tests)."""
+    causes = verdict.get("causes") or []
+    lines = []
+    for cause in causes[:shown]:
+        count = int(cause.get("count", 0))
+        line = Text("• ")
+        line.append("cause", style="bold red")
+        line.append(f" {cause.get('title', cause.get('key', ''))}: ")
+        line.append(f"{count} test{'s' if count != 1 else ''}", style="bold")
+        line.append(f" (first: {cause.get('first_test', '')})", style="dim")
+        lines.append(line)
+    if len(causes) > shown:
+        lines.append(Text(f"  ... and {len(causes) - shown} more causes (report.md)", style="dim"))
+    return lines
 
 
 def rule_status_lines(verdict: Verdict) -> list[Text]:

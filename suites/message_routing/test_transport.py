@@ -20,7 +20,15 @@ from typing import Any
 
 import pytest
 
-from harness.suite_api import CheckFailed, Connect, HttpClient, Target, Transcript, UserFactory
+from harness.suite_api import (
+    CheckFailed,
+    Connect,
+    HttpClient,
+    Target,
+    Transcript,
+    UserFactory,
+    not_welcomed,
+)
 from harness.suite_api import protocol as P
 from suites.message_routing.replies import REPLY_WITHIN, fresh_thread_id
 
@@ -66,9 +74,14 @@ async def test_welcome_frame(connect: Connect, users: UserFactory) -> None:
     user = users.new(prefix="welcome")
     client = await connect(user, established=False)
     first = await client.recv(within=REPLY_WITHIN)
-    assert first.get("type") == P.CONNECTION_ESTABLISHED, (
-        f"first frame after the handshake: expected connection_established, observed {first}"
-    )
+    if first.get("type") != P.CONNECTION_ESTABLISHED:
+        seen = first.get("type")
+        raise CheckFailed(
+            "first frame after the handshake",
+            expected=P.CONNECTION_ESTABLISHED,
+            observed=first,
+            deviation=not_welcomed(seen if isinstance(seen, str) else None),
+        )
     assert first.get("user_id") == user.id, (
         f"connection_established.user_id: expected {user.id!r}, observed {first.get('user_id')!r}"
     )

@@ -54,6 +54,17 @@ def test_an_undeclared_notice_fails_and_a_declared_one_is_approved(
     failed = [t for s in plain.verdict["suites"] for t in s["tests"] if t["outcome"] == "failed"]
     assert len(failed) > 100, len(failed)
     assert any("system_message" in t.get("message", "") for t in failed), failed[:3]
+    # One cause, named once at the top of the report, covering every failed test.
+    (cause,) = plain.verdict["causes"]
+    assert cause["key"] == "unexpected-frame:connection_established:system_message"
+    assert cause["count"] == len(failed)
+    report = (plain.out / "report.md").read_text("utf-8")
+    top = report.split("### Key metrics")[0]
+    assert "### 1 cause of the failures, most tests first" in top
+    assert (
+        "1. **the first frame after the handshake is a system_message frame, not "
+        f"connection_established**: {len(failed)} tests" in top
+    )
 
     profile = tmp_path / "fallback.toml"
     profile.write_text(DECLARING, "utf-8")
