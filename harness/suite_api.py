@@ -23,16 +23,17 @@ from harness.names import (
 from harness.replay.capture import load_capture
 from harness.replay.player import Player, ReplayOptions
 from harness.run.fixture_types import Connect, Converter, Evidence, Metrics, PrivateTarget
+from harness.run.plugin_hooks import known_cause
 from harness.run.shard import Shard, shard_of
 from harness.run.suite import CRITICALITIES, SuiteManifest
 from harness.verdict.records import Criticality
 from harness.wire import protocol
-from harness.wire.causes import CauseWatch
+from harness.wire.causes import SHORT_WITHIN_S, CauseWatch
 from harness.wire.client import ABSENT, DEFAULT_WITHIN, Client, User, close_text, open_client
 from harness.wire.http import HttpClient, HttpReply
 from harness.wire.limits import skip_unverifiable_limit
 from harness.wire.microseconds import MICROS_PER_SECOND, decimal_text, to_microseconds
-from harness.wire.pending import not_welcomed
+from harness.wire.pending import WELCOME_KEY, event_key, not_welcomed, reply_key
 from harness.wire.profile import Profile, load_profile
 from harness.wire.target import Target, UserFactory
 from harness.wire.tokens import subprotocol_for
@@ -46,9 +47,11 @@ __all__ = [
     "LIMITS",
     "MICROS_PER_SECOND",
     "REPLAY_SUITE",
+    "SHORT_WITHIN_S",
     "STAGING_SUITE",
     "TIMESTAMP_CONVERSION_US",
     "TIMESTAMP_SUITE",
+    "WELCOME_KEY",
     "CapabilityMissing",
     "CauseWatch",
     "CheckFailed",
@@ -75,11 +78,14 @@ __all__ = [
     "UserFactory",
     "close_text",
     "decimal_text",
+    "event_key",
+    "known_cause",
     "load_capture",
     "load_profile",
     "not_welcomed",
     "open_client",
     "protocol",
+    "reply_key",
     "rules",
     "shard_of",
     "skip_unverifiable_limit",

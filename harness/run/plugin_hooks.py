@@ -29,7 +29,7 @@ from harness.run.selection import (
 )
 from harness.run.suite import InstalledSuite, discover_suites
 from harness.wire import protocol as P
-from harness.wire.causes import LEDGER_FILE, CauseLedger, CauseWatch
+from harness.wire.causes import LEDGER_FILE, Cause, CauseLedger, CauseWatch
 from harness.wire.limits import UnverifiedLimit
 from harness.wire.pending import missed
 from harness.wire.profile import Profile, load_profile
@@ -226,6 +226,13 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         del item.stash[_WATCH]
 
 
+def known_cause(config: pytest.Config, key: str) -> Cause | None:
+    """The cause the run's ledger holds for `key` (a wait for it timed out in an earlier
+    test, of this phase or an earlier one), or None; None outside a run with a ledger."""
+    ledger = config.stash.get(_LEDGER, None)
+    return ledger.find(key) if ledger is not None else None
+
+
 def cause_watch(item: pytest.Item) -> CauseWatch:
     """This attempt's view of the run's cause ledger (made when a test first connects)."""
     watch = item.stash.get(_WATCH, None)
@@ -248,7 +255,7 @@ def _stable_id(item: pytest.Item) -> str:
     return ident[1] if ident is not None else item.nodeid
 
 
-@pytest.hookimpl(wrapper=True)
+@pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
@@ -274,6 +281,8 @@ def pytest_runtest_makereport(
         if cause_key is not None:
             # The verdict's fast-fail notes count the run's failures by this key.
             report.user_properties.append(("harness_cause_key", cause_key))
+            if report.failed:
+                _no_rerun(item, report.when)
         deviation = _deviation(exc, watch)
         if deviation is not None:
             # The verdict's causes group the run's failures by its key (harness.verdict.causes).
@@ -284,6 +293,19 @@ def pytest_runtest_makereport(
         if transcript is not None and len(transcript):
             report.user_properties.append(("harness_transcript", transcript.export()))
     return report
+
+
+def _no_rerun(item: pytest.Item, when: str) -> None:
+    """A failure from a cause an earlier test met (its wait timed out there) is final: a
+    rerun would wait for the same frame again, which the target is known not to send.
+
+    pytest-rerunfailures reruns a failed phase unless one of the item's phases failed with
+    an error it must not rerun (`item._terminal_errors`, set by its own makereport wrapper,
+    which this outer wrapper follows); marking the phase so is all it takes.
+    """
+    terminal = getattr(item, "_terminal_errors", None)
+    if isinstance(terminal, dict):
+        terminal[when] = True
 
 
 def _deviation(exc: BaseException, watch: CauseWatch | None) -> Deviation | None:

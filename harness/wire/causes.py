@@ -28,9 +28,16 @@ from typing import Final
 from harness.wire.redaction import Redactor
 
 LEDGER_FILE: Final = "causes.jsonl"
-# How long a wait for an already recorded cause still waits: a correct server answers
-# in milliseconds, so this only spares a broken one's deadline, never a frame that comes.
-SHORT_WITHIN_S: Final = 0.75
+# How long a wait for an already recorded cause still waits: long enough for a frame
+# already on its way, no longer. Once one test of the run waited a whole deadline for
+# it, the target is known not to send it; every later wait fails at once naming that
+# test, so that a broken target is judged about as fast as a healthy one.
+SHORT_WITHIN_S: Final = 0.1
+
+
+def limit_for(known: Cause | None, within: float) -> float:
+    """How long a wait may last: `within`, or at most SHORT_WITHIN_S for a known cause."""
+    return max(min(within, SHORT_WITHIN_S) if known is not None else within, 0.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +138,7 @@ class CauseWatch:
 
     def within(self, key: str, within: float) -> float:
         """How long a wait for `key` may last: `within`, or SHORT_WITHIN_S once it is a cause."""
-        return min(within, SHORT_WITHIN_S) if self.known(key) is not None else within
+        return limit_for(self.known(key), within)
 
     def missed(self, key: str, message: str) -> Cause:
         """Note that a wait for `key` timed out: a new cause, or one met again; the first one."""

@@ -24,7 +24,7 @@ from websockets.typing import Subprotocol
 
 from harness.errors import CheckFailed
 from harness.wire import protocol as P
-from harness.wire.causes import SHORT_WITHIN_S, Cause, CauseWatch
+from harness.wire.causes import Cause, CauseWatch, limit_for
 from harness.wire.ending import MAX_RECEIVED_BYTES
 from harness.wire.pending import HANDSHAKE_KEY, describe_cause
 from harness.wire.tokens import subprotocol_for
@@ -148,7 +148,7 @@ async def open_for_test(
     # A target that went silent (stopped, blackholed) accepts TCP and never answers: once
     # one handshake timed out, later opens of the run wait the short deadline only.
     known = causes.known(HANDSHAKE_KEY) if causes is not None else None
-    limit = min(within, SHORT_WITHIN_S) if known is not None else within
+    limit = limit_for(known, within)
     try:
         return await open_websocket(
             url,

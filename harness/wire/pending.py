@@ -17,7 +17,7 @@ from typing import Any, Final
 
 from harness.errors import CheckFailed, Deviation
 from harness.wire import protocol as P
-from harness.wire.causes import SHORT_WITHIN_S, Cause, CauseWatch
+from harness.wire.causes import Cause, CauseWatch, limit_for
 from harness.wire.ending import Ending
 from harness.wire.transcript import Transcript
 from harness.wire.translation import parse_frame
@@ -103,8 +103,7 @@ class Deadlines:
     def limit(self, key: str, within: float) -> tuple[Cause | None, float]:
         """The cause already recorded for `key`, and how long to wait for it (short if known)."""
         known = self.causes.known(key) if self.causes is not None else None
-        limit = min(within, SHORT_WITHIN_S) if known is not None else within
-        return known, max(limit, 0.0)
+        return known, limit_for(known, within)
 
     def timed_out(
         self,

@@ -49,6 +49,12 @@ class Shape:
     ramp_s: float
     soak_s: float = 0.0
     share: range | None = None  # with `run --shard I/N`: the users this shard runs
+    # How long a user waits for its connection and welcome: short once the run knows the
+    # target sends no welcome (an earlier test waited a whole deadline for it).
+    handshake_within_s: float = HANDSHAKE_WITHIN_S
+    # How long one conversation may take: short once the run knows the target never acks
+    # a user_message or never ends a run (an earlier test waited a whole deadline for it).
+    run_within_s: float = RUN_WITHIN_S
 
     @property
     def mine(self) -> range:
@@ -58,8 +64,9 @@ class Shape:
     @property
     def deadline_s(self) -> float:
         """How long the whole crowd may take before it stops by itself."""
-        busy = self.soak_s + RUN_WITHIN_S if self.soak_s else self.conversations * RUN_WITHIN_S
-        return self.ramp_s + HANDSHAKE_WITHIN_S + busy + QUIET_WINDOW_S + CLOSE_WITHIN_S
+        run = self.run_within_s
+        busy = self.soak_s + run if self.soak_s else self.conversations * run
+        return self.ramp_s + self.handshake_within_s + busy + QUIET_WINDOW_S + CLOSE_WITHIN_S
 
     @property
     def window_s(self) -> float:
@@ -237,7 +244,7 @@ async def _session(
             target.ws_url,
             user,
             _Unrecorded(),
-            within=max(0.0, min(HANDSHAKE_WITHIN_S, deadline - time.monotonic())),
+            within=max(0.0, min(shape.handshake_within_s, deadline - time.monotonic())),
             profile=target.profile,
         )
     except CheckFailed as exc:
@@ -256,7 +263,8 @@ async def _session(
         opened = time.monotonic()
         conversation = Conversation(started=opened - start)
         session.conversations.append(conversation)
-        await _converse(client, session, conversation, f"load-{session.index}-{number}", deadline)
+        mid = f"load-{session.index}-{number}"
+        await _converse(client, session, conversation, mid, deadline, shape.run_within_s)
         number += 1
         client.frames.clear()  # counted already; a soak would otherwise keep every frame
         if client.closed:
@@ -266,11 +274,16 @@ async def _session(
 
 
 async def _converse(
-    client: Client, session: Session, conversation: Conversation, mid: str, deadline: float
+    client: Client,
+    session: Session,
+    conversation: Conversation,
+    mid: str,
+    deadline: float,
+    within: float = RUN_WITHIN_S,
 ) -> None:
     """One agent run: a user_message, its ack, every event of the run up to its end."""
     sent = time.perf_counter()
-    run_deadline = min(time.monotonic() + RUN_WITHIN_S, deadline)
+    run_deadline = min(time.monotonic() + within, deadline)
     run_id: Any = None
     try:
         await client.send(
