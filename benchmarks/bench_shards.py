@@ -34,7 +34,8 @@ from harness.history.store import digest
 from harness.run.clock import utc_now
 from harness.run.context import build_record
 from harness.run.merge import merge
-from harness.run.results import RESULTS_FILE, ResultsWriter, read_results
+from harness.run.results import RESULTS_FILE, read_results
+from harness.run.results_writer import ResultsWriter
 from harness.run.shard import Shard, ShardPlan, ShardSummary, split, split_digest
 from harness.run.suite import discover_suites
 from harness.verdict import judge

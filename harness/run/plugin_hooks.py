@@ -16,7 +16,8 @@ import pytest_timeout
 from harness.errors import CheckFailed, ConfigError, Deviation, HarnessError
 from harness.run.converter import load_converter
 from harness.run.pytest_options import fill_load_defaults
-from harness.run.results import ResultsWriter, test_id
+from harness.run.results import test_id
+from harness.run.results_writer import ResultsWriter
 from harness.run.selection import (
     NO_CONVERTER,
     NO_LONG_WAITS,
