@@ -151,23 +151,50 @@ async def connection_outlives_a_pong(server: ReferenceServer) -> None:
     await wire.close()
 
 
-# Each probe, with the defects that are allowed to break it.
+# Each probe, with the defects that are allowed to break it. A connection without a
+# welcome breaks every probe that opens one (all but the refused one); a missing pong,
+# ack or run end breaks the probes that wait for it.
+_NO_WELCOME: Final = "no-welcome"
+_NO_PONG: Final = "no-pong"
+_NO_ACK: Final = "no-ack"
+_NO_END: Final = "no-agent-completed"
 PROBES: Final[tuple[tuple[Probe, frozenset[str]], ...]] = (
-    (valid_token_is_established, frozenset()),
+    (valid_token_is_established, frozenset({_NO_WELCOME})),
     (forged_token_fails_without_leaking, frozenset({"error-leaks-secret"})),
-    (number_timestamp_passes, frozenset()),
-    (offset_timestamp_is_normalised, frozenset({"iso-timestamp-crash"})),
-    (zoneless_timestamp_is_utc, frozenset({"iso-timestamp-crash", "naive-local-time"})),
-    (invalid_timestamp_is_rejected, frozenset({"silent-timestamp-fallback"})),
-    (unknown_type_is_an_error, frozenset({"unknown-type-crash"})),
-    (bad_json_is_format_error, frozenset({"swallow-bad-json"})),
+    (number_timestamp_passes, frozenset({_NO_WELCOME, _NO_PONG})),
+    (offset_timestamp_is_normalised, frozenset({"iso-timestamp-crash", _NO_WELCOME, _NO_PONG})),
+    (
+        zoneless_timestamp_is_utc,
+        frozenset({"iso-timestamp-crash", "naive-local-time", _NO_WELCOME, _NO_ACK}),
+    ),
+    (invalid_timestamp_is_rejected, frozenset({"silent-timestamp-fallback", _NO_WELCOME})),
+    (unknown_type_is_an_error, frozenset({"unknown-type-crash", _NO_WELCOME, _NO_PONG})),
+    (bad_json_is_format_error, frozenset({"swallow-bad-json", _NO_WELCOME})),
     (
         run_events_are_in_order,
-        frozenset({"drop-tool-completed", "reorder-events", "duplicate-thinking"}),
+        frozenset(
+            {
+                "drop-tool-completed",
+                "reorder-events",
+                "duplicate-thinking",
+                _NO_WELCOME,
+                _NO_ACK,
+                _NO_END,
+            }
+        ),
     ),
-    (events_reach_only_their_connection, frozenset({"cross-user-leak"})),
-    (stats_count_pings, frozenset({"stats-drift", "drop-without-close"})),
-    (history_survives_reconnect, frozenset({"history-lost-on-reconnect"})),
-    (connection_outlives_a_run, frozenset({"late-1011"})),
-    (connection_outlives_a_pong, frozenset({"drop-without-close"})),
+    (
+        events_reach_only_their_connection,
+        frozenset({"cross-user-leak", _NO_WELCOME, _NO_ACK, _NO_END}),
+    ),
+    (stats_count_pings, frozenset({"stats-drift", "drop-without-close", _NO_WELCOME, _NO_PONG})),
+    (
+        history_survives_reconnect,
+        frozenset({"history-lost-on-reconnect", _NO_WELCOME, _NO_ACK, _NO_END}),
+    ),
+    (
+        connection_outlives_a_run,
+        frozenset({"late-1011", _NO_WELCOME, _NO_PONG, _NO_ACK, _NO_END}),
+    ),
+    (connection_outlives_a_pong, frozenset({"drop-without-close", _NO_WELCOME, _NO_PONG})),
 )
