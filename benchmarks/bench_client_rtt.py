@@ -27,7 +27,8 @@ from collections.abc import Awaitable, Callable
 from websockets.asyncio.client import connect
 
 from harness.reference import ServerConfig, mint_token, start_subprocess
-from harness.wire.client import User, open_client
+from harness.wire.client import User
+from harness.wire.connect import open_client
 from harness.wire.profile import load_profile
 from harness.wire.transcript import Transcript
 

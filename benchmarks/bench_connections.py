@@ -30,7 +30,8 @@ from dataclasses import dataclass, field
 
 from harness.errors import CheckFailed
 from harness.reference import ServerConfig, mint_token, start_subprocess
-from harness.wire.client import Client, User, open_client
+from harness.wire.client import Client, User
+from harness.wire.connect import open_client
 from harness.wire.profile import load_profile
 from harness.wire.transcript import Transcript
 

@@ -26,7 +26,8 @@ from websockets.asyncio.client import connect
 from harness.reference import ReferenceServer, ServerConfig, mint_token
 from harness.replay.capture import CaptureHeader, CaptureWriter, load_capture
 from harness.replay.player import Player
-from harness.wire.client import User, open_client
+from harness.wire.client import User
+from harness.wire.connect import open_client
 from harness.wire.profile import load_profile
 from harness.wire.tokens import synthetic_user_id
 from harness.wire.transcript import Transcript

@@ -28,7 +28,8 @@ from dataclasses import dataclass, field
 
 from harness.reference import ServerConfig, mint_token, start_subprocess
 from harness.wire import protocol as P
-from harness.wire.client import User, open_client
+from harness.wire.client import User
+from harness.wire.connect import open_client
 from harness.wire.profile import load_profile
 from harness.wire.transcript import Transcript
 

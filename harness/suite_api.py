@@ -29,7 +29,8 @@ from harness.run.suite import CRITICALITIES, SuiteManifest
 from harness.verdict.records import Criticality
 from harness.wire import protocol
 from harness.wire.causes import SHORT_WITHIN_S, CauseWatch
-from harness.wire.client import ABSENT, DEFAULT_WITHIN, Client, User, close_text, open_client
+from harness.wire.client import ABSENT, DEFAULT_WITHIN, Client, User, close_text
+from harness.wire.connect import open_client
 from harness.wire.http import HttpClient, HttpReply
 from harness.wire.limits import skip_unverifiable_limit
 from harness.wire.microseconds import MICROS_PER_SECOND, decimal_text, to_microseconds

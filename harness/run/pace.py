@@ -20,7 +20,8 @@ from typing import Final
 
 from harness.errors import CheckFailed, HarnessError
 from harness.wire import protocol as P
-from harness.wire.client import User, open_client
+from harness.wire.client import User
+from harness.wire.connect import open_client
 from harness.wire.target import Target, UserFactory
 from harness.wire.transcript import Transcript
 

@@ -144,7 +144,8 @@ async def connect(
     with 1011 or ended without a close frame from the server (PROTOCOL.md section 6),
     wherever that happened, even after the test's last check.
     """
-    from harness.wire.client import Client, User, open_client
+    from harness.wire.client import Client, User
+    from harness.wire.connect import open_client
 
     clients: list[Client] = []
     watch = cause_watch(request.node)

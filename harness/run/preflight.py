@@ -7,7 +7,8 @@ import asyncio
 from harness.errors import CapabilityMissing, CheckFailed, TargetUnreachable
 from harness.verdict.records import RunError
 from harness.wire import protocol as P
-from harness.wire.client import TargetRefused, User, open_client
+from harness.wire.client import TargetRefused, User
+from harness.wire.connect import open_client
 from harness.wire.http import get
 from harness.wire.target import Target, UserFactory
 from harness.wire.tokens import TokenCommandFailed

@@ -4,7 +4,8 @@ The client composes its parts, one job each: opening the connection
 (harness.wire.opener), buffered frame I/O (harness.wire.frame_io), translation
 through the target's profile (harness.wire.translation), what must still arrive
 and the cause key of each wait (harness.wire.pending), and how the connection
-ended (harness.wire.ending). Suites import everything from here.
+ended (harness.wire.ending). A test's connection is opened by
+harness.wire.connect.open_client.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import json
 import math
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Final
@@ -28,16 +29,14 @@ from harness.wire import protocol as P
 from harness.wire.causes import CauseWatch
 from harness.wire.ending import Ending, close_text, closed_code, diagnose
 from harness.wire.frame_io import Frame, FrameBuffer
-from harness.wire.opener import TargetRefused, open_for_test, place_token
+from harness.wire.opener import TargetRefused
 from harness.wire.pending import (
     CLOSE_KEY,
-    WELCOME_KEY,
     Deadlines,
     Pending,
     closed_while,
     event_key,
     label,
-    not_welcomed,
     reply_key,
     sent_frame,
 )
@@ -54,7 +53,6 @@ __all__ = [
     "User",
     "close_text",
     "is_close",
-    "open_client",
 ]
 
 DEFAULT_WITHIN: Final = 5.0
@@ -69,7 +67,8 @@ class _Absent:
 
 ABSENT: Final = _Absent()
 
-_conn_ids = itertools.count(1)
+# The number of each connection a test opens (transcripts name it), in this process.
+conn_ids = itertools.count(1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -382,62 +381,6 @@ class Client:
     def _summary(self) -> str:
         types = [type_of(f) for f in self._io.unconsumed()]
         return repr(types[:10]) + (f" (+{len(types) - 10} more)" if len(types) > 10 else "")
-
-
-async def open_client(
-    ws_url: str,
-    user: User | None,
-    transcript: Transcript,
-    *,
-    transport: str = "header",
-    token: str | None = None,
-    headers: Mapping[str, str] | None = None,
-    subprotocols: Sequence[str] | None = None,
-    query: Mapping[str, str] | None = None,
-    established: bool = True,
-    within: float = DEFAULT_WITHIN,
-    compression: str | None = None,
-    causes: CauseWatch | None = None,
-    profile: Profile | None = None,
-) -> Client:
-    """Open a connection for `user` with its token in `transport`; see docs/WRITING_SUITES.md.
-
-    With a `profile`, the token goes where that dialect expects it (subprotocol prefix,
-    query parameter) and every frame is encoded and decoded through it.
-    """
-    jwt = token if token is not None else (user.token if user is not None else None)
-    placed = place_token(
-        jwt,
-        transport,
-        profile.auth if profile is not None else None,
-        headers=headers,
-        subprotocols=subprotocols,
-        query=query,
-    )
-    url = placed.url(ws_url)
-    conn = next(_conn_ids)
-    transcript.add("open", data=f"{transport} {url.split('?')[0]}", conn=conn)
-    ws = await open_for_test(
-        url, placed, within=within, compression=compression, causes=causes, transcript=transcript
-    )
-    client = Client(ws, user, transcript, conn, causes=causes, profile=profile)
-    if established:
-        try:
-            first = await client._take(lambda f: True, within, "a first frame", WELCOME_KEY)
-        except BaseException:
-            await client.close()  # no test holds it yet: it must not outlive the failure
-            raise
-        if first.get("type") != P.CONNECTION_ESTABLISHED:
-            await client.close()
-            raise CheckFailed(
-                "first frame after the handshake",
-                expected=P.CONNECTION_ESTABLISHED,
-                observed=first,
-                frames=transcript.export(),
-                deviation=not_welcomed(type_of(first)),
-            )
-        client.established = first
-    return client
 
 
 def is_close(a: object, b: float, tol: float = P.TIMESTAMP_TOLERANCE_S) -> bool:

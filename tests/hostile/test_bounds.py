@@ -13,7 +13,7 @@ import pytest
 from websockets.asyncio.server import ServerConnection, serve
 
 from harness.errors import CheckFailed
-from harness.wire.client import open_client
+from harness.wire.connect import open_client
 from harness.wire.http import get
 from harness.wire.transcript import Transcript
 

@@ -7,7 +7,7 @@ import inspect
 from pathlib import Path
 
 import harness.suite_api as api
-from harness.wire.client import open_client
+from harness.wire.connect import open_client
 
 ROOT = Path(__file__).resolve().parents[2]
 PUBLIC = "harness.suite_api"

@@ -11,7 +11,8 @@ import pytest
 
 from harness.errors import CheckFailed, Deviation, HarnessError
 from harness.wire.causes import Cause, CauseLedger, CauseWatch
-from harness.wire.client import TargetRefused, open_client
+from harness.wire.client import TargetRefused
+from harness.wire.connect import open_client
 from harness.wire.transcript import Transcript
 
 from .partial_server import UNANSWERED, partial_server

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from harness.errors import CheckFailed, Deviation
-from harness.wire.client import open_client
+from harness.wire.connect import open_client
 from harness.wire.transcript import Transcript
 
 from .partial_server import partial_server

@@ -14,7 +14,8 @@ import pytest
 
 from harness.errors import CheckFailed, ConfigError
 from harness.reference import ServerConfig, mint_token, start_in_thread
-from harness.wire.client import User, open_client
+from harness.wire.client import User
+from harness.wire.connect import open_client
 from harness.wire.profile import load_profile
 from harness.wire.transcript import Transcript
 from harness.wire.translation import Translation

@@ -13,7 +13,8 @@ import pytest_asyncio
 from websockets.protocol import State
 
 from harness.reference import ReferenceServer, ServerConfig, mint_token
-from harness.wire.client import User, open_client
+from harness.wire.client import User
+from harness.wire.connect import open_client
 from harness.wire.opener import HandshakeFailed, open_websocket, place_token
 from harness.wire.transcript import Transcript
 
