@@ -241,10 +241,11 @@ def _frames(server: Mapping[str, Any]) -> Problem | None:
     return None
 
 
-def _frame(where: str, table: Mapping[str, Any], fields: tuple[str, ...]) -> Problem | None:
+def _typed(where: str, table: Mapping[str, Any], keys: set[str]) -> Problem | None:
+    """The keys, `type` and `match` (a discriminator) of a frame's or a notice's table."""
     for key in table:
-        if key not in _FRAME_KEYS:
-            return f"{where}.{key}", f"unknown key (known: {', '.join(sorted(_FRAME_KEYS))})"
+        if key not in keys:
+            return f"{where}.{key}", f"unknown key (known: {', '.join(sorted(keys))})"
     problem = _string()(table.get("type"))
     if problem is not None:
         return f"{where}.type", problem
@@ -256,6 +257,13 @@ def _frame(where: str, table: Mapping[str, Any], fields: tuple[str, ...]) -> Pro
             return f'{where}.match."{path}"', "expected a dotted wire path"
         if not isinstance(value, str | int | bool):
             return f'{where}.match."{path}"', "expected a string, integer or boolean"
+    return None
+
+
+def _frame(where: str, table: Mapping[str, Any], fields: tuple[str, ...]) -> Problem | None:
+    typed = _typed(where, table, _FRAME_KEYS)
+    if typed is not None:
+        return typed
     mapped = table.get("fields")
     if not isinstance(mapped, Mapping):
         return f"{where}.fields", "expected a table of {canonical path = wire path}"
@@ -307,20 +315,9 @@ def _notices(server: Mapping[str, Any]) -> Problem | None:
         where = f"server.notices.{name}"
         if not isinstance(table, Mapping):
             return where, "expected a table with type, match and when"
-        for key in table:
-            if key not in _NOTICE_KEYS:
-                return f"{where}.{key}", f"unknown key (known: {', '.join(sorted(_NOTICE_KEYS))})"
-        problem = _string()(table.get("type"))
-        if problem is not None:
-            return f"{where}.type", problem
-        match = table.get("match", {})
-        if not isinstance(match, Mapping):
-            return f"{where}.match", "expected a table of {wire path = value}"
-        for path, value in match.items():
-            if _wire_path(path) is not None or not path:
-                return f'{where}.match."{path}"', "expected a dotted wire path"
-            if not isinstance(value, str | int | bool):
-                return f'{where}.match."{path}"', "expected a string, integer or boolean"
+        typed = _typed(where, table, _NOTICE_KEYS)
+        if typed is not None:
+            return typed
         problem = _one_of(*_NOTICE_WHEN)(table.get("when", "any_time"))
         if problem is not None:
             return f"{where}.when", problem
