@@ -57,10 +57,10 @@ def imports_of(path: Path, modules: dict[str, Path]) -> set[str]:
             if node.level:
                 anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
                 base = ".".join([*anchor, base] if base else anchor)
-            # `from a import b` imports the module a.b when there is one, else a name of a.
-            names = [
-                f"{base}.{alias.name}" if f"{base}.{alias.name}" in modules else base
-                for alias in node.names
+            # `from a import b` imports the module a.b when there is one, else a name of a;
+            # either way a's `__init__` runs first, so a is imported too.
+            names = [base] + [
+                f"{base}.{alias.name}" for alias in node.names if f"{base}.{alias.name}" in modules
             ]
         else:
             continue
@@ -175,5 +175,5 @@ def test_a_forbidden_import_is_caught(tmp_path: Path) -> None:
         graph = {m: sorted(imports_of(p, modules) - {m}) for m, p in modules.items()}
     finally:
         ROOT = saved
-    assert graph == {"pkg": [], "pkg.a": ["pkg.b"], "pkg.b": ["pkg.a"]}
+    assert graph == {"pkg": [], "pkg.a": ["pkg", "pkg.b"], "pkg.b": ["pkg.a"]}
     assert sorted(map(sorted, strongly_connected(graph))) == [["pkg"], ["pkg.a", "pkg.b"]]

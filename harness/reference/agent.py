@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Final
 
-from harness.reference import defects as D
+import harness.reference.defects as D
 from harness.reference.config import ServerConfig
 from harness.reference.expression import Result, evaluate, find_expressions
 from harness.reference.liberal import THINKING

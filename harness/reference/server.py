@@ -20,8 +20,8 @@ from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
+import harness.reference.defects as D
 from harness.errors import HarnessError
-from harness.reference import defects as D
 from harness.reference.agent import AgentRun
 from harness.reference.auth import (
     AuthFailure,

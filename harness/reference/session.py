@@ -14,7 +14,7 @@ from typing import Any, Final, cast
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
-from harness.reference import defects as D
+import harness.reference.defects as D
 from harness.reference.agent import AgentRun, RunContext
 from harness.reference.config import ServerConfig
 from harness.reference.dialect import Dialect

@@ -8,7 +8,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Final
 
-from harness.reference import defects as D
+import harness.reference.defects as D
 from harness.reference.liberal import Liberties, rounded_decimal
 from harness.reference.timestamps import normalise_timestamp
 from harness.wire import protocol as P

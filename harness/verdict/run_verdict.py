@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from harness.verdict import document as doc
+import harness.verdict.document as doc
 from harness.verdict.baseline import SCHEMA, BaselineComparison
 from harness.verdict.cause_groups import CauseGroup
 from harness.verdict.model import (
