@@ -39,7 +39,7 @@ from harness.run.results_writer import ResultsWriter
 from harness.run.shard import Shard, ShardPlan, ShardSummary, split, split_digest
 from harness.run.suite import discover_suites
 from harness.verdict import judge
-from harness.verdict.policy import load_policy
+from harness.verdict.policy_file import load_policy
 from harness.verdict.records import TargetInfo
 
 RUN_DEADLINE_S = 1800

@@ -14,7 +14,7 @@ from harness.exit_codes import ExitCode
 from harness.history.store import VERDICT_FILE, History, HistoryError
 from harness.report import comparison as view
 from harness.verdict.baseline import BaselineComparison, diff, load_baseline, refusal
-from harness.verdict.policy import load_policy
+from harness.verdict.policy_file import load_policy
 from harness.verdict.records import Baseline
 
 

@@ -17,7 +17,8 @@ from harness.run.options import RunOptions, replay_capture_args, select_suites, 
 from harness.run.shard import Shard
 from harness.run.suite import InstalledSuite, discover_suites
 from harness.verdict.baseline import load_baseline
-from harness.verdict.policy import Policy, load_policy
+from harness.verdict.policy import Policy
+from harness.verdict.policy_file import load_policy
 from harness.verdict.records import Baseline, Criticality
 from harness.wire import protocol as P
 from harness.wire.client import User

@@ -48,7 +48,7 @@ from harness.run.shard_folders import (
 from harness.run.sinks import Block, standard_sinks
 from harness.run.suite import discover_suites
 from harness.verdict.baseline import load_baseline
-from harness.verdict.policy import load_policy
+from harness.verdict.policy_file import load_policy
 from harness.verdict.records import (
     Attempt,
     Criticality,

@@ -14,8 +14,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from harness.verdict.model import FinalOutcome, TestVerdict
-from harness.verdict.records import Attempt
+from harness.verdict.model import FinalOutcome, Reason, Severity, TestVerdict
+from harness.verdict.records import Attempt, Criticality, SuiteRecord
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,3 +68,37 @@ def group_causes(
         )
     # Most tests first; among equals, the order in which the plan met them.
     return tuple(sorted(groups, key=lambda g: -len(g.tests)))
+
+
+def cause_reasons(
+    causes: Sequence[Mapping[str, Any]],
+    judged: Sequence[tuple[SuiteRecord, Criticality, tuple[TestVerdict, ...]]],
+) -> list[Reason]:
+    """Return one note per fast-fail cause: where it was seen first, how many tests it failed.
+
+    A cause's tests are the test that saw it first, when it failed, and every failed
+    test whose deciding attempt carries the cause's key (`Attempt.cause_key`); the
+    failure's message is for the reader and is never read here.
+    """
+    suite_of = {t.id: s.name for s, _, tests in judged for t in tests}
+    failed = [
+        t
+        for _, _, tests in judged
+        for t in tests
+        if t.outcome is FinalOutcome.FAILED or t.failed_once
+    ]
+    first_of: dict[str, Mapping[str, Any]] = {}
+    for cause in causes:  # the first cause of a key wins, as in the ledger
+        first_of.setdefault(str(cause.get("key")), cause)
+    out: list[Reason] = []
+    for key, cause in first_of.items():
+        first, text = str(cause.get("test", "")), str(cause.get("message", ""))
+        ids = tuple(t.id for t in failed if t.id == first or _cause_key(t) == key)
+        message = f"cause seen first in {first}: {text}; {len(ids)} tests failed from it"
+        out.append(Reason("fast-fail-cause", Severity.INFO, suite_of.get(first), message, ids))
+    return out
+
+
+def _cause_key(test: TestVerdict) -> str | None:
+    attempt = test.deciding_attempt
+    return attempt.cause_key if attempt is not None else None

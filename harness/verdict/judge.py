@@ -13,10 +13,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
 
-from harness.verdict.cause_groups import group_causes
+from harness.verdict.cause_groups import cause_reasons, group_causes
 from harness.verdict.concessions import (
     effective_criticality,
     limit_reasons,
@@ -106,7 +105,7 @@ def judge(record: RunRecord, policy: Policy, *, today: dt.date) -> Verdict:
         record.baseline, [(s.name, crit, tests) for s, crit, tests in judged], metrics, policy
     )
     reasons += measured + compared
-    reasons += _cause_reasons(record.causes, judged)
+    reasons += cause_reasons(record.causes, judged)
     reasons.sort(key=lambda r: RANK[r.severity])
     suites = tuple(
         SuiteVerdict(
@@ -165,40 +164,6 @@ def _without_not_applicable(record: RunRecord) -> RunRecord:
     )
     tests = tuple(t for t in record.tests if t.id not in left_out)
     return dataclasses.replace(record, suites=suites, tests=tests)
-
-
-def _cause_reasons(
-    causes: Sequence[Mapping[str, Any]],
-    judged: Sequence[tuple[SuiteRecord, Criticality, tuple[TestVerdict, ...]]],
-) -> list[Reason]:
-    """Return one note per fast-fail cause: where it was seen first, how many tests it failed.
-
-    A cause's tests are the test that saw it first, when it failed, and every failed
-    test whose deciding attempt carries the cause's key (`Attempt.cause_key`); the
-    failure's message is for the reader and is never read here.
-    """
-    suite_of = {t.id: s.name for s, _, tests in judged for t in tests}
-    failed = [
-        t
-        for _, _, tests in judged
-        for t in tests
-        if t.outcome is FinalOutcome.FAILED or t.failed_once
-    ]
-    first_of: dict[str, Mapping[str, Any]] = {}
-    for cause in causes:  # the first cause of a key wins, as in the ledger
-        first_of.setdefault(str(cause.get("key")), cause)
-    out: list[Reason] = []
-    for key, cause in first_of.items():
-        first, text = str(cause.get("test", "")), str(cause.get("message", ""))
-        ids = tuple(t.id for t in failed if t.id == first or _cause_key(t) == key)
-        message = f"cause seen first in {first}: {text}; {len(ids)} tests failed from it"
-        out.append(Reason("fast-fail-cause", Severity.INFO, suite_of.get(first), message, ids))
-    return out
-
-
-def _cause_key(test: TestVerdict) -> str | None:
-    attempt = test.deciding_attempt
-    return attempt.cause_key if attempt is not None else None
 
 
 def _rule_of(error: RunError) -> str:

@@ -96,7 +96,7 @@ def test_block_true_makes_it_a_blocker() -> None:
 def test_a_bad_baseline_table_is_one_line(text: str, message: str) -> None:
     """Each [baseline] key is validated, naming the file and key."""
     from harness.errors import ConfigError
-    from harness.verdict.policy import parse_policy
+    from harness.verdict.policy_file import parse_policy
 
     with pytest.raises(ConfigError) as caught:
         parse_policy(text, "p.toml")

@@ -11,7 +11,7 @@ from typing import Any
 from harness.history.store import VERDICT_FILE
 from harness.run.publish import publish
 from harness.run.sinks import Block, Reports, VerdictFile
-from harness.verdict.policy import load_policy
+from harness.verdict.policy_file import load_policy
 from harness.verdict.records import RunError
 from harness.wire.redaction import Redactor
 from tests.verdict.runbuilder import TODAY, attempt, run, suite, with_attempts

@@ -10,7 +10,8 @@ from harness.errors import ConfigError
 from harness.run.options import RunOptions, validate_options
 from harness.run.phases import has_load_tests, load_arguments, pytest_command
 from harness.run.suite import discover_suites
-from harness.verdict.policy import LoadPlan, load_policy, parse_policy
+from harness.verdict.policy import LoadPlan
+from harness.verdict.policy_file import load_policy, parse_policy
 
 
 def marks(command: list[str]) -> str:

@@ -15,8 +15,8 @@ from harness.verdict.policy import (
     FlakyAction,
     Statistic,
     Waiver,
-    load_policy,
 )
+from harness.verdict.policy_file import load_policy
 from harness.verdict.records import Criticality
 from harness.wire import limits
 

@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 
 from harness.verdict import judge
-from harness.verdict.policy import Budget, Policy, Statistic, load_policy
+from harness.verdict.policy import Budget, Policy, Statistic
+from harness.verdict.policy_file import load_policy
 
 from .runbuilder import TODAY, metric, reasons, run, statuses, suite
 

@@ -7,7 +7,8 @@ import json
 from typing import Any
 
 from harness.verdict import judge, verdict_for_early_exit
-from harness.verdict.policy import Budget, Policy, Statistic, Waiver, load_policy
+from harness.verdict.policy import Budget, Policy, Statistic, Waiver
+from harness.verdict.policy_file import load_policy
 from harness.verdict.records import Attempt, Outcome, RunError
 
 from .runbuilder import FRAMES, TODAY, metric, run, suite, with_attempts

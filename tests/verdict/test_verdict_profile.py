@@ -6,7 +6,7 @@ import dataclasses
 import datetime as dt
 
 from harness.verdict import judge
-from harness.verdict.policy import parse_policy
+from harness.verdict.policy_file import parse_policy
 
 from .runbuilder import run, suite
 
