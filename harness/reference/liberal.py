@@ -24,20 +24,6 @@ from typing import Any, Final
 
 from harness.wire.protocol import UNKNOWN_TYPE
 
-# The freedoms, by name (docs/REFERENCE_SERVER.md lists each with its sentence).
-FREEDOMS: Final = (
-    "decimal-rounding",
-    "extra-fields",
-    "json-layout",
-    "number-forms",
-    "zero-counters",
-    "thinking-steps",
-    "error-wording",
-    "welcome-extras",
-    "reply-order",
-    "id-shapes",
-    "delays",
-)
 # Names of the extra fields a liberal frame may carry (none is a field of any dialect).
 _EXTRA_NAMES: Final = ("trace_id", "server_version", "region", "_meta", "x-request-cost")
 _EXTRA_VALUES: Final = ("f3a9c1", 7, 0.25, None, True, {"build": "2026.12", "shards": [1, 2]})
@@ -107,24 +93,6 @@ class Liberties:
             tool_ms=rng.choice((0.0, 2.0, 5.0, 12.0)),
             extras={name: rng.choice(_EXTRA_VALUES) for name in names},
         )
-
-    def describe(self) -> dict[str, Any]:
-        """The choices, for a log line or a test's evidence."""
-        return {
-            "decimal_rounded": self.decimal_rounded,
-            "extra_fields": self.extra_fields,
-            "layout": self.layout,
-            "key_order": self.key_order,
-            "whole_numbers_as_integers": self.whole_numbers_as_integers,
-            "thinking_steps": self.thinking_steps,
-            "think_where": self.think_where,
-            "wording": self.wording,
-            "welcome_extras": self.welcome_extras,
-            "late_pongs": self.late_pongs,
-            "id_shape": self.id_shape,
-            "think_ms": self.think_ms,
-            "tool_ms": self.tool_ms,
-        }
 
     # -- ids ---------------------------------------------------------------
 
