@@ -40,26 +40,14 @@ def target(request: pytest.FixtureRequest) -> Iterator[Target]:
     url = target_url(config)
     profile = config.stash[PROFILE]
     if url == EMBEDDED:
-        from harness.reference import ServerConfig, start_subprocess
         from harness.reference.defects import resolve_defects
+        from harness.run.embedded import embedded_target
 
         secret = secret_of(config) or secrets.token_urlsafe(24)
         defects = resolve_defects(config.getoption("harness_defect"))
-        # A process of its own: the server never shares an interpreter with the tests
-        # (CPython 3.11.7 crashes when two threads build ASTs at once, gh-106905).
         liberal = config.getoption("harness_liberal")
-        server_config = ServerConfig(
-            jwt_secret=secret, defects=defects, profile=spec_of(config), liberal=liberal
-        )
-        with start_subprocess(server_config) as server:
-            yield Target.from_url(
-                server.ws_url,
-                secret=secret,
-                kind=EMBEDDED,
-                defects=defects,
-                profile=profile,
-                liberal=liberal,
-            )
+        with embedded_target(secret, defects, spec_of(config), profile, liberal) as (started, _):
+            yield started
         return
     if embedded(config):
         from harness.reference.defects import resolve_defects

@@ -22,7 +22,7 @@ from harness.run.phases import run_phases
 from harness.run.preflight import preflight
 from harness.run.recovery import write_start
 from harness.verdict.records import RunError
-from harness.wire.target import EMBEDDED, Target, http_url_for
+from harness.wire.target import Target, http_url_for
 from harness.wire.tokens import SECRET_ENV, TOKENS_ENV
 
 
@@ -55,30 +55,19 @@ def start_target(inputs: RunInputs) -> Iterator[tuple[Target, list[str]]]:
 def _reach_target(inputs: RunInputs) -> Iterator[tuple[Target, list[str]]]:
     options, profile, spec = inputs.options, inputs.profile, inputs.profile_spec
     if inputs.embedded:
-        from harness.reference import ServerConfig, start_subprocess
         from harness.reference.defects import resolve_defects
+        from harness.run.embedded import embedded_target
 
         defects = resolve_defects(options.defects)
         secret = options.jwt_secret or secrets.token_urlsafe(24)
-        # A process of its own: what the target logs (a defect's crash) stays off the
-        # harness's console, and the target never shares an interpreter with the harness.
         liberal = options.liberal
-        config = ServerConfig(jwt_secret=secret, defects=defects, profile=spec, liberal=liberal)
-        with start_subprocess(config) as server:
-            target = Target.from_url(
-                server.ws_url,
-                secret=secret,
-                kind=EMBEDDED,
-                defects=defects,
-                profile=profile,
-                liberal=liberal,
-            )
+        with embedded_target(secret, defects, spec, profile, liberal) as (target, pid):
             args = [
                 f"--harness-target={target.ws_url}",
                 f"--harness-profile={spec}",
                 "--harness-embedded",
             ]
-            args.append(f"--harness-server-pid={server.pid}")  # the load phase reads its RSS
+            args.append(f"--harness-server-pid={pid}")  # the load phase reads its RSS
             if liberal is not None:
                 args.append(f"--harness-liberal={liberal}")
             yield target, args + [f"--harness-defect={name}" for name in sorted(defects)]
