@@ -22,6 +22,7 @@ from harness.names import (
 )
 from harness.replay.capture import load_capture
 from harness.replay.player import Player, ReplayOptions
+from harness.run.checks import Checks
 from harness.run.fixture_types import Connect, Converter, Evidence, Metrics, PrivateTarget
 from harness.run.plugin_hooks import known_cause
 from harness.run.shard import Shard, shard_of
@@ -56,6 +57,7 @@ __all__ = [
     "CapabilityMissing",
     "CauseWatch",
     "CheckFailed",
+    "Checks",
     "Client",
     "ConfigError",
     "Connect",
@@ -85,6 +87,7 @@ __all__ = [
     "load_profile",
     "not_welcomed",
     "open_client",
+    "premise",
     "protocol",
     "reply_key",
     "rules",
@@ -102,3 +105,13 @@ def rules(*ids: str) -> pytest.MarkDecorator:
     breaks that rule; a name outside the catalogue stops collection.
     """
     return pytest.mark.rules(*ids)
+
+
+def premise(*ids: str) -> pytest.MarkDecorator:
+    """Rules a test verifies and cannot check anything without (`@pytest.mark.premise`).
+
+    When the target's profile lacks a capability one of them needs, the whole test is
+    left out and every rule it names is `not_applicable` for it; otherwise a rule whose
+    capability is lacking leaves out only its own checks (`checks.applies`).
+    """
+    return pytest.mark.premise(*ids)

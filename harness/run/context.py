@@ -122,6 +122,7 @@ def build_record(
             for ident, (suite, reason) in sorted(log.not_applicable.items())
             if suite in selected
         ),
+        rules_left_out=log.rules_left_out_of(selected),
         causes=tuple(log.causes),
     )
 

@@ -144,6 +144,7 @@ def merge_record(
             for ident, (suite, reason, rules) in sorted(_left_out(shards).items())
             if suite in names
         ),
+        rules_left_out=_rules_left_out(shards, names),
         causes=_causes(shards),
     )
 
@@ -229,6 +230,14 @@ def _left_out(shards: Sequence[ShardOutput]) -> dict[str, tuple[str, str, tuple[
         for ident, (suite, reason) in shard.log.not_applicable.items():
             found.setdefault(ident, (suite, reason, shard.log.test_rules.get(ident, ())))
     return found
+
+
+def _rules_left_out(shards: Sequence[ShardOutput], names: set[str]) -> tuple[NotApplicable, ...]:
+    merged = ResultsLog()
+    for shard in shards:
+        for ident, entry in shard.log.rules_left_out.items():
+            merged.rules_left_out.setdefault(ident, entry)
+    return merged.rules_left_out_of(names)
 
 
 def _causes(shards: Sequence[ShardOutput]) -> tuple[dict[str, str], ...]:

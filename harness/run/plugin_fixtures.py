@@ -14,12 +14,14 @@ import pytest
 import pytest_asyncio
 
 from harness.errors import CapabilityMissing, CheckFailed
+from harness.run.checks import Checks
 from harness.run.fixture_types import Connect
 from harness.run.plugin_hooks import (
     CONVERTER,
     PROFILE,
     TRANSCRIPT,
     cause_watch,
+    checks_of,
     embedded,
     secret_of,
     spec_of,
@@ -137,6 +139,7 @@ async def connect(
 
     clients: list[Client] = []
     watch = cause_watch(request.node)
+    guard = checks_of(request.node)
 
     async def factory(user: User | None = None, **options: Any) -> Client:
         if user is None and options.get("token") is None and options.get("transport") != "none":
@@ -144,6 +147,7 @@ async def connect(
         options.setdefault("causes", watch)
         options.setdefault("profile", target.profile)
         client = await open_client(target.ws_url, user, transcript, **options)
+        client.checks = guard
         clients.append(client)
         return client
 
@@ -160,6 +164,12 @@ async def connect(
             observed="; ".join(failures),
             frames=transcript.export(),
         )
+
+
+@pytest.fixture
+def checks(request: pytest.FixtureRequest) -> Checks:
+    """Which of this test's rules the target's profile lets it check (`checks.applies`)."""
+    return checks_of(request.node)
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ import pytest
 import pytest_timeout
 
 from harness.errors import CheckFailed, ConfigError, Deviation, HarnessError
+from harness.run.checks import Checks
 from harness.run.converter import load_converter
 from harness.run.pytest_options import fill_load_defaults
 from harness.run.results import test_id
@@ -23,7 +24,9 @@ from harness.run.selection import (
     NO_LONG_WAITS,
     NO_PRIVATE_TARGET,
     lacking,
+    premises_of,
     rules_of,
+    rules_out,
     unfit,
     unknown_rules,
     write_plan,
@@ -44,6 +47,7 @@ PROFILE = pytest.StashKey[Profile]()
 _LEDGER = pytest.StashKey[CauseLedger]()
 _SUITES = pytest.StashKey[list[InstalledSuite]]()
 _WATCH = pytest.StashKey[CauseWatch]()
+_CHECKS = pytest.StashKey[Checks]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -56,6 +60,11 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     config.addinivalue_line(
         "markers", "rules(*ids): the rules of the catalogue (harness/rules) this test verifies"
+    )
+    config.addinivalue_line(
+        "markers",
+        "premise(*ids): rules the test verifies and cannot check anything without; when "
+        "the target's profile leaves one out, the whole test is left out",
     )
     config.addinivalue_line(
         "markers",
@@ -189,9 +198,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if dropped:
         items[:] = [item for item in items if item not in dropped]
         config.hook.pytest_deselected(items=list(dropped))
+    checks = checks_left_out(config, items)
     out = config.getoption("harness_out", None)
     if out and (items or dropped):
-        write_plan(config, Path(out), items, dropped)
+        write_plan(config, Path(out), items, dropped, checks)
 
 
 def left_out(config: pytest.Config, items: list[pytest.Item]) -> dict[pytest.Item, str]:
@@ -211,10 +221,26 @@ def left_out(config: pytest.Config, items: list[pytest.Item]) -> dict[pytest.Ite
     profile = config.stash.get(PROFILE, None)
     if profile is not None:
         for item in items:
-            why = lacking(profile, rules_of(item)) or unfit(profile, item)
+            why = lacking(profile, rules_of(item), premises_of(item)) or unfit(profile, item)
             if why and item not in dropped:
                 dropped[item] = why
     return dropped
+
+
+def checks_left_out(
+    config: pytest.Config, items: list[pytest.Item]
+) -> dict[pytest.Item, dict[str, str]]:
+    """The planned tests some of whose rules the target's profile leaves out: for each, the
+    rules whose checks it does not make (`Checks.applies` says False) and the reason."""
+    profile = config.stash.get(PROFILE, None)
+    if profile is None:
+        return {}
+    found: dict[pytest.Item, dict[str, str]] = {}
+    for item in items:
+        out = rules_out(profile, rules_of(item))
+        if out:
+            found[item] = out
+    return found
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -232,6 +258,17 @@ def known_cause(config: pytest.Config, key: str) -> Cause | None:
     test, of this phase or an earlier one), or None; None outside a run with a ledger."""
     ledger = config.stash.get(_LEDGER, None)
     return ledger.find(key) if ledger is not None else None
+
+
+def checks_of(item: pytest.Item) -> Checks:
+    """This test's `Checks`: the rules it names, and those its target's profile leaves out."""
+    found = item.stash.get(_CHECKS, None)
+    if found is None:
+        profile = item.config.stash.get(PROFILE, None)
+        named = rules_of(item)
+        left_out = rules_out(profile, named) if profile is not None else {}
+        found = item.stash[_CHECKS] = Checks(_stable_id(item), named, left_out)
+    return found
 
 
 def cause_watch(item: pytest.Item) -> CauseWatch:

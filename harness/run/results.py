@@ -41,14 +41,14 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from harness.errors import Deviation
 from harness.run.suite import InstalledSuite, suite_of_path
-from harness.verdict.records import Attempt, MetricRecord, Outcome, RunError
+from harness.verdict.records import Attempt, MetricRecord, NotApplicable, Outcome, RunError
 
 RESULTS_FILE = "results.jsonl"
 PLAN_FILE = "plan-phase{phase}.json"
@@ -71,23 +71,27 @@ def test_id(nodeid: str, rootpath: Path, suites: list[InstalledSuite]) -> tuple[
 
 
 class PlanFile:
-    """A phase's plan file: `{"phase", "tests": {id: {suite, rules}}, "not_applicable": ...}`."""
+    """A phase's plan file: `{"phase", "tests": {id: {suite, rules, rules_left_out}},
+    "not_applicable": {id: {suite, rules, reason}}}`; a planned test's `rules_left_out`
+    maps each of its rules whose check the target's profile leaves out to the reason."""
 
     @staticmethod
     def write(
         out_dir: Path,
         phase: int,
-        tests: Sequence[tuple[str, Sequence[str]]],
+        tests: Sequence[tuple[str, Sequence[str], Mapping[str, str]]],
         left_out: Sequence[tuple[str, Sequence[str], str]],
         rootpath: Path,
         suites: list[InstalledSuite],
     ) -> None:
         """Write it atomically (every xdist worker writes the same content)."""
         planned: dict[str, Any] = {}
-        for nodeid, rules in tests:
+        for nodeid, rules, dropped in tests:
             ident = test_id(nodeid, rootpath, suites)
             if ident is not None:
                 planned[ident[1]] = {"suite": ident[0], "rules": list(rules)}
+                if dropped:
+                    planned[ident[1]]["rules_left_out"] = dict(dropped)
         skipped: dict[str, Any] = {}
         for nodeid, rules, reason in left_out:
             ident = test_id(nodeid, rootpath, suites)
@@ -110,6 +114,12 @@ class PlanFile:
                 left_out = document["not_applicable"]
                 for ident, entry in tests.items():
                     log.test_rules[ident] = tuple(entry["rules"])
+                    dropped = entry.get("rules_left_out")
+                    if dropped:
+                        log.rules_left_out[ident] = (
+                            entry["suite"],
+                            {str(rule): str(reason) for rule, reason in dropped.items()},
+                        )
                 for ident, entry in left_out.items():
                     log.test_rules[ident] = tuple(entry["rules"])
                     log.not_applicable[ident] = (entry["suite"], entry["reason"])
@@ -147,8 +157,23 @@ class ResultsLog:
     # From the plan files: the rules each test names, and the tests left out (suite, reason).
     test_rules: dict[str, tuple[str, ...]] = field(default_factory=dict)
     not_applicable: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # Planned tests some of whose rules the profile leaves out: (suite, {rule: reason}).
+    rules_left_out: dict[str, tuple[str, dict[str, str]]] = field(default_factory=dict)
     # Waits that timed out, once per key, in the order seen: {"key", "test", "message"}.
     causes: list[dict[str, str]] = field(default_factory=list)
+
+    def rules_left_out_of(self, suites: set[str]) -> tuple[NotApplicable, ...]:
+        """The planned tests of `suites` whose checks of some rules the profile leaves out,
+        one entry per test and reason, in test order."""
+        out = []
+        for ident, (suite, dropped) in sorted(self.rules_left_out.items()):
+            if suite not in suites:
+                continue
+            by_reason: dict[str, list[str]] = {}
+            for rule, reason in dropped.items():
+                by_reason.setdefault(reason, []).append(rule)
+            out += [NotApplicable(ident, suite, r, tuple(rules)) for r, rules in by_reason.items()]
+        return tuple(out)
 
     def metrics(self) -> tuple[MetricRecord, ...]:
         """Every metric with all its samples, in a stable order."""

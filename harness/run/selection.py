@@ -33,28 +33,49 @@ def unfit(profile: Any, item: pytest.Item) -> str | None:
     return None
 
 
-def lacking(profile: Any, rules: tuple[str, ...]) -> str | None:
-    """Why a test naming `rules` cannot run on a target of `profile`, or None."""
+def lacking(profile: Any, rules: tuple[str, ...], premises: tuple[str, ...] = ()) -> str | None:
+    """Why a test naming `rules` cannot run on a target of `profile`, or None: every rule
+    it names, or one of its `premises`, needs a capability the profile lacks."""
     if not rules:
         return None
+    out = rules_out(profile, rules)
+    for premise in premises:
+        if premise in out:
+            return f"{out[premise]} (the test's premise, rule {premise}, needs it)"
+    if len(out) < len(rules):
+        return None
+    return "; ".join(dict.fromkeys(out.values()))
+
+
+def rules_out(profile: Any, rules: tuple[str, ...]) -> dict[str, str]:
+    """The rules of `rules` a target of `profile` cannot be checked for, each with the
+    reason (the capabilities it needs that the profile lacks), in order."""
     from harness.rules import load_catalogue
 
     catalogue = load_catalogue().by_id
+    out: dict[str, str] = {}
     for rule in rules:
         if rule in catalogue:
             lacks = profile.lacks(catalogue[rule].capabilities)
             if lacks:
-                return (
-                    f"the target's profile {profile.name} lacks {', '.join(lacks)} "
-                    f"(rule {rule} needs it)"
-                )
-    return None
+                out[rule] = f"the target's profile {profile.name} lacks {', '.join(lacks)}"
+    return out
 
 
 def rules_of(item: pytest.Item) -> tuple[str, ...]:
-    """The rule ids a test names with `@pytest.mark.rules` (every such mark, in order)."""
+    """The rule ids a test names with `@pytest.mark.rules` and `@pytest.mark.premise`
+    (every such mark, in order)."""
     ids: list[str] = []
     for mark in item.iter_markers("rules"):
+        ids.extend(str(arg) for arg in mark.args)
+    ids.extend(premises_of(item))
+    return tuple(dict.fromkeys(ids))
+
+
+def premises_of(item: pytest.Item) -> tuple[str, ...]:
+    """The rules a test names with `@pytest.mark.premise`: it checks nothing without them."""
+    ids: list[str] = []
+    for mark in item.iter_markers("premise"):
         ids.extend(str(arg) for arg in mark.args)
     return tuple(dict.fromkeys(ids))
 
@@ -79,8 +100,10 @@ def write_plan(
     out: Path,
     items: list[pytest.Item],
     not_applicable: dict[pytest.Item, str],
+    rules_dropped: dict[pytest.Item, dict[str, str]],
 ) -> None:
-    """Write the phase's plan file: each test's rules, and the tests left out with the reason.
+    """Write the phase's plan file: each test's rules (and those of its rules whose checks
+    the target's profile leaves out, with the reason), and the tests left out with the reason.
 
     Written by whichever process collected (each xdist worker collects the same items),
     atomically, so that the runner can read it even for tests that never ran.
@@ -92,7 +115,7 @@ def write_plan(
     PlanFile.write(
         out,
         int(config.getoption("harness_phase")),
-        [(item.nodeid, rules_of(item)) for item in items],
+        [(item.nodeid, rules_of(item), rules_dropped.get(item, {})) for item in items],
         [(item.nodeid, rules_of(item), reason) for item, reason in not_applicable.items()],
         config.rootpath,
         suites,

@@ -330,6 +330,7 @@ def slice_record(record: RunRecord, summary: ShardSummary) -> RunRecord:
         suites=suites,
         tests=tuple(t for t in record.tests if t.suite in kept),
         not_applicable=tuple(n for n in record.not_applicable if n.suite in kept),
+        rules_left_out=tuple(n for n in record.rules_left_out if n.suite in kept),
     )
 
 

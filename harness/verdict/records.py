@@ -157,5 +157,8 @@ class RunRecord:
     rules: tuple[Rule, ...] = ()
     test_rules: dict[str, tuple[str, ...]] = field(default_factory=dict)
     not_applicable: tuple[NotApplicable, ...] = ()
+    # Planned tests some of whose rules the target's profile leaves out: each entry names
+    # the test, the rules whose checks it does not make, and why (one entry per reason).
+    rules_left_out: tuple[NotApplicable, ...] = ()
     # Waits that timed out, first seen (results.jsonl `cause` lines): {"key", "test", "message"}.
     causes: tuple[dict[str, str], ...] = ()

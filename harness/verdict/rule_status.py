@@ -6,7 +6,9 @@ rule once), ``verified`` when every planned test naming it passed,
 ``not_verified`` when some did not pass (error, skip, not run) and none
 failed, or when no planned test names it, and ``not_applicable`` when every
 test naming it was left out of the plan (a missing input such as
-``--converter``). docs/VERDICT_JSON.md documents the result.
+``--converter``) or, though planned, does not make its check because the
+target's profile lacks a capability the rule needs (``record.rules_left_out``):
+a test's other rules still count. docs/VERDICT_JSON.md documents the result.
 """
 
 from __future__ import annotations
@@ -26,14 +28,20 @@ NO_TEST = "no test of the selected suites names it"
 
 def judge_rules(record: RunRecord, planned: Sequence[TestVerdict]) -> tuple[RuleVerdict, ...]:
     """Return the status of every rule of ``record.rules``, in catalogue order."""
-    naming: dict[str, list[TestVerdict]] = {}
-    for test in planned:
-        for rule_id in record.test_rules.get(test.id, ()):
-            naming.setdefault(rule_id, []).append(test)
     left_out: dict[str, list[NotApplicable]] = {}
+    not_checked: set[tuple[str, str]] = set()
+    for entry in record.rules_left_out:
+        for rule_id in entry.rules:
+            left_out.setdefault(rule_id, []).append(entry)
+            not_checked.add((entry.id, rule_id))
     for entry in record.not_applicable:
         for rule_id in entry.rules or record.test_rules.get(entry.id, ()):
             left_out.setdefault(rule_id, []).append(entry)
+    naming: dict[str, list[TestVerdict]] = {}
+    for test in planned:
+        for rule_id in record.test_rules.get(test.id, ()):
+            if (test.id, rule_id) not in not_checked:
+                naming.setdefault(rule_id, []).append(test)
     evidence = _evidence(planned)
     return tuple(
         _rule(rule, naming.get(rule.id, []), left_out.get(rule.id, []), evidence.get(rule.id, []))

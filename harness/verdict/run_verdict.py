@@ -109,5 +109,9 @@ def verdict_document(verdict: Verdict) -> dict[str, Any]:
             {"id": n.id, "suite": n.suite, "reason": n.reason, "rules": list(n.rules)}
             for n in record.not_applicable
         ],
+        "rules_left_out": [
+            {"id": n.id, "suite": n.suite, "reason": n.reason, "rules": list(n.rules)}
+            for n in record.rules_left_out
+        ],
         "causes": [doc.cause_document(c) for c in verdict.causes],
     }

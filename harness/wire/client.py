@@ -29,6 +29,7 @@ from harness.wire import protocol as P
 from harness.wire.causes import CauseWatch
 from harness.wire.ending import Ending, close_text, closed_code, diagnose
 from harness.wire.frame_io import Frame, FrameBuffer
+from harness.wire.guard import NO_GUARD, RuleGuard
 from harness.wire.opener import TargetRefused
 from harness.wire.pending import (
     CLOSE_KEY,
@@ -95,6 +96,9 @@ class Client:
         self.user = user
         self.conn = conn
         self.established: dict[str, Any] | None = None
+        # Which of the test's rules the target's profile lets it check (set by the
+        # harness's `connect` fixture; see harness.run.checks).
+        self.checks: RuleGuard = NO_GUARD
         self._ws = ws
         self._transcript = transcript
         # The target's dialect: frames are encoded and decoded through its codec. With

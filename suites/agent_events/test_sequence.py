@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from harness.suite_api import CheckFailed, Client, Connect, Metrics
+from harness.suite_api import CheckFailed, Client, Connect, Metrics, premise
 from harness.suite_api import protocol as P
 from suites.agent_events.observation import Request, run_all, run_one
 
@@ -37,9 +37,8 @@ def _seq_problem(client: Client) -> dict[str, Any] | None:
     }
 
 
-@pytest.mark.rules(
-    "3.seq.starts-at-one", "3.seq.increments-by-one", "3.seq.present", "6.close.never-1011"
-)
+@premise("3.seq.present")
+@pytest.mark.rules("3.seq.starts-at-one", "3.seq.increments-by-one", "6.close.never-1011")
 async def test_seq_increases_by_exactly_one(connect: Connect, metrics: Metrics) -> None:
     """seq is 1 on connection_established and grows by exactly 1 with every frame received."""
     client = await connect()
@@ -50,8 +49,8 @@ async def test_seq_increases_by_exactly_one(connect: Connect, metrics: Metrics) 
         raise CheckFailed("seq of every frame on one connection, in arrival order", **problem)
 
 
+@premise("3.seq.per-connection")
 @pytest.mark.rules(
-    "3.seq.per-connection",
     "3.seq.starts-at-one",
     "3.seq.increments-by-one",
     "6.close.never-1011",

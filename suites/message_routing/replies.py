@@ -28,6 +28,7 @@ _TAG: Final = re.compile(r"<\s*/?\s*[A-Za-z!?][^>]*>")
 ERROR_FRAME: Final = (
     "3.frame.error.error-code",
     "3.frame.error.message-id",
+    "3.frame.error.message-plain-text",
     "6.close.never-1011",
 )
 
@@ -77,8 +78,13 @@ def check_error_message(frame: dict[str, Any]) -> None:
 async def expect_error(
     client: Client, code: str, message_id: str | None, *, within: float = REPLY_WITHIN
 ) -> dict[str, Any]:
-    """Return the next frame, which must be an `error` with `code` and `message_id`."""
-    expected = {"type": P.ERROR, "error_code": code, "message_id": message_id}
+    """Return the next frame, which must be an `error` with `code` and `message_id`.
+
+    The message_id is checked only where the target echoes ids (3.frame.error.message-id
+    applies): a dialect that correlates replies by order carries none to check."""
+    expected: dict[str, Any] = {"type": P.ERROR, "error_code": code}
+    if client.checks.applies("3.frame.error.message-id"):
+        expected["message_id"] = message_id
     try:
         frame = await client.recv(within=within)
     except CheckFailed as silent:

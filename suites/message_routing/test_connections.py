@@ -17,7 +17,16 @@ from typing import Final
 
 import pytest
 
-from harness.suite_api import CheckFailed, Client, Connect, HttpClient, Target, User, UserFactory
+from harness.suite_api import (
+    CheckFailed,
+    Client,
+    Connect,
+    HttpClient,
+    Target,
+    User,
+    UserFactory,
+    premise,
+)
 from harness.suite_api import protocol as P
 from suites.message_routing.counters import expect_counters
 from suites.message_routing.replies import REPLY_WITHIN, error_summary
@@ -79,15 +88,17 @@ async def test_seventeenth_connection_refused(
     await expect_refused(connect, user, limit)
 
 
-@pytest.mark.rules("7.stats.connections-open", "6.limit.too-many-connections")
+@premise("7.stats.connections-open")
+@pytest.mark.rules("6.limit.too-many-connections")
 async def test_refused_connection_is_not_counted_open(
-    connect: Connect, http: HttpClient, users: UserFactory
+    connect: Connect, http: HttpClient, users: UserFactory, target: Target
 ) -> None:
-    """After 16 connections and a refused 17th, connections_open is 16."""
+    """After 16 (the limit's) connections and a refused one more, connections_open is 16."""
     user = users.new(prefix="conn-count")
-    await open_sixteen(connect, user)
-    await expect_refused(connect, user)
-    expected = {"connections_open": MAX_CONNECTIONS}
+    limit = connection_limit(target)
+    await open_sixteen(connect, user, limit)
+    await expect_refused(connect, user, limit)
+    expected = {"connections_open": limit}
     await expect_counters(http, user.token, expected, "a refused 17th connection", only=True)
 
 

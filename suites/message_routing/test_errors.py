@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.suite_api import Connect
+from harness.suite_api import Connect, premise
 from harness.suite_api import protocol as P
 from suites.message_routing.replies import ERROR_FRAME, case, expect_error, expect_usable
 
@@ -200,8 +200,8 @@ async def test_invalid_envelope(connect: Connect, raw: str, message_id: str | No
     await expect_usable(client)
 
 
+@premise("6.error.unknown-type")
 @pytest.mark.rules(
-    "6.error.unknown-type",
     "6.error.unknown-type-names-type",
     "2.reply.error-repeats-readable-message-id",
     *ERROR_FRAME,
@@ -222,7 +222,8 @@ async def test_unknown_type(connect: Connect, frame_type: str) -> None:
     await expect_usable(client)
 
 
-@pytest.mark.rules("3.frame.error.message-plain-text", "6.error.unknown-type", *ERROR_FRAME)
+@premise("6.error.unknown-type")
+@pytest.mark.rules("3.frame.error.message-plain-text", *ERROR_FRAME)
 @pytest.mark.parametrize(
     "frame_type",
     [

@@ -21,6 +21,7 @@ import pytest
 from harness.suite_api import Connect
 from harness.suite_api import protocol as P
 from suites.message_routing.replies import (
+    ERROR_FRAME,
     NO_RUN_QUIET,
     error_summary,
     expect_error,
@@ -38,14 +39,21 @@ UNKNOWN = "<a thread that does not exist>"
 DECIDES = "2.order.first-failing-check-decides"
 
 
-def order(raw: str, code: str, message_id: str | None, id: str, *rules: str) -> Any:
-    """Return one frame of the order table: what is sent, the code and message_id expected."""
-    return pytest.param(raw, code, message_id, id=id, marks=pytest.mark.rules(DECIDES, *rules))
+def order(
+    raw: str, code: str, message_id: str | None, id: str, *rules: str, premise: str = ""
+) -> Any:
+    """Return one frame of the order table: what is sent, the code and message_id expected
+    (with `premise`, a rule without which the case checks nothing)."""
+    marks = [pytest.mark.rules(DECIDES, *rules)]
+    if premise:
+        marks.append(pytest.mark.premise(premise))
+    return pytest.param(raw, code, message_id, id=id, marks=marks)
 
 
-# The message_id of each error is checked too, but named by the reply tests: on a target
-# that correlates replies by order (no echoed id) these order checks still apply.
-@pytest.mark.rules("6.close.never-1011")
+# The message_id of each error is checked where the target echoes ids: on a target that
+# correlates replies by order these order checks still apply, and 3.frame.error.message-id
+# is left out of them.
+@pytest.mark.rules(*ERROR_FRAME)
 @pytest.mark.parametrize(
     ("raw", "code", "message_id"),
     [
@@ -120,7 +128,7 @@ def order(raw: str, code: str, message_id: str | None, id: str, *rules: str) -> 
             P.UNKNOWN_TYPE,
             "o-7",
             "unknown-type-and-bad-payload",
-            "2.order.type-before-payload",
+            premise="2.order.type-before-payload",
         ),
         order(
             '{"type": "user_message", "message_id": "o-8", "timestamp": -1,'

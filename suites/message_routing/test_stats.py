@@ -22,10 +22,10 @@ from typing import Any
 
 import pytest
 
-from harness.suite_api import Connect, HttpClient, UserFactory
+from harness.suite_api import Connect, HttpClient, UserFactory, premise
 from harness.suite_api import protocol as P
 from suites.message_routing.counters import expect_counters, fresh
-from suites.message_routing.replies import REPLY_WITHIN, expect_error
+from suites.message_routing.replies import ERROR_FRAME, REPLY_WITHIN, expect_error
 
 pytestmark = pytest.mark.asyncio
 
@@ -98,10 +98,12 @@ async def test_pings_counted(connect: Connect, http: HttpClient, users: UserFact
     await expect_counters(http, user.token, expected, "3 pings")
 
 
+@premise("7.stats.messages-routed-includes-rejected")
 @pytest.mark.rules(
     "7.stats.messages-routed-includes-rejected",
     "7.stats.message-types",
     "7.stats.errors",
+    *ERROR_FRAME,
 )
 async def test_rejected_frames_counted(
     connect: Connect, http: HttpClient, users: UserFactory
@@ -145,7 +147,8 @@ async def test_rejected_frames_counted(
     await expect_counters(http, user.token, expected, "6 rejected JSON frames")
 
 
-@pytest.mark.rules("7.stats.messages-routed-excludes-non-json", "7.stats.errors")
+@premise("7.stats.messages-routed-excludes-non-json")
+@pytest.mark.rules("7.stats.messages-routed-excludes-non-json", "7.stats.errors", *ERROR_FRAME)
 async def test_non_json_frames_not_routed(
     connect: Connect, http: HttpClient, users: UserFactory
 ) -> None:
@@ -162,7 +165,10 @@ async def test_non_json_frames_not_routed(
     await expect_counters(http, user.token, expected, "2 non-JSON frames and a ping")
 
 
-@pytest.mark.rules("7.stats.message-types-string-only", "7.stats.messages-routed-includes-rejected")
+@premise("7.stats.message-types-string-only")
+@pytest.mark.rules(
+    "7.stats.message-types-string-only", "7.stats.messages-routed-includes-rejected", *ERROR_FRAME
+)
 async def test_untyped_frames_routed_without_a_type(
     connect: Connect, http: HttpClient, users: UserFactory
 ) -> None:

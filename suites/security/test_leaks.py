@@ -11,7 +11,7 @@ from typing import Final
 
 import pytest
 
-from harness.suite_api import CheckFailed, Connect, Target, UserFactory
+from harness.suite_api import CheckFailed, Connect, Target, UserFactory, premise
 from harness.suite_api import protocol as P
 from suites.security.disclosure import disclosures
 from suites.security.refusal import REFUSAL_WITHIN
@@ -31,7 +31,8 @@ _PROTOCOL_ERRORS: Final = [
     pytest.param(
         '{"type": "frobnicate", "message_id": "leak-1"}',
         P.UNKNOWN_TYPE,
-        marks=pytest.mark.rules("6.error.unknown-type"),
+        # Answered by an error only where the target's dialect says so.
+        marks=premise("6.error.unknown-type"),
     ),
     (
         '{"type": "ping", "message_id": "leak-2", "timestamp": "2025-13-45T99:99:99"}',

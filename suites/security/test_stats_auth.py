@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.suite_api import CheckFailed, HttpClient, Target, UserFactory
+from harness.suite_api import CheckFailed, HttpClient, Target, UserFactory, premise, rules
 from harness.suite_api import protocol as P
 from suites.security.credentials import REFUSED_KINDS, token_of
 from suites.security.disclosure import disclosures
@@ -19,9 +19,9 @@ pytestmark = pytest.mark.asyncio
 
 @pytest.mark.parametrize(
     ("kind", "headers"),
-    [pytest.param("missing", {}, id="missing", marks=pytest.mark.rules("7.stats.no-token-401"))]
+    [pytest.param("missing", {}, id="missing", marks=premise("7.stats.no-token-401"))]
     + [
-        pytest.param(kind, {}, id=kind, marks=pytest.mark.rules("7.stats.invalid-token-401"))
+        pytest.param(kind, {}, id=kind, marks=premise("7.stats.invalid-token-401"))
         for kind in REFUSED_KINDS
     ]
     + [
@@ -29,19 +29,19 @@ pytestmark = pytest.mark.asyncio
             "forged",
             {P.BYPASS_HEADER: "1"},
             id="forged-with-bypass-header",
-            marks=pytest.mark.rules("7.stats.invalid-token-401", "1.auth.no-bypass.header"),
+            marks=[premise("7.stats.invalid-token-401"), rules("1.auth.no-bypass.header")],
         ),
         pytest.param(
             "forged",
             {"Cookie": "test_mode=1; debug=1"},
             id="forged-with-bypass-cookie",
-            marks=pytest.mark.rules("7.stats.invalid-token-401", "1.auth.no-bypass.cookie"),
+            marks=[premise("7.stats.invalid-token-401"), rules("1.auth.no-bypass.cookie")],
         ),
         pytest.param(
             "missing",
             {"Cookie": "test_mode=1; debug=1"},
             id="missing-with-bypass-cookie",
-            marks=pytest.mark.rules("7.stats.no-token-401", "1.auth.no-bypass.cookie"),
+            marks=[premise("7.stats.no-token-401"), rules("1.auth.no-bypass.cookie")],
         ),
     ],
 )

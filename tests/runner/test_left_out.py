@@ -72,3 +72,61 @@ def test_embedded_target_of_a_run_and_long_waits_plan_every_test(
     )
     assert planned == {PRIVATE, LONG, PLAIN}
     assert left_out == {}
+
+
+# Per-check accounting on a dialect without echoed message ids (netra-2025-09 lacks
+# message_id_echo): the test is planned, only its echo check is left out.
+ACCOUNTING = {
+    "test_accounting.py": """
+        import pytest
+
+        from harness.suite_api import Checks, HarnessError, premise, rules
+
+        @rules("2.type.ping", "3.frame.pong.message-id")
+        def test_bundled(checks: Checks):
+            assert checks.applies("2.type.ping") is True
+            assert checks.applies("3.frame.pong.message-id") is False
+
+        @rules("3.frame.pong.message-id", "2.reply.carries-message-id")
+        def test_only_left_out_rules():
+            pass
+
+        @premise("6.error.unknown-type")
+        @rules("3.frame.error.error-code")
+        def test_premise_left_out():
+            pass
+
+        @rules("2.type.ping")
+        def test_unnamed_rule(checks: Checks):
+            with pytest.raises(HarnessError, match="do not name"):
+                checks.applies("3.frame.pong.message-id")
+    """,
+}
+PREFIX = "extra_suite::test_accounting::"
+
+
+def test_a_profile_lacking_a_capability_leaves_out_checks_not_tests(
+    pytester: pytest.Pytester, extra_site: Path
+) -> None:
+    package = install_suite(extra_site, ACCOUNTING)
+    out = pytester.path / "out"
+    result = pytester.runpytest_subprocess(
+        str(package),
+        *("--rootdir", str(package.parent.parent), "-p", "no:cacheprovider"),
+        *("--harness-out", str(out), *REMOTE, "--harness-profile", "netra-2025-09"),
+    )
+    assert result.ret == 0, result.stdout.str()[-2000:]
+    log = read_results(out / "results.jsonl")
+    assert set(log.attempts) == {PREFIX + "test_bundled", PREFIX + "test_unnamed_rule"}
+    assert {ident: reason for ident, (_, reason) in log.not_applicable.items()} == {
+        PREFIX + "test_only_left_out_rules": "the target's profile netra-2025-09 lacks "
+        "message_id_echo",
+        PREFIX + "test_premise_left_out": "the target's profile netra-2025-09 lacks "
+        "unknown_type_error (the test's premise, rule 6.error.unknown-type, needs it)",
+    }
+    assert log.rules_left_out == {
+        PREFIX + "test_bundled": (
+            "extra_suite",
+            {"3.frame.pong.message-id": "the target's profile netra-2025-09 lacks message_id_echo"},
+        )
+    }

@@ -110,6 +110,7 @@ def run(
     test_rules: dict[str, tuple[str, ...]] | None = None,
     not_applicable: tuple[NotApplicable, ...] = (),
     causes: tuple[dict[str, str], ...] = (),
+    rules_left_out: tuple[NotApplicable, ...] = (),
 ) -> RunRecord:
     """Return a run record of the given suites."""
     return RunRecord(
@@ -127,6 +128,7 @@ def run(
         rules=rules,
         test_rules=dict(test_rules or {}),
         not_applicable=not_applicable,
+        rules_left_out=rules_left_out,
         causes=causes,
     )
 

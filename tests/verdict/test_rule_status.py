@@ -175,6 +175,42 @@ def test_a_rule_with_planned_and_not_applicable_tests_is_judged_by_the_planned_o
     assert _status({"a": "E"}, not_applicable=(left_out,))[0] == "not_verified"
 
 
+LACKS_ECHO = "the target's profile netra-2025-09 lacks message_id_echo"
+
+
+def test_a_rule_left_out_of_a_planned_test_is_not_applicable_and_the_others_count() -> None:
+    """Per-check accounting: a failed test leaves out the check of its echo rule; that rule is
+    not applicable (never violated), its other rule is violated, and a rule left out of one
+    test but checked by another is judged by the one that checked it."""
+    echo, envelope, pong = "3.frame.error.message-id", "2.envelope.not-object", "2.type.ping"
+    spec = suite(TS, a="F", b="P")
+    record = run(
+        spec,
+        rules=(rule(echo), rule(envelope), rule(pong)),
+        test_rules={"timestamp_core::a": (envelope, echo), "timestamp_core::b": (pong, echo)},
+        rules_left_out=(
+            NotApplicable("timestamp_core::a", TS, LACKS_ECHO, (echo,)),
+            NotApplicable("timestamp_core::b", TS, LACKS_ECHO, (echo,)),
+        ),
+    )
+    result = judge(record, Policy(), today=TODAY)
+    assert [(r.id, r.status.value, r.tests, r.reason) for r in result.rules] == [
+        (echo, "not_applicable", ("timestamp_core::a", "timestamp_core::b"), LACKS_ECHO),
+        (envelope, "violated", ("timestamp_core::a",), "failed in timestamp_core::a"),
+        (pong, "verified", ("timestamp_core::b",), None),
+    ]
+    # Both tests stay planned: leaving out a check never leaves out the test.
+    assert result.suites[0].counts()["planned"] == 2
+    checked = run(
+        spec,
+        rules=(rule(echo),),
+        test_rules={"timestamp_core::a": (echo,), "timestamp_core::b": (echo,)},
+        rules_left_out=(NotApplicable("timestamp_core::a", TS, LACKS_ECHO, (echo,)),),
+    )
+    (verdict,) = judge(checked, Policy(), today=TODAY).rules
+    assert (verdict.status.value, verdict.tests) == ("verified", ("timestamp_core::b",))
+
+
 def test_evidence_comes_from_the_attempt_that_decided_the_test() -> None:
     """A flaky test shows the values of its failed attempt; others those of their final one."""
     sent = {"rule": RULE, "sent": True, "expected": "INVALID_TIMESTAMP"}
