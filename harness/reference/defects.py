@@ -76,6 +76,11 @@ NO_WELCOME: Final = "no-welcome"
 NO_PONG: Final = "no-pong"
 NO_ACK: Final = "no-ack"
 NO_AGENT_COMPLETED: Final = "no-agent-completed"
+# Defects of a dialect's own statements (docs/PROFILES.md): they show only in a dialect
+# that declares the format, constant or oversize answer they break.
+ISO_MILLISECONDS: Final = "iso-milliseconds"
+ERROR_WITHOUT_DETAILS: Final = "error-without-details"
+SECOND_OVERSIZE_CLOSES: Final = "second-oversize-closes"
 
 CATALOGUE: Final = (
     Defect(
@@ -295,6 +300,23 @@ CATALOGUE: Final = (
         "agent_thinking",
         ("agent_events", "business_flow"),
     ),
+    Defect(
+        ISO_MILLISECONDS,
+        "agent events' timestamps leave the dialect's format: an ISO one written with "
+        "milliseconds (.447+00:00), an epoch one as a string",
+        ("agent_events", "business_flow", "message_routing"),
+    ),
+    Defect(
+        ERROR_WITHOUT_DETAILS,
+        "error frames leave out the details object the dialect always writes",
+        ("message_routing", "timestamp_core", "security"),
+    ),
+    Defect(
+        SECOND_OVERSIZE_CLOSES,
+        "the second oversize frame of a connection closes it with 1009 instead of getting "
+        "the dialect's error",
+        ("message_routing",),
+    ),
 )
 
 NAMES: Final = tuple(defect.name for defect in CATALOGUE)
@@ -331,4 +353,7 @@ NEEDS: Final[dict[str, tuple[str, ...]]] = {
     SIZE_COUNTS_CHARACTERS: ("oversize_close",),
     RATE_LIMIT_AFTER_PARSE: ("rate_limit",),
     ERROR_MESSAGE_MARKUP: ("unknown_type_error",),  # the markup is in UNKNOWN_TYPE's message
+    ISO_MILLISECONDS: ("dialect",),
+    ERROR_WITHOUT_DETAILS: ("declared_constants",),
+    SECOND_OVERSIZE_CLOSES: ("oversize_error",),
 }

@@ -232,7 +232,7 @@ class ReferenceServer:
     async def _handle(self, websocket: ServerConnection) -> None:
         """One WebSocket connection: authenticate, enforce the cap, then reply frame by frame."""
         liberties = None if self.liberal is None else self.liberal.for_connection()
-        sender = FrameSender(websocket, self.config.dialect, liberties)
+        sender = FrameSender(websocket, self.config.dialect, liberties, self.config.defects)
         request = websocket.request
         assert request is not None
         try:
@@ -257,6 +257,7 @@ class ReferenceServer:
                 await websocket.send(text)
             if not self.config.has(D.NO_WELCOME):
                 await session.send_established()
+            oversize = 0
             async for message in websocket:
                 if isinstance(message, bytes):
                     await websocket.close(
@@ -267,6 +268,10 @@ class ReferenceServer:
                     await websocket.close(P.CLOSE_MESSAGE_TOO_BIG, "message too big")
                     return
                 if self._too_large_for_an_error(message):
+                    oversize += 1
+                    if oversize > 1 and self.config.has(D.SECOND_OVERSIZE_CLOSES):
+                        await websocket.close(P.CLOSE_MESSAGE_TOO_BIG, "message too big")
+                        return
                     code = self.config.dialect.oversize_error
                     assert code is not None
                     await session.send_oversize_error(code, self.config.limit("max_bytes"))

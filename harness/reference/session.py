@@ -8,7 +8,7 @@ import json
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Final, cast
 
 from websockets.asyncio.server import ServerConnection
@@ -31,11 +31,16 @@ class FrameSender:
     and writes them in the server's dialect."""
 
     def __init__(
-        self, websocket: ServerConnection, dialect: Dialect, liberties: Liberties | None = None
+        self,
+        websocket: ServerConnection,
+        dialect: Dialect,
+        liberties: Liberties | None = None,
+        defects: frozenset[str] = frozenset(),
     ) -> None:
         self._websocket = websocket
         self._dialect = dialect
         self._liberties = liberties
+        self._defects = defects
         self._lock = asyncio.Lock()
         self._numbers: Iterator[int] = itertools.count(1)
         self._last_timestamp = 0.0
@@ -52,13 +57,36 @@ class FrameSender:
             self._last_timestamp = timestamp
             numbered = {**frame, "timestamp": timestamp, "seq": seq}
             liberties = self._liberties
-            if liberties is None:
+            if liberties is None and not self._defects:
                 await self._websocket.send(self._dialect.encode(numbered))
                 return timestamp
+            wire = self._dialect.encode_object(numbered)
+            if not self._dialect.profile.canonical_wire:
+                wire = off_dialect(wire, frame, self._defects)
+            if liberties is None:
+                await self._websocket.send(json.dumps(wire))
+                return timestamp
             welcome = frame.get("type") == P.CONNECTION_ESTABLISHED
-            wire = liberties.frame(self._dialect.encode_object(numbered), welcome=welcome)
-            await self._websocket.send(liberties.text(wire))
+            await self._websocket.send(liberties.text(liberties.frame(wire, welcome=welcome)))
             return timestamp
+
+
+def off_dialect(
+    wire: dict[str, Any], frame: Mapping[str, Any], defects: frozenset[str]
+) -> dict[str, Any]:
+    """A wire frame of a dialect as a server with the dialect's defects writes it
+    (`iso-milliseconds`, `error-without-details`); unchanged without them."""
+    kind = frame.get("type")
+    if D.ISO_MILLISECONDS in defects and kind in P.AGENT_EVENTS:
+        stamp = wire.get("timestamp")
+        if isinstance(stamp, str) and "." in stamp:
+            head, _, tail = stamp.partition(".")
+            wire["timestamp"] = f"{head}.{tail[:3]}{tail[6:]}"
+        elif isinstance(stamp, int | float):
+            wire["timestamp"] = str(stamp)
+    if D.ERROR_WITHOUT_DETAILS in defects and kind == P.ERROR:
+        wire.pop("details", None)
+    return wire
 
 
 class Session:

@@ -11,9 +11,10 @@ from typing import Any
 
 from harness.replay.capture import Capture
 from harness.replay.conformance import ConnectionRecord
-from harness.wire.codec import Codec, DecodeError
+from harness.wire.codec import Codec
 from harness.wire.profile import Profile
 from harness.wire.translation import Translation
+from harness.wire.wire_values import DecodeError
 
 NewUser = Callable[[], tuple[str, str]]  # () -> (fresh user id, its token)
 

@@ -28,11 +28,18 @@ class _Collector:
         self.items: list[tuple[str, tuple[str, ...]]] = []
         self.errors: list[str] = []
         self.rootpath = Path.cwd()
+        self._left_out: list[pytest.Item] = []
+
+    @pytest.hookimpl
+    def pytest_deselected(self, items: list[pytest.Item]) -> None:
+        # Tests the default profile leaves out (a dialect's own statements): still tests.
+        self._left_out.extend(items)
 
     @pytest.hookimpl
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         self.rootpath = session.config.rootpath
-        self.items = [(item.nodeid, rules_of(item)) for item in session.items]
+        every = [*session.items, *self._left_out]
+        self.items = [(item.nodeid, rules_of(item)) for item in every]
 
     @pytest.hookimpl
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
@@ -62,8 +69,8 @@ class Plan:
 
 
 def collect_plan(suites: list[InstalledSuite]) -> Plan:
-    """Collect the loadable suites in-process (converter and long-wait tests kept) and map
-    tests to rules."""
+    """Collect the loadable suites in-process (converter and long-wait tests kept, and those
+    the default profile leaves out) and map tests to rules."""
     loadable = [s for s in suites if s.error is None and s.path is not None]
     plan = Plan(tests={s.name: [] for s in loadable})
     if not loadable:

@@ -241,6 +241,12 @@ def _field_schema(path: str, frame_map: FrameMap) -> dict[str, Any]:
 def _time_schema(form: str) -> dict[str, Any]:
     if form == "iso8601":
         return {"type": "string", "format": "date-time"}
+    if form == "iso8601_utc_us":
+        return {
+            "type": "string",
+            "format": "date-time",
+            "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}\+00:00$",
+        }
     unit = "milliseconds" if form == "epoch_ms" else "seconds"
     return {"type": "number", "minimum": 0, "description": f"epoch {unit}, UTC"}
 

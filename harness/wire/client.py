@@ -357,14 +357,14 @@ class Client:
             ) from None
         bad = self._dialect.undecodable
         if bad is not None:
-            why = "a frame the target sent does not decode in its profile: "
+            why = f"a frame the target sent breaks its dialect ({bad['rule']}): "
             why += str(bad["__undecodable__"])
             raise CheckFailed(
                 why,
                 expected="a frame of the profile's dialect",
                 observed=bad["raw"],
                 frames=self._transcript.export(),
-                deviation=Deviation("undecodable", why),
+                deviation=Deviation(f"undecodable:{bad['rule']}", why),
             )
         if found is not None:
             return found

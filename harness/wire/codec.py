@@ -6,35 +6,34 @@ with `Codec.encode` and decodes every frame the target sends with
 there is missing, a timestamp not in the profile's format) raises
 `DecodeError`, the target's failure, with the raw frame as evidence. For the
 canonical profile both directions are the identity, at the cost of one check.
+
+The decoder is strict about what a profile declares and liberal about what it
+leaves open: each timestamp in exactly its declared format, every mapped field
+present (unless optional), every declared constant with exactly its value (a
+constant `{}` or `[]` fixes only the kind, an object or a list), and every error
+code one of the dialect's own. Each DecodeError names the rule of the dialect's
+statements (catalogue section 9; docs/PROTOCOL.md has none of these) it breaks.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import importlib
 import json
-import math
-import re
 from collections.abc import Callable, Mapping
-from typing import Any, Final, Protocol
+from typing import Any, Protocol
 
 from harness.errors import ConfigError
 from harness.wire import protocol as P
 from harness.wire.profile import ABSENT, FrameMap, Profile, lookup
-
-_ISO: Final = re.compile(
-    r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})?$"
+from harness.wire.wire_values import (
+    CONSTANT_FIELDS_RULE,
+    ERROR_CODES_RULE,
+    DecodeError,
+    constant_holds,
+    constant_text,
+    read_timestamp,
+    write_timestamp,
 )
-_EPOCH: Final = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-
-
-class DecodeError(ValueError):
-    """A wire frame the profile cannot read: what is wrong and the raw frame."""
-
-    def __init__(self, reason: str, raw: Mapping[str, Any]) -> None:
-        self.reason = reason
-        self.raw = dict(raw)
-        super().__init__(reason)
 
 
 class FrameCodec(Protocol):
@@ -99,38 +98,18 @@ class Codec:
             candidates.sort(key=lambda f: -len(f.match))  # the most specific match first
         self._codes_in = {wire: canon for canon, wire in profile.error_codes.items() if wire}
         self._codes_out = {canon: wire for canon, wire in profile.error_codes.items() if wire}
+        # Every error code a server of the dialect may send: its names of the canonical
+        # codes, and the codes its oversize and binary answers name (`error:CODE`).
+        caps = profile.section("capabilities")
+        self._wire_codes = frozenset(self._codes_in) | {
+            str(caps[key]).split(":", 1)[1]
+            for key in ("oversize", "binary")
+            if str(caps.get(key, "")).startswith("error:")
+        }
         self.client_identity = all(k == v for k, v in self._envelope.items()) and (
             self._content == {P.USER_MESSAGE: "content", P.START_AGENT: "user_request"}
         )
-        self.identity = self._is_identity()
-
-    def _is_identity(self) -> bool:
-        if not self.client_identity:
-            return False
-        if (self._type_field, self._timestamp_field, self._seq_field) != (
-            "type",
-            "timestamp",
-            "seq",
-        ):
-            return False
-        if any(k != v for k, v in self._codes_in.items()) or len(self._codes_in) != len(
-            self.profile.error_codes
-        ):
-            return False
-        for canonical, frame in self._frames.items():
-            if frame.wire_type != canonical or frame.match or frame.optional:
-                return False
-            if frame.timestamp_format != "epoch_s":
-                return False
-            if any(form != "epoch_s" for form in frame.timestamps.values()):
-                return False
-            for path, wire in frame.fields.items():
-                if "[]." in path:
-                    if wire != path.split("[].", 1)[1]:
-                        return False
-                elif wire != path:
-                    return False
-        return True
+        self.identity = profile.canonical_wire
 
     def wire_code(self, code: str) -> str | None:
         """The target's error code for a canonical one, None when the target has none."""
@@ -166,10 +145,13 @@ class Codec:
         if frame_map is None:
             return dict(wire)
         canonical: dict[str, Any] = {"type": frame_map.canonical}
+        self._check_declared(frame_map, wire)
         stamp = wire.get(self._timestamp_field, ABSENT)
         if stamp is ABSENT:
             raise DecodeError(f"{frame_map.wire_type}: no {self._timestamp_field!r}", wire)
-        canonical["timestamp"] = _timestamp(stamp, frame_map.timestamp_format, "timestamp", wire)
+        canonical["timestamp"] = read_timestamp(
+            stamp, frame_map.timestamp_format, "timestamp", wire
+        )
         if self._seq_field:
             seq = wire.get(self._seq_field, ABSENT)
             if seq is not ABSENT:
@@ -192,7 +174,7 @@ class Codec:
                 )
             form = frame_map.timestamps.get(path)
             if form is not None:
-                value = _timestamp(value, form, path, wire)
+                value = read_timestamp(value, form, path, wire)
             _set(canonical, path, value)
         for list_path, item_paths in lists.items():
             items = lookup(canonical, list_path)
@@ -204,6 +186,33 @@ class Codec:
                 )
         self._decode_codes(canonical)
         return canonical
+
+    def _check_declared(self, frame_map: FrameMap, wire: Mapping[str, Any]) -> None:
+        """The frame's declared constants and error codes, as the profile states them."""
+        for path, value in frame_map.extra.items():
+            found = lookup(wire, path)
+            if not constant_holds(value, found):
+                shown = "absent" if found is ABSENT else json.dumps(found)
+                raise DecodeError(
+                    f"{frame_map.wire_type}: {path} is {shown}, the dialect states "
+                    f"{constant_text(value)}",
+                    wire,
+                    CONSTANT_FIELDS_RULE,
+                )
+        if frame_map.canonical == P.ERROR:
+            wire_path = frame_map.fields.get("error_code", "")
+        elif frame_map.canonical == P.AGENT_ERROR:
+            wire_path = frame_map.fields.get("data.error_code", "")
+        else:
+            return
+        code = lookup(wire, wire_path) if wire_path else ABSENT
+        if isinstance(code, str) and code not in self._wire_codes:
+            raise DecodeError(
+                f"{frame_map.wire_type}: error code {code!r} is not one of the dialect's "
+                f"({', '.join(sorted(self._wire_codes))})",
+                wire,
+                ERROR_CODES_RULE,
+            )
 
     def _item(
         self, item: Any, paths: list[str], frame_map: FrameMap, wire: Mapping[str, Any]
@@ -218,7 +227,7 @@ class Codec:
             if value is ABSENT:
                 continue
             form = frame_map.timestamps.get(path)
-            out[name] = _timestamp(value, form, path, wire) if form else value
+            out[name] = read_timestamp(value, form, path, wire) if form else value
         return out
 
     def _decode_codes(self, canonical: dict[str, Any]) -> None:
@@ -245,7 +254,7 @@ class Codec:
         for path, value in frame_map.extra.items():
             _set(wire, path, json.loads(json.dumps(value)))  # a copy: never shared
         if "timestamp" in frame:
-            wire[self._timestamp_field] = _write_timestamp(
+            wire[self._timestamp_field] = write_timestamp(
                 frame["timestamp"], frame_map.timestamp_format
             )
         if self._seq_field and "seq" in frame:
@@ -260,7 +269,7 @@ class Codec:
                 continue
             form = frame_map.timestamps.get(path)
             if form is not None:
-                value = _write_timestamp(value, form)
+                value = write_timestamp(value, form)
             elif path in ("error_code", "data.error_code") and isinstance(value, str):
                 value = self._codes_out.get(value, value)
             _set(wire, wire_path, value)
@@ -281,7 +290,7 @@ class Codec:
             if not wire_path or name not in item:
                 continue
             form = frame_map.timestamps.get(path)
-            value = _write_timestamp(item[name], form) if form else item[name]
+            value = write_timestamp(item[name], form) if form else item[name]
             _set(out, wire_path, value)
         return out
 
@@ -308,54 +317,6 @@ class Codec:
             if all(lookup(wire, path) == value for path, value in candidate.match):
                 return candidate
         return None
-
-
-def parse_iso(text: str) -> float:
-    """Epoch seconds of an ISO 8601 date-time (zone-less is UTC), exact to the microsecond."""
-    if not _ISO.match(text):
-        raise ValueError(f"not an ISO 8601 date-time: {text!r}")
-    body = text.replace("t", "T").replace(" ", "T").replace("z", "Z")
-    fraction = re.search(r"\.(\d+)", body)
-    if fraction is not None and len(fraction.group(1)) > 6:  # beyond microseconds: truncated
-        body = body.replace(fraction.group(0), "." + fraction.group(1)[:6])
-    moment = dt.datetime.fromisoformat(body)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    delta = moment - _EPOCH
-    micros = (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
-    return micros / 1_000_000
-
-
-def format_iso(seconds: float) -> str:
-    """`YYYY-MM-DDTHH:MM:SS.ffffff+00:00` of epoch seconds (UTC, six fraction digits)."""
-    micros = round(seconds * 1_000_000)
-    moment = _EPOCH + dt.timedelta(microseconds=micros)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.%f") + "+00:00"
-
-
-def _write_timestamp(value: Any, form: str) -> Any:
-    if value is None or isinstance(value, bool) or not isinstance(value, int | float):
-        return value
-    if form == "iso8601":
-        return format_iso(float(value))
-    if form == "epoch_ms":
-        return round(value * 1000, 3)
-    return value
-
-
-def _timestamp(value: Any, form: str, path: str, wire: Mapping[str, Any]) -> Any:
-    if value is None:
-        return None
-    if form == "iso8601":
-        if not isinstance(value, str):
-            raise DecodeError(f"{path}: expected an ISO 8601 string, got {value!r}", wire)
-        try:
-            return parse_iso(value)
-        except ValueError as exc:
-            raise DecodeError(f"{path}: {exc}", wire) from None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise DecodeError(f"{path}: expected epoch {form[6:]} as a number, got {value!r}", wire)
-    return value / 1000 if form == "epoch_ms" else value
 
 
 def _set(node: dict[str, Any], dotted: str, value: Any) -> None:

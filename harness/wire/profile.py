@@ -132,7 +132,33 @@ class Profile:
     @property
     def capabilities(self) -> frozenset[str]:
         """The catalogue's capability names this target has (harness/rules/catalogue.toml)."""
-        return capability_names(self.data)
+        return capability_names(self.data) | (set() if self.canonical_wire else {"dialect"})
+
+    @functools.cached_property
+    def canonical_wire(self) -> bool:
+        """True when the target's frames are chat-agent/1's own, both ways: no renamed type,
+        field, envelope or code, every timestamp epoch seconds, no constant declared and
+        no codec class (the codec is then the identity, and the dialect states nothing
+        of its own)."""
+        client = self.section("client")
+        server = self.section("server")
+        envelope = {k: client[f"{k}_field"] for k in ("type", "message_id", "timestamp", "payload")}
+        if any(k != v for k, v in envelope.items()) or self.section("codec").get("class"):
+            return False
+        if dict(client["content_field"]) != {
+            P.USER_MESSAGE: "content",
+            P.START_AGENT: "user_request",
+        }:
+            return False
+        if (server["type_field"], server["timestamp_field"], server["seq_field"]) != (
+            "type",
+            "timestamp",
+            "seq",
+        ):
+            return False
+        if any(code != wire for code, wire in self.error_codes.items()):
+            return False
+        return all(_canonical_frame(name, frame) for name, frame in self.frames.items())
 
     def lacks(self, needed: tuple[str, ...]) -> tuple[str, ...]:
         """The capabilities of `needed` this target lacks, in order."""
@@ -165,6 +191,21 @@ class Profile:
         return bool(self.section("capabilities")["correlation"] == "order")
 
 
+def _canonical_frame(canonical: str, frame: FrameMap) -> bool:
+    """Whether a server frame is written as chat-agent/1 writes it."""
+    if frame.wire_type != canonical or frame.match or frame.optional or frame.extra:
+        return False
+    if frame.timestamp_format != "epoch_s":
+        return False
+    if any(form != "epoch_s" for form in frame.timestamps.values()):
+        return False
+    for path, wire in frame.fields.items():
+        expected = path.split("[].", 1)[1] if "[]." in path else path
+        if wire != expected:
+            return False
+    return True
+
+
 def capability_names(data: Mapping[str, Any]) -> frozenset[str]:
     """Derive the catalogue's capability vocabulary from a merged profile."""
     caps = data["capabilities"]
@@ -189,6 +230,9 @@ def capability_names(data: Mapping[str, Any]) -> frozenset[str]:
         "auth_header": "header" in auth["transports"],
         "auth_subprotocol": "subprotocol" in auth["transports"],
         "auth_query": "query" in auth["transports"],
+        "declared_constants": any(t.get("extra") for t in data["server"]["frames"].values()),
+        "oversize_error": str(caps["oversize"]).startswith("error:"),
+        "unknown_type_ack": caps["unknown_type"] == "ack",
     }
     return frozenset(name for name, present in have.items() if present)
 

@@ -130,5 +130,8 @@ SERVER_FRAME_FIELDS: Final = {
     AGENT_COMPLETED: (*EVENT_FIELDS, "data.status", "data.final_response", "data.duration_ms"),
     AGENT_ERROR: (*EVENT_FIELDS, "data.error_code", "data.message"),
 }
-# Timestamp formats a profile can name for a server frame's timestamps.
-TIMESTAMP_FORMATS: Final = ("epoch_s", "epoch_ms", "iso8601")
+# Timestamp formats a profile can name for a server frame's timestamps: epoch seconds or
+# milliseconds (a JSON number), any ISO 8601 date-time (`iso8601`), or exactly
+# `YYYY-MM-DDTHH:MM:SS.ffffff+00:00` (`iso8601_utc_us`: UTC, six fraction digits).
+TIMESTAMP_FORMATS: Final = ("epoch_s", "epoch_ms", "iso8601", "iso8601_utc_us")
+ISO_FORMATS: Final = ("iso8601", "iso8601_utc_us")

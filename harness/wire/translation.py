@@ -7,8 +7,9 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from harness.wire.codec import DecodeError, codec_of, rewrite_object_text
+from harness.wire.codec import codec_of, rewrite_object_text
 from harness.wire.profile import Profile, lookup
+from harness.wire.wire_values import DecodeError
 
 
 class Translation:
@@ -42,7 +43,7 @@ class Translation:
         try:
             decoded: dict[str, Any] = self._codec.decode(frame)
         except DecodeError as exc:
-            failed = {"__undecodable__": exc.reason, "raw": exc.raw}
+            failed = {"__undecodable__": exc.reason, "rule": exc.rule, "raw": exc.raw}
             if self.undecodable is None:
                 self.undecodable = failed
             return failed

@@ -57,6 +57,9 @@ DEFECT_NAMES = (
     "no-pong",
     "no-ack",
     "no-agent-completed",
+    "iso-milliseconds",
+    "error-without-details",
+    "second-oversize-closes",
 )
 
 

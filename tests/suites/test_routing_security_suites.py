@@ -156,3 +156,48 @@ def test_defect_is_caught(
     assert_caught(result, PLANNED[suite], test)
     # The failure section of the named test states what was expected and what was observed.
     result.stdout.fnmatch_lines([f"*_ {test} _*", f"E *{message}", f"FAILED *::{test}*"])
+
+
+# message_routing on netra-2025-09: its planned items (a change here is deliberate).
+NETRA_PLANNED = 118
+NETRA = ("--harness-profile", "netra-2025-09")
+
+
+def test_clean_netra_server_passes_every_planned_test(pytester: pytest.Pytester) -> None:
+    """Against the clean embedded server in netra-2025-09, every planned test passes."""
+    result = run_suite(pytester, "message_routing", extra=NETRA)
+    assert result.parseoutcomes().get("passed") == NETRA_PLANNED, result.stdout.str()[-3000:]
+    assert result.ret == 0
+
+
+@pytest.mark.parametrize(
+    ("defect", "test", "message"),
+    [
+        (
+            "iso-milliseconds",
+            "test_every_frame_kind_is_in_the_dialects_form",
+            "*breaks its dialect (9.dialect.timestamp-format): timestamp: '*.???+00:00' is not "
+            "written YYYY-MM-DDTHH:MM:SS.ffffff+00:00*",
+        ),
+        (
+            "error-without-details",
+            "test_every_frame_kind_is_in_the_dialects_form",
+            "*breaks its dialect (9.dialect.constant-fields): error_message: details is absent, "
+            "the dialect states an object*",
+        ),
+        (
+            "second-oversize-closes",
+            "test_every_oversize_frame_gets_the_declared_error[[]ascii[]]",
+            "*reply to the second frame of 8193 bytes: expected*MESSAGE_TOO_LARGE*observed "
+            "'no frame (close code 1009)'*",
+        ),
+    ],
+    ids=["iso-milliseconds", "error-without-details", "second-oversize-closes"],
+)
+def test_a_dialect_defect_is_caught_on_netra(
+    pytester: pytest.Pytester, defect: str, test: str, message: str
+) -> None:
+    """A server that breaks its own dialect's statements fails the test naming them."""
+    result = run_suite(pytester, "message_routing", defect, extra=NETRA)
+    assert_caught(result, NETRA_PLANNED, test)
+    result.stdout.fnmatch_lines([f"*_ {test} _*", f"E *{message}", f"FAILED *::{test}*"])

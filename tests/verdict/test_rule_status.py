@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from typing import Any
 
 import pytest
 
+from harness.errors import Deviation
 from harness.verdict import judge
 from harness.verdict.policy import Policy, Waiver
 from harness.verdict.records import NotApplicable
@@ -209,6 +211,38 @@ def test_a_rule_left_out_of_a_planned_test_is_not_applicable_and_the_others_coun
     )
     (verdict,) = judge(checked, Policy(), today=TODAY).rules
     assert (verdict.status.value, verdict.tests) == ("verified", ("timestamp_core::b",))
+
+
+def test_a_failure_that_names_its_rule_violates_that_rule_only() -> None:
+    """A frame that breaks the dialect's timestamp format fails the tests that wait on it;
+    the rule it names is violated, their other rules are not verified (never violated)."""
+    fmt, order = "9.dialect.timestamp-format", "4.order.started-first"
+    broke = dataclasses.replace(
+        attempt("F", "a frame breaks its dialect"),
+        deviation=Deviation(f"undecodable:{fmt}", "timestamp not in the declared format"),
+    )
+    spec = with_attempts(suite(TS, a="", b=""), "a", broke)
+    spec = with_attempts(spec, "b", broke)
+    record = run(
+        spec,
+        rules=(rule(fmt), rule(order)),
+        test_rules={"timestamp_core::a": (fmt, order), "timestamp_core::b": (order,)},
+    )
+    result = judge(record, Policy(), today=TODAY)
+    assert result.verdict.value == "NOT_APPROVED"
+    assert [(r.id, r.status.value, r.reason) for r in result.rules] == [
+        (fmt, "violated", "failed in timestamp_core::a"),
+        (
+            order,
+            "not_verified",
+            "2 of 2 tests failed on another rule's check: timestamp_core::a (broke "
+            "9.dialect.timestamp-format), timestamp_core::b (broke 9.dialect.timestamp-format)",
+        ),
+    ]
+    # A failure that names no rule still violates every rule of its test.
+    plain = with_attempts(suite(TS, a=""), "a", attempt("F", "wrong frame"))
+    bundled = run(plain, rules=(rule(order),), test_rules={"timestamp_core::a": (order,)})
+    assert judge(bundled, Policy(), today=TODAY).rules[0].status.value == "violated"
 
 
 def test_evidence_comes_from_the_attempt_that_decided_the_test() -> None:

@@ -138,7 +138,7 @@ def test_netra_messages_have_the_dialects_wire_form() -> None:
     assert document["x-limits"]["oversize"] == "error:MESSAGE_TOO_LARGE"
     assert document["x-close-codes"]["never"] == [1011]
     assert document["x-terminal-events"] == ["agent_completed", "agent_error"]
-    assert document["x-timestamp-formats"]["agent_started"]["frame"] == "iso8601"
+    assert document["x-timestamp-formats"]["agent_started"]["frame"] == "iso8601_utc_us"
     assert document["x-http"] == {"health": "/ws/health", "stats": None}
     ops = document["operations"]
     assert ops["receive_start_agent"]["action"] == "receive"

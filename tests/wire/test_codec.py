@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
-from harness.wire.codec import Codec, DecodeError, parse_iso
+from harness.wire.codec import Codec
 from harness.wire.profile import load_profile
+from harness.wire.wire_values import DecodeError, parse_iso
 
 
 @pytest.fixture(scope="module")
@@ -160,7 +161,11 @@ def test_netra_thread_history_items_decode(netra: Codec) -> None:
             "thread_id": "t-1",
             "messages": [
                 {"role": "user", "content": "hi", "timestamp": "2025-09-08T16:50:01.447585+00:00"},
-                {"role": "assistant", "content": "2", "timestamp": "2025-09-08T16:50:02+00:00"},
+                {
+                    "role": "assistant",
+                    "content": "2",
+                    "timestamp": "2025-09-08T16:50:02.000000+00:00",
+                },
             ],
         },
         "timestamp": 9.0,
@@ -176,71 +181,247 @@ def test_netra_thread_history_items_decode(netra: Codec) -> None:
     }
 
 
+def _netra_event(kind: str, timestamp: Any, payload: dict[str, Any], **top: Any) -> dict[str, Any]:
+    """A netra agent event with every declared constant right, unless `top` overrides."""
+    frame = {
+        "type": kind,
+        "run_id": "r",
+        "thread_id": "t",
+        "user_id": "u",
+        "agent_name": "scripted-agent",
+        "timestamp": timestamp,
+        "payload": payload,
+    }
+    return {**frame, **top}
+
+
+GOOD_TIME = "2025-09-08T16:50:01.447585+00:00"
+FORMAT = "9.dialect.timestamp-format"
+FIELDS = "9.dialect.frame-fields"
+CONSTANT = "9.dialect.constant-fields"
+CODES = "9.dialect.error-codes"
+
+
 @pytest.mark.parametrize(
-    ("wire", "reason"),
+    ("wire", "reason", "rule"),
     [
         pytest.param(
-            {
-                "type": "agent_thinking",
-                "run_id": "r",
-                "thread_id": "t",
-                "user_id": "u",
-                "timestamp": "2025-09-08T16:50:01+00:00",
-                "payload": {"reasoning": "x"},
-            },
+            _netra_event("agent_thinking", GOOD_TIME, {"reasoning": "x", "status": "thinking"}),
             "agent_thinking: no field 'payload.step_number' (data.step of agent_thinking)",
+            FIELDS,
             id="missing-field",
         ),
         pytest.param(
-            {
-                "type": "agent_started",
-                "run_id": "r",
-                "thread_id": "t",
-                "user_id": "u",
-                "agent_name": "a",
-                "timestamp": 1757350201.0,
-                "payload": {},
-            },
+            _netra_event("agent_started", 1757350201.0, {"status": "started"}, agent_name="a"),
             "timestamp: expected an ISO 8601 string, got 1757350201.0",
+            FORMAT,
             id="epoch-where-iso",
         ),
         pytest.param(
-            {
-                "type": "agent_started",
-                "run_id": "r",
-                "thread_id": "t",
-                "user_id": "u",
-                "agent_name": "a",
-                "timestamp": "08/09/2025 16:50",
-                "payload": {},
-            },
-            "timestamp: not an ISO 8601 date-time: '08/09/2025 16:50'",
+            _netra_event(
+                "agent_started", "08/09/2025 16:50", {"status": "started"}, agent_name="a"
+            ),
+            "timestamp: '08/09/2025 16:50' is not written YYYY-MM-DDTHH:MM:SS.ffffff+00:00",
+            FORMAT,
             id="not-iso",
+        ),
+        # ISO 8601, but not the dialect's form: milliseconds, Z, no zone, seven digits.
+        pytest.param(
+            _netra_event("agent_thinking", "2025-09-08T16:50:01.447+00:00", {"status": "thinking"}),
+            "timestamp: '2025-09-08T16:50:01.447+00:00' is not written "
+            "YYYY-MM-DDTHH:MM:SS.ffffff+00:00",
+            FORMAT,
+            id="iso-milliseconds",
+        ),
+        pytest.param(
+            _netra_event("agent_thinking", "2025-09-08T16:50:01.447585Z", {"status": "thinking"}),
+            "timestamp: '2025-09-08T16:50:01.447585Z' is not written "
+            "YYYY-MM-DDTHH:MM:SS.ffffff+00:00",
+            FORMAT,
+            id="iso-z",
+        ),
+        pytest.param(
+            _netra_event("agent_thinking", "2025-09-08T16:50:01.447585", {"status": "thinking"}),
+            "timestamp: '2025-09-08T16:50:01.447585' is not written "
+            "YYYY-MM-DDTHH:MM:SS.ffffff+00:00",
+            FORMAT,
+            id="iso-no-zone",
         ),
         pytest.param(
             {"type": "pong", "data": {"client_timestamp": None}},
             "pong: no 'timestamp'",
+            FIELDS,
             id="no-timestamp",
         ),
         pytest.param(
             {"type": "ack", "data": {"status": "acknowledged"}, "timestamp": 1.0},
             "ack: no field 'data.received_type' (received_type of ack)",
+            FIELDS,
             id="ack-without-received-type",
         ),
         pytest.param(
             {"type": "pong", "data": {"client_timestamp": "yesterday"}, "timestamp": 1.0},
-            "client_timestamp: not an ISO 8601 date-time: 'yesterday'",
+            "client_timestamp: 'yesterday' is not written YYYY-MM-DDTHH:MM:SS.ffffff+00:00",
+            FORMAT,
             id="bad-client-timestamp",
+        ),
+        pytest.param(
+            {
+                "type": "pong",
+                "data": {"client_timestamp": "2025-09-08T16:50:01+00:00"},
+                "timestamp": 1.0,
+            },
+            "client_timestamp: '2025-09-08T16:50:01+00:00' is not written "
+            "YYYY-MM-DDTHH:MM:SS.ffffff+00:00",
+            FORMAT,
+            id="client-timestamp-without-fraction",
+        ),
+        pytest.param(
+            _netra_event("agent_thinking", GOOD_TIME, {"reasoning": "x", "step_number": 1}),
+            'agent_thinking: payload.status is absent, the dialect states "thinking"',
+            CONSTANT,
+            id="constant-absent",
+        ),
+        pytest.param(
+            _netra_event(
+                "agent_thinking",
+                GOOD_TIME,
+                {"step_number": 1, "status": "thinking"},
+                agent_name="bot",
+            ),
+            'agent_thinking: agent_name is "bot", the dialect states "scripted-agent"',
+            CONSTANT,
+            id="constant-other-value",
+        ),
+        pytest.param(
+            {"type": "ack", "data": {"received_type": "ping", "status": "ok"}, "timestamp": 1.0},
+            'ack: data.status is "ok", the dialect states "acknowledged"',
+            CONSTANT,
+            id="ack-status",
+        ),
+        pytest.param(
+            {
+                "type": "error_message",
+                "error_code": "FORMAT_ERROR",
+                "error_message": "m",
+                "timestamp": 1.0,
+            },
+            "error_message: details is absent, the dialect states an object",
+            CONSTANT,
+            id="error-without-details",
+        ),
+        pytest.param(
+            {
+                "type": "error_message",
+                "error_code": "FORMAT_ERROR",
+                "error_message": "m",
+                "details": [],
+                "timestamp": 1.0,
+            },
+            "error_message: details is [], the dialect states an object",
+            CONSTANT,
+            id="error-details-a-list",
+        ),
+        pytest.param(
+            {
+                "type": "system_message",
+                "data": {
+                    "event": "connection_established",
+                    "connection_id": "c",
+                    "user_id": "u",
+                    "server_time": GOOD_TIME,
+                    "connection_ready": 1,
+                    "config": {"max_message_size": 8192},
+                },
+                "timestamp": 1.0,
+            },
+            "system_message: data.connection_ready is 1, the dialect states true",
+            CONSTANT,
+            id="welcome-ready-not-true",
+        ),
+        # The canonical name of a code the dialect renames is not one of its codes.
+        pytest.param(
+            {
+                "type": "error_message",
+                "error_code": "INVALID_PAYLOAD",
+                "error_message": "m",
+                "details": {},
+                "timestamp": 1.0,
+            },
+            "error_message: error code 'INVALID_PAYLOAD' is not one of the dialect's "
+            "(ACCESS_DENIED, AGENT_FAILED, AUTH_FAILED, FORMAT_ERROR, INVALID_MESSAGE, "
+            "INVALID_TIMESTAMP, MESSAGE_TOO_LARGE, THREAD_NOT_FOUND, TOO_MANY_CONNECTIONS, "
+            "VALIDATION_ERROR)",
+            CODES,
+            id="canonical-code-the-dialect-renames",
+        ),
+        pytest.param(
+            _netra_event(
+                "agent_error",
+                GOOD_TIME,
+                {"status": "error", "error_code": "UNKNOWN_TYPE", "error_message": "x"},
+            ),
+            "agent_error: error code 'UNKNOWN_TYPE' is not one of the dialect's "
+            "(ACCESS_DENIED, AGENT_FAILED, AUTH_FAILED, FORMAT_ERROR, INVALID_MESSAGE, "
+            "INVALID_TIMESTAMP, MESSAGE_TOO_LARGE, THREAD_NOT_FOUND, TOO_MANY_CONNECTIONS, "
+            "VALIDATION_ERROR)",
+            CODES,
+            id="agent-error-code-the-dialect-lacks",
         ),
     ],
 )
 def test_a_malformed_wire_frame_is_refused_with_the_raw_frame(
-    netra: Codec, wire: dict[str, Any], reason: str
+    netra: Codec, wire: dict[str, Any], reason: str, rule: str
 ) -> None:
     with pytest.raises(DecodeError) as caught:
         netra.decode(wire)
     assert caught.value.reason == reason
+    assert caught.value.rule == rule
     assert caught.value.raw == wire
+
+
+@pytest.mark.parametrize(
+    "wire",
+    [
+        pytest.param(
+            {
+                "type": "error_message",
+                "error_code": "VALIDATION_ERROR",
+                "error_message": "m",
+                "details": {"field": "content"},
+                "timestamp": 1,
+            },
+            id="details-with-content-and-integer-timestamp",
+        ),
+        pytest.param(
+            {"type": "pong", "data": {"client_timestamp": None, "extra": [1]}, "timestamp": 2.5},
+            id="null-client-timestamp-and-extra-field",
+        ),
+        pytest.param(
+            _netra_event(
+                "agent_thinking",
+                GOOD_TIME,
+                {"reasoning": "x", "step_number": 1, "status": "thinking", "more": {}},
+            ),
+            id="event-with-an-extra-payload-field",
+        ),
+    ],
+)
+def test_what_the_dialect_leaves_open_decodes(netra: Codec, wire: dict[str, Any]) -> None:
+    """Strict about what the profile declares, liberal about the rest: extra fields, a
+    details object with content, an integer where a float is written, a null timestamp."""
+    decoded = netra.decode(wire)
+    assert decoded["type"] in ("error", "pong", "agent_thinking")
+
+
+def test_a_liberal_iso8601_profile_takes_any_iso_form(tmp_path: Path) -> None:
+    """`iso8601` (unlike netra's `iso8601_utc_us`) takes any ISO 8601 date-time."""
+    path = tmp_path / "iso.toml"
+    path.write_text('[profile]\nname = "iso-any"\n[server]\ntimestamp_format = "iso8601"\n')
+    codec = Codec(load_profile(path))
+    for text in ("2025-09-08T16:50:01Z", "2025-09-08T16:50:01.447+02:00", "2025-09-08 16:50:01"):
+        frame = {"type": "pong", "timestamp": text, "message_id": "m", "client_timestamp": None}
+        assert codec.decode(frame)["type"] == "pong", text
 
 
 RENAMED = """

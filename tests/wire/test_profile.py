@@ -34,11 +34,17 @@ CANONICAL_CAPABILITIES = [
 ]
 
 
-def test_chat_agent_1_is_the_default_and_has_every_capability() -> None:
+# What only a dialect of its own has: chat-agent/1 states nothing beyond PROTOCOL.md.
+DIALECT_CAPABILITIES = ["declared_constants", "dialect", "oversize_error", "unknown_type_ack"]
+
+
+def test_chat_agent_1_is_the_default_and_has_every_capability_of_the_protocol() -> None:
     profile = load_profile(None)
     assert profile.name == "chat-agent/1"
     assert profile.source == "built-in"
     assert sorted(profile.capabilities) == CANONICAL_CAPABILITIES
+    assert profile.canonical_wire is True
+    assert profile.lacks(tuple(DIALECT_CAPABILITIES)) == tuple(DIALECT_CAPABILITIES)
     assert profile.frames["agent_thinking"].fields["data.step"] == "data.step"
     assert profile.error_codes["INVALID_PAYLOAD"] == "INVALID_PAYLOAD"
 
@@ -53,19 +59,23 @@ def test_netra_2025_09_as_profiles_md_gives_it() -> None:
         "binary_close",
         "client_timestamp_echo",
         "connection_limit",
+        "declared_constants",
+        "dialect",
         "health",
+        "oversize_error",
         "thread_history",
+        "unknown_type_ack",
         "welcome",
     ]
     welcome = profile.frames["connection_established"]
     assert welcome.wire_type == "system_message"
     assert welcome.match == (("data.event", "connection_established"),)
     assert welcome.fields["limits.max_message_bytes"] == "data.config.max_message_size"
-    assert welcome.timestamps == {"server_time": "iso8601"}
+    assert welcome.timestamps == {"server_time": "iso8601_utc_us"}
     thinking = profile.frames["agent_thinking"]
     assert thinking.fields["data.step"] == "payload.step_number"
     assert thinking.fields["run_id"] == "run_id"  # inherited: events carry it at the top level
-    assert thinking.timestamp_format == "iso8601"
+    assert thinking.timestamp_format == "iso8601_utc_us"
     assert profile.frames["error"].wire_type == "error_message"
     assert profile.frames["error"].fields["message"] == "error_message"
     assert profile.frames["ack"].timestamp_format == "epoch_s"
@@ -123,6 +133,28 @@ def test_a_file_extends_a_file_that_extends_a_built_in(tmp_path: Path) -> None:
     assert profile.frames["pong"].fields["client_timestamp"] == "data.client_timestamp"
     assert profile.section("capabilities")["max_connections_per_user"] == 5
     assert profile.section("capabilities")["correlation"] == "order"
+
+
+@pytest.mark.parametrize(
+    ("text", "dialect"),
+    [
+        pytest.param('[endpoint]\nstats_path = ""\nhealth_path = "/up"\n', False, id="endpoints"),
+        pytest.param(
+            "[capabilities]\nseq = false\nmax_connections_per_user = 2\n", False, id="caps"
+        ),
+        pytest.param('[server.frames.pong]\ntype = "pong_reply"\n', True, id="renamed-type"),
+        pytest.param('[server]\ntimestamp_format = "epoch_ms"\n', True, id="epoch-ms"),
+        pytest.param('[error_codes]\nFORMAT_ERROR = "BAD_JSON"\n', True, id="renamed-code"),
+        pytest.param('[server.frames.ack]\nextra = { kind = "ack" }\n', True, id="constant"),
+        pytest.param('[client]\npayload_field = "body"\n', True, id="envelope"),
+    ],
+)
+def test_a_dialect_of_its_own_is_a_capability(tmp_path: Path, text: str, dialect: bool) -> None:
+    """Only a profile whose frames are not chat-agent/1's own states rules of section 9."""
+    path = _write(tmp_path, '[profile]\nname = "mine"\n\n' + text)
+    profile = load_profile(path)
+    assert ("dialect" in profile.capabilities) is dialect
+    assert profile.canonical_wire is not dialect
 
 
 def test_a_file_without_extends_extends_chat_agent_1(tmp_path: Path) -> None:
@@ -218,7 +250,7 @@ def test_a_file_without_extends_extends_chat_agent_1(tmp_path: Path) -> None:
             '[profile]\nname = "x"\n\n[server]\ntimestamp_format = "unix"\n',
             "server.timestamp_format",
             5,
-            "expected one of epoch_s, epoch_ms, iso8601",
+            "expected one of epoch_s, epoch_ms, iso8601, iso8601_utc_us",
             id="unknown-timestamp-format",
         ),
         pytest.param(
@@ -354,7 +386,7 @@ def test_profile_check_names_the_rules_a_target_cannot_verify(tmp_path: Path) ->
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
     assert lines[0] == f"{path}: valid profile 'no-stats' ({path} -> chat-agent-1.toml)"
-    assert lines[2] == "lacks: stats"
+    assert lines[2] == "lacks: declared_constants, dialect, oversize_error, stats, unknown_type_ack"
     rows = {line.split("\t")[0]: line.split("\t") for line in lines[3:]}
     assert rows["suite"] == ["suite", "can verify", "cannot", "not verifiable"]
     assert "7.stats.messages-routed (needs stats)" in rows["message_routing"][3]
