@@ -65,6 +65,10 @@ class Deviation:
 
     key: str
     title: str  # one line for a reader: what the target did in place of what was expected
+    # The rules of the catalogue the failed check names as broken (a frame that breaks
+    # its dialect, a turn's invariant): only these are violated by the failure; the
+    # test's other rules are then not verified by it. Empty: the check names none.
+    rules: tuple[str, ...] = ()
 
 
 class CheckFailed(AssertionError):

@@ -40,6 +40,9 @@ from harness.wire.profile import Profile, load_profile
 from harness.wire.target import Target, UserFactory
 from harness.wire.tokens import subprotocol_for
 from harness.wire.transcript import Transcript
+from harness.wire.turn_shape import TurnShape
+from harness.wire.turn_shape import shape_of as turn_shape
+from harness.wire.turns import Turn, TurnReader, Violation
 
 __all__ = [
     "ABSENT",
@@ -77,8 +80,12 @@ __all__ = [
     "SuiteManifest",
     "Target",
     "Transcript",
+    "Turn",
+    "TurnReader",
+    "TurnShape",
     "User",
     "UserFactory",
+    "Violation",
     "close_text",
     "decimal_text",
     "event_key",
@@ -95,6 +102,7 @@ __all__ = [
     "skip_unverifiable_limit",
     "subprotocol_for",
     "to_microseconds",
+    "turn_shape",
 ]
 
 

@@ -145,14 +145,14 @@ class AgentRun:
         if D.NO_AGENT_COMPLETED in defects:
             stats.runs_completed += 1
             return
-        sent_at = await self._emit(
-            P.AGENT_COMPLETED,
-            {
-                "status": "completed",
-                "final_response": plan.final_response,
-                "duration_ms": self._duration(started),
-            },
-        )
+        completed = {
+            "status": "completed",
+            "final_response": plan.final_response,
+            "duration_ms": self._duration(started),
+        }
+        sent_at = await self._emit(P.AGENT_COMPLETED, completed)
+        if D.DOUBLE_TERMINAL in defects:
+            await self._emit(P.AGENT_COMPLETED, completed)
         if held is not None:
             await self._emit(P.TOOL_COMPLETED, held)
         context.thread.entries.append(

@@ -81,6 +81,9 @@ NO_AGENT_COMPLETED: Final = "no-agent-completed"
 ISO_MILLISECONDS: Final = "iso-milliseconds"
 ERROR_WITHOUT_DETAILS: Final = "error-without-details"
 SECOND_OVERSIZE_CLOSES: Final = "second-oversize-closes"
+# Defects of the turn (docs/TURNS.md), in any dialect.
+DOUBLE_TERMINAL: Final = "double-terminal"
+REUSED_RUN_ID: Final = "reused-run-id"
 
 CATALOGUE: Final = (
     Defect(
@@ -316,6 +319,16 @@ CATALOGUE: Final = (
         "the second oversize frame of a connection closes it with 1009 instead of getting "
         "the dialect's error",
         ("message_routing",),
+    ),
+    Defect(
+        DOUBLE_TERMINAL,
+        "a run that succeeds sends agent_completed twice",
+        ("agent_events",),
+    ),
+    Defect(
+        REUSED_RUN_ID,
+        "every run on a connection after the first reuses the first run's id",
+        ("agent_events",),
     ),
 )
 

@@ -112,12 +112,21 @@ class Session:
         self._start_run = start_run
         self._accepted: deque[float] = deque()
         self._late: set[asyncio.Task[None]] = set()
+        self._first_run_id: str | None = None
 
     def _new_id(self, kind: str) -> str:
         """A fresh connection, thread or run id (`c`, `t`, `r`): the liberal server's shape."""
         if self.liberties is not None:
             return self.liberties.new_id(kind)
         return f"{kind}-{uuid.uuid4().hex}"
+
+    def _run_id(self) -> str:
+        """A fresh run id (`reused-run-id`: the connection's first, again and again)."""
+        if self._config.has(D.REUSED_RUN_ID) and self._first_run_id is not None:
+            return self._first_run_id
+        run_id = self._new_id("r")
+        self._first_run_id = self._first_run_id or run_id
+        return run_id
 
     def _number(self, value: float | None) -> float | int | None:
         """A normalised client timestamp as sent back (a whole one as an integer, if liberal)."""
@@ -292,7 +301,7 @@ class Session:
         thread = self._state.threads.setdefault(thread_id, Thread(thread_id, self.user_id))
         if thread.owner != self.user_id:
             return
-        run_id = self._new_id("r")
+        run_id = self._run_id()
         self._state.stats(self.user_id).runs_started += 1
         context = RunContext(self, thread, run_id, accepted.message_id, accepted.content)
         self._start_run(AgentRun(context, self._config, self._state))
@@ -350,7 +359,7 @@ class Session:
         if self._config.has(D.HISTORY_CONTENT_STRIPPED):
             content = content.strip()
         thread.entries.append(HistoryEntry("user", content, timestamp, self.connection_id))
-        run_id = self._new_id("r")
+        run_id = self._run_id()
         self._state.stats(self.user_id).runs_started += 1
         if self._config.has(D.NO_ACK):
             context = RunContext(self, thread, run_id, frame.message_id, frame.content)

@@ -324,7 +324,9 @@ def pytest_runtest_makereport(
         deviation = _deviation(exc, watch)
         if deviation is not None:
             # The verdict's causes group the run's failures by its key (harness.verdict.causes).
-            report.user_properties.append(("harness_deviation", [deviation.key, deviation.title]))
+            report.user_properties.append(
+                ("harness_deviation", [deviation.key, deviation.title, list(deviation.rules)])
+            )
         report.user_properties.append(("harness_message", message))
     if report.failed:
         transcript = item.stash.get(TRANSCRIPT, None)

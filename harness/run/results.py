@@ -10,7 +10,8 @@ it); read back by the runner into records. One JSON object per line:
      "evidence": [{"rule", "sent", "expected", "observed"}, ...],
      "limit_skip": [limit, value],  (only on a skip that left a target's limit unverified)
      "cause_key": KEY,  (only on a failure from a cause an earlier test met first)
-     "deviation": {"key": KEY, "title": "..."}}  (only on a failure that says how it failed)
+     "deviation": {"key": KEY, "title": "...", "rules": [...]}}  (only on a failure that
+     says how it failed; `rules` only when the check names the rules it broke)
     {"kind": "run_error", "cause": "worker_crash"|"collection", "message": "...",
      "suite": S|null, "tests": [ids]}
     {"kind": "cause", "key": "reply:ping", "test": ID, "message": "..."}
@@ -138,10 +139,13 @@ def _limit_skip(value: Any) -> tuple[str, int] | None:
 
 
 def _deviation(value: Any) -> Deviation | None:
-    """An attempt's `deviation` ({"key", "title"}, or absent) as the verdict reads it."""
+    """An attempt's `deviation` ({"key", "title", ["rules"]}, or absent) as the verdict
+    reads it."""
     if not isinstance(value, dict) or not value.get("key"):
         return None
-    return Deviation(str(value["key"]), str(value.get("title", "")))
+    rules = value.get("rules")
+    named = tuple(str(r) for r in rules) if isinstance(rules, list) else ()
+    return Deviation(str(value["key"]), str(value.get("title", "")), named)
 
 
 @dataclass

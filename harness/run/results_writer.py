@@ -227,7 +227,10 @@ class ResultsWriter:
         if cause_key:
             line["cause_key"] = cause_key
         if deviation:
-            line["deviation"] = {"key": deviation[0], "title": deviation[1]}
+            described: dict[str, Any] = {"key": deviation[0], "title": deviation[1]}
+            if len(deviation) > 2 and deviation[2]:
+                described["rules"] = [str(rule) for rule in deviation[2]]
+            line["deviation"] = described
         self._write(line)
 
     @pytest.hookimpl(trylast=True)

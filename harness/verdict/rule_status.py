@@ -68,14 +68,14 @@ def _rule(
     failed = [t for t in tests if t.outcome is FinalOutcome.FAILED or t.failed_once]
     # A failure that names the rule its check broke (a frame that breaks the dialect)
     # violates that rule only; the test's other rules are then not verified by it.
-    blamed = [t for t in failed if _broken_rule(t) in (None, rule.id)]
+    blamed = [t for t in failed if not _broken_rules(t) or rule.id in _broken_rules(t)]
     if blamed:
         reason = f"failed in {_names([t.id for t in blamed])}"
         return RuleVerdict(
             rule.id, rule.section, rule.text, RuleStatus.VIOLATED, ids, reason, found
         )
     if failed:
-        described = [f"{t.id} (broke {_broken_rule(t)})" for t in failed]
+        described = [f"{t.id} (broke {', '.join(_broken_rules(t))})" for t in failed]
         reason = (
             f"{len(failed)} of {len(tests)} tests failed on another rule's check: "
             f"{_names(described)}"
@@ -93,18 +93,12 @@ def _rule(
     return RuleVerdict(rule.id, rule.section, rule.text, RuleStatus.VERIFIED, ids, None, found)
 
 
-# The deviation key of a failure whose check names the rule it broke.
-_RULE_DEVIATION = "undecodable:"
-
-
-def _broken_rule(test: TestVerdict) -> str | None:
-    """The rule the check that failed the test names (a frame that breaks the target's
-    dialect names a rule of catalogue section 9), or None when the failure names none."""
+def _broken_rules(test: TestVerdict) -> tuple[str, ...]:
+    """The rules the check that failed the test names as broken (a frame that breaks the
+    target's dialect, a turn's invariant), or () when the failure names none."""
     attempt = test.deciding_attempt
     deviation = attempt.deviation if attempt is not None else None
-    if deviation is None or not deviation.key.startswith(_RULE_DEVIATION):
-        return None
-    return deviation.key[len(_RULE_DEVIATION) :] or None
+    return deviation.rules if deviation is not None else ()
 
 
 def _describe(test: TestVerdict) -> str:

@@ -364,7 +364,7 @@ class Client:
                 expected="a frame of the profile's dialect",
                 observed=bad["raw"],
                 frames=self._transcript.export(),
-                deviation=Deviation(f"undecodable:{bad['rule']}", why),
+                deviation=Deviation(f"undecodable:{bad['rule']}", why, (bad["rule"],)),
             )
         if found is not None:
             return found

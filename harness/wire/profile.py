@@ -212,6 +212,7 @@ def capability_names(data: Mapping[str, Any]) -> frozenset[str]:
     endpoint = data["endpoint"]
     auth = data["auth"]
     codes = data["error_codes"]
+    turn = data["turn"]
     have = {
         "welcome": bool(caps["welcome"]),
         "seq": bool(caps["seq"]) and bool(data["server"]["seq_field"]),
@@ -233,6 +234,10 @@ def capability_names(data: Mapping[str, Any]) -> frozenset[str]:
         "declared_constants": any(t.get("extra") for t in data["server"]["frames"].values()),
         "oversize_error": str(caps["oversize"]).startswith("error:"),
         "unknown_type_ack": caps["unknown_type"] == "ack",
+        "text_stream": bool(turn["text"]["delta"]),
+        "parts_open": bool(
+            turn["text"]["start"] or turn["tool"]["end"] or turn["tool"]["args_delta"]
+        ),
     }
     return frozenset(name for name, present in have.items() if present)
 

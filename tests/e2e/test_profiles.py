@@ -25,10 +25,11 @@ ALL_BUT_REPLAYS = (
 
 
 # The rules `stability-harness rules` lists as needing a capability netra-2025-09 lacks
-# (message_id_echo, not_found, oversize_close, rate_limit, seq, stats, tool_call_id,
-# unknown_type_error), written out: exactly these, and no other rule, are not applicable
-# there. A rule outside this list turning not_applicable means a test bundles its check
-# with one that needs a missing capability (docs/WRITING_SUITES.md, per-check accounting).
+# (message_id_echo, not_found, oversize_close, parts_open, rate_limit, seq, stats,
+# text_stream, tool_call_id, unknown_type_error), written out: exactly these, and no
+# other rule, are not applicable there. A rule outside this list turning not_applicable
+# means a test bundles its check with one that needs a missing capability
+# (docs/WRITING_SUITES.md, per-check accounting).
 NETRA_NOT_APPLICABLE = frozenset(
     {
         "1.http.not-found",
@@ -50,6 +51,8 @@ NETRA_NOT_APPLICABLE = frozenset(
         "4.data.tool-completed.tool-call-id",
         "4.data.tool-executing.tool-call-id",
         "4.order.tool-completed-same-call-id",
+        "4.turn.closed-at-completed",
+        "4.turn.text-reconstructs",
         "6.close.max-size-accepted",
         "6.close.oversize-1009",
         "6.close.size-after-decompression",

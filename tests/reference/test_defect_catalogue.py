@@ -60,6 +60,8 @@ DEFECT_NAMES = (
     "iso-milliseconds",
     "error-without-details",
     "second-oversize-closes",
+    "double-terminal",
+    "reused-run-id",
 )
 
 

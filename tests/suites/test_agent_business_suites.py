@@ -14,7 +14,7 @@ pytest_plugins = ["pytester"]
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
 # Planned items of each suite (parametrized cases included); a change here is deliberate.
-PLANNED = {"agent_events": 41, "business_flow": 21}
+PLANNED = {"agent_events": 42, "business_flow": 21}
 LATENCY = "agent_started_latency_ms"
 LATENCY_TEST = "agent_events::test_latency::test_latency_to_agent_started"
 CONCURRENT_TEST = "agent_events::test_isolation::test_fifty_concurrent_runs_without_cross_talk"
@@ -146,6 +146,27 @@ def test_clean_server_passes_every_test(pytester: pytest.Pytester, suite: str) -
             "E *'The year 2025 was long': expected [[](*'word_count'*observed [[]("
             "*'calculator', {'expression': '2025'})[]]*",
         ),
+        (
+            "agent_events",
+            "double-terminal",
+            "test_turns.py::test_every_turn_of_a_connection_is_well_formed",
+            "E *the turns of one connection*observed [[]'4.turn.one-terminal (turn r-*): "
+            "a second terminal (completed)'*",
+        ),
+        (
+            "agent_events",
+            "reused-run-id",
+            "test_turns.py::test_every_turn_of_a_connection_is_well_formed",
+            "E *the turns of one connection*4.turn.id-unique (turn r-*): turn id 'r-*' "
+            "started again*",
+        ),
+        (
+            "agent_events",
+            "reorder-events",
+            "test_turns.py::test_every_turn_of_a_connection_is_well_formed",
+            "E *the turns of one connection*observed [[]'4.turn.nothing-after-terminal "
+            "(turn r-*): tool_completed after the terminal'*",
+        ),
     ],
     ids=[
         "agent_events-drop-tool-completed",
@@ -163,6 +184,9 @@ def test_clean_server_passes_every_test(pytester: pytest.Pytester, suite: str) -
         "agent_events-split-on-space",
         "agent_events-float-final-response",
         "agent_events-bare-number-expression",
+        "agent_events-double-terminal",
+        "agent_events-reused-run-id",
+        "agent_events-reorder-events-as-a-turn",
     ],
 )
 def test_defect_is_caught(

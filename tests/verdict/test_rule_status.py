@@ -219,7 +219,7 @@ def test_a_failure_that_names_its_rule_violates_that_rule_only() -> None:
     fmt, order = "9.dialect.timestamp-format", "4.order.started-first"
     broke = dataclasses.replace(
         attempt("F", "a frame breaks its dialect"),
-        deviation=Deviation(f"undecodable:{fmt}", "timestamp not in the declared format"),
+        deviation=Deviation(f"undecodable:{fmt}", "timestamp not in the declared format", (fmt,)),
     )
     spec = with_attempts(suite(TS, a="", b=""), "a", broke)
     spec = with_attempts(spec, "b", broke)

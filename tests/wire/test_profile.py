@@ -35,7 +35,14 @@ CANONICAL_CAPABILITIES = [
 
 
 # What only a dialect of its own has: chat-agent/1 states nothing beyond PROTOCOL.md.
-DIALECT_CAPABILITIES = ["declared_constants", "dialect", "oversize_error", "unknown_type_ack"]
+DIALECT_CAPABILITIES = [
+    "declared_constants",
+    "dialect",
+    "oversize_error",
+    "parts_open",
+    "text_stream",
+    "unknown_type_ack",
+]
 
 
 def test_chat_agent_1_is_the_default_and_has_every_capability_of_the_protocol() -> None:
@@ -386,7 +393,10 @@ def test_profile_check_names_the_rules_a_target_cannot_verify(tmp_path: Path) ->
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
     assert lines[0] == f"{path}: valid profile 'no-stats' ({path} -> chat-agent-1.toml)"
-    assert lines[2] == "lacks: declared_constants, dialect, oversize_error, stats, unknown_type_ack"
+    assert lines[2] == (
+        "lacks: declared_constants, dialect, oversize_error, parts_open, stats, text_stream, "
+        "unknown_type_ack"
+    )
     rows = {line.split("\t")[0]: line.split("\t") for line in lines[3:]}
     assert rows["suite"] == ["suite", "can verify", "cannot", "not verifiable"]
     assert "7.stats.messages-routed (needs stats)" in rows["message_routing"][3]

@@ -1,0 +1,90 @@
+"""Every run is a well-formed turn (docs/TURNS.md): the invariants of catalogue section 4
+that hold whatever the agent says, read through the target's profile ([turn] tables).
+
+All the frames one connection received are read at once, after a quiet window for late
+frames, so a turn's every frame counts, whichever run it interleaved with. Wrong servers
+these tests tell apart from a correct one:
+- a second terminal for one run, or none;
+- an event of a run after its terminal (a tool result held back, a late thinking step);
+- an event before its run's start; a run id used for a second run on the connection;
+- a tool result for a call that was never started, or a second result for one call;
+- tool arguments that are not a JSON object;
+- where the dialect streams: deltas before their stream opens or after it ends, a stream
+  still open at a completed terminal, deltas that do not join to the final text.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import pytest
+
+from harness.suite_api import (
+    CheckFailed,
+    Connect,
+    Deviation,
+    Metrics,
+    Target,
+    TurnReader,
+    turn_shape,
+)
+from suites.agent_events.observation import Request, run_all, run_one
+
+pytestmark = pytest.mark.asyncio
+
+TOOL_RUN: Final = "What is 2+3 and (7-1) * 4?"
+WORDS_RUN: Final = "How many words are in this sentence?"
+FAIL_RUN: Final = "fail: the tool chain broke"
+# Frames of a run that a server sends after its terminal come within this window.
+LATE_WINDOW_S: Final = 0.3
+TURN_RULES: Final = (
+    "4.turn.started-first",
+    "4.turn.one-terminal",
+    "4.turn.nothing-after-terminal",
+    "4.turn.id-unique",
+    "4.turn.opened-before-use",
+    "4.turn.opened-once-ended-once",
+    "4.turn.closed-at-completed",
+    "4.turn.tool-result-paired",
+    "4.turn.tool-arguments-json",
+    "4.turn.text-reconstructs",
+)
+
+
+@pytest.mark.rules(*TURN_RULES, "6.close.never-1011")
+async def test_every_turn_of_a_connection_is_well_formed(
+    connect: Connect, target: Target, metrics: Metrics
+) -> None:
+    """Three runs one after another and two at once: five turns, each well formed."""
+    client = await connect()
+    for content in (TOOL_RUN, WORDS_RUN, FAIL_RUN):
+        await run_one(client, content, metrics)
+    await run_all(client, [Request(TOOL_RUN), Request("What is 6/3?")], metrics)
+    await client.quiet(LATE_WINDOW_S)
+    reader = TurnReader(turn_shape(target.profile))
+    for frame in client.frames:
+        reader.feed(frame)
+    found = [v for v in reader.finish() if client.checks.applies(v.rule)]
+    if found:
+        # The rules the frames broke, and only those: the test's other rules are then
+        # not verified by it (never violated).
+        broken = tuple(sorted({v.rule for v in found}))
+        raise CheckFailed(
+            "the turns of one connection",
+            expected="each turn started, its parts opened before use and closed once, "
+            "one terminal and nothing after it",
+            observed=[f"{v.rule} (turn {v.turn}): {v.text}" for v in found],
+            frames=[dict(v.frame) for v in found],
+            deviation=Deviation(
+                f"turn:{','.join(broken)}", f"a turn breaks {', '.join(broken)}", broken
+            ),
+        )
+    terminals = sorted(str(turn.terminal) for turn in reader.turns)
+    expected = ["completed", "completed", "completed", "completed", "failed"]
+    if terminals != expected:
+        raise CheckFailed(
+            "the terminals of five runs",
+            expected=expected,
+            observed=terminals,
+            frames=client.frames,
+        )
