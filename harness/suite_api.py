@@ -92,6 +92,7 @@ __all__ = [
     "known_cause",
     "load_capture",
     "load_profile",
+    "needs",
     "not_welcomed",
     "open_client",
     "premise",
@@ -123,3 +124,12 @@ def premise(*ids: str) -> pytest.MarkDecorator:
     capability is lacking leaves out only its own checks (`checks.applies`).
     """
     return pytest.mark.premise(*ids)
+
+
+def needs(*capabilities: str) -> pytest.MarkDecorator:
+    """Capabilities of the rule catalogue a test checks nothing without
+    (`@pytest.mark.needs`): `needs("scripted_agent")` for a test that drives the scripted
+    agent's known answers (a calculator call, a failing run). When the target's profile
+    lacks one, the whole test is left out and every rule it names is `not_applicable` for
+    it, with the reason."""
+    return pytest.mark.needs(*capabilities)

@@ -1,10 +1,16 @@
-"""The deterministic scripted agent of PROTOCOL.md section 4: a pure plan and its timed run."""
+"""The deterministic scripted agent of PROTOCOL.md section 4: a pure plan and its timed run.
+
+A dialect whose profile says its agent is `llm` (docs/TURNS.md) gets an llm-like agent
+instead: the same event order, but tool calls, arguments and answers that vary from run
+to run, so that only what holds whatever an agent says can pass.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import itertools
 import json
+import random
 import time
 from dataclasses import dataclass
 from typing import Any, Final
@@ -15,11 +21,14 @@ from harness.reference.expression import Result, evaluate, find_expressions
 from harness.reference.liberal import THINKING
 from harness.reference.state import HistoryEntry, Peer, ServerState, Thread
 from harness.wire import protocol as P
+from harness.wire.turn_shape import shape_of
 
 AGENT_NAME: Final = "scripted-agent"
 CALCULATOR: Final = "calculator"
 WORD_COUNT: Final = "word_count"
 FAIL_PREFIX: Final = "fail:"
+SEARCH: Final = "search"
+_OPENINGS: Final = ("Sure.", "Here is what I found.", "Let me answer that.", "Good question!")
 SLOW_FIRST_EVENT_S: Final = 1.5
 
 
@@ -62,6 +71,24 @@ def plan_run(content: str, defects: frozenset[str] = frozenset()) -> AgentPlan:
     return AgentPlan(fails=False, calls=(call,), final_response=f"Your message has {words} words.")
 
 
+def plan_llm(content: str, rng: random.Random) -> AgentPlan:
+    """An llm-like agent's plan: zero to two `search` calls whose queries are words of the
+    content, results and an answer worded differently each run; it never fails on purpose."""
+    words = content.split() or ["nothing"]
+    calls = tuple(
+        ToolCall(
+            SEARCH,
+            {"query": " ".join(rng.sample(words, min(len(words), rng.randint(1, 3))))},
+            f"{rng.randint(1, 9)} documents",
+        )
+        for _ in range(rng.choice((0, 1, 1, 2)))
+    )
+    answer = (
+        f"{rng.choice(_OPENINGS)} You wrote {len(words)} words; {rng.choice(words)!r} stands out."
+    )
+    return AgentPlan(fails=False, calls=calls, final_response=answer)
+
+
 def _written(result: Result, defects: frozenset[str]) -> str:
     """A result as final_response writes it: its JSON text (under `float-final-response`, 2.0)."""
     if D.FLOAT_FINAL_RESPONSE in defects and isinstance(result, int):
@@ -99,7 +126,10 @@ class AgentRun:
         await self._emit(
             P.AGENT_STARTED, {"agent_name": AGENT_NAME, "message_id": context.message_id}
         )
-        plan = plan_run(context.content, defects)
+        if shape_of(self._config.dialect.profile).agent == "llm":
+            plan = plan_llm(context.content, random.Random(context.run_id))
+        else:
+            plan = plan_run(context.content, defects)
         await self._think(next(step), "Reading the request and looking for arithmetic expressions.")
         if plan.fails:
             await self._emit(

@@ -20,7 +20,6 @@ from harness.verdict.baseline import load_baseline
 from harness.verdict.policy import Policy
 from harness.verdict.policy_file import load_policy
 from harness.verdict.records import Baseline, Criticality
-from harness.wire import protocol as P
 from harness.wire.client import User
 from harness.wire.profile import Profile, load_profile
 from harness.wire.target import EMBEDDED
@@ -42,8 +41,9 @@ class RunInputs:
 
     @property
     def profile_spec(self) -> str:
-        """The profile as the pytest phases are given it: a name or a file."""
-        return self.options.profile or P.PROFILE
+        """The profile as the pytest phases are given it: a built-in name, or the file as
+        read (its absolute path: the phases run in the output folder)."""
+        return self.profile.source if self.profile.source != "built-in" else self.profile.name
 
     @property
     def embedded(self) -> bool:

@@ -24,6 +24,7 @@ from harness.run.selection import (
     NO_LONG_WAITS,
     NO_PRIVATE_TARGET,
     lacking,
+    needs_of,
     premises_of,
     rules_of,
     rules_out,
@@ -65,6 +66,12 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         "premise(*ids): rules the test verifies and cannot check anything without; when "
         "the target's profile leaves one out, the whole test is left out",
+    )
+    config.addinivalue_line(
+        "markers",
+        "needs(*capabilities): capabilities of the rule catalogue the test checks nothing "
+        "without (scripted_agent: the scripted agent's known answers); when the target's "
+        "profile lacks one, the whole test is left out",
     )
     config.addinivalue_line(
         "markers",
@@ -221,7 +228,8 @@ def left_out(config: pytest.Config, items: list[pytest.Item]) -> dict[pytest.Ite
     profile = config.stash.get(PROFILE, None)
     if profile is not None:
         for item in items:
-            why = lacking(profile, rules_of(item), premises_of(item)) or unfit(profile, item)
+            needs = needs_of(item)
+            why = lacking(profile, rules_of(item), premises_of(item), needs) or unfit(profile, item)
             if why and item not in dropped:
                 dropped[item] = why
     return dropped

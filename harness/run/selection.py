@@ -33,9 +33,17 @@ def unfit(profile: Any, item: pytest.Item) -> str | None:
     return None
 
 
-def lacking(profile: Any, rules: tuple[str, ...], premises: tuple[str, ...] = ()) -> str | None:
-    """Why a test naming `rules` cannot run on a target of `profile`, or None: every rule
-    it names, or one of its `premises`, needs a capability the profile lacks."""
+def lacking(
+    profile: Any,
+    rules: tuple[str, ...],
+    premises: tuple[str, ...] = (),
+    needs: tuple[str, ...] = (),
+) -> str | None:
+    """Why a test naming `rules` cannot run on a target of `profile`, or None: a capability
+    it `needs` is lacking, or every rule it names, or one of its `premises`, needs one."""
+    missing = profile.lacks(needs)
+    if missing:
+        return f"the target's profile {profile.name} lacks {', '.join(missing)} (the test needs it)"
     if not rules:
         return None
     out = rules_out(profile, rules)
@@ -72,6 +80,15 @@ def rules_of(item: pytest.Item) -> tuple[str, ...]:
     return tuple(dict.fromkeys(ids))
 
 
+def needs_of(item: pytest.Item) -> tuple[str, ...]:
+    """The capabilities a test names with `@pytest.mark.needs`: it checks nothing without
+    them (the scripted agent's known answers, say)."""
+    ids: list[str] = []
+    for mark in item.iter_markers("needs"):
+        ids.extend(str(arg) for arg in mark.args)
+    return tuple(dict.fromkeys(ids))
+
+
 def premises_of(item: pytest.Item) -> tuple[str, ...]:
     """The rules a test names with `@pytest.mark.premise`: it checks nothing without them."""
     ids: list[str] = []
@@ -87,11 +104,15 @@ def unknown_rules(items: list[pytest.Item]) -> str | None:
         return None
     from harness.rules import load_catalogue
 
-    catalogue = load_catalogue().by_id
+    loaded = load_catalogue()
+    catalogue = loaded.by_id
     for item, rules in marked:
         for rule in rules:
             if rule not in catalogue:
                 return f"{item.nodeid}: @pytest.mark.rules names unknown rule {rule!r}"
+        for capability in needs_of(item):
+            if capability not in loaded.capabilities:
+                return f"{item.nodeid}: @pytest.mark.needs names unknown capability {capability!r}"
     return None
 
 

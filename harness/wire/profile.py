@@ -234,6 +234,7 @@ def capability_names(data: Mapping[str, Any]) -> frozenset[str]:
         "declared_constants": any(t.get("extra") for t in data["server"]["frames"].values()),
         "oversize_error": str(caps["oversize"]).startswith("error:"),
         "unknown_type_ack": caps["unknown_type"] == "ack",
+        "scripted_agent": turn["agent"] == "scripted",
         "text_stream": bool(turn["text"]["delta"]),
         "parts_open": bool(
             turn["text"]["start"] or turn["tool"]["end"] or turn["tool"]["args_delta"]

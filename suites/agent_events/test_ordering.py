@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from harness.suite_api import Client, Connect, Metrics
+from harness.suite_api import Client, Connect, Metrics, needs
 from suites.agent_events.observation import agent_events, run_one
 from suites.agent_events.ordering import (
     check_constant_ids,
@@ -50,6 +50,7 @@ async def test_rule1_agent_started_is_first_and_once(connect: Connect, metrics: 
     check_started_first(_connection_events(client))
 
 
+@needs("scripted_agent")  # a tool call for an expression
 @pytest.mark.rules("4.order.thinking-before-tool", "6.close.never-1011")
 async def test_rule2_thinking_precedes_first_tool(connect: Connect, metrics: Metrics) -> None:
     """At least one agent_thinking arrives before the first tool_executing."""
@@ -65,6 +66,7 @@ async def test_rule2_thinking_precedes_first_tool(connect: Connect, metrics: Met
     "4.order.tools-no-overlap",
     "6.close.never-1011",
 )
+@needs("scripted_agent")  # tool calls for expressions
 async def test_rule3_every_tool_call_completes_once(connect: Connect, metrics: Metrics) -> None:
     """Each tool_executing gets one matching tool_completed before the end, without overlap."""
     client = await connect()

@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from harness.suite_api import CheckFailed, Connect, Metrics
+from harness.suite_api import CheckFailed, Connect, Metrics, needs
 from harness.suite_api import protocol as P
 from suites.agent_events.observation import (
     Request,
@@ -35,7 +35,8 @@ from suites.agent_events.observation import (
     run_one,
 )
 
-pytestmark = pytest.mark.asyncio
+# Every test here drives the scripted agent's known answers (PROTOCOL.md section 4).
+pytestmark = [pytest.mark.asyncio, needs("scripted_agent")]
 
 AFTER_END_WINDOW_S = 0.3
 NEVER_1011 = "6.close.never-1011"

@@ -20,9 +20,18 @@ from typing import Any
 
 import pytest
 
-from harness.suite_api import ABSENT, CheckFailed, Connect, Evidence, decimal_text, to_microseconds
+from harness.suite_api import (
+    ABSENT,
+    CheckFailed,
+    Connect,
+    Evidence,
+    decimal_text,
+    premise,
+    to_microseconds,
+)
 from harness.suite_api import protocol as P
 from suites.business_flow.conversation import (
+    EXACT_ANSWER,
     USER,
     check_answer,
     check_history,
@@ -49,7 +58,10 @@ async def test_multi_turn_conversation_gives_exact_answers(connect: Connect) -> 
 
 
 @pytest.mark.rules(
-    "2.thread.unknown-id-created", "2.thread.own-thread-reused", "3.frame.ack.thread-id"
+    "2.thread.unknown-id-created",
+    "2.thread.own-thread-reused",
+    "3.frame.ack.thread-id",
+    EXACT_ANSWER,
 )
 async def test_given_thread_id_is_kept(connect: Connect) -> None:
     """The ack and every event of each run carry the thread_id the client gave."""
@@ -66,6 +78,7 @@ async def test_given_thread_id_is_kept(connect: Connect) -> None:
     "4.history.user-timestamp",
     "4.history.assistant-message",
     "3.frame.thread-history.oldest-first",
+    EXACT_ANSWER,
 )
 async def test_new_thread_without_thread_id_continues(connect: Connect) -> None:
     """Without thread_id the ack names a new thread; continuing it, the history has 4 turns."""
@@ -115,7 +128,7 @@ async def test_new_thread_without_thread_id_continues(connect: Connect) -> None:
         "iso-naive-staging",
     ],
 )
-@pytest.mark.rules("4.history.user-timestamp", "4.history.assistant-message")
+@pytest.mark.rules("4.history.user-timestamp", "4.history.assistant-message", EXACT_ANSWER)
 async def test_history_keeps_client_timestamps(
     connect: Connect, evidence: Evidence, sent: float | str, expected: int | tuple[int, ...]
 ) -> None:
@@ -148,7 +161,7 @@ async def test_history_keeps_client_timestamps(
 
 
 @pytest.mark.parametrize("timestamp", [ABSENT, None], ids=["absent", "null"])
-@pytest.mark.rules("4.history.user-timestamp-server-time", "4.history.user-message")
+@pytest.mark.rules("4.history.user-timestamp-server-time", "4.history.user-message", EXACT_ANSWER)
 async def test_history_uses_server_receive_time_without_client_timestamp(
     connect: Connect, timestamp: Any
 ) -> None:
@@ -173,7 +186,7 @@ async def test_history_uses_server_receive_time_without_client_timestamp(
         )
 
 
-@pytest.mark.rules("4.history.user-message", "4.history.assistant-message")
+@pytest.mark.rules("4.history.user-message", "4.history.assistant-message", EXACT_ANSWER)
 async def test_history_keeps_content_unchanged(connect: Connect) -> None:
     """Contents with odd whitespace, quotes and non-ASCII come back exactly as sent."""
     client = await connect()
@@ -198,7 +211,8 @@ async def test_history_keeps_content_unchanged(connect: Connect) -> None:
     )
 
 
-@pytest.mark.rules("4.history.failed-run-no-assistant", "4.agent.fail.agent-error")
+@premise("4.agent.fail.agent-error")  # a run that fails on "fail:"
+@pytest.mark.rules("4.history.failed-run-no-assistant", EXACT_ANSWER)
 async def test_failed_run_adds_no_assistant_message(connect: Connect) -> None:
     """A run that ends with agent_error leaves only the user's message in the history."""
     client = await connect()

@@ -22,6 +22,7 @@ import pytest
 from harness.suite_api import CheckFailed, Connect
 from harness.suite_api import protocol as P
 from suites.business_flow.conversation import (
+    EXACT_ANSWER,
     QUIET_WINDOW_S,
     USER,
     Turn,
@@ -51,6 +52,7 @@ CONVERSATIONS = (
     "4.history.survives-reconnection",
     "4.thread.reusable-after-reconnection",
     "3.frame.thread-history.oldest-first",
+    EXACT_ANSWER,
 )
 async def test_history_survives_reconnect(connect: Connect) -> None:
     """A new connection of the same user reads both turns of the thread, then adds a third."""
@@ -75,7 +77,9 @@ async def test_history_survives_reconnect(connect: Connect) -> None:
     )
 
 
-@pytest.mark.rules("4.thread.shared-by-user-connections", "4.delivery.not-other-connections")
+@pytest.mark.rules(
+    "4.thread.shared-by-user-connections", "4.delivery.not-other-connections", EXACT_ANSWER
+)
 async def test_thread_shared_by_connections_of_one_user(connect: Connect) -> None:
     """Two open connections of one user continue the same thread and read the same history."""
     first = await connect()
@@ -126,7 +130,7 @@ async def test_thread_shared_by_connections_of_one_user(connect: Connect) -> Non
         ),
     ],
 )
-@pytest.mark.rules("4.thread.belongs-to-creator")
+@pytest.mark.rules("4.thread.belongs-to-creator", EXACT_ANSWER)
 async def test_another_users_thread_is_denied(
     connect: Connect, request_type: str, payload_key: str | None
 ) -> None:
@@ -180,7 +184,7 @@ async def test_unknown_thread_is_not_found(connect: Connect) -> None:
         )
 
 
-@pytest.mark.rules("4.delivery.not-other-users", "4.event.user-id")
+@pytest.mark.rules("4.delivery.not-other-users", "4.event.user-id", EXACT_ANSWER)
 async def test_five_users_converse_at_once(connect: Connect) -> None:
     """Five users talk at the same time; each gets only its own run and its own exact answer."""
     clients = await asyncio.gather(*(connect() for _ in CONVERSATIONS))

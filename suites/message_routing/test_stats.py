@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from harness.suite_api import Connect, HttpClient, UserFactory, premise
+from harness.suite_api import Connect, HttpClient, UserFactory, needs, premise
 from harness.suite_api import protocol as P
 from suites.message_routing.counters import expect_counters, fresh
 from suites.message_routing.replies import ERROR_FRAME, REPLY_WITHIN, expect_error
@@ -189,6 +189,7 @@ async def test_untyped_frames_routed_without_a_type(
     await expect_counters(http, user.token, expected, "5 JSON frames without a string type")
 
 
+@needs("scripted_agent")  # a run that fails on "fail:"
 @pytest.mark.rules(
     "7.stats.runs-started", "7.stats.runs-completed", "7.stats.runs-failed", "7.stats.errors"
 )

@@ -245,3 +245,57 @@ def test_a_failing_token_command_is_incomplete_in_one_line(tmp_path: Path, remot
     assert "token command get-token {user}: exit 2: token service unavailable for preflight-" in (
         verdict
     )
+
+
+LLM = Path(__file__).parent / "profiles" / "chat-agent-llm.toml"
+# The rules that need the scripted agent's exact answers (capability scripted_agent).
+SCRIPTED_AGENT_RULES = frozenset(
+    {
+        "4.run.deterministic",
+        "4.agent.expression.calculator-call",
+        "4.agent.expression.as-written",
+        "4.agent.expression.bounds",
+        "4.agent.expression.needs-operator",
+        "4.agent.expression.each-in-order",
+        "4.agent.calculator.value",
+        "4.agent.calculator.integer-when-exact",
+        "4.agent.calculator.float-otherwise",
+        "4.agent.calculator.division-by-zero",
+        "4.agent.calculator.invalid-expression",
+        "4.agent.calculator.final-response",
+        "4.agent.word-count.call",
+        "4.agent.word-count.result",
+        "4.agent.word-count.final-response",
+        "4.agent.start-agent-content",
+        "4.agent.fail.agent-error",
+        "4.agent.fail.sequence",
+    }
+)
+
+
+def test_an_llm_agent_is_judged_by_what_holds_whatever_it_says(tmp_path: Path) -> None:
+    """chat-agent/1 with `[turn] agent = "llm"`: the embedded server's llm-like agent
+    answers differently every run (other tools, other words); the gate is APPROVED, the
+    scripted agent's rules are not applicable, the turn's invariants and isolation hold."""
+    run = harness("run", "--profile", str(LLM), *ALL_BUT_REPLAYS, "--quiet", out=tmp_path / "out")
+    assert run.code == 0, run.stdout + run.stderr
+    assert run.verdict is not None
+    assert run.verdict["verdict"] == "APPROVED"
+    statuses = {r["id"]: r for r in run.verdict["rules"]}
+    for rule in SCRIPTED_AGENT_RULES:
+        assert statuses[rule]["status"] == "not_applicable", rule
+        assert "lacks scripted_agent" in statuses[rule]["reason"], statuses[rule]
+    for rule in (
+        "4.turn.one-terminal",
+        "4.turn.nothing-after-terminal",
+        "4.turn.id-unique",
+        "4.turn.tool-arguments-json",
+        "4.delivery.not-other-users",
+        "4.history.assistant-message",
+    ):
+        assert statuses[rule]["status"] == "verified", statuses[rule]
+    # The tests that drive the scripted agent's known answers are left out, with why.
+    left_out = {n["id"]: n["reason"] for n in run.verdict["not_applicable"]}
+    assert left_out["agent_events::test_tools::test_calculator_result[one-expression]"] == (
+        "the target's profile chat-agent-llm lacks scripted_agent (the test needs it)"
+    )

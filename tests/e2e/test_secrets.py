@@ -32,9 +32,12 @@ def _b64(token: str) -> str:
 class CommandLines:
     """Polls every process's command line while a run goes on; keeps those holding a needle."""
 
-    def __init__(self, needles: list[str], exclude: int) -> None:
+    def __init__(self, needles: list[str], exclude: int, own: str = "") -> None:
         self._needles = needles
         self._exclude = exclude
+        # The harness's own command line: a child between fork and exec still shows it
+        # (the user's, not one the harness wrote), so it never counts as a child's.
+        self._own = own
         self.found: list[str] = []
         self.polls = 0
         self._stop = threading.Event()
@@ -57,6 +60,8 @@ class CommandLines:
                     args = (entry / "cmdline").read_bytes().decode(errors="replace")
                 except OSError:
                     continue
+                if args == self._own:
+                    continue
                 if any(n in args for n in self._needles):
                     self.found.append(args.replace("\0", " "))
             self.polls += 1
@@ -77,7 +82,8 @@ def run_watched(
         env={**os.environ, **env},
     )
     # The harness's own command line holds what the user typed (--token): only children count.
-    with CommandLines(needles, exclude=proc.pid) as watch:
+    own = "\0".join(command) + "\0"
+    with CommandLines(needles, exclude=proc.pid, own=own) as watch:
         console, _ = proc.communicate(timeout=RUN_DEADLINE_S)
     return proc.returncode, console, watch.found, watch.polls
 

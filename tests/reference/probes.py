@@ -177,6 +177,7 @@ PROBES: Final[tuple[tuple[Probe, frozenset[str]], ...]] = (
                 "drop-tool-completed",
                 "reorder-events",
                 "duplicate-thinking",
+                "double-terminal",
                 _NO_WELCOME,
                 _NO_ACK,
                 _NO_END,
