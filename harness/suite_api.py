@@ -27,6 +27,11 @@ from harness.run.fixture_types import Connect, Converter, Evidence, Metrics, Pri
 from harness.run.plugin_hooks import known_cause
 from harness.run.shard import Shard, shard_of
 from harness.run.suite import CRITICALITIES, SuiteManifest
+from harness.scenarios.load import load_folders as load_scenario_folders
+from harness.scenarios.model import Scenario
+from harness.scenarios.play import Outcome as ScenarioOutcome
+from harness.scenarios.play import play as play_scenario
+from harness.scenarios.turn import Turn
 from harness.verdict.records import Criticality
 from harness.wire import protocol
 from harness.wire.causes import SHORT_WITHIN_S, CauseWatch
@@ -73,10 +78,13 @@ __all__ = [
     "PrivateTarget",
     "Profile",
     "ReplayOptions",
+    "Scenario",
+    "ScenarioOutcome",
     "Shard",
     "SuiteManifest",
     "Target",
     "Transcript",
+    "Turn",
     "User",
     "UserFactory",
     "close_text",
@@ -85,8 +93,10 @@ __all__ = [
     "known_cause",
     "load_capture",
     "load_profile",
+    "load_scenario_folders",
     "not_welcomed",
     "open_client",
+    "play_scenario",
     "premise",
     "protocol",
     "reply_key",
