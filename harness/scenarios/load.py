@@ -22,6 +22,7 @@ _HEADER = re.compile(r"^\s*\[\[?\s*([A-Za-z0-9_.\" -]+?)\s*\]\]?\s*(?:#.*)?$")
 _SCENARIO_KEYS = ("name", "description", "runs", "min_pass")
 _TURN_KEYS = ("send", "thread", "check")
 Where = tuple[int | None, int | None]  # (turn index, check index), 0-based
+TOP: Where = (None, None)  # a key of the file or of its [scenario] table
 
 
 class _Source:
@@ -42,7 +43,7 @@ class _Source:
         """`FILE:LINE: KEY: message` for `key` of the scenario, of a turn or of a check."""
         turn, check = where
         if turn is None:
-            line = line_of(self.text, f"scenario.{key}" if key else "scenario")
+            line = line_of(self.text, key)
             label = key
         else:
             line = self._line_in_table(turn, check, key)
@@ -106,31 +107,35 @@ def load_folders(folders: Iterable[Path]) -> list[Scenario]:
     return sorted(scenarios, key=lambda s: s.name)
 
 
-def _unknown(source: _Source, where: Where, table: Mapping[str, Any], known: Sequence[str]) -> None:
+def _unknown(
+    source: _Source, where: Where, table: Mapping[str, Any], known: Sequence[str], prefix: str = ""
+) -> None:
     for key in table:
         if key not in known:
-            raise source.error(where, key, f"unknown key (expected one of {', '.join(known)})")
+            raise source.error(
+                where, prefix + key, f"unknown key (expected one of {', '.join(known)})"
+            )
 
 
 def _scenario(source: _Source, document: Mapping[str, Any]) -> Scenario:
-    _unknown(source, (None, None), document, ("scenario", "turn"))
+    _unknown(source, TOP, document, ("scenario", "turn"))
     head = document.get("scenario")
     if not isinstance(head, dict):
-        raise source.error((None, None), "", "a [scenario] table is required")
-    _unknown(source, (None, None), head, _SCENARIO_KEYS)
+        raise source.error(TOP, "scenario", "a [scenario] table is required")
+    _unknown(source, TOP, head, _SCENARIO_KEYS, "scenario.")
     name = head.get("name")
     if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", name):
-        raise source.error((None, None), "name", "expected a name of letters, digits, _ . -")
+        raise source.error(TOP, "scenario.name", "expected a name of letters, digits, _ . -")
     description = head.get("description", "")
     if not isinstance(description, str):
-        raise source.error((None, None), "description", "expected a string")
+        raise source.error(TOP, "scenario.description", "expected a string")
     runs = _count(source, head, "runs", 1)
     min_pass = _count(source, head, "min_pass", runs)
     if min_pass > runs:
-        raise source.error((None, None), "min_pass", f"{min_pass} is more than runs ({runs})")
+        raise source.error(TOP, "scenario.min_pass", f"{min_pass} is more than runs ({runs})")
     turns = document.get("turn")
     if not isinstance(turns, list) or not turns:
-        raise source.error((None, None), "", "at least one [[turn]] is required")
+        raise source.error(TOP, "turn", "at least one [[turn]] is required")
     specs = tuple(_turn(source, i, turn) for i, turn in enumerate(turns))
     return Scenario(name, source.path, specs, description, runs, min_pass)
 
@@ -138,7 +143,7 @@ def _scenario(source: _Source, document: Mapping[str, Any]) -> Scenario:
 def _count(source: _Source, head: Mapping[str, Any], key: str, default: int) -> int:
     value = head.get(key, default)
     if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise source.error((None, None), key, f"expected a whole number >= 1, got {value!r}")
+        raise source.error(TOP, f"scenario.{key}", f"expected a whole number >= 1, got {value!r}")
     return value
 
 
@@ -176,7 +181,10 @@ def _check(source: _Source, where: Where, table: Any) -> Check:
         )
     kind = kinds[0]
     options = {key: value for key, value in table.items() if key != kind}
-    _unknown(source, where, options, OPTIONS[kind])
+    for key in options:
+        if key not in OPTIONS[kind]:
+            takes = ", ".join(OPTIONS[kind]) or "none"
+            raise source.error(where, key, f"not an option of {kind} (its options: {takes})")
     for needed in REQUIRED.get(kind, ()):
         if needed not in options:
             raise source.error(where, kind, f"needs {needed}")
