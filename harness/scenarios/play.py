@@ -11,7 +11,7 @@ from typing import Final
 
 from harness.errors import CheckFailed
 from harness.scenarios.checks import judge
-from harness.scenarios.model import NEW, Scenario
+from harness.scenarios.model import NEW, Scenario, TurnSpec
 from harness.scenarios.turn import TERMINALS, TimedFrame, Turn, turn_of
 from harness.wire import protocol as P
 from harness.wire.client import Client
@@ -89,14 +89,25 @@ async def play_turn(
     return turn_of(send, frames)
 
 
+def _deadline(spec: TurnSpec) -> float:
+    """How long a turn may take: the default, or longer when a check's window is longer."""
+    windows = [
+        check.value if check.kind == "within_ms" else check.options["within_ms"]
+        for check in spec.checks
+        if check.kind == "within_ms" or "within_ms" in check.options
+    ]
+    return max([TURN_WITHIN_S, *(float(ms) / 1000 + 1 for ms in windows)])
+
+
 async def play_run(client: Client, scenario: Scenario) -> Failure | None:
     """One run of `scenario` on `client`: its first failing check, or None."""
     thread = f"t-{uuid.uuid4().hex[:12]}"
     for number, spec in enumerate(scenario.turns, start=1):
         if spec.thread == NEW and number > 1:
             thread = f"t-{uuid.uuid4().hex[:12]}"
+        within = _deadline(spec)
         try:
-            turn = await play_turn(client, spec.send, thread)
+            turn = await play_turn(client, spec.send, thread, within=within)
         except CheckFailed as exc:
             return Failure(number, "the turn's end", f"{exc.what}: {exc.observed}")
         for check in spec.checks:

@@ -62,6 +62,13 @@ def test_the_examples_pass_and_a_wrong_answer_fails_with_its_message(
     )
 
 
+@pytest.mark.slow
+def test_without_a_folder_the_suite_plans_nothing(pytester: pytest.Pytester) -> None:
+    result = run_suite(pytester, "scenarios")
+    result.stdout.fnmatch_lines(["2 workers [0 items]", "*no tests ran*"])
+    assert result.ret == pytest.ExitCode.NO_TESTS_COLLECTED
+
+
 def test_without_a_folder_the_run_leaves_the_suite_out() -> None:
     inputs = read_inputs(RunOptions())
     names = [suite.name for suite in inputs.suites]
