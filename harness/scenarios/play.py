@@ -7,7 +7,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 from harness.errors import CheckFailed
 from harness.scenarios.checks import judge
@@ -47,6 +47,34 @@ class Outcome:
     def passed(self) -> bool:
         """At least `min_pass` runs passed."""
         return self.passed_runs >= self.scenario.min_pass
+
+    def to_json(self) -> dict[str, Any]:
+        """The scenario's verdict as JSON: k of n, and each run's first failure with the
+        frames of its turn (what verdict.json's scenarios block would hold)."""
+        scenario = self.scenario
+        return {
+            "name": scenario.name,
+            "file": str(scenario.path),
+            "description": scenario.description,
+            "runs": len(self.runs),
+            "min_pass": scenario.min_pass,
+            "passed_runs": self.passed_runs,
+            "passed": self.passed,
+            "failures": [
+                {
+                    "run": number,
+                    "turn": failure.turn,
+                    "check": failure.check,
+                    "reason": failure.reason,
+                    "final_text": failure.final_text,
+                    "frames": [
+                        {"at_ms": round(f.at_ms, 3), "frame": dict(f.frame)} for f in failure.frames
+                    ],
+                }
+                for number, failure in enumerate(self.runs, start=1)
+                if failure is not None
+            ],
+        }
 
     def summary(self) -> str:
         """`k of n runs passed (min_pass m)`, then the first failing run's turn, check,

@@ -27,9 +27,13 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 @rules("6.close.never-1011")
-async def test_scenario(scenario: Scenario, connect: Connect) -> None:
+async def test_scenario(
+    scenario: Scenario, connect: Connect, request: pytest.FixtureRequest
+) -> None:
     """At least min_pass of the scenario's runs pass every check of every turn."""
     outcome = await play_scenario(scenario, connect)
+    # k of n and each failing run's turn, check and frames, for the verdict's scenarios.
+    request.node.user_properties.append(("harness_scenario", outcome.to_json()))
     if not outcome.passed:
         failed = next(run for run in outcome.runs if run is not None)
         raise CheckFailed(

@@ -86,6 +86,30 @@ def test_two_failing_runs_of_three_fail_with_min_pass_2(tmp_path: Path, target: 
         "run 2 fails",
         None,
     ]
+    document = outcome.to_json()
+    assert {k: v for k, v in document.items() if k != "failures"} == {
+        "name": "k",
+        "file": str(tmp_path / "s.toml"),
+        "description": "",
+        "runs": 3,
+        "min_pass": 2,
+        "passed_runs": 1,
+        "passed": False,
+    }
+    failures = document["failures"]
+    assert [(f["run"], f["turn"], f["reason"], f["final_text"]) for f in failures] == [
+        (1, 1, "run 1 fails", "2+3 = 5"),
+        (2, 1, "run 2 fails", "2+3 = 5"),
+    ]
+    assert [f["frame"]["type"] for f in failures[0]["frames"]] == [
+        "ack",
+        "agent_started",
+        "agent_thinking",
+        "tool_executing",
+        "tool_completed",
+        "agent_thinking",
+        "agent_completed",
+    ]
 
 
 def test_turns_are_read_from_the_reference_server_s_frames(tmp_path: Path, target: Target) -> None:
