@@ -60,10 +60,11 @@ def _schema(check: Check, turn: Turn) -> str | None:
         document, problem = _parsed(turn)
         if problem is not None:
             return problem
-        targets = [("the final text", document)]
+        targets = [("the final text does", document)]
     else:
         targets = [
-            (f"{tool}'s arguments", dict(c.arguments)) for c in turn.tool_calls if c.name == tool
+            (f"the arguments of {tool} call {i} do", dict(c.arguments))
+            for i, c in enumerate((c for c in turn.tool_calls if c.name == tool), start=1)
         ]
         if not targets:
             return f"tool {tool!r} was not called ({_calls(turn)})"
@@ -73,11 +74,7 @@ def _schema(check: Check, turn: Turn) -> str | None:
         error = best_match(check.ready.iter_errors(document))
         if error is not None:
             at = "/".join(str(step) for step in error.absolute_path)
-            return (
-                f"{what} does not match the schema"
-                + (f" at {at}" if at else "")
-                + f": {error.message}"
-            )
+            return f"{what} not match the schema{f' at {at}' if at else ''}: {error.message}"
     return None
 
 

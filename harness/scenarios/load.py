@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import json
 import re
+import sys
 import tomllib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
@@ -246,6 +247,9 @@ def _predicate(source: _Source, where: Where, value: Any) -> Callable[[Any], Any
     module, _, name = value.partition(":") if isinstance(value, str) else ("", "", "")
     if not module or not name:
         raise source.error(where, "predicate", f"expected 'package.module:function', got {value!r}")
+    folder = str(source.path.parent.resolve())
+    if folder not in sys.path:
+        sys.path.append(folder)  # a module next to the scenario files imports too
     try:
         function = getattr(importlib.import_module(module), name)
     except (ImportError, AttributeError) as exc:

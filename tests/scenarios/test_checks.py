@@ -163,7 +163,7 @@ CASES = [
     (
         'json_schema = { required = ["text"] }\ntool = "calculator"',
         SUM,
-        "calculator's arguments does not match the schema: 'text' is a required property",
+        "the arguments of calculator call 1 do not match the schema: 'text' is a required property",
     ),
     (
         'json_schema = "schema.json"\ntool = "word_count"',
@@ -231,3 +231,13 @@ def test_a_predicate_that_raises_is_the_harness_s_error(tmp_path: Path) -> None:
     assert str(caught.value) == (
         "predicate tests.scenarios.predicates:explodes raised RuntimeError: the predicate's own bug"
     )
+
+
+def test_a_predicate_module_next_to_the_scenario_imports(tmp_path: Path) -> None:
+    module = f"checks_{tmp_path.name}"
+    (tmp_path / f"{module}.py").write_text(
+        "def polite(turn):\n    return 'please' in (turn.final_text or '') or 'not polite'\n",
+        encoding="utf-8",
+    )
+    check = check_of(tmp_path, f'predicate = "{module}:polite"')
+    assert judge(check, SUM) == "not polite"
