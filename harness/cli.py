@@ -26,6 +26,7 @@ from harness.commands import (
     report,
     rules,
     run,
+    scenario,
     serve,
     suites,
 )
@@ -60,6 +61,7 @@ COMMANDS: Final[Mapping[str, Command]] = {
     "report": report,
     "diff": diff,
     "history": history,
+    "scenario": scenario,
 }
 
 

@@ -27,6 +27,11 @@ from harness.run.fixture_types import Connect, Converter, Evidence, Metrics, Pri
 from harness.run.plugin_hooks import known_cause
 from harness.run.shard import Shard, shard_of
 from harness.run.suite import CRITICALITIES, SuiteManifest
+from harness.scenarios.load import load_folders as load_scenario_folders
+from harness.scenarios.model import Scenario
+from harness.scenarios.play import Outcome as ScenarioOutcome
+from harness.scenarios.play import play as play_scenario
+from harness.scenarios.turn import Turn as ScenarioTurn
 from harness.verdict.records import Criticality
 from harness.wire import protocol
 from harness.wire.causes import SHORT_WITHIN_S, CauseWatch
@@ -76,6 +81,9 @@ __all__ = [
     "PrivateTarget",
     "Profile",
     "ReplayOptions",
+    "Scenario",
+    "ScenarioOutcome",
+    "ScenarioTurn",
     "Shard",
     "SuiteManifest",
     "Target",
@@ -92,9 +100,11 @@ __all__ = [
     "known_cause",
     "load_capture",
     "load_profile",
+    "load_scenario_folders",
     "needs",
     "not_welcomed",
     "open_client",
+    "play_scenario",
     "premise",
     "protocol",
     "reply_key",

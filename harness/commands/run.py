@@ -23,6 +23,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="NAME",
         help="run only this suite (repeatable; default: all installed)",
     )
+    parser.add_argument(
+        "--scenarios",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="a folder of scenario files (docs/SCENARIOS.md) the scenarios suite plays "
+        "(repeatable; also the policy's [scenarios] folders); without one it is left out",
+    )
     add_history_arguments(parser, "this run")
     parser.add_argument(
         "--converter", metavar="MODULE:FUNCTION", help="a timestamp converter to verify in-process"
@@ -64,6 +72,7 @@ def run(args: argparse.Namespace) -> int:
     options = dataclasses.replace(
         target_options(args),
         suites=tuple(args.suite),
+        scenarios=tuple(args.scenarios),
         baseline=None if auto else args.baseline,
         baseline_auto=auto,
         history=None if args.no_history else args.history,

@@ -13,7 +13,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from harness.faults.proxy import FaultPlan, parse_faults
-from harness.run.options import RunOptions, replay_capture_args, select_suites, validate_options
+from harness.run.options import (
+    RunOptions,
+    replay_capture_args,
+    scenario_args,
+    select_suites,
+    validate_options,
+)
 from harness.run.shard import Shard
 from harness.run.suite import InstalledSuite, discover_suites
 from harness.verdict.baseline import load_baseline
@@ -76,7 +82,11 @@ def read_inputs(options: RunOptions) -> RunInputs:
         options = dataclasses.replace(
             options, extra_pytest_args=(*options.extra_pytest_args, *extra)
         )
-    suites = select_suites(discover_suites(), options.suites)
+    scenarios = scenario_args(options, policy)
+    options = dataclasses.replace(
+        options, extra_pytest_args=(*options.extra_pytest_args, *scenarios)
+    )
+    suites = select_suites(discover_suites(), options.suites, bool(scenarios))
     policy.check_criticality(
         {s.name: Criticality(s.manifest.criticality) for s in suites if s.manifest is not None}
     )
@@ -103,6 +113,12 @@ def recovered_inputs(options: RunOptions) -> RunInputs:
         policy,
         None,
         load_profile(options.profile),
-        tuple(select_suites(discover_suites(), options.suites)),
+        tuple(
+            select_suites(
+                discover_suites(),
+                options.suites,
+                bool(options.scenarios or policy.scenario_folders),
+            )
+        ),
         faults=parse_faults(options.faults) if options.faults else None,
     )

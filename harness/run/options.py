@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
+from typing import Final
 
 from harness.errors import ConfigError
 from harness.faults.proxy import FaultPlan, parse_faults
@@ -18,6 +19,9 @@ from harness.verdict.policy import Policy
 from harness.wire.client import User
 from harness.wire.profile import Profile, load_profile
 from harness.wire.target import EMBEDDED, normalise_ws_url, parse_tokens
+
+# The suite that plays the users' scenarios (suites/scenarios): planned only with folders.
+SCENARIOS_SUITE: Final = "scenarios"
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,19 +54,51 @@ class RunOptions:
     soak: float | None = None
     shard: str | None = None  # --shard I/N: run only that slice of the plan (harness/run/shard.py)
     shard_durations: Path | None = None  # --shard-durations FILE: the split's durations table
+    scenarios: tuple[str, ...] = ()  # --scenarios DIR: folders the scenarios suite plays
 
 
-def select_suites(installed: list[InstalledSuite], names: tuple[str, ...]) -> list[InstalledSuite]:
-    """The suites named with --suite (all when none); ConfigError naming an unknown one."""
+def select_suites(
+    installed: list[InstalledSuite], names: tuple[str, ...], scenarios: bool = False
+) -> list[InstalledSuite]:
+    """The suites named with --suite (all when none); ConfigError naming an unknown one.
+
+    The scenarios suite is left out when no scenario folder is given (`scenarios` False):
+    it would plan nothing; naming it with --suite then is a usage error.
+    """
     if not names:
-        return installed
+        return [s for s in installed if scenarios or s.name != SCENARIOS_SUITE]
     known = {s.name: s for s in installed}
     unknown = [n for n in names if n not in known]
     if unknown:
         raise ConfigError(
             f"--suite {unknown[0]!r}: no such suite (installed: {', '.join(sorted(known))})"
         )
+    if SCENARIOS_SUITE in names and not scenarios:
+        raise ConfigError(
+            f"--suite {SCENARIOS_SUITE}: no scenario folder given (--scenarios DIR, or the "
+            "policy's [scenarios] folders)"
+        )
     return [known[n] for n in dict.fromkeys(names)]
+
+
+def scenario_args(options: RunOptions, policy: Policy) -> tuple[str, ...]:
+    """`--harness-scenarios` options for the folders of --scenarios (relative to the working
+    folder) and of the policy's [scenarios] (relative to its file), each validated now: a
+    missing folder or a bad scenario is a usage error before anything starts."""
+    from harness.scenarios.load import load_folders
+
+    base = options.policy.resolve().parent if options.policy is not None else Path.cwd()
+    given = [(f"--scenarios {name}", Path(name).resolve()) for name in options.scenarios]
+    given += [
+        (f"{policy.source}: scenarios.folders[{i}]", (base / name).resolve())
+        for i, name in enumerate(policy.scenario_folders)
+    ]
+    for where, path in given:
+        if not path.exists():
+            raise ConfigError(f"{where}: {path} does not exist")
+    folders = list(dict.fromkeys(path for _, path in given))
+    load_folders(folders)
+    return tuple(f"--harness-scenarios={path}" for path in folders)
 
 
 @dataclass(frozen=True, slots=True)

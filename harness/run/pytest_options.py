@@ -104,6 +104,13 @@ def add_options(parser: pytest.Parser) -> dict[str, object]:
         type=float,
         help="timed pacing: divide the recorded gaps",
     )
+    group.addoption(
+        "--harness-scenarios",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="a folder of *.toml scenarios (or one file) the scenarios suite plays (repeatable)",
+    )
     # Read through harness.run.shard.shard_of(config): the load phase runs its share of users.
     group.addoption(
         "--harness-shard",

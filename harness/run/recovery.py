@@ -37,6 +37,7 @@ _KEPT: Final = (
     "max_duration",
     "faults",
     "profile",
+    "scenarios",
 )
 
 
@@ -100,6 +101,7 @@ def rebuild(out: Path, console: Console) -> int:
             max_duration=float(kept["max_duration"]),
             faults=tuple(kept["faults"]),
             profile=kept["profile"],
+            scenarios=tuple(kept.get("scenarios", ())),
         )
         run_id = str(document["run_id"])
         started = dt.datetime.strptime(document["started_at"], "%Y-%m-%dT%H:%M:%S.%fZ")

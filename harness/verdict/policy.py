@@ -108,6 +108,9 @@ class Policy:
     limits_may_skip: tuple[str, ...] = ()
     # Captures (files or folders, relative to the policy file) the replays suite replays.
     replay_paths: tuple[str, ...] = ()
+    # [scenarios]: folders (or files) of scenarios, relative to the policy file, that the
+    # scenarios suite plays (docs/SCENARIOS.md).
+    scenario_folders: tuple[str, ...] = ()
     # Capabilities the target's profile must have: one it lacks is a blocker.
     required_capabilities: tuple[str, ...] = ()
     # [baseline]: a metric changed when a Mann-Whitney U test gives p < alpha and its

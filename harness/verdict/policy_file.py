@@ -30,6 +30,7 @@ from harness.verdict.policy import (
 from harness.verdict.records import Criticality
 
 _E = TypeVar("_E", bound=enum.Enum)
+SCENARIOS = "scenarios"  # the suite of [scenarios]
 
 
 def load_policy(path: Path | None) -> Policy:
@@ -64,7 +65,7 @@ class _Reader:
 
     def policy(self, data: dict[str, Any]) -> Policy:
         keys = {"criticality", "waivers", "budgets", "flaky", "reruns", "report", "limits"}
-        self.known(data, "", keys | {"replays", "require", "baseline", "load"})
+        self.known(data, "", keys | {"replays", "require", "baseline", "load", "scenarios"})
         baseline = self.table(data, "baseline")
         self.known(baseline, "baseline.", {"alpha", "min_effect", "block"})
         alpha = baseline.get("alpha", 0.01)
@@ -88,12 +89,24 @@ class _Reader:
         if not _is_int(reruns) or reruns < 0:
             raise self.fail("reruns", f"must be a whole number >= 0, got {reruns!r}")
         criticality, approvals = self.criticality(self.table(data, "criticality"))
+        scenarios = self.table(data, "scenarios")
+        self.known(scenarios, "scenarios.", {"folders", "criticality"})
+        if "criticality" in scenarios:
+            if SCENARIOS in criticality:
+                raise self.fail("scenarios.criticality", f"also given as criticality.{SCENARIOS}")
+            level, approval = self.criticality(
+                {"criticality": scenarios["criticality"]}, "scenarios."
+            )
+            criticality[SCENARIOS] = level["criticality"]
+            if "criticality" in approval:
+                approvals[SCENARIOS] = approval["criticality"]
         return Policy(
             source=self.source,
             criticality=criticality,
             approvals=approvals,
             limits_may_skip=self.limits(limits),
             replay_paths=self.texts(replays, "paths", "replays."),
+            scenario_folders=self.texts(scenarios, "folders", "scenarios."),
             required_capabilities=self.capabilities(require),
             baseline_alpha=float(alpha),
             baseline_min_effect=float(min_effect),
@@ -154,12 +167,12 @@ class _Reader:
         return tuple(items)
 
     def criticality(
-        self, data: Mapping[str, Any]
+        self, data: Mapping[str, Any], prefix: str = "criticality."
     ) -> tuple[dict[str, Criticality], dict[str, Approval]]:
         levels: dict[str, Criticality] = {}
         approvals: dict[str, Approval] = {}
         for name, value in data.items():
-            key = f"criticality.{name}"
+            key = f"{prefix}{name}"
             if not isinstance(value, dict):
                 levels[name] = self.choice(Criticality, value, key)
                 continue

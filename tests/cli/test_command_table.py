@@ -30,6 +30,7 @@ NAMES = (
     "report",
     "diff",
     "history",
+    "scenario",
 )
 # A command with actions: each action has a --help of its own.
 ACTIONS = (
@@ -37,6 +38,8 @@ ACTIONS = (
     ("profile", "check"),
     ("profile", "asyncapi"),
     ("capture", "from-har"),
+    ("scenario", "check"),
+    ("scenario", "from-capture"),
 )
 HARNESS = Path(harness.commands.__file__).parent.parent
 

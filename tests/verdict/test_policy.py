@@ -136,7 +136,22 @@ BAD: list[tuple[str, str, str]] = [
         "unknown-top-level-key",
         "retries = 1\n",
         "retries: unknown key (allowed: baseline, budgets, criticality, flaky, limits, load, "
-        "replays, report, require, reruns, waivers)",
+        "replays, report, require, reruns, scenarios, waivers)",
+    ),
+    (
+        "scenarios-unknown-key",
+        "[scenarios]\npaths = []\n",
+        "scenarios.paths: unknown key (allowed: criticality, folders)",
+    ),
+    (
+        "scenarios-criticality-twice",
+        '[criticality]\nscenarios = "major"\n[scenarios]\ncriticality = "critical"\n',
+        "scenarios.criticality: also given as criticality.scenarios",
+    ),
+    (
+        "scenarios-criticality-bad",
+        '[scenarios]\ncriticality = "severe"\n',
+        "scenarios.criticality: must be one of critical, major, minor, got 'severe'",
     ),
     (
         "unknown-statistic",
