@@ -214,6 +214,7 @@ def context(verdict: dict[str, Any]) -> dict[str, Any]:
         "rule_sections": rule_status.rule_sections(verdict, anchors),
         "not_applicable": verdict.get("not_applicable") or [],
         "causes": verdict.get("causes") or [],
+        "scenarios": verdict.get("scenarios") or [],
         "events": rule_status.business_events(verdict),
         "timestamp_rows": rule_status.timestamp_rows(verdict),
         "replay_rows": rule_status.replay_rows(verdict),

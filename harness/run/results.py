@@ -217,6 +217,7 @@ def read_results(path: Path) -> ResultsLog:
                     limit_skip=_limit_skip(line.get("limit_skip")),
                     cause_key=line.get("cause_key") or None,
                     deviation=_deviation(line.get("deviation")),
+                    scenario=line["scenario"] if isinstance(line.get("scenario"), dict) else None,
                 )
             )
             for name, value, unit in line.get("metrics") or ():

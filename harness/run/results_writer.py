@@ -119,6 +119,7 @@ class ResultsWriter:
                 "limit_skip": None,
                 "cause_key": None,
                 "deviation": None,
+                "scenario": None,
                 "rerun": False,
             },
         )
@@ -141,6 +142,7 @@ class ResultsWriter:
         elif report.when == "call":
             state["metrics"] = [v for k, v in report.user_properties if k == "harness_metric"]
             state["evidence"] = [v for k, v in report.user_properties if k == "harness_evidence"]
+            state["scenario"] = props.get("harness_scenario")
             if report.passed:
                 state["outcome"] = Outcome.PASSED
             elif report.skipped:
@@ -179,6 +181,7 @@ class ResultsWriter:
                 limit_skip=state["limit_skip"],
                 cause_key=state["cause_key"],
                 deviation=state["deviation"],
+                scenario=state["scenario"],
             )
 
     def _write_causes(self, causes: Iterable[Any]) -> None:
@@ -208,6 +211,7 @@ class ResultsWriter:
         limit_skip: list[Any] | None = None,
         cause_key: str | None = None,
         deviation: list[str] | None = None,
+        scenario: dict[str, Any] | None = None,
     ) -> None:
         line = {
             "kind": "attempt",
@@ -231,6 +235,8 @@ class ResultsWriter:
             if len(deviation) > 2 and deviation[2]:
                 described["rules"] = [str(rule) for rule in deviation[2]]
             line["deviation"] = described
+        if isinstance(scenario, dict):
+            line["scenario"] = scenario  # a scenario's k of n and its failing turns
         self._write(line)
 
     @pytest.hookimpl(trylast=True)

@@ -127,6 +127,30 @@ def cause_document(cause: CauseGroup) -> dict[str, Any]:
     }
 
 
+# The frames a scenario's failing run keeps in verdict.json (its turn's first ones).
+SCENARIO_FRAMES = 40
+
+
+def scenario_documents(suites: Sequence[SuiteVerdict]) -> list[dict[str, Any]]:
+    """Every scenario test's verdict, in plan order: its test id and outcome, then what the
+    suite recorded (name, file, runs, min_pass, passed_runs, passed, and each failing run's
+    turn, check, reason, final text and first frames)."""
+    found = []
+    for suite in suites:
+        for test in suite.tests:
+            attempt = test.deciding_attempt
+            if attempt is None or attempt.scenario is None:
+                continue
+            recorded = dict(attempt.scenario)
+            recorded["failures"] = [
+                {**failure, "frames": list(failure.get("frames") or [])[:SCENARIO_FRAMES]}
+                for failure in recorded.get("failures") or []
+                if isinstance(failure, dict)
+            ]
+            found.append({"test": test.id, "outcome": test.outcome.value, **recorded})
+    return found
+
+
 def reason_document(reason: Reason) -> dict[str, Any]:
     return {
         "rule": reason.rule,

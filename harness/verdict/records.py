@@ -53,6 +53,9 @@ class Attempt:
     # How a check failed, in terms the same failure gives in every test: the verdict's
     # causes group the run's failures by its key.
     deviation: Deviation | None = None
+    # A scenario test's verdict (harness/scenarios: k of n, each failing run's turn, check,
+    # reason, final text and frames), as the suite recorded it.
+    scenario: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)

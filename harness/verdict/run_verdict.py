@@ -114,4 +114,5 @@ def verdict_document(verdict: Verdict) -> dict[str, Any]:
             for n in record.rules_left_out
         ],
         "causes": [doc.cause_document(c) for c in verdict.causes],
+        "scenarios": doc.scenario_documents(verdict.suites),
     }
