@@ -84,6 +84,7 @@ SECOND_OVERSIZE_CLOSES: Final = "second-oversize-closes"
 # Defects of the turn (docs/TURNS.md), in any dialect.
 DOUBLE_TERMINAL: Final = "double-terminal"
 REUSED_RUN_ID: Final = "reused-run-id"
+STUCK_AFTER_ERROR: Final = "stuck-after-error"
 
 CATALOGUE: Final = (
     Defect(
@@ -328,6 +329,11 @@ CATALOGUE: Final = (
     Defect(
         REUSED_RUN_ID,
         "every run on a connection after the first reuses the first run's id",
+        ("agent_events",),
+    ),
+    Defect(
+        STUCK_AFTER_ERROR,
+        "after an error frame on a connection, its later requests are acked but start no run",
         ("agent_events",),
     ),
 )

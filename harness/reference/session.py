@@ -113,6 +113,7 @@ class Session:
         self._accepted: deque[float] = deque()
         self._late: set[asyncio.Task[None]] = set()
         self._first_run_id: str | None = None
+        self._errored = False  # an error frame was sent on this connection
 
     def _new_id(self, kind: str) -> str:
         """A fresh connection, thread or run id (`c`, `t`, `r`): the liberal server's shape."""
@@ -263,7 +264,14 @@ class Session:
         if type_name is not None:
             stats.message_types[type_name] += 1
 
+    def _launch(self, context: RunContext) -> None:
+        """Start a run (`stuck-after-error`: none after an error frame on the connection)."""
+        if self._errored and self._config.has(D.STUCK_AFTER_ERROR):
+            return
+        self._start_run(AgentRun(context, self._config, self._state))
+
     async def _send_error(self, rejection: Rejection) -> None:
+        self._errored = True
         self._state.stats(self.user_id).errors[rejection.error_code] += 1
         message = rejection.message
         if self.liberties is not None:
@@ -304,7 +312,7 @@ class Session:
         run_id = self._run_id()
         self._state.stats(self.user_id).runs_started += 1
         context = RunContext(self, thread, run_id, accepted.message_id, accepted.content)
-        self._start_run(AgentRun(context, self._config, self._state))
+        self._launch(context)
 
     def _owned_thread(self, thread_id: str, message_id: str) -> Thread | Rejection:
         """The thread if this user owns it; a rejection if it is someone else's or unknown."""
@@ -363,7 +371,7 @@ class Session:
         self._state.stats(self.user_id).runs_started += 1
         if self._config.has(D.NO_ACK):
             context = RunContext(self, thread, run_id, frame.message_id, frame.content)
-            self._start_run(AgentRun(context, self._config, self._state))
+            self._launch(context)
             return
         await self._sender.send(
             {
@@ -376,4 +384,4 @@ class Session:
             }
         )
         context = RunContext(self, thread, run_id, frame.message_id, frame.content)
-        self._start_run(AgentRun(context, self._config, self._state))
+        self._launch(context)

@@ -28,6 +28,7 @@ from harness.suite_api import (
     TurnReader,
     turn_shape,
 )
+from harness.suite_api import protocol as P
 from suites.agent_events.observation import Request, run_all, run_one
 
 pytestmark = pytest.mark.asyncio
@@ -89,4 +90,44 @@ async def test_every_turn_of_a_connection_is_well_formed(
             expected=expected,
             observed=terminals,
             frames=client.frames,
+        )
+
+
+# A turn that must complete is given this long: a correct server ends one in milliseconds.
+NEXT_TURN_WITHIN_S: Final = 10.0
+
+
+@pytest.mark.rules("4.turn.usable-after-error", "4.agent.fail.agent-error", "6.close.never-1011")
+async def test_the_next_turn_completes_after_an_error(
+    connect: Connect, target: Target, metrics: Metrics
+) -> None:
+    """An error frame (an empty content), and where the agent fails on "fail:" a failed
+    turn, each leave the connection usable: the next turn on it ends with its terminal."""
+    client = await connect()
+    refused = await client.request(P.USER_MESSAGE, {"content": ""})
+    if refused.get("type") != P.ERROR:
+        raise CheckFailed(
+            "direct reply to a user_message with empty content",
+            expected=P.ERROR,
+            observed=refused.get("type"),
+            frames=[refused],
+        )
+    after = [await run_one(client, WORDS_RUN, metrics, within=NEXT_TURN_WITHIN_S)]
+    if client.checks.applies("4.agent.fail.agent-error"):
+        failed = await run_one(client, FAIL_RUN, metrics, within=NEXT_TURN_WITHIN_S)
+        if failed.types[-1:] != [P.AGENT_ERROR]:
+            raise CheckFailed(
+                f"the run of {FAIL_RUN!r}",
+                expected=P.AGENT_ERROR,
+                observed=failed.types,
+                frames=failed.events,
+            )
+        after.append(await run_one(client, WORDS_RUN, metrics, within=NEXT_TURN_WITHIN_S))
+    ends = [run.types[-1:] for run in after]
+    if any(end not in ([P.AGENT_COMPLETED], [P.AGENT_ERROR]) for end in ends):
+        raise CheckFailed(
+            "the turns after an error",
+            expected="each ends with its terminal",
+            observed=ends,
+            frames=[e for run in after for e in run.events],
         )

@@ -62,6 +62,7 @@ DEFECT_NAMES = (
     "second-oversize-closes",
     "double-terminal",
     "reused-run-id",
+    "stuck-after-error",
 )
 
 

@@ -108,7 +108,7 @@ def test_serve_options_build_the_config() -> None:
             SECRET,
         )
     )
-    assert len(config.defects) == 51
+    assert len(config.defects) == 52
     assert (config.think_ms, config.rate_limit, config.max_bytes) == (2.0, 9, 100)
     assert config.jwt_secret == SECRET
     assert config_from(_parse()).jwt_secret  # a random secret when none is given

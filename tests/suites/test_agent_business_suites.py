@@ -14,7 +14,7 @@ pytest_plugins = ["pytester"]
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
 # Planned items of each suite (parametrized cases included); a change here is deliberate.
-PLANNED = {"agent_events": 42, "business_flow": 21}
+PLANNED = {"agent_events": 43, "business_flow": 21}
 LATENCY = "agent_started_latency_ms"
 LATENCY_TEST = "agent_events::test_latency::test_latency_to_agent_started"
 CONCURRENT_TEST = "agent_events::test_isolation::test_fifty_concurrent_runs_without_cross_talk"
@@ -167,6 +167,12 @@ def test_clean_server_passes_every_test(pytester: pytest.Pytester, suite: str) -
             "E *the turns of one connection*observed [[]'4.turn.nothing-after-terminal "
             "(turn r-*): tool_completed after the terminal'*",
         ),
+        (
+            "agent_events",
+            "stuck-after-error",
+            "test_turns.py::test_the_next_turn_completes_after_an_error",
+            "E *waiting for agent runs to end*agent_completed or agent_error of runs*within 10 s*",
+        ),
     ],
     ids=[
         "agent_events-drop-tool-completed",
@@ -187,6 +193,7 @@ def test_clean_server_passes_every_test(pytester: pytest.Pytester, suite: str) -
         "agent_events-double-terminal",
         "agent_events-reused-run-id",
         "agent_events-reorder-events-as-a-turn",
+        "agent_events-stuck-after-error",
     ],
 )
 def test_defect_is_caught(
