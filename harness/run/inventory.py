@@ -10,6 +10,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -208,6 +209,25 @@ def profile_show_main(name: str, *, resolved: bool = False) -> int:
     return ExitCode.OK
 
 
+def turn_summary(profile: Any) -> str:
+    """One line of how the dialect frames an agent's turn (docs/TURNS.md)."""
+    from harness.wire.turn_shape import shape_of
+
+    shape = shape_of(profile)
+
+    def kinds(matchers: Any) -> str:
+        return "|".join(dict.fromkeys(m.type for m in matchers)) or "-"
+
+    text = "streamed" if shape.streams_text else "whole"
+    arguments = "streamed" if shape.streams_arguments else "whole"
+    return (
+        f"agent {shape.agent}; start {kinds(shape.start)}; completed {kinds(shape.completed)}; "
+        f"failed {kinds(shape.failed)}; cancelled {kinds(shape.cancelled)}; text {text}; "
+        f"tool calls {kinds(shape.tool.start)} (arguments {arguments}, "
+        f"paired by {shape.tool.id or 'order'})"
+    )
+
+
 def profile_check_main(spec: str) -> int:
     """Validate a profile, then print per suite the rules it can and cannot verify on it."""
     from harness.wire.profile import load_profile
@@ -219,6 +239,7 @@ def profile_check_main(spec: str) -> int:
     print(f"capabilities: {', '.join(sorted(profile.capabilities)) or '-'}")
     lacking = sorted(set(load_catalogue().capabilities) - profile.capabilities)
     print(f"lacks: {', '.join(lacking) or '-'}")
+    print(f"turn: {turn_summary(profile)}")
     plan = collect_plan(discover_suites())
     rows = []
     for suite, tests in sorted(plan.tests.items()):

@@ -9,6 +9,7 @@ correlation) is written in `x-` extensions.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -132,6 +133,8 @@ def asyncapi_document(profile: Profile) -> dict[str, Any]:
             for name, frame_map in profile.frames.items()
         },
         "x-error-codes": {k: v or None for k, v in profile.error_codes.items()},
+        # How the dialect frames an agent's turn (docs/TURNS.md): its [turn] tables.
+        "x-turn": json.loads(json.dumps(profile.section("turn"))),
         "x-http": {
             "health": endpoint["health_path"] or None,
             "stats": endpoint["stats_path"] or None,

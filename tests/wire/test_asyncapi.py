@@ -174,3 +174,13 @@ def test_profile_asyncapi_command_writes_the_document(tmp_path: Path) -> None:
     )
     assert bad.returncode == 4
     assert "nope.toml: cannot read the profile" in bad.stderr
+
+
+def test_the_turn_tables_are_exported() -> None:
+    """The dialect's [turn] tables travel as x-turn (docs/TURNS.md)."""
+    turn = asyncapi_document(load_profile("netra-2025-09"))["x-turn"]
+    assert turn["agent"] == "scripted"
+    assert turn["start"] == [{"type": "agent_started"}]
+    assert turn["failed"] == [{"type": "agent_error"}]
+    assert turn["tool"]["arguments"] == "data.parameters"
+    assert turn["text"]["final_text"] == "data.final_response"

@@ -399,7 +399,12 @@ def test_profile_check_names_the_rules_a_target_cannot_verify(tmp_path: Path) ->
         "lacks: declared_constants, dialect, oversize_error, parts_open, stats, text_stream, "
         "unknown_type_ack"
     )
-    rows = {line.split("\t")[0]: line.split("\t") for line in lines[3:]}
+    assert lines[3] == (
+        "turn: agent scripted; start agent_started; completed agent_completed; failed "
+        "agent_error; cancelled -; text whole; tool calls tool_executing (arguments whole, "
+        "paired by data.tool_call_id)"
+    )
+    rows = {line.split("\t")[0]: line.split("\t") for line in lines[4:]}
     assert rows["suite"] == ["suite", "can verify", "cannot", "not verifiable"]
     assert "7.stats.messages-routed (needs stats)" in rows["message_routing"][3]
     assert int(rows["message_routing"][2]) >= 1
