@@ -14,6 +14,13 @@ from typing import Final
 # history name (docs/POLICY.md).
 AGENT_STARTED_LATENCY_MS: Final = "agent_started_latency_ms"
 TIMESTAMP_CONVERSION_US: Final = "timestamp_conversion_us"
+# A turn's latencies (docs/TURNS.md), from the request: its first frame, its first text
+# (a delta, or the whole text where the dialect sends it whole), its terminal, and the
+# largest gap between two of its frames.
+TURN_FIRST_FRAME_MS: Final = "turn_first_frame_ms"
+TURN_FIRST_TEXT_MS: Final = "turn_first_text_ms"
+TURN_TERMINAL_MS: Final = "turn_terminal_ms"
+TURN_LARGEST_GAP_MS: Final = "turn_largest_gap_ms"
 
 # The limits a target announces in connection_established.limits (docs/PROTOCOL.md
 # section 6) that a suite may leave unverified, and how the skip's message starts.

@@ -19,6 +19,10 @@ from harness.names import (
     STAGING_SUITE,
     TIMESTAMP_CONVERSION_US,
     TIMESTAMP_SUITE,
+    TURN_FIRST_FRAME_MS,
+    TURN_FIRST_TEXT_MS,
+    TURN_LARGEST_GAP_MS,
+    TURN_TERMINAL_MS,
 )
 from harness.replay.capture import load_capture
 from harness.replay.player import Player, ReplayOptions
@@ -61,6 +65,10 @@ __all__ = [
     "STAGING_SUITE",
     "TIMESTAMP_CONVERSION_US",
     "TIMESTAMP_SUITE",
+    "TURN_FIRST_FRAME_MS",
+    "TURN_FIRST_TEXT_MS",
+    "TURN_LARGEST_GAP_MS",
+    "TURN_TERMINAL_MS",
     "WELCOME_KEY",
     "CapabilityMissing",
     "CauseWatch",

@@ -8,12 +8,25 @@ load as much as the target: the policy's budget (p50 and p95 of
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from typing import Final
 
 import pytest
 
-from harness.suite_api import AGENT_STARTED_LATENCY_MS, CheckFailed, Connect, Metrics
+from harness.suite_api import (
+    AGENT_STARTED_LATENCY_MS,
+    TURN_FIRST_FRAME_MS,
+    TURN_FIRST_TEXT_MS,
+    TURN_LARGEST_GAP_MS,
+    TURN_TERMINAL_MS,
+    CheckFailed,
+    Connect,
+    Metrics,
+    Target,
+    TurnReader,
+    turn_shape,
+)
 from harness.suite_api import protocol as P
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.perf]
@@ -49,3 +62,53 @@ async def _measure(connect: Connect, metrics: Metrics) -> None:
 async def test_latency_to_agent_started(connect: Connect, metrics: Metrics) -> None:
     """8 streams each run 5 requests in turn: 40 samples of the time to agent_started."""
     await asyncio.gather(*(_measure(connect, metrics) for _ in range(CONNECTIONS)))
+
+
+async def _measure_turns(connect: Connect, target: Target, metrics: Metrics) -> None:
+    """One connection per turn: the time from the request to the turn's first frame, its
+    first text and its terminal, and the largest gap between two of its frames."""
+    shape = turn_shape(target.profile)
+    for index in range(RUNS_PER_CONNECTION):
+        client = await connect()
+        reader = TurnReader(shape)
+        sent_at = time.perf_counter()
+        await client.send(
+            {
+                "type": P.USER_MESSAGE,
+                "message_id": f"turn-{index}",
+                "payload": {"content": "What is 2+3?"},
+            }
+        )
+        arrivals: list[float] = []
+        first_text: float | None = None
+        deadline = sent_at + RUN_WITHIN_S
+        while not reader.turns or reader.turns[-1].terminal is None:
+            frame = await client.recv(within=max(0.0, deadline - time.perf_counter()))
+            now = time.perf_counter()
+            before = len(reader.turns[-1].frames) if reader.turns else 0
+            reader.feed(frame)
+            if not reader.turns or len(reader.turns[-1].frames) == before:
+                continue  # not a frame of the turn (the ack)
+            arrivals.append(now)
+            streams = reader.turns[-1].streams.values()
+            if first_text is None and any(s.deltas or s.final_text is not None for s in streams):
+                first_text = now
+        if first_text is None:
+            raise CheckFailed(
+                "the text of a completed turn",
+                expected="a text delta, or the whole text",
+                observed=[f.get("type") for f in reader.turns[-1].frames],
+                frames=[dict(f) for f in reader.turns[-1].frames],
+            )
+        gaps = [later - earlier for earlier, later in itertools.pairwise(arrivals)]
+        metrics.record(TURN_FIRST_FRAME_MS, (arrivals[0] - sent_at) * 1000.0, "ms")
+        metrics.record(TURN_FIRST_TEXT_MS, (first_text - sent_at) * 1000.0, "ms")
+        metrics.record(TURN_TERMINAL_MS, (arrivals[-1] - sent_at) * 1000.0, "ms")
+        metrics.record(TURN_LARGEST_GAP_MS, max(gaps, default=0.0) * 1000.0, "ms")
+
+
+@pytest.mark.rules("4.turn.one-terminal", "6.close.never-1011")
+async def test_turn_latencies(connect: Connect, target: Target, metrics: Metrics) -> None:
+    """8 streams each run 5 turns in turn: 40 samples of each of a turn's latencies, judged
+    by the policy's budgets (docs/TURNS.md)."""
+    await asyncio.gather(*(_measure_turns(connect, target, metrics) for _ in range(CONNECTIONS)))

@@ -75,6 +75,10 @@ def test_default_policy() -> None:
     assert policy.budgets == (
         Budget("agent_started_latency_ms", Statistic.P95, 500.0, "ms", 30, True, "agent_events"),
         Budget("agent_started_latency_ms", Statistic.P50, 250.0, "ms", 30, True, "agent_events"),
+        Budget("turn_first_frame_ms", Statistic.P95, 500.0, "ms", 30, False, "agent_events"),
+        Budget("turn_first_text_ms", Statistic.P95, 5000.0, "ms", 30, False, "agent_events"),
+        Budget("turn_largest_gap_ms", Statistic.MAX, 2000.0, "ms", 30, False, "agent_events"),
+        Budget("turn_terminal_ms", Statistic.P95, 10000.0, "ms", 30, False, "agent_events"),
         Budget(
             "timestamp_conversion_us", Statistic.P95, 1000.0, "us", 100, False, "timestamp_core"
         ),
