@@ -216,6 +216,7 @@ def context(verdict: dict[str, Any]) -> dict[str, Any]:
         "causes": verdict.get("causes") or [],
         "scenarios": verdict.get("scenarios") or [],
         "events": rule_status.business_events(verdict),
+        "turns": rule_status.turns_view(verdict),
         "timestamp_rows": rule_status.timestamp_rows(verdict),
         "replay_rows": rule_status.replay_rows(verdict),
         "replay_suite": _suite(verdict, REPLAY_SUITE),

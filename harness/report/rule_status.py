@@ -97,6 +97,46 @@ def business_events(verdict: Verdict) -> list[dict[str, Any]]:
     return rows
 
 
+TURN_PREFIX = "4.turn."
+TURN_METRICS = (
+    "turn_first_frame_ms",
+    "turn_first_text_ms",
+    "turn_terminal_ms",
+    "turn_largest_gap_ms",
+)
+
+
+def turns_view(verdict: Verdict) -> dict[str, Any]:
+    """The turn (docs/TURNS.md) as the reports show it: the status of each 4.turn rule,
+    the terminals and parts the turns showed (what the turn test recorded), and each turn
+    latency's samples, p50, p95 and max. Empty when the run judged no turn rule."""
+    rules = [r for r in verdict.get("rules") or [] if str(r.get("id")).startswith(TURN_PREFIX)]
+    if not rules:
+        return {}
+    observed = next(
+        (
+            entry.get("observed")
+            for rule in rules
+            for entry in rule.get("evidence") or []
+            if isinstance(entry.get("observed"), dict)
+        ),
+        None,
+    )
+    metrics = verdict.get("metrics") or {}
+    latencies = [
+        {
+            "name": name,
+            "count": metrics[name].get("count"),
+            "p50": metrics[name].get("p50"),
+            "p95": metrics[name].get("p95"),
+            "max": metrics[name].get("max"),
+        }
+        for name in TURN_METRICS
+        if name in metrics
+    ]
+    return {"rules": rules, "observed": observed, "latencies": latencies}
+
+
 def shown(value: Any) -> str:
     """A recorded value as the reports show it: a string as written (suites record display
     text, such as the JSON of the timestamp sent), anything else as JSON."""

@@ -23,6 +23,7 @@ from harness.suite_api import (
     CheckFailed,
     Connect,
     Deviation,
+    Evidence,
     Metrics,
     Target,
     TurnReader,
@@ -38,6 +39,7 @@ WORDS_RUN: Final = "How many words are in this sentence?"
 FAIL_RUN: Final = "fail: the tool chain broke"
 # Frames of a run that a server sends after its terminal come within this window.
 LATE_WINDOW_S: Final = 0.3
+TERMINALS: Final = ("completed", "failed", "cancelled")
 TURN_RULES: Final = (
     "4.turn.started-first",
     "4.turn.one-terminal",
@@ -54,7 +56,7 @@ TURN_RULES: Final = (
 
 @pytest.mark.rules(*TURN_RULES, "4.agent.fail.agent-error", "6.close.never-1011")
 async def test_every_turn_of_a_connection_is_well_formed(
-    connect: Connect, target: Target, metrics: Metrics
+    connect: Connect, target: Target, metrics: Metrics, evidence: Evidence
 ) -> None:
     """Three runs one after another and two at once: five turns, each well formed."""
     client = await connect()
@@ -66,6 +68,21 @@ async def test_every_turn_of_a_connection_is_well_formed(
     for frame in client.frames:
         reader.feed(frame)
     found = [v for v in reader.finish() if client.checks.applies(v.rule)]
+    # What the reports show of the turns: their terminals and their parts, as observed.
+    turns = reader.turns
+    evidence.record(
+        "4.turn.one-terminal",
+        sent=[TOOL_RUN, WORDS_RUN, FAIL_RUN, TOOL_RUN, "What is 6/3?"],
+        expected="one terminal per turn",
+        observed={
+            "turns": len(turns),
+            **{kind: sum(t.terminal == kind for t in turns) for kind in TERMINALS},
+            "text streams": sum(len(t.streams) for t in turns),
+            "text deltas": sum(len(s.deltas) for t in turns for s in t.streams.values()),
+            "tool calls": sum(len(t.tools) for t in turns),
+            "reasoning steps": sum(t.reasoning for t in turns),
+        },
+    )
     if found:
         # The rules the frames broke, and only those: the test's other rules are then
         # not verified by it (never violated).
