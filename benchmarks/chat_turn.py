@@ -29,12 +29,14 @@ TURN_TERMINALS: Final = (TURN_COMPLETED, "agent_error")
 LOCUST_TYPE: Final = "WS"
 LOCUST_FIRST_DELTA: Final = "first delta"
 LOCUST_TURN: Final = "turn"
+LOCUST_CONNECT: Final = "connect"  # one per user: the handshake and the welcome
 
 # Where the harness's load phase keeps the same figures in verdict.json's metrics: the
-# time to agent_started per conversation, and one error-rate sample (0 or 1) per
-# conversation (suites/load/tally.py).
+# time to agent_started per conversation, one error-rate sample (0 or 1) per
+# conversation, one handshake time per connection (suites/load/tally.py).
 HARNESS_FIRST_DELTA: Final = "load_first_event_ms"
 HARNESS_OUTCOME: Final = "load_error_rate"
+HARNESS_CONNECT: Final = "load_handshake_ms"
 
 # How long one turn may take, and the handshake, before the Locust user gives up on it
 # (the load phase's own bounds: suites/load/crowd.py).

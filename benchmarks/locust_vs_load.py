@@ -2,7 +2,7 @@
 
     pip install "stability-harness[bench]"     # Locust and websocket-client
     python benchmarks/locust_vs_load.py [--users 100] [--conversations 50] [--ramp 2]
-        [--rounds 3] [--fixed-cost] [--json FILE]
+        [--rounds 3] [--fixed-cost] [--json FILE] [--harness-args "-n 0"] [--locust-args ARGS]
 
 One reference server in its own process (127.0.0.1, port 0, a fixed secret, no rate
 limit, the default 5 ms think and tool delays) and, against it, alternately for
@@ -21,8 +21,9 @@ system of the finished child and its descendants, `getrusage(RUSAGE_CHILDREN)` a
 it; the server is a child that is not reaped until the end, so it is not counted),
 completed turns, turns per CPU-second, p95 to the first delta, and wall time. Prints
 each round and a table of medians over the rounds with their range. `--fixed-cost`
-also runs each tool once with one user and one turn: its CPU is what a run costs
-whatever its size, and the table adds turns per CPU-second without it. What a turn
+also runs each tool once with the same users but one turn each: its CPU is what the
+run costs besides its further turns (start-up, connections, reports), and the table
+adds the further turns per CPU-second beyond it (each tool's cost of one more turn). What a turn
 is (its frames) is in benchmarks/chat_turn.py. Not a test: nothing is asserted.
 """
 
@@ -34,6 +35,7 @@ import json
 import os
 import re
 import resource
+import shlex
 import statistics
 import subprocess
 import sys
@@ -46,8 +48,10 @@ from typing import Any
 
 from chat_turn import (
     FIRST_DELTA,
+    HARNESS_CONNECT,
     HARNESS_FIRST_DELTA,
     HARNESS_OUTCOME,
+    LOCUST_CONNECT,
     LOCUST_FIRST_DELTA,
     LOCUST_TURN,
     TURN_TERMINALS,
@@ -91,6 +95,7 @@ class Round:
     """What one run of one tool measured."""
 
     tool: str
+    connections: int  # opened, with their welcome
     turns: int  # completed: ended with the completed terminal
     failed: int
     cpu_s: float
@@ -129,13 +134,13 @@ def timed(
     return children_cpu() - cpu, time.perf_counter() - start
 
 
-def harness_round(url: str, shape: Shape, folder: Path) -> Round:
+def harness_round(url: str, shape: Shape, folder: Path, extra: Sequence[str] = ()) -> Round:
     """The harness's load phase, as `stability-harness run --suite load` runs it."""
     out = folder / "harness"
     command = [
         sys.executable, "-m", "harness", "run", "--target", url, "--suite", "load",
         "--users", str(shape.users), "--conversations", str(shape.conversations),
-        "--ramp", f"{shape.ramp_s:g}", "--quiet", "--no-history", "--out", str(out),
+        "--ramp", f"{shape.ramp_s:g}", "--quiet", "--no-history", "--out", str(out), *extra,
     ]  # fmt: skip
     env = {**os.environ, "STABILITY_HARNESS_JWT_SECRET": SECRET}
     cpu, wall = timed(command, env, shape.deadline_s, folder / "harness.log")
@@ -146,6 +151,7 @@ def harness_round(url: str, shape: Shape, folder: Path) -> Round:
     phase = PHASE_TIME.findall(log.read_text()) if log.exists() else []
     return Round(
         "harness",
+        connections=len(metrics.get(HARNESS_CONNECT, {}).get("samples", [])),
         turns=sum(1 for value in outcomes if value == 0),
         failed=sum(1 for value in outcomes if value != 0),
         cpu_s=cpu,
@@ -155,7 +161,7 @@ def harness_round(url: str, shape: Shape, folder: Path) -> Round:
     )
 
 
-def locust_round(url: str, shape: Shape, folder: Path) -> Round:
+def locust_round(url: str, shape: Shape, folder: Path, extra: Sequence[str] = ()) -> Round:
     """Locust headless with benchmarks/locustfile_chat_agent.py, U x C turns over all users."""
     stats = folder / "locust-stats.json"
     deadline = shape.deadline_s
@@ -163,20 +169,22 @@ def locust_round(url: str, shape: Shape, folder: Path) -> Round:
         sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless",
         "-u", str(shape.users), "-r", f"{shape.users / max(shape.ramp_s, 0.001):g}",
         "--run-time", f"{int(deadline - STOP_WITHIN_S)}s", "--stop-timeout", "5",
-        "--host", url, "--only-summary", "--loglevel", "WARNING",
+        "--host", url, "--only-summary", "--loglevel", "WARNING", *extra,
     ]  # fmt: skip
     env = {
         **os.environ,
         "BENCH_JWT_SECRET": SECRET,
         "BENCH_TURNS": str(shape.turns),
+        "BENCH_TURNS_PER_USER": str(shape.conversations),
         "BENCH_STATS_FILE": str(stats),
         "PYTHONPATH": os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")]),
     }
     cpu, wall = timed(command, env, deadline, folder / "locust.log")
     figures: dict[str, dict[str, Any]] = json.loads(stats.read_text())
-    turn, first = figures[LOCUST_TURN], figures[LOCUST_FIRST_DELTA]
+    turn, first, connect = (figures[n] for n in (LOCUST_TURN, LOCUST_FIRST_DELTA, LOCUST_CONNECT))
     return Round(
         "locust",
+        connections=connect["requests"] - connect["failures"],
         turns=turn["requests"] - turn["failures"],
         failed=turn["failures"],
         cpu_s=cpu,
@@ -185,7 +193,7 @@ def locust_round(url: str, shape: Shape, folder: Path) -> Round:
     )
 
 
-RUNNERS: dict[str, Callable[[str, Shape, Path], Round]] = {
+RUNNERS: dict[str, Callable[[str, Shape, Path, Sequence[str]], Round]] = {
     "harness": harness_round,
     "locust": locust_round,
 }
@@ -196,7 +204,8 @@ def describe(measured: Round) -> str:
     p95 = measured.first_delta_p95_ms
     phase = measured.phase_wall_s
     return (
-        f"{measured.turns} turns ({measured.failed} failed), CPU {measured.cpu_s:.2f} s, "
+        f"{measured.connections} connections, {measured.turns} turns "
+        f"({measured.failed} failed), CPU {measured.cpu_s:.2f} s, "
         f"{measured.turns_per_cpu_s:.0f} turns/CPU-s, p95 first delta "
         f"{'-' if p95 is None else f'{p95:.1f}'} ms, wall {measured.wall_s:.1f} s"
         + (f" (load phase {phase:g} s)" if phase is not None else "")
@@ -216,16 +225,20 @@ def spread(values: Sequence[float | None], digits: int) -> str:
 
 def table(rounds: list[Round], fixed: dict[str, Round]) -> list[str]:
     """The Markdown table: per tool, medians over the rounds with their range."""
-    head = "| tool | turns | failed | CPU s | turns / CPU-s | p95 to first delta, ms | wall s |"
-    rule = "|---|---:|---:|---:|---:|---:|---:|"
+    head = (
+        "| tool | connections | turns | failed | CPU s | turns / CPU-s "
+        "| p95 to first delta, ms | wall s |"
+    )
+    rule = "|---|---:|---:|---:|---:|---:|---:|---:|"
     if fixed:
-        head += " fixed CPU s | turns / CPU-s beyond it |"
+        head += " CPU s, 1 turn a user | further turns / CPU-s |"
         rule += "---:|---:|"
     lines = [head, rule]
     for tool in RUNNERS:
         mine = [r for r in rounds if r.tool == tool]
         cells = [
             tool,
+            spread([r.connections for r in mine], 0),
             spread([r.turns for r in mine], 0),
             spread([r.failed for r in mine], 0),
             spread([r.cpu_s for r in mine], 2),
@@ -234,8 +247,8 @@ def table(rounds: list[Round], fixed: dict[str, Round]) -> list[str]:
             spread([r.wall_s for r in mine], 1),
         ]
         if fixed:
-            base = fixed[tool].cpu_s
-            beyond = [r.turns / (r.cpu_s - base) for r in mine if r.cpu_s > base]
+            base, done = fixed[tool].cpu_s, fixed[tool].turns
+            beyond = [(r.turns - done) / (r.cpu_s - base) for r in mine if r.cpu_s > base]
             cells += [f"{base:.2f}", spread(beyond, 0)]
         lines.append("| " + " | ".join(cells) + " |")
     return lines
@@ -257,9 +270,18 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--ramp", type=float, default=2.0, help="seconds to connect every user")
     parser.add_argument("--rounds", type=int, default=3, help="A B rounds (default 3)")
     parser.add_argument(
-        "--fixed-cost", action="store_true", help="also each tool's CPU for 1 user x 1 turn"
+        "--fixed-cost", action="store_true", help="also each tool's CPU for 1 turn a user"
     )
     parser.add_argument("--json", type=Path, help="write every round and the table here")
+    parser.add_argument(
+        "--harness-args",
+        default="",
+        metavar="ARGS",
+        help='more options for `stability-harness run`, one string (e.g. "-n 0")',
+    )
+    parser.add_argument(
+        "--locust-args", default="", metavar="ARGS", help="more options for `locust`, one string"
+    )
     args = parser.parse_args(argv)
     if args.users < 1 or args.conversations < 1 or args.rounds < 1 or args.ramp < 0:
         parser.error("--users, --conversations and --rounds must be >= 1, --ramp >= 0")
@@ -272,10 +294,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(MISSING, file=sys.stderr)
         return 2
     shape = Shape(args.users, args.conversations, args.ramp)
+    extra = {"harness": shlex.split(args.harness_args), "locust": shlex.split(args.locust_args)}
     print(
         f"nproc {os.cpu_count()}, Python {sys.version.split()[0]}; {shape.users} users x "
         f"{shape.conversations} turns, ramp {shape.ramp_s:g} s, {args.rounds} rounds; "
-        f"first delta: {FIRST_DELTA}, terminals: {', '.join(TURN_TERMINALS)}"
+        f"first delta: {FIRST_DELTA}, terminals: {', '.join(TURN_TERMINALS)}; "
+        f"uvloop {'installed' if importlib.util.find_spec('uvloop') else 'not installed'}; "
+        f"harness args {extra['harness'] or 'none'}, locust args {extra['locust'] or 'none'}"
     )
     print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     rounds: list[Round] = []
@@ -286,15 +311,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             for tool, runner in RUNNERS.items():
                 folder = Path(tmp) / f"{tool}-{n}"
                 folder.mkdir()
-                measured = runner(server.ws_url, shape, folder)
+                measured = runner(server.ws_url, shape, folder, extra[tool])
                 rounds.append(measured)
                 print(f"round {n + 1} {tool}: {describe(measured)}", flush=True)
         if args.fixed_cost:
             for tool, runner in RUNNERS.items():
                 folder = Path(tmp) / f"{tool}-fixed"
                 folder.mkdir()
-                fixed[tool] = runner(server.ws_url, Shape(1, 1, 0.0), folder)
-                print(f"fixed cost {tool}: CPU {fixed[tool].cpu_s:.2f} s for 1 turn", flush=True)
+                one = Shape(shape.users, 1, shape.ramp_s)
+                fixed[tool] = runner(server.ws_url, one, folder, extra[tool])
+                print(f"1 turn a user, {tool}: {describe(fixed[tool])}", flush=True)
     print(f"load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     lines = table(rounds, fixed)
     times = ratio(rounds)
@@ -307,8 +333,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             json.dumps(
                 {
                     "shape": asdict(shape),
+                    "harness_args": extra["harness"],
+                    "locust_args": extra["locust"],
                     "rounds": [{**asdict(r), "turns_per_cpu_s": r.turns_per_cpu_s} for r in rounds],
-                    "fixed_cost": {tool: asdict(r) for tool, r in fixed.items()},
+                    "one_turn_a_user": {tool: asdict(r) for tool, r in fixed.items()},
                     "ratio": times,
                     "table": lines,
                 },

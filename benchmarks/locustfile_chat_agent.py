@@ -1,6 +1,6 @@
 """A Locust user that drives chat-agent/1 turns, one WebSocket per user, as Locust users write one.
 
-    BENCH_JWT_SECRET=... BENCH_TURNS=5000 \\
+    BENCH_JWT_SECRET=... BENCH_TURNS=5000 BENCH_TURNS_PER_USER=50 \\
         locust -f benchmarks/locustfile_chat_agent.py --headless -u 100 -r 50 \\
         --run-time 120s --host ws://127.0.0.1:PORT/ws --csv OUT/locust
 
@@ -12,9 +12,11 @@ turn: send the turn's request, read frames until the run's terminal. Each turn i
 Locust request events: "first delta" (response time: the send to the first agent event)
 and "turn" (the send to the terminal; a failure unless the run completed), so Locust's
 own statistics give the counts and the p95 (written to BENCH_STATS_FILE at the end).
-After BENCH_TURNS turns over all users the users stop and the runner quits (what
-locust-plugins' `--iterations` does), so both tools run the same workload; `--run-time`
-remains the deadline. The frame names are in benchmarks/chat_turn.py.
+A user stops after BENCH_TURNS_PER_USER turns (Locust replaces one that stops during the
+ramp with a new user), and after BENCH_TURNS turns over all users every user stops and
+the runner quits (what locust-plugins' `--iterations` does), so both tools run the same
+turns on about as many connections (each user's "connect" event counts them);
+`--run-time` remains the deadline. The frame names are in benchmarks/chat_turn.py.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from chat_turn import (  # beside this file: Locust puts the locustfile's folder
     ERROR,
     FIRST_DELTA,
     HANDSHAKE_WITHIN_S,
+    LOCUST_CONNECT,
     LOCUST_FIRST_DELTA,
     LOCUST_TURN,
     LOCUST_TYPE,
@@ -50,6 +53,7 @@ SECRET = os.environ["BENCH_JWT_SECRET"]
 # counts them: a per-user count would not do, since Locust replaces a user that stops
 # during the ramp with a new one.
 TURNS = int(os.environ.get("BENCH_TURNS", "0"))
+TURNS_PER_USER = int(os.environ.get("BENCH_TURNS_PER_USER", "0"))  # 0: no limit
 _started = 0
 _ended = 0
 # Where Locust's own figures go at the end (its stats objects, its percentile method).
@@ -61,7 +65,7 @@ def _write_stats(environment: Environment, **_kwargs: Any) -> None:
     if not STATS_FILE:
         return
     figures = {}
-    for name in (LOCUST_FIRST_DELTA, LOCUST_TURN):
+    for name in (LOCUST_CONNECT, LOCUST_FIRST_DELTA, LOCUST_TURN):
         entry = environment.stats.get(name, LOCUST_TYPE)
         figures[name] = {
             "requests": entry.num_requests,
@@ -87,16 +91,20 @@ class ChatAgentUser(User):
         token = jwt.encode(
             {"sub": self.user_id, "exp": int(time.time()) + 3600}, SECRET, algorithm="HS256"
         )
+        began = time.perf_counter()
         try:
             self.ws = websocket.create_connection(
                 self.host, header=[f"Authorization: Bearer {token}"], timeout=HANDSHAKE_WITHIN_S
             )
             welcome = json.loads(self.ws.recv())
         except (websocket.WebSocketException, OSError, ValueError) as exc:
-            self._report("connect", 0.0, exc)
+            self._report(LOCUST_CONNECT, (time.perf_counter() - began) * 1000.0, exc)
             raise StopUser() from exc
+        failed = None
         if welcome.get("type") != "connection_established":
-            self._report("connect", 0.0, TurnFailed(f"no welcome: {welcome.get('type')}"))
+            failed = TurnFailed(f"no welcome: {welcome.get('type')}")
+        self._report(LOCUST_CONNECT, (time.perf_counter() - began) * 1000.0, failed)
+        if failed is not None:
             raise StopUser()
 
     def on_stop(self) -> None:
@@ -106,7 +114,7 @@ class ChatAgentUser(User):
     @task
     def turn(self) -> None:
         global _started
-        if TURNS and _started >= TURNS:
+        if (TURNS and _started >= TURNS) or (TURNS_PER_USER and self.turns >= TURNS_PER_USER):
             raise StopUser()
         _started += 1
         self.turns += 1
