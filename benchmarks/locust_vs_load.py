@@ -126,12 +126,27 @@ def timed(
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=STOP_WITHIN_S)
-            raise SystemExit(f"{command[2]} did not end within {within:g} s: see {log}") from None
+            raise SystemExit(
+                f"{command[2]} did not end within {within:g} s; its last line: {last_line(log)}"
+            ) from None
         finally:
             if process.poll() is None:
                 process.kill()
                 process.wait(timeout=STOP_WITHIN_S)
     return children_cpu() - cpu, time.perf_counter() - start
+
+
+def last_line(log: Path) -> str:
+    """The last non-empty line a tool printed (the folder is gone once the benchmark ends)."""
+    lines = [line for line in log.read_text(errors="replace").splitlines() if line.strip()]
+    return lines[-1].strip() if lines else "(nothing)"
+
+
+def read_json(path: Path, tool: str, log: Path) -> Any:
+    """The JSON file a tool wrote; one line naming the tool and its last words if it wrote none."""
+    if not path.exists():
+        raise SystemExit(f"{tool} wrote no {path.name}; its last line: {last_line(log)}")
+    return json.loads(path.read_text())
 
 
 def harness_round(url: str, shape: Shape, folder: Path, extra: Sequence[str] = ()) -> Round:
@@ -143,12 +158,13 @@ def harness_round(url: str, shape: Shape, folder: Path, extra: Sequence[str] = (
         "--ramp", f"{shape.ramp_s:g}", "--quiet", "--no-history", "--out", str(out), *extra,
     ]  # fmt: skip
     env = {**os.environ, "STABILITY_HARNESS_JWT_SECRET": SECRET}
-    cpu, wall = timed(command, env, shape.deadline_s, folder / "harness.log")
-    metrics = json.loads((out / "verdict.json").read_text())["metrics"]
+    log = folder / "harness.log"
+    cpu, wall = timed(command, env, shape.deadline_s, log)
+    metrics = read_json(out / "verdict.json", "stability-harness run", log)["metrics"]
     outcomes = metrics.get(HARNESS_OUTCOME, {}).get("samples", [])
     first = metrics.get(HARNESS_FIRST_DELTA, {})
-    log = out / "pytest-phase3.log"
-    phase = PHASE_TIME.findall(log.read_text()) if log.exists() else []
+    phase_log = out / "pytest-phase3.log"
+    phase = PHASE_TIME.findall(phase_log.read_text()) if phase_log.exists() else []
     return Round(
         "harness",
         connections=len(metrics.get(HARNESS_CONNECT, {}).get("samples", [])),
@@ -177,10 +193,10 @@ def locust_round(url: str, shape: Shape, folder: Path, extra: Sequence[str] = ()
         "BENCH_TURNS": str(shape.turns),
         "BENCH_TURNS_PER_USER": str(shape.conversations),
         "BENCH_STATS_FILE": str(stats),
-        "PYTHONPATH": os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")]),
     }
-    cpu, wall = timed(command, env, deadline, folder / "locust.log")
-    figures: dict[str, dict[str, Any]] = json.loads(stats.read_text())
+    log = folder / "locust.log"
+    cpu, wall = timed(command, env, deadline, log)
+    figures: dict[str, dict[str, Any]] = read_json(stats, "locust", log)
     turn, first, connect = (figures[n] for n in (LOCUST_TURN, LOCUST_FIRST_DELTA, LOCUST_CONNECT))
     return Round(
         "locust",
