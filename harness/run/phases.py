@@ -273,13 +273,17 @@ def run_phases(
     progress = Progress(console, options.quiet)
     durations = shard_durations(inputs, out) if inputs.shard is not None else None
     crowded = [path for path in loaded if has_load_tests(path)]
+    # Only load suites selected: phase 1 can hold few tests besides their load tests (none,
+    # for the built-in load suite), so it runs them in its own process rather than start
+    # xdist workers for nothing. Every test still runs; only the parallelism is given up.
+    first_workers = "0" if len(crowded) == len(loaded) else options.workers
     for number in (1, 2, 3) if crowded else (1, 2):
         args = pytest_command(
             number,
             crowded if number == 3 else loaded,
             target_args,
             out,
-            workers=options.workers,
+            workers=first_workers if number == 1 else options.workers,
             reruns=options.reruns,
             converter=options.converter or (EMBEDDED_CONVERTER if embedded else None),
             extra=options.extra_pytest_args,
