@@ -33,7 +33,3 @@ class Checks:
                 f"{self._test}: a check of rule {rule!r}, which the test's @rules do not name"
             )
         return rule not in self._left_out
-
-    def left_out(self) -> dict[str, str]:
-        """The rules whose checks this test does not make, each with the reason."""
-        return dict(self._left_out)

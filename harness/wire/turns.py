@@ -94,12 +94,13 @@ class TurnReader:
         self._by_id: dict[str, Turn] = {}
         self._current: Turn | None = None
         self._late: set[str] = set()  # turns already reported for a frame after the terminal
+        self._kinds = self._parts()  # each part's name and matchers, read once
 
     def feed(self, frame: Mapping[str, Any]) -> None:
         """Take the next frame the connection received (one that is no part of a turn,
         such as a pong, is passed over)."""
         shape = self.shape
-        kinds = {name for name, matchers in self._parts() if _any(matchers, frame)}
+        kinds = {name for name, matchers in self._kinds if _any(matchers, frame)}
         if not kinds:
             return
         turn_id = value_at(frame, shape.turn_id)

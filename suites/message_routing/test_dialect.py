@@ -35,7 +35,7 @@ from suites.message_routing.replies import (
     error_summary,
     expect_usable,
 )
-from suites.message_routing.test_limits import (
+from suites.message_routing.sizes import (
     ASCII,
     TWO_BYTES,
     expect_pong,
