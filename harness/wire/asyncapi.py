@@ -204,7 +204,8 @@ def _server_message(profile: Profile, codec: Codec, frame_map: FrameMap) -> dict
     _put(schema, server["type_field"], {"type": "string", "const": frame_map.wire_type}, True)
     for path, value in frame_map.match:
         _put(schema, path, {"const": value}, True)
-    _put(schema, server["timestamp_field"], _time_schema(frame_map.timestamp_format), True)
+    if server["timestamp_field"]:
+        _put(schema, server["timestamp_field"], _time_schema(frame_map.timestamp_format), True)
     if server["seq_field"]:
         _put(schema, server["seq_field"], {"type": "integer", "minimum": 1}, True)
     for path, wire_path in frame_map.fields.items():

@@ -101,11 +101,15 @@ class Codec:
         # Every error code a server of the dialect may send: its names of the canonical
         # codes, and the codes its oversize and binary answers name (`error:CODE`).
         caps = profile.section("capabilities")
-        self._wire_codes = frozenset(self._codes_in) | {
-            str(caps[key]).split(":", 1)[1]
-            for key in ("oversize", "binary")
-            if str(caps.get(key, "")).startswith("error:")
-        }
+        self._wire_codes = (
+            frozenset(self._codes_in)
+            | set(profile.section("server")["other_error_codes"])
+            | {
+                str(caps[key]).split(":", 1)[1]
+                for key in ("oversize", "binary")
+                if str(caps.get(key, "")).startswith("error:")
+            }
+        )
         self.client_identity = all(k == v for k, v in self._envelope.items()) and (
             self._content == {P.USER_MESSAGE: "content", P.START_AGENT: "user_request"}
         )
@@ -146,12 +150,13 @@ class Codec:
             return dict(wire)
         canonical: dict[str, Any] = {"type": frame_map.canonical}
         self._check_declared(frame_map, wire)
-        stamp = wire.get(self._timestamp_field, ABSENT)
-        if stamp is ABSENT:
-            raise DecodeError(f"{frame_map.wire_type}: no {self._timestamp_field!r}", wire)
-        canonical["timestamp"] = read_timestamp(
-            stamp, frame_map.timestamp_format, "timestamp", wire
-        )
+        if self._timestamp_field:  # "": the dialect's frames carry no timestamp
+            stamp = wire.get(self._timestamp_field, ABSENT)
+            if stamp is ABSENT:
+                raise DecodeError(f"{frame_map.wire_type}: no {self._timestamp_field!r}", wire)
+            canonical["timestamp"] = read_timestamp(
+                stamp, frame_map.timestamp_format, "timestamp", wire
+            )
         if self._seq_field:
             seq = wire.get(self._seq_field, ABSENT)
             if seq is not ABSENT:
@@ -253,7 +258,7 @@ class Codec:
             _set(wire, path, value)
         for path, value in frame_map.extra.items():
             _set(wire, path, json.loads(json.dumps(value)))  # a copy: never shared
-        if "timestamp" in frame:
+        if "timestamp" in frame and self._timestamp_field:
             wire[self._timestamp_field] = write_timestamp(
                 frame["timestamp"], frame_map.timestamp_format
             )

@@ -22,7 +22,11 @@ from harness.wire import protocol as P
 from harness.wire.profile_schema import validate
 
 DEFAULT: Final = P.PROFILE
-BUILT_IN: Final = {"chat-agent/1": "chat-agent-1.toml", "netra-2025-09": "netra-2025-09.toml"}
+BUILT_IN: Final = {
+    "chat-agent/1": "chat-agent-1.toml",
+    "netra-2025-09": "netra-2025-09.toml",
+    "openai-realtime": "openai-realtime.toml",
+}
 MAX_EXTENDS: Final = 8
 
 

@@ -134,9 +134,10 @@ SCHEMA: Final[dict[str, dict[str, Check]]] = {
     },
     "server": {
         "type_field": _string(),
-        "timestamp_field": _string(),
+        "timestamp_field": _string(empty=True),
         "seq_field": _string(empty=True),
         "timestamp_format": _one_of(*P.TIMESTAMP_FORMATS),
+        "other_error_codes": _string_list(),
     },
     "error_codes": {code: _string(empty=True) for code in CANONICAL_CODES},
     "capabilities": {

@@ -8,6 +8,7 @@ from typing import Any, Final
 
 AGENT_KINDS: Final = ("scripted", "llm")
 _PATH: Final = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*(\.[A-Za-z_][A-Za-z0-9_-]*)*$")
+# A part's path may name alternatives, the first present in a frame counting: "a.b|c".
 _LISTS: Final = ("start", "completed", "failed", "cancelled", "reasoning")
 TEXT_LISTS: Final = ("start", "delta", "end")
 TEXT_PATHS: Final = ("id", "delta_text", "final_text")
@@ -67,8 +68,13 @@ def _keys(where: str, table: Mapping[str, Any], known: set[str]) -> Problem | No
 
 
 def _path(where: str, value: Any) -> Problem | None:
-    if not isinstance(value, str) or (value and not _PATH.match(value)):
-        return where, 'expected a dotted path such as "data.step", or "" for none'
+    if not isinstance(value, str) or (
+        value and not all(_PATH.match(one) for one in value.split("|"))
+    ):
+        return where, (
+            'expected a dotted path such as "data.step", alternatives such as '
+            '"response_id|response.id", or "" for none'
+        )
     return None
 
 

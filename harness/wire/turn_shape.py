@@ -100,11 +100,15 @@ def shape_of(profile: Profile) -> TurnShape:
 
 
 def value_at(frame: Mapping[str, Any], path: str) -> Any:
-    """The value at `path` in `frame`, or None when the path is "" or leads nowhere."""
+    """The value at `path` in `frame`, or None when the path is "" or leads nowhere; of
+    alternatives ("response_id|response.id"), the first present."""
     if not path:
         return None
-    found = lookup(frame, path)
-    return None if found is ABSENT else found
+    for one in path.split("|"):
+        found = lookup(frame, one)
+        if found is not ABSENT:
+            return found
+    return None
 
 
 def _matchers(raw: Any) -> tuple[Matcher, ...]:

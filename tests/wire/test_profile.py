@@ -311,7 +311,8 @@ def test_a_file_without_extends_extends_chat_agent_1(tmp_path: Path) -> None:
             '[profile]\nname = "x"\nextends = "no-such-profile"\n',
             "profile.extends",
             3,
-            "'no-such-profile' is not a built-in profile (chat-agent/1, netra-2025-09) nor a .toml",
+            "'no-such-profile' is not a built-in profile "
+            "(chat-agent/1, netra-2025-09, openai-realtime) nor a .toml",
             id="unknown-extends",
         ),
         pytest.param(
@@ -385,7 +386,7 @@ def test_profile_show_of_an_unknown_name_is_exit_4() -> None:
     assert proc.returncode == 4
     assert proc.stderr.strip() == (
         "stability-harness: error: profile 'netra-2024': no such built-in profile "
-        "(built-in: chat-agent/1, netra-2025-09)"
+        "(built-in: chat-agent/1, netra-2025-09, openai-realtime)"
     )
 
 

@@ -310,8 +310,15 @@ def test_a_violation_keeps_the_frame_behind_it() -> None:
         ),
         pytest.param(
             '[turn.tool]\nid = "a..b"\n',
-            'turn.tool.id: expected a dotted path such as "data.step", or "" for none',
+            'turn.tool.id: expected a dotted path such as "data.step", alternatives such as '
+            '"response_id|response.id", or "" for none',
             id="bad-path",
+        ),
+        pytest.param(
+            '[turn.tool]\nid = "call_id|"\n',
+            'turn.tool.id: expected a dotted path such as "data.step", alternatives such as '
+            '"response_id|response.id", or "" for none',
+            id="empty-alternative",
         ),
     ],
 )
