@@ -243,6 +243,9 @@ def capability_names(data: Mapping[str, Any]) -> frozenset[str]:
         "parts_open": bool(
             turn["text"]["start"] or turn["tool"]["end"] or turn["tool"]["args_delta"]
         ),
+        "chat_requests": bool(caps["chat_requests"]),
+        "cancel": bool(turn["request"]["cancel"]),
+        "tool_results": bool(turn["tool"]["result"]),
     }
     return frozenset(name for name, present in have.items() if present)
 

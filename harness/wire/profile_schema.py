@@ -58,6 +58,15 @@ def _integer(low: int, high: int) -> Check:
     return check
 
 
+def _close_codes(value: Any) -> str | None:
+    if not isinstance(value, list) or not value:
+        return "expected a non-empty list of close codes such as [1000, 1001]"
+    for code in value:
+        if isinstance(code, bool) or not isinstance(code, int) or not 1000 <= code <= 4999:
+            return f"expected close codes from 1000 to 4999, not {code!r}"
+    return None
+
+
 def _number(value: Any) -> str | None:
     if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
         return "expected a positive number"
@@ -153,6 +162,8 @@ SCHEMA: Final[dict[str, dict[str, Check]]] = {
         "max_message_bytes": _integer(1, 1 << 30),
         "oversize": _pattern(_REACTION, '"close:CODE" or "error:CODE"'),
         "binary": _pattern(_REACTION, '"close:CODE" or "error:CODE"'),
+        "chat_requests": _boolean,
+        "close_codes": _close_codes,
     },
     "codec": {"class": _pattern(_CODEC, '"package.module:Class" or ""')},
 }

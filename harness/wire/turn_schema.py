@@ -14,6 +14,7 @@ TEXT_LISTS: Final = ("start", "delta", "end")
 TEXT_PATHS: Final = ("id", "delta_text", "final_text")
 TOOL_LISTS: Final = ("start", "args_delta", "end", "result")
 TOOL_PATHS: Final = ("id", "name", "arguments", "args_delta_text", "result_value")
+REQUEST_LISTS: Final = ("frames", "cancel", "refused")
 
 Problem = tuple[str, str]
 
@@ -22,7 +23,7 @@ def turn_problem(turn: Any) -> Problem | None:
     """The first problem of a merged `[turn]` table, as (dotted key, message), or None."""
     if not isinstance(turn, Mapping):
         return "turn", "expected a table"
-    known = {"agent", "turn_id", *_LISTS, "text", "tool"}
+    known = {"agent", "turn_id", *_LISTS, "text", "tool", "request"}
     problem = _keys("turn", turn, known)
     if problem is not None:
         return problem
@@ -35,9 +36,36 @@ def turn_problem(turn: Any) -> Problem | None:
         return problem
     if not turn["start"] or not turn["completed"]:
         return ("turn.start" if not turn["start"] else "turn.completed"), "must not be empty"
-    return _part("turn.text", turn["text"], TEXT_LISTS, TEXT_PATHS) or _part(
-        "turn.tool", turn["tool"], TOOL_LISTS, TOOL_PATHS
+    return (
+        _part("turn.text", turn["text"], TEXT_LISTS, TEXT_PATHS)
+        or _part("turn.tool", turn["tool"], TOOL_LISTS, TOOL_PATHS)
+        or _request(turn["request"])
     )
+
+
+def _request(table: Any) -> Problem | None:
+    """The client frames that ask for a turn, cancel it, and that the target refuses."""
+    where = "turn.request"
+    if not isinstance(table, Mapping):
+        return where, "expected a table"
+    problem = _keys(where, table, {*REQUEST_LISTS, "concurrent"})
+    if problem is not None:
+        return problem
+    for key in REQUEST_LISTS:
+        frames = table[key]
+        if not isinstance(frames, list):
+            return f"{where}.{key}", 'expected a list of client frames such as { type = "..." }'
+        for index, frame in enumerate(frames):
+            if not isinstance(frame, Mapping) or not isinstance(frame.get("type"), str):
+                return f"{where}.{key}[{index}]", 'expected a client frame with a "type"'
+    if not table["frames"]:
+        return f"{where}.frames", "must not be empty: the frames that ask for a turn"
+    for key in ("cancel", "refused"):
+        if len(table[key]) > 1:
+            return f"{where}.{key}", "expected at most one frame"
+    if not isinstance(table["concurrent"], bool):
+        return f"{where}.concurrent", "expected true or false"
+    return None
 
 
 def _part(where: str, table: Any, lists: tuple[str, ...], paths: tuple[str, ...]) -> Problem | None:

@@ -62,6 +62,17 @@ class ToolShape:
 
 
 @dataclass(frozen=True, slots=True)
+class TurnRequest:
+    """The client frames that ask for a turn, cancel it, and that the target refuses, as
+    templates ("{content}", "{thread}", "{id}" in their strings)."""
+
+    frames: tuple[Mapping[str, Any], ...]
+    cancel: Mapping[str, Any] | None  # None: the dialect has no cancel
+    refused: Mapping[str, Any] | None
+    concurrent: bool  # several turns in flight on one connection
+
+
+@dataclass(frozen=True, slots=True)
 class TurnShape:
     """A dialect's turn, as its profile's `[turn]` tables say."""
 
@@ -74,6 +85,7 @@ class TurnShape:
     reasoning: tuple[Matcher, ...]
     text: TextShape
     tool: ToolShape
+    request: TurnRequest
 
     @property
     def streams_text(self) -> bool:
@@ -116,7 +128,7 @@ def _matchers(raw: Any) -> tuple[Matcher, ...]:
 
 
 def _shape(turn: Mapping[str, Any]) -> TurnShape:
-    text, tool = turn["text"], turn["tool"]
+    text, tool, request = turn["text"], turn["tool"], turn["request"]
     return TurnShape(
         agent=turn["agent"],
         turn_id=turn["turn_id"],
@@ -143,5 +155,11 @@ def _shape(turn: Mapping[str, Any]) -> TurnShape:
             arguments=tool["arguments"],
             args_delta_text=tool["args_delta_text"],
             result_value=tool["result_value"],
+        ),
+        request=TurnRequest(
+            frames=tuple(request["frames"]),
+            cancel=request["cancel"][0] if request["cancel"] else None,
+            refused=request["refused"][0] if request["refused"] else None,
+            concurrent=request["concurrent"],
         ),
     )

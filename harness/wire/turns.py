@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from harness.wire import protocol as P
 from harness.wire.turn_shape import Matcher, TurnShape, value_at
 
 STARTED_FIRST: Final = "4.turn.started-first"
@@ -101,23 +102,22 @@ class TurnReader:
         such as a pong, is passed over)."""
         shape = self.shape
         kinds = {name for name, matchers in self._kinds if _any(matchers, frame)}
-        if not kinds:
-            return
         turn_id = value_at(frame, shape.turn_id)
         key = str(turn_id) if turn_id is not None else ""
+        if not kinds:
+            # A frame of no part that names a turn already started is still one of its
+            # frames (a realtime output_item.done): it too must come before the terminal.
+            # A direct reply (the ack that names the run a request starts) is not.
+            if key and key in self._by_id and frame.get("type") not in P.DIRECT_REPLIES:
+                self._member(self._by_id[key], kinds, frame)
+            return
         found = self._by_id.get(key) if key else self._current
-        if "start" in kinds:
-            turn = self._start(key, frame)
-        elif found is None:
-            turn = self._start(key, frame, implicit=True)
+        if "start" in kinds or found is None:
+            turn = self._start(key, frame, implicit="start" not in kinds)
+            turn.frames.append(frame)
         else:
             turn = found
-            again = kinds & {"completed", "failed", "cancelled"}  # a second terminal: that
-            if turn.terminal is not None and not again and turn.key not in self._late:
-                self._late.add(turn.key)
-                late = f"{_type(frame)} after the terminal"
-                self._flag(NOTHING_AFTER_TERMINAL, turn, late, frame)
-        turn.frames.append(frame)
+            self._member(turn, kinds, frame)
         if "reasoning" in kinds:
             turn.reasoning += 1
         self._text(turn, kinds, frame)
@@ -125,6 +125,16 @@ class TurnReader:
         for terminal in ("completed", "failed", "cancelled"):
             if terminal in kinds:
                 self._terminal(turn, terminal, frame)
+
+    def _member(self, turn: Turn, kinds: set[str], frame: Mapping[str, Any]) -> None:
+        """Add a frame to a started turn: after its terminal, that is a violation (a second
+        terminal is one of its own)."""
+        again = kinds & {"completed", "failed", "cancelled"}
+        if turn.terminal is not None and not again and turn.key not in self._late:
+            self._late.add(turn.key)
+            late = f"{_type(frame)} after the terminal"
+            self._flag(NOTHING_AFTER_TERMINAL, turn, late, frame)
+        turn.frames.append(frame)
 
     def finish(self) -> list[Violation]:
         """Every violation, a turn still without its terminal included."""

@@ -18,6 +18,7 @@ CANONICAL_CAPABILITIES = [
     "auth_query",
     "auth_subprotocol",
     "binary_close",
+    "chat_requests",
     "client_timestamp_echo",
     "connection_limit",
     "health",
@@ -30,6 +31,7 @@ CANONICAL_CAPABILITIES = [
     "stats",
     "thread_history",
     "tool_call_id",
+    "tool_results",
     "unknown_type_error",
     "welcome",
 ]
@@ -37,6 +39,7 @@ CANONICAL_CAPABILITIES = [
 
 # What only a dialect of its own has: chat-agent/1 states nothing beyond PROTOCOL.md.
 DIALECT_CAPABILITIES = [
+    "cancel",
     "declared_constants",
     "dialect",
     "oversize_error",
@@ -65,6 +68,7 @@ def test_netra_2025_09_as_profiles_md_gives_it() -> None:
         "auth_query",
         "auth_subprotocol",
         "binary_close",
+        "chat_requests",
         "client_timestamp_echo",
         "connection_limit",
         "declared_constants",
@@ -73,6 +77,7 @@ def test_netra_2025_09_as_profiles_md_gives_it() -> None:
         "oversize_error",
         "scripted_agent",
         "thread_history",
+        "tool_results",
         "unknown_type_ack",
         "welcome",
     ]
@@ -397,8 +402,8 @@ def test_profile_check_names_the_rules_a_target_cannot_verify(tmp_path: Path) ->
     lines = proc.stdout.splitlines()
     assert lines[0] == f"{path}: valid profile 'no-stats' ({path} -> chat-agent-1.toml)"
     assert lines[2] == (
-        "lacks: declared_constants, dialect, oversize_error, parts_open, stats, text_stream, "
-        "unknown_type_ack"
+        "lacks: cancel, declared_constants, dialect, oversize_error, parts_open, stats, "
+        "text_stream, unknown_type_ack"
     )
     assert lines[3] == (
         "turn: agent scripted; start agent_started; completed agent_completed; failed "

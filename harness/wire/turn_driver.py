@@ -1,0 +1,200 @@
+"""Asking a target for turns in its own dialect, and reading each whole (docs/TURNS.md).
+
+A profile's `[turn.request]` says which client frames ask for a turn (chat-agent/1: one
+`user_message`; openai-realtime: `conversation.item.create` then `response.create`),
+which frame cancels the turn in flight, and which frame the target refuses with an
+error. `TurnDriver` sends them on one connection and reads every frame it receives
+through one `TurnReader`, so the turns it returns are the dialect's turns, with each
+frame's arrival time, and the reader holds every violation of the whole connection.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from harness.errors import CheckFailed
+from harness.wire import protocol as P
+from harness.wire.client import Client
+from harness.wire.turn_shape import TurnShape
+from harness.wire.turns import Turn, TurnReader, Violation
+
+# A correct server ends a turn in well under a second; a slow one fails on its budgets.
+TURN_WITHIN_S: Final = 15.0
+
+
+@dataclass
+class TakenTurn:
+    """One request and what came of it: its turn (None when it was refused before one
+    started), the error frame that refused it, and every frame's arrival (ms after the
+    request went)."""
+
+    content: str
+    ids: tuple[str, ...]
+    sent_at: float  # time.monotonic() when its first frame went
+    turn: Turn | None = None
+    error: Mapping[str, Any] | None = None
+    arrivals: dict[int, float] = field(default_factory=dict)  # id(frame) -> ms
+
+    @property
+    def ended(self) -> bool:
+        """The turn has its terminal, or the request was refused."""
+        return self.error is not None or (self.turn is not None and self.turn.terminal is not None)
+
+    def at_ms(self, frame: Mapping[str, Any]) -> float | None:
+        """When `frame` arrived, in ms after the request went (None: not one of its frames)."""
+        return self.arrivals.get(id(frame))
+
+    @property
+    def terminal_frame(self) -> Mapping[str, Any] | None:
+        """The frame that ended the turn (its terminal, or the refusing error)."""
+        if self.error is not None:
+            return self.error
+        if self.turn is None or self.turn.terminal is None:
+            return None
+        return self.turn.frames[-1] if self.turn.frames else None
+
+
+def fill(template: Any, values: Mapping[str, str]) -> Any:
+    """A request template with "{content}", "{thread}" and "{id}" replaced in its strings."""
+    if isinstance(template, str):
+        for name, value in values.items():
+            template = template.replace("{" + name + "}", value)
+        return template
+    if isinstance(template, Mapping):
+        return {key: fill(value, values) for key, value in template.items()}
+    if isinstance(template, list):
+        return [fill(item, values) for item in template]
+    return template
+
+
+def _fresh_id() -> str:
+    return f"h-{uuid.uuid4().hex[:16]}"
+
+
+class TurnDriver:
+    """Turns asked for on one connection, read through one TurnReader."""
+
+    def __init__(self, client: Client, shape: TurnShape) -> None:
+        self.client = client
+        self.shape = shape
+        self.reader = TurnReader(shape)
+        self.thread = f"t-{uuid.uuid4().hex[:12]}"
+        self._waiting: list[TakenTurn] = []  # sent, no turn claimed yet, in sending order
+        self._open: list[TakenTurn] = []  # sent, not ended
+
+    async def send(self, content: str, *, thread: str | None = None) -> TakenTurn:
+        """Send the frames that ask for a turn of `content`; the turn is read by `until`."""
+        sent: list[str] = []
+        started = time.monotonic()
+        for template in self.shape.request.frames:
+            frame_id = _fresh_id()
+            sent.append(frame_id)
+            values = {"content": content, "thread": thread or self.thread, "id": frame_id}
+            await self.client.send(fill(template, values))
+        taken = TakenTurn(content, tuple(sent), started)
+        self._waiting.append(taken)
+        self._open.append(taken)
+        return taken
+
+    async def take(
+        self, content: str, *, thread: str | None = None, within: float = TURN_WITHIN_S
+    ) -> TakenTurn:
+        """Ask for one turn and read it to its terminal (or its refusal)."""
+        taken = await self.send(content, thread=thread)
+        await self.until([taken], within)
+        return taken
+
+    async def take_all(
+        self, contents: Sequence[str], *, within: float = TURN_WITHIN_S
+    ) -> list[TakenTurn]:
+        """Ask for several turns: at once where the dialect allows turns in flight together,
+        else one after another; each read to its end."""
+        if not self.shape.request.concurrent:
+            return [await self.take(content, within=within) for content in contents]
+        taken = [await self.send(content) for content in contents]
+        await self.until(taken, within)
+        return taken
+
+    async def cancel(self, taken: TakenTurn) -> str:
+        """Send the dialect's cancel for the turn in flight ("{turn}" in the template is its
+        id); the id of the frame sent."""
+        template = self.shape.request.cancel
+        if template is None:
+            raise CheckFailed("cancelling a turn", expected="a cancel frame", observed="none")
+        frame_id = _fresh_id()
+        response_id = taken.turn.key if taken.turn is not None else ""
+        await self.client.send(fill(template, {"id": frame_id, "turn": response_id}))
+        return frame_id
+
+    async def refused(self, *, within: float = 5.0) -> tuple[str, Mapping[str, Any]]:
+        """Send the frame the dialect refuses; its id, and the first error frame after it."""
+        template = self.shape.request.refused
+        if template is None:
+            raise CheckFailed("a refused frame", expected="one in the profile", observed="none")
+        frame_id = _fresh_id()
+        await self.client.send(fill(template, {"id": frame_id, "content": "", "thread": ""}))
+        deadline = time.monotonic() + within
+        while True:
+            frame = await self._next(deadline, "an error frame refusing the frame sent")
+            if frame.get("type") == P.ERROR:
+                return frame_id, frame
+
+    async def until(self, wanted: Sequence[TakenTurn], within: float = TURN_WITHIN_S) -> None:
+        """Read frames until every turn of `wanted` has ended; CheckFailed at the deadline,
+        naming what each still lacks."""
+        deadline = time.monotonic() + within
+        while not all(taken.ended for taken in wanted):
+            lacking = [
+                f"{t.content[:40]!r}: " + ("no turn started" if t.turn is None else "no terminal")
+                for t in wanted
+                if not t.ended
+            ]
+            await self._next(deadline, f"the end of each turn asked for ({'; '.join(lacking)})")
+
+    async def settle(self, window: float) -> list[Violation]:
+        """Wait out `window` for late frames, read them, and return every violation of the
+        connection's turns (a turn still without its terminal included)."""
+        for frame in await self.client.quiet(window):
+            self._feed(frame)
+        return self.reader.finish()
+
+    async def _next(self, deadline: float, wanted: str) -> dict[str, Any]:
+        remaining = max(deadline - time.monotonic(), 0.0)
+        try:
+            frame = await self.client.recv(remaining)
+        except CheckFailed as failed:
+            raise CheckFailed(
+                failed.what,
+                expected=wanted,
+                observed=failed.observed,
+                frames=failed.frames,
+                deviation=failed.deviation,
+            ) from None
+        self._feed(frame)
+        return frame
+
+    def _feed(self, frame: dict[str, Any]) -> None:
+        now = time.monotonic()
+        before = len(self.reader.turns)
+        self.reader.feed(frame)
+        for started in self.reader.turns[before:]:
+            if self._waiting:  # a new turn answers the oldest request still without one
+                self._waiting.pop(0).turn = started
+        if frame.get("type") == P.ERROR:
+            named = frame.get("message_id")
+            for taken in self._waiting:
+                if named in taken.ids:
+                    taken.error = frame
+                    self._waiting.remove(taken)
+                    break
+        for taken in self._open:
+            ours = taken.turn
+            if (ours is not None and ours.frames and ours.frames[-1] is frame) or (
+                taken.error is frame
+            ):
+                taken.arrivals[id(frame)] = (now - taken.sent_at) * 1000
+        self._open = [t for t in self._open if not t.ended]
