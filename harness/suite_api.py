@@ -49,8 +49,10 @@ from harness.wire.profile import Profile, load_profile
 from harness.wire.target import Target, UserFactory
 from harness.wire.tokens import subprotocol_for
 from harness.wire.transcript import Transcript
+from harness.wire.turn_driver import TakenTurn, TurnDriver
 from harness.wire.turn_shape import TurnShape
 from harness.wire.turn_shape import shape_of as turn_shape
+from harness.wire.turn_shape import value_at as turn_value
 from harness.wire.turns import Turn, TurnReader, Violation
 
 __all__ = [
@@ -94,9 +96,11 @@ __all__ = [
     "ScenarioTurn",
     "Shard",
     "SuiteManifest",
+    "TakenTurn",
     "Target",
     "Transcript",
     "Turn",
+    "TurnDriver",
     "TurnReader",
     "TurnShape",
     "User",
@@ -122,6 +126,7 @@ __all__ = [
     "subprotocol_for",
     "to_microseconds",
     "turn_shape",
+    "turn_value",
 ]
 
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from harness.errors import CapabilityMissing, CheckFailed
+from harness.errors import CapabilityMissing, CheckFailed, Deviation
 from harness.run.checks import Checks
 from harness.run.fixture_types import Connect
 from harness.run.plugin_hooks import (
@@ -31,6 +31,7 @@ from harness.run.plugin_hooks import (
 from harness.run.selection import NO_PRIVATE_TARGET
 from harness.wire.causes import CauseWatch
 from harness.wire.http import HttpClient
+from harness.wire.protocol import CLOSE_INTERNAL_ERROR
 from harness.wire.target import EMBEDDED, Target, UserFactory, parse_tokens
 from harness.wire.transcript import Transcript
 
@@ -124,6 +125,10 @@ def users(target: Target) -> UserFactory:
     return UserFactory(target)
 
 
+# The rule a close code the profile does not declare breaks.
+DECLARED = "6.close.declared-codes"
+
+
 @pytest_asyncio.fixture
 async def connect(
     request: pytest.FixtureRequest, target: Target, users: UserFactory, transcript: Transcript
@@ -157,12 +162,26 @@ async def connect(
     await asyncio.gather(*(client.close() for client in clients))
     ended = [(client.conn, client.end_failure()) for client in clients]
     failures = [f"connection {conn}: {failure}" for conn, failure in ended if failure]
-    if failures:
+    # A close code the profile does not declare (1011 has its own rule, above).
+    declared = set(target.profile.section("capabilities")["close_codes"])
+    undeclared = [
+        f"connection {client.conn}: closed with {client.close_code}, a code the profile "
+        f"does not declare ({', '.join(map(str, sorted(declared)))})"
+        for client in clients
+        if client.close_code not in (None, CLOSE_INTERNAL_ERROR, *declared)
+    ]
+    if failures or undeclared:
         raise CheckFailed(
             "the test's connections at its end",
-            expected="no close 1011 and a close frame from the server on every closed connection",
-            observed="; ".join(failures),
+            expected="no close 1011, a close frame from the server on every closed connection "
+            "and only the close codes the profile declares",
+            observed="; ".join(failures + undeclared),
             frames=transcript.export(),
+            deviation=None
+            if failures
+            else Deviation(
+                "close:undeclared", "a close code the profile does not declare", (DECLARED,)
+            ),
         )
 
 

@@ -3,7 +3,6 @@ checks judged, and the runs judged k of n (`min_pass` of `runs`)."""
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -12,9 +11,11 @@ from typing import Any, Final
 from harness.errors import CheckFailed
 from harness.scenarios.checks import judge
 from harness.scenarios.model import NEW, Scenario, TurnSpec
-from harness.scenarios.turn import TERMINALS, TimedFrame, Turn, turn_of
-from harness.wire import protocol as P
+from harness.scenarios.turn import TimedFrame, Turn, turn_of
 from harness.wire.client import Client
+from harness.wire.profile import load_profile
+from harness.wire.turn_driver import TurnDriver
+from harness.wire.turn_shape import shape_of
 
 # Generous: a slow target must fail on a `within_ms` check, not on this deadline.
 TURN_WITHIN_S: Final = 15.0
@@ -93,28 +94,13 @@ class Outcome:
 
 
 async def play_turn(
-    client: Client, send: str, thread_id: str, *, within: float = TURN_WITHIN_S
+    driver: TurnDriver, send: str, thread_id: str, *, within: float = TURN_WITHIN_S
 ) -> Turn:
-    """Send `send` as a user_message in `thread_id` and read every frame up to the run's
-    terminal (or the error that refused the message), each with its arrival time."""
-    started = time.monotonic()
-    deadline = started + within
-
-    def timed(frame: dict[str, object]) -> TimedFrame:
-        return TimedFrame((time.monotonic() - started) * 1000, frame)
-
-    reply = await client.request(
-        P.USER_MESSAGE, {"content": send, "thread_id": thread_id}, within=within
-    )
-    frames = [timed(reply)]
-    run_id = reply.get("run_id")
-    while reply.get("type") == P.ACK:
-        frame = await client.recv(max(deadline - time.monotonic(), 0.0))
-        frames.append(timed(frame))
-        ours = run_id is None or frame.get("run_id") == run_id
-        if frame.get("type") in TERMINALS and ours:
-            break
-    return turn_of(send, frames)
+    """Ask for a turn of `send` in `thread_id`, in the target's dialect, and read it to its
+    terminal (or the error that refused it), each frame with its arrival time."""
+    taken = await driver.take(send, thread=thread_id, within=within)
+    timed = [TimedFrame(taken.at_ms(f) or 0.0, f) for f in taken.received]
+    return turn_of(send, timed, driver.shape)
 
 
 def _deadline(spec: TurnSpec) -> float:
@@ -129,13 +115,14 @@ def _deadline(spec: TurnSpec) -> float:
 
 async def play_run(client: Client, scenario: Scenario) -> Failure | None:
     """One run of `scenario` on `client`: its first failing check, or None."""
+    driver = TurnDriver(client, shape_of(client.profile or load_profile(None)))
     thread = f"t-{uuid.uuid4().hex[:12]}"
     for number, spec in enumerate(scenario.turns, start=1):
         if spec.thread == NEW and number > 1:
             thread = f"t-{uuid.uuid4().hex[:12]}"
         within = _deadline(spec)
         try:
-            turn = await play_turn(client, spec.send, thread, within=within)
+            turn = await play_turn(driver, spec.send, thread, within=within)
         except CheckFailed as exc:
             return Failure(number, "the turn's end", f"{exc.what}: {exc.observed}")
         for check in spec.checks:

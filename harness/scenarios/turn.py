@@ -1,8 +1,5 @@
-"""One turn of a scenario as the checks see it: built from the canonical frames of one run.
-
-A plain frozen record, so that it can later be built from the wire's turn model instead of
-from the scripted agent's events (docs/PROTOCOL.md section 4).
-"""
+"""One turn of a scenario as the checks see it: read from the frames of one request by the
+dialect's turn model (docs/TURNS.md), so that its checks hold in any dialect."""
 
 from __future__ import annotations
 
@@ -11,6 +8,10 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from harness.wire import protocol as P
+from harness.wire.profile import load_profile
+from harness.wire.turn_shape import TurnShape, shape_of
+from harness.wire.turns import Turn as ModelTurn
+from harness.wire.turns import TurnReader
 
 Frame = Mapping[str, Any]
 
@@ -60,43 +61,50 @@ class Turn:
 TERMINALS: Final = (*P.TERMINAL_EVENTS, P.ERROR)
 
 
+def turn_of(send: str, frames: Sequence[TimedFrame], shape: TurnShape | None = None) -> Turn:
+    """The turn `frames` make (in arrival order), read by the dialect's turn model (`shape`;
+    chat-agent/1's when None): its text, its tool calls (name, arguments, first result) and
+    its terminal; or the error frame that refused the request before a turn started.
+
+    The status is the terminal's error code where it carries one (`agent_error`'s
+    data.error_code), else the terminal's kind (completed, failed, cancelled); for a
+    refused request, the error's code.
+    """
+    reader = TurnReader(shape or shape_of(load_profile(None)))
+    for timed in frames:
+        reader.feed(timed.frame)
+    turn = reader.turns[0] if reader.turns else None
+    if turn is None or turn.terminal is None:
+        refusal = next((f for f in frames if f.type == P.ERROR), None)
+        if refusal is not None and turn is None:
+            code = refusal.frame.get("error_code")
+            return Turn(
+                send, tuple(frames), None, (), P.ERROR, code if isinstance(code, str) else None
+            )
+        return Turn(send, tuple(frames), None, _calls(turn), None, None)
+    end = turn.frames[-1]
+    code = _data(end).get("error_code") or end.get("error_code")
+    status = code if isinstance(code, str) and turn.terminal != "completed" else turn.terminal
+    final = turn.text if turn.terminal == "completed" and turn.streams else None
+    kind = end.get("type")
+    return Turn(
+        send, tuple(frames), final, _calls(turn), kind if isinstance(kind, str) else None, status
+    )
+
+
+def _calls(turn: ModelTurn | None) -> tuple[ToolCall, ...]:
+    if turn is None:
+        return ()
+    return tuple(
+        ToolCall(
+            call.name if isinstance(call.name, str) else "",
+            call.arguments if isinstance(call.arguments, Mapping) else {},
+            call.results[0] if call.results else None,
+        )
+        for call in turn.tools
+    )
+
+
 def _data(frame: Frame) -> Mapping[str, Any]:
     data = frame.get("data")
     return data if isinstance(data, Mapping) else {}
-
-
-def turn_of(send: str, frames: Sequence[TimedFrame]) -> Turn:
-    """The turn `frames` make (the direct reply, then the run's events, in arrival order).
-
-    A tool call is a `tool_executing` (name = data.tool_name, arguments = data.parameters);
-    its result is the data.result of the `tool_completed` with the same tool_call_id. The
-    terminal is the first agent_completed, agent_error or error frame.
-    """
-    calls: list[ToolCall] = []
-    ids: list[Any] = []
-    final: str | None = None
-    terminal: str | None = None
-    status: str | None = None
-    for timed in frames:
-        data = _data(timed.frame)
-        if timed.type == P.TOOL_EXECUTING:
-            arguments = data.get("parameters")
-            name = data.get("tool_name")
-            calls.append(
-                ToolCall(
-                    name if isinstance(name, str) else "",
-                    arguments if isinstance(arguments, Mapping) else {},
-                )
-            )
-            ids.append(data.get("tool_call_id"))
-        elif timed.type == P.TOOL_COMPLETED and data.get("tool_call_id") in ids:
-            at = ids.index(data.get("tool_call_id"))
-            calls[at] = ToolCall(calls[at].name, calls[at].arguments, data.get("result"))
-        elif timed.type in TERMINALS and terminal is None:
-            terminal = timed.type
-            text = data.get("final_response")
-            final = text if isinstance(text, str) and timed.type == P.AGENT_COMPLETED else None
-            code = data.get("status") if timed.type == P.AGENT_COMPLETED else None
-            code = code or data.get("error_code") or timed.frame.get("error_code")
-            status = code if isinstance(code, str) else None
-    return Turn(send, tuple(frames), final, tuple(calls), terminal, status)

@@ -95,6 +95,7 @@ class Client:
     ) -> None:
         self.user = user
         self.conn = conn
+        self.profile = profile  # the target's dialect (None: chat-agent/1 as written)
         self.established: dict[str, Any] | None = None
         # Which of the test's rules the target's profile lets it check (set by the
         # harness's `connect` fixture; see harness.run.checks).

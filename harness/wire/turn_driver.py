@@ -38,6 +38,9 @@ class TakenTurn:
     turn: Turn | None = None
     error: Mapping[str, Any] | None = None
     arrivals: dict[int, float] = field(default_factory=dict)  # id(frame) -> ms
+    first_text_ms: float | None = None  # when its first text came (a delta, or whole)
+    # Every frame read while it was open, in order (direct replies such as an ack too).
+    received: list[Mapping[str, Any]] = field(default_factory=list)
 
     @property
     def ended(self) -> bool:
@@ -155,6 +158,12 @@ class TurnDriver:
             ]
             await self._next(deadline, f"the end of each turn asked for ({'; '.join(lacking)})")
 
+    async def started(self, taken: TakenTurn, within: float = TURN_WITHIN_S) -> None:
+        """Read frames until the turn asked for has started (or was refused)."""
+        deadline = time.monotonic() + within
+        while taken.turn is None and taken.error is None:
+            await self._next(deadline, f"the start of the turn of {taken.content[:40]!r}")
+
     async def settle(self, window: float) -> list[Violation]:
         """Wait out `window` for late frames, read them, and return every violation of the
         connection's turns (a turn still without its terminal included)."""
@@ -192,9 +201,17 @@ class TurnDriver:
                     self._waiting.remove(taken)
                     break
         for taken in self._open:
+            taken.received.append(frame)
+            taken.arrivals.setdefault(id(frame), (now - taken.sent_at) * 1000)
             ours = taken.turn
             if (ours is not None and ours.frames and ours.frames[-1] is frame) or (
                 taken.error is frame
             ):
-                taken.arrivals[id(frame)] = (now - taken.sent_at) * 1000
+                at = taken.arrivals[id(frame)]
+                if taken.first_text_ms is None and ours is not None and _has_text(ours):
+                    taken.first_text_ms = at
         self._open = [t for t in self._open if not t.ended]
+
+
+def _has_text(turn: Turn) -> bool:
+    return any(s.deltas or s.final_text is not None for s in turn.streams.values())

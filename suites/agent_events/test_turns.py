@@ -24,19 +24,22 @@ from harness.suite_api import (
     Connect,
     Deviation,
     Evidence,
-    Metrics,
+    TakenTurn,
     Target,
-    TurnReader,
+    TurnDriver,
+    Violation,
     turn_shape,
 )
 from harness.suite_api import protocol as P
-from suites.agent_events.observation import Request, run_all, run_one
 
 pytestmark = pytest.mark.asyncio
 
 TOOL_RUN: Final = "What is 2+3 and (7-1) * 4?"
 WORDS_RUN: Final = "How many words are in this sentence?"
 FAIL_RUN: Final = "fail: the tool chain broke"
+# A request a language model answers with tool calls (a search); the scripted agent counts
+# its words.
+SEARCH_RUN: Final = "Search for the tide times in Brest and look up the weather there"
 # Frames of a run that a server sends after its terminal come within this window.
 LATE_WINDOW_S: Final = 0.3
 TERMINALS: Final = ("completed", "failed", "cancelled")
@@ -54,25 +57,49 @@ TURN_RULES: Final = (
 )
 
 
+def broken_turns(found: list[Violation], what: str) -> CheckFailed:
+    """The failure of turns that break invariants: it names the rules their frames broke,
+    and only those (the test's other rules are then not verified by it, never violated)."""
+    broken = tuple(sorted({v.rule for v in found}))
+    return CheckFailed(
+        what,
+        expected="each turn started, its parts opened before use and closed once, "
+        "one terminal and nothing after it",
+        observed=[f"{v.rule} (turn {v.turn}): {v.text}" for v in found],
+        frames=[dict(v.frame) for v in found],
+        deviation=Deviation(
+            f"turn:{','.join(broken)}", f"a turn breaks {', '.join(broken)}", broken
+        ),
+    )
+
+
 @pytest.mark.rules(*TURN_RULES, "4.agent.fail.agent-error", "6.close.never-1011")
 async def test_every_turn_of_a_connection_is_well_formed(
-    connect: Connect, target: Target, metrics: Metrics, evidence: Evidence
+    connect: Connect, target: Target, evidence: Evidence
 ) -> None:
-    """Three runs one after another and two at once: five turns, each well formed."""
+    """Four turns one after another and two more at once where the dialect lets turns run
+    together (else one after the other): six turns, each well formed."""
     client = await connect()
-    for content in (TOOL_RUN, WORDS_RUN, FAIL_RUN):
-        await run_one(client, content, metrics)
-    await run_all(client, [Request(TOOL_RUN), Request("What is 6/3?")], metrics)
-    await client.quiet(LATE_WINDOW_S)
-    reader = TurnReader(turn_shape(target.profile))
-    for frame in client.frames:
-        reader.feed(frame)
-    found = [v for v in reader.finish() if client.checks.applies(v.rule)]
+    driver = TurnDriver(client, turn_shape(target.profile))
+    sent = [TOOL_RUN, WORDS_RUN, FAIL_RUN, SEARCH_RUN]
+    try:
+        for content in sent:
+            await driver.take(content)
+        await driver.take_all([TOOL_RUN, "What is 6/3?"])
+    except CheckFailed:
+        # A turn that never ends for a reason its frames show (a run id started again):
+        # the rules they broke are the failure, not the wait.
+        found = [v for v in await driver.settle(0) if client.checks.applies(v.rule)]
+        if found:
+            raise broken_turns(found, "the turns of one connection") from None
+        raise
+    sent += [TOOL_RUN, "What is 6/3?"]
+    found = [v for v in await driver.settle(LATE_WINDOW_S) if client.checks.applies(v.rule)]
     # What the reports show of the turns: their terminals and their parts, as observed.
-    turns = reader.turns
+    turns = driver.reader.turns
     evidence.record(
         "4.turn.one-terminal",
-        sent=[TOOL_RUN, WORDS_RUN, FAIL_RUN, TOOL_RUN, "What is 6/3?"],
+        sent=sent,
         expected="one terminal per turn",
         observed={
             "turns": len(turns),
@@ -84,26 +111,14 @@ async def test_every_turn_of_a_connection_is_well_formed(
         },
     )
     if found:
-        # The rules the frames broke, and only those: the test's other rules are then
-        # not verified by it (never violated).
-        broken = tuple(sorted({v.rule for v in found}))
-        raise CheckFailed(
-            "the turns of one connection",
-            expected="each turn started, its parts opened before use and closed once, "
-            "one terminal and nothing after it",
-            observed=[f"{v.rule} (turn {v.turn}): {v.text}" for v in found],
-            frames=[dict(v.frame) for v in found],
-            deviation=Deviation(
-                f"turn:{','.join(broken)}", f"a turn breaks {', '.join(broken)}", broken
-            ),
-        )
+        raise broken_turns(found, "the turns of one connection")
     if not client.checks.applies("4.agent.fail.agent-error"):
         return  # another agent need not fail on "fail:": its terminals are its own
-    terminals = sorted(str(turn.terminal) for turn in reader.turns)
-    expected = ["completed", "completed", "completed", "completed", "failed"]
+    terminals = sorted(str(turn.terminal) for turn in turns)
+    expected = ["completed", "completed", "completed", "completed", "completed", "failed"]
     if terminals != expected:
         raise CheckFailed(
-            "the terminals of five runs",
+            "the terminals of six runs",
             expected=expected,
             observed=terminals,
             frames=client.frames,
@@ -114,37 +129,70 @@ async def test_every_turn_of_a_connection_is_well_formed(
 NEXT_TURN_WITHIN_S: Final = 10.0
 
 
-@pytest.mark.rules("4.turn.usable-after-error", "4.agent.fail.agent-error", "6.close.never-1011")
-async def test_the_next_turn_completes_after_an_error(
-    connect: Connect, target: Target, metrics: Metrics
-) -> None:
-    """An error frame (an empty content), and where the agent fails on "fail:" a failed
-    turn, each leave the connection usable: the next turn on it ends with its terminal."""
+@pytest.mark.rules(
+    "4.turn.usable-after-error",
+    "4.turn.error-names-request",
+    "4.agent.fail.agent-error",
+    "6.close.never-1011",
+)
+async def test_the_next_turn_completes_after_an_error(connect: Connect, target: Target) -> None:
+    """The frame the dialect refuses gets an error frame naming it, and where the agent
+    fails on "fail:" a failed turn follows: each leaves the connection usable, the next
+    turn on it ends with its terminal."""
     client = await connect()
-    refused = await client.request(P.USER_MESSAGE, {"content": ""})
-    if refused.get("type") != P.ERROR:
+    driver = TurnDriver(client, turn_shape(target.profile))
+    frame_id, refused = await driver.refused()
+    if client.checks.applies("4.turn.error-names-request") and refused.get("message_id") != (
+        frame_id
+    ):
         raise CheckFailed(
-            "direct reply to a user_message with empty content",
-            expected=P.ERROR,
-            observed=refused.get("type"),
-            frames=[refused],
+            "the error frame that refused a frame",
+            expected=f"it names the frame refused: {frame_id!r}",
+            observed=refused.get("message_id"),
+            frames=[dict(refused)],
+            deviation=Deviation(
+                "turn:error-names-request",
+                "an error does not name the frame it refuses",
+                ("4.turn.error-names-request",),
+            ),
         )
-    after = [await run_one(client, WORDS_RUN, metrics, within=NEXT_TURN_WITHIN_S)]
+    after = [await _next_turn(driver, WORDS_RUN)]
     if client.checks.applies("4.agent.fail.agent-error"):
-        failed = await run_one(client, FAIL_RUN, metrics, within=NEXT_TURN_WITHIN_S)
-        if failed.types[-1:] != [P.AGENT_ERROR]:
+        failed = await _next_turn(driver, FAIL_RUN)
+        if failed.turn is None or failed.turn.terminal != "failed":
             raise CheckFailed(
                 f"the run of {FAIL_RUN!r}",
                 expected=P.AGENT_ERROR,
-                observed=failed.types,
-                frames=failed.events,
+                observed=failed.error or (failed.turn.terminal if failed.turn else None),
+                frames=[dict(f) for f in failed.turn.frames] if failed.turn else [],
             )
-        after.append(await run_one(client, WORDS_RUN, metrics, within=NEXT_TURN_WITHIN_S))
-    ends = [run.types[-1:] for run in after]
-    if any(end not in ([P.AGENT_COMPLETED], [P.AGENT_ERROR]) for end in ends):
+        after.append(await _next_turn(driver, WORDS_RUN))
+    ends = [taken.turn.terminal if taken.turn is not None else "refused" for taken in after]
+    if any(end not in TERMINALS for end in ends):
         raise CheckFailed(
             "the turns after an error",
             expected="each ends with its terminal",
             observed=ends,
-            frames=[e for run in after for e in run.events],
+            frames=[dict(f) for taken in after if taken.turn for f in taken.turn.frames],
+            deviation=USABLE_AFTER_ERROR,
         )
+
+
+USABLE_AFTER_ERROR: Final = Deviation(
+    "turn:usable-after-error", "a turn after an error does not end", ("4.turn.usable-after-error",)
+)
+
+
+async def _next_turn(driver: TurnDriver, content: str) -> TakenTurn:
+    """The next turn after an error, read to its end: one that never ends breaks
+    4.turn.usable-after-error (and only that)."""
+    try:
+        return await driver.take(content, within=NEXT_TURN_WITHIN_S)
+    except CheckFailed as failed:
+        raise CheckFailed(
+            f"the turn of {content!r} after an error",
+            expected=failed.expected,
+            observed=failed.observed,
+            frames=failed.frames,
+            deviation=USABLE_AFTER_ERROR,
+        ) from None
