@@ -95,15 +95,14 @@ def plan_response(seed: int, text: str, n: int, think_ms: float) -> ResponsePlan
 
 def _answer(rng: random.Random, lowered: str) -> str:
     """12 to 60 words: an opening, phrases of the vocabulary, and the France answer if asked."""
-    words = [rng.choice(_OPENINGS)]
+    words = rng.choice(_OPENINGS).split()
     if _FRANCE in lowered:
         # About 3 responses in 4 know it.
         known = rng.random() < 0.75
         words += rng.choice(_FRANCE_YES if known else _FRANCE_NO).split()
-    target = rng.randint(MIN_WORDS, MAX_WORDS)
+    target = max(rng.randint(MIN_WORDS, MAX_WORDS), len(words))  # never cut the sentence
     while len(words) < target:
         words += rng.choice(_WORDS).split()
-    # The opening and the France sentence are under 12 words: the cut never reaches them.
     return " ".join(words[:target]).rstrip(",:.!") + "."
 
 
