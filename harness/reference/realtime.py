@@ -143,7 +143,9 @@ class RealtimeSession:
         await self.websocket.send(error_frame(code, message, param, event_id))
 
     async def run(self) -> None:
-        """The welcome, then every client frame in turn."""
+        """The notices, the welcome, then every client frame in turn."""
+        for text in self.config.before_welcome:
+            await self.websocket.send(text)
         await self.send("session.created", session=self.session)
         async for message in self.websocket:
             if isinstance(message, bytes):
