@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import asynccontextmanager, contextmanager
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Any, Final
 
 from harness.reference import ServerConfig, ThreadedServer, mint_token, start_in_thread
@@ -14,16 +15,17 @@ PROFILE: Final = "openai-realtime"
 SEARCH_TEXT: Final = "Please search the weather in Zürich for tomorrow"
 
 
-@contextmanager
-def realtime_server(**overrides: Any) -> Iterator[ThreadedServer]:
-    """A reference server speaking openai-realtime on 127.0.0.1:0, in a thread."""
+@asynccontextmanager
+async def realtime_server(**overrides: Any) -> AsyncIterator[ThreadedServer]:
+    """A reference server speaking openai-realtime on 127.0.0.1:0, in a thread (stopped from
+    another thread: this loop still answers the closing handshakes of its clients)."""
     options: dict[str, Any] = {"jwt_secret": SECRET, "profile": PROFILE}
     options.update(overrides)
     server = start_in_thread(ServerConfig(**options))
     try:
         yield server
     finally:
-        server.stop()
+        await asyncio.to_thread(server.stop)
 
 
 @asynccontextmanager

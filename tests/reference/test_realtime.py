@@ -54,9 +54,8 @@ def _error(frame: dict[str, Any], code: str, param: str | None, event_id: str | 
 
 
 async def test_the_welcome_is_session_created() -> None:
-    with realtime_server() as server:
-        async with session(server) as wire:
-            welcome = wire.established
+    async with realtime_server() as server, session(server) as wire:
+        welcome = wire.established
     assert welcome is not None and EVENT_ID.fullmatch(welcome["event_id"])
     created = welcome["session"]
     assert re.fullmatch(r"sess_[0-9a-f]+", created.pop("id"))
@@ -70,22 +69,20 @@ async def test_the_welcome_is_session_created() -> None:
 
 
 async def test_session_update_answers_the_merged_session() -> None:
-    with realtime_server() as server:
-        async with session(server) as wire:
-            await wire.send({"type": "session.update", "session": {"instructions": "Be brief."}})
-            updated = await wire.expect("session.updated")
+    async with realtime_server() as server, session(server) as wire:
+        await wire.send({"type": "session.update", "session": {"instructions": "Be brief."}})
+        updated = await wire.expect("session.updated")
     assert updated["session"]["instructions"] == "Be brief."
     assert updated["session"]["model"] == "reference-realtime"
     assert updated["session"]["tools"] == [SEARCH_TOOL]
 
 
 async def test_items_are_created_with_the_previous_item_id() -> None:
-    with realtime_server() as server:
-        async with session(server) as wire:
-            first = await say(wire, "hello")
-            output = {"type": "function_call_output", "call_id": "call_1", "output": "sunny"}
-            await wire.send({"type": "conversation.item.create", "item": output})
-            second = await wire.expect("conversation.item.created")
+    async with realtime_server() as server, session(server) as wire:
+        first = await say(wire, "hello")
+        output = {"type": "function_call_output", "call_id": "call_1", "output": "sunny"}
+        await wire.send({"type": "conversation.item.create", "item": output})
+        second = await wire.expect("conversation.item.created")
     assert first["previous_item_id"] is None
     item = first["item"]
     assert re.fullmatch(r"item_[0-9a-f]+", item["id"])
@@ -109,17 +106,15 @@ async def test_a_malformed_item_is_invalid_value(item: Any) -> None:
     frame: dict[str, Any] = {"type": "conversation.item.create", "event_id": "evt_9"}
     if item is not None:
         frame["item"] = item
-    with realtime_server() as server:
-        async with session(server) as wire:
-            await wire.send(frame)
-            _error(await wire.recv(), "invalid_value", "item", "evt_9")
+    async with realtime_server() as server, session(server) as wire:
+        await wire.send(frame)
+        _error(await wire.recv(), "invalid_value", "item", "evt_9")
 
 
 async def test_a_response_streams_its_calls_then_its_text_in_order() -> None:
-    with realtime_server() as server:
-        async with session(server) as wire:
-            frames = await respond(wire, SEARCH_TEXT)
-            assert await wire.quiet(0.2) == []
+    async with realtime_server() as server, session(server) as wire:
+        frames = await respond(wire, SEARCH_TEXT)
+        assert await wire.quiet(0.2) == []
     created, done = frames[0], frames[-1]
     assert created["type"] == "response.created"
     response_id = created["response"]["id"]
@@ -167,21 +162,18 @@ async def test_a_response_streams_its_calls_then_its_text_in_order() -> None:
 
 
 async def test_a_response_with_no_user_text_is_still_a_text_message() -> None:
-    with realtime_server() as server:
-        async with session(server) as wire:
-            frames = await respond(wire)
+    async with realtime_server() as server, session(server) as wire:
+        frames = await respond(wire)
     assert of_type(frames, "response.function_call_arguments.delta") == []
     assert frames[-1]["response"]["status"] == "completed"
     assert len(of_type(frames, "response.output_text.done")) == 1
 
 
 async def _texts(seed: int, prompts: list[str]) -> list[str]:
-    with realtime_server(seed=seed) as server:
-        async with session(server) as wire:
-            return [
-                of_type(await respond(wire, p), "response.output_text.done")[0]["text"]
-                for p in prompts
-            ]
+    async with realtime_server(seed=seed) as server, session(server) as wire:
+        return [
+            of_type(await respond(wire, p), "response.output_text.done")[0]["text"] for p in prompts
+        ]
 
 
 async def test_responses_differ_and_a_seed_and_order_repeat_them() -> None:
@@ -199,16 +191,15 @@ async def test_the_capital_of_france_is_known_in_most_responses_not_all() -> Non
 
 
 async def test_cancel_mid_stream_ends_the_response_cancelled() -> None:
-    with realtime_server(think_ms=20.0) as server:
-        async with session(server) as wire:
-            await say(wire, "Tell me a long story")
-            await wire.send({"type": "response.create"})
-            await wire.expect("response.output_text.delta")
-            await wire.send({"type": "response.cancel"})
-            frames = await until_done(wire)
-            after = await wire.quiet(0.4)
-            # The session goes on: the next response completes.
-            again = await respond(wire)
+    async with realtime_server(think_ms=20.0) as server, session(server) as wire:
+        await say(wire, "Tell me a long story")
+        await wire.send({"type": "response.create"})
+        await wire.expect("response.output_text.delta")
+        await wire.send({"type": "response.cancel"})
+        frames = await until_done(wire)
+        after = await wire.quiet(0.4)
+        # The session goes on: the next response completes.
+        again = await respond(wire)
     done = frames[-1]["response"]
     assert done["status"] == "cancelled"
     assert done["status_details"] == {"type": "cancelled", "reason": "client_cancelled"}
@@ -223,27 +214,25 @@ async def test_cancel_with_no_such_response_in_flight_is_an_error(response_id: s
     cancel: dict[str, Any] = {"type": "response.cancel", "event_id": "evt_c1"}
     if response_id is not None:
         cancel["response_id"] = response_id
-    with realtime_server() as server:
-        async with session(server) as wire:
-            if response_id is not None:
-                await wire.send({"type": "response.create"})
-                await wire.expect("response.created")
-            await wire.send(cancel)
-            error = await wire.expect("error")
-            frames = await until_done(wire) if response_id is not None else []
+    async with realtime_server() as server, session(server) as wire:
+        if response_id is not None:
+            await wire.send({"type": "response.create"})
+            await wire.expect("response.created")
+        await wire.send(cancel)
+        error = await wire.expect("error")
+        frames = await until_done(wire) if response_id is not None else []
     _error(error, "response_cancel_not_active", None, "evt_c1")
     assert frames == [] or frames[-1]["response"]["status"] == "completed"
 
 
 async def test_a_second_response_create_in_flight_is_refused_the_first_goes_on() -> None:
-    with realtime_server(think_ms=10.0) as server:
-        async with session(server) as wire:
-            await wire.send({"type": "response.create"})
-            await wire.expect("response.created")
-            await wire.send({"type": "response.create", "event_id": "evt_2"})
-            error = await wire.expect("error")
-            frames = await until_done(wire)
-            assert await wire.quiet(0.2) == []
+    async with realtime_server(think_ms=10.0) as server, session(server) as wire:
+        await wire.send({"type": "response.create"})
+        await wire.expect("response.created")
+        await wire.send({"type": "response.create", "event_id": "evt_2"})
+        error = await wire.expect("error")
+        frames = await until_done(wire)
+        assert await wire.quiet(0.2) == []
     _error(error, "conversation_already_has_active_response", None, "evt_2")
     assert frames[-1]["response"]["status"] == "completed"
     assert of_type(frames, "response.created") == []
@@ -273,16 +262,15 @@ async def test_a_second_response_create_in_flight_is_refused_the_first_goes_on()
 async def test_a_bad_frame_gets_its_error_and_the_session_still_answers(
     text: str, code: str, param: str | None, event_id: str | None
 ) -> None:
-    with realtime_server() as server:
-        async with session(server) as wire:
-            await wire.send_raw(text)
-            _error(await wire.recv(), code, param, event_id)
-            frames = await respond(wire, "hello again")
+    async with realtime_server() as server, session(server) as wire:
+        await wire.send_raw(text)
+        _error(await wire.recv(), code, param, event_id)
+        frames = await respond(wire, "hello again")
     assert frames[-1]["response"]["status"] == "completed"
 
 
 async def test_a_bad_token_gets_one_invalid_api_key_error_then_1008() -> None:
-    with realtime_server() as server:
+    async with realtime_server() as server:
         wire = await Wire.open(
             server.ws_url, token=mint_token("another-secret-0123456789abcdefghijklmnop", "u")
         )
@@ -294,7 +282,7 @@ async def test_a_bad_token_gets_one_invalid_api_key_error_then_1008() -> None:
 
 
 async def test_binary_closes_1003_and_oversize_1009() -> None:
-    with realtime_server() as server:
+    async with realtime_server() as server:
         async with session(server) as wire:
             await wire.send_raw(b"\x00\x01")
             assert await wire.wait_closed() == 1003
@@ -309,7 +297,7 @@ async def test_binary_closes_1003_and_oversize_1009() -> None:
 
 
 async def test_shutdown_closes_1001_and_http_paths_are_404() -> None:
-    with realtime_server() as server:
+    async with realtime_server() as server:
         for path in ("/health", "/stats", "/ws/health", "/"):
             assert (await http_get(server.http_url + path)).status == 404
         async with session(server) as wire:
@@ -322,10 +310,9 @@ async def test_shutdown_closes_1001_and_http_paths_are_404() -> None:
 
 
 async def test_sessions_of_two_users_are_isolated() -> None:
-    with realtime_server() as server:
-        async with session(server) as one, session(server) as two:
-            await respond(one, "Tell me a story")
-            assert await two.quiet(0.2) == []
+    async with realtime_server() as server, session(server) as one, session(server) as two:
+        await respond(one, "Tell me a story")
+        assert await two.quiet(0.2) == []
 
 
 async def test_serve_runs_openai_realtime_with_a_seed() -> None:

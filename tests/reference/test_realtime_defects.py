@@ -150,7 +150,7 @@ async def test_every_realtime_defect_has_a_probe() -> None:
 
 @pytest.mark.parametrize("defect", RT_DEFECT_NAMES)
 async def test_the_defect_shows_its_wrong_frames(defect: str) -> None:
-    with rt.realtime_server(defects=frozenset({defect}), think_ms=2.0) as server:
+    async with rt.realtime_server(defects=frozenset({defect}), think_ms=2.0) as server:
         assert await PROBES[defect](server), f"{defect} does not show"
 
 
@@ -158,6 +158,6 @@ async def test_the_defect_shows_its_wrong_frames(defect: str) -> None:
 @pytest.mark.parametrize("defect", ["none", *RT_DEFECT_NAMES])
 async def test_the_defect_leaves_every_other_probe_clean(defect: str) -> None:
     defects = frozenset() if defect == "none" else frozenset({defect})
-    with rt.realtime_server(defects=defects, think_ms=2.0) as server:
+    async with rt.realtime_server(defects=defects, think_ms=2.0) as server:
         shown = [name for name, probe in PROBES.items() if name != defect and await probe(server)]
     assert shown == []
