@@ -256,6 +256,9 @@ class RealtimeSession:
                 await self.send("response.output_text.delta", **response.text_fields, delta=".")
         except ConnectionClosed:
             return
+        except Exception:  # the response fails; the session goes on
+            await self.error(SERVER_ERROR, "The response failed.", None, None)
+            await self._done(response, "failed", {"type": "failed", "error": None})
 
     async def _stream_call(self, response: Response, index: int, call: CallPlan) -> None:
         """One function call: added, argument deltas, arguments done, item done."""

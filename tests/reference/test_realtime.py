@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from harness.reference import ServerConfig, mint_token, start_subprocess
+from harness.reference.dialect import dialect
 
 from .realtime_client import (
     PROFILE,
@@ -325,3 +326,23 @@ async def test_serve_runs_openai_realtime_with_a_seed() -> None:
         frames = await until_done(wire)
         await wire.close()
     assert frames[-1]["response"]["status"] == "completed"
+
+
+async def test_the_profile_reads_the_welcome_and_the_errors_canonically() -> None:
+    codec = dialect(PROFILE).codec
+    async with realtime_server() as server:
+        async with session(server) as wire:
+            await wire.send_raw("{not json")
+            error = await wire.recv()
+            welcome = wire.established
+        refused = await Wire.open(server.ws_url, token="not.a.token")
+        refusal = await refused.recv()
+        assert await refused.wait_closed() == 1008
+    assert welcome is not None
+    assert codec.decode(welcome) == {
+        "type": "connection_established",
+        "connection_id": welcome["session"]["id"],
+    }
+    assert codec.decode(error)["error_code"] == "FORMAT_ERROR"
+    assert codec.decode(refusal)["error_code"] == "AUTH_FAILED"
+    assert codec.decode(refusal)["message_id"] is None
