@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 
 from harness.errors import ConfigError
-from harness.reference.defects import resolve_defects
+from harness.reference.defects import find_defect, resolve_defects
 from harness.reference.dialect import Dialect, dialect
 from harness.wire import protocol as P
 
@@ -34,15 +34,22 @@ class ServerConfig:
     # JSON texts sent on every accepted connection before the welcome: a notice such as a
     # production server's "running in fallback mode" (docs/PROFILES.md, [server.notices]).
     before_welcome: tuple[str, ...] = ()
+    seed: int = 0  # what an llm-like agent draws its answers from (realtime_agent.py)
 
     def __post_init__(self) -> None:
         if not self.jwt_secret:
             raise ConfigError("jwt_secret must be a non-empty string")
+        spoken = self.dialect
         # Unknown names fail here; frozen, so the expanded set is written through object.
-        object.__setattr__(self, "defects", resolve_defects(self.defects))
+        object.__setattr__(self, "defects", resolve_defects(self.defects, spoken.family))
+        for name in sorted(self.defects):
+            if find_defect(name).serves != spoken.family:
+                raise ConfigError(
+                    f"defect {name!r} belongs to the {find_defect(name).serves} dialect; "
+                    f"profile {spoken.name!r} speaks {spoken.family}"
+                )
         if self.think_ms < 0 or self.tool_ms < 0:
             raise ConfigError("think_ms and tool_ms must be >= 0")
-        spoken = self.dialect
         for name, default in (
             ("rate_limit", spoken.rate_limit),
             ("max_bytes", spoken.max_bytes),

@@ -7,6 +7,9 @@ from dataclasses import dataclass
 from typing import Final
 
 from harness.errors import ConfigError
+from harness.reference.dialect import CHAT_AGENT, OPENAI_REALTIME, family_of
+from harness.reference.realtime_defects import REALTIME_ROWS
+from harness.wire.profile import Profile
 
 ALL: Final = "all"
 
@@ -18,6 +21,7 @@ class Defect:
     name: str
     breaks: str
     caught_by: tuple[str, ...]
+    serves: str = CHAT_AGENT  # the dialect family whose server has it (dialect.family_of)
 
     @property
     def needs(self) -> tuple[str, ...]:
@@ -28,6 +32,11 @@ class Defect:
         """Whether the defect can show in a dialect with these capabilities."""
         have = set(capabilities)
         return all(need in have for need in self.needs)
+
+    def applies_to(self, profile: Profile) -> bool:
+        """Whether the defect can show on a server speaking `profile`: its family serves it
+        and the profile has the capabilities it needs."""
+        return self.serves == family_of(profile) and self.applies(profile.capabilities)
 
 
 ISO_TIMESTAMP_CRASH: Final = "iso-timestamp-crash"
@@ -336,17 +345,19 @@ CATALOGUE: Final = (
         "after an error frame on a connection, its later requests are acked but start no run",
         ("agent_events",),
     ),
+    *(Defect(name, breaks, by, OPENAI_REALTIME) for name, breaks, by in REALTIME_ROWS),
 )
 
 NAMES: Final = tuple(defect.name for defect in CATALOGUE)
 
 
-def resolve_defects(names: Iterable[str]) -> frozenset[str]:
-    """The set of defect names, with `all` expanded; ConfigError for an unknown name."""
+def resolve_defects(names: Iterable[str], serves: str = CHAT_AGENT) -> frozenset[str]:
+    """The set of defect names, with `all` expanded to the defects a server of the `serves`
+    family has; ConfigError for an unknown name."""
     resolved: set[str] = set()
     for name in names:
         if name == ALL:
-            resolved.update(NAMES)
+            resolved.update(d.name for d in CATALOGUE if d.serves == serves)
         elif name in NAMES:
             resolved.add(name)
         else:
@@ -375,4 +386,6 @@ NEEDS: Final[dict[str, tuple[str, ...]]] = {
     ISO_MILLISECONDS: ("dialect",),
     ERROR_WITHOUT_DETAILS: ("declared_constants",),
     SECOND_OVERSIZE_CLOSES: ("oversize_error",),
+    # A realtime defect breaks a streamed turn, which only a realtime dialect has.
+    **{name: ("text_stream",) for name, _, _ in REALTIME_ROWS},
 }

@@ -15,7 +15,16 @@ from typing import Any
 
 from harness.wire import protocol as P
 from harness.wire.codec import Codec, rewrite_object_text
-from harness.wire.profile import Profile, load_profile
+from harness.wire.profile import BUILT_IN, Profile, load_profile
+
+CHAT_AGENT = "chat-agent"
+OPENAI_REALTIME = "openai-realtime"
+
+
+def family_of(profile: Profile) -> str:
+    """Which dialect family a profile's server speaks: `openai-realtime` when the profile
+    is that built-in or extends it, else `chat-agent` (chat-agent/1 and its offspring)."""
+    return OPENAI_REALTIME if BUILT_IN[OPENAI_REALTIME] in profile.chain else CHAT_AGENT
 
 
 @dataclass(frozen=True)
@@ -50,6 +59,11 @@ class Dialect:
 
     def _capability(self, key: str) -> Any:
         return self.profile.section("capabilities")[key]
+
+    @property
+    def family(self) -> str:
+        """`openai-realtime` or `chat-agent`: which connection handler the server runs."""
+        return family_of(self.profile)
 
     @property
     def subprotocol_prefix(self) -> str:

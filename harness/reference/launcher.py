@@ -111,6 +111,7 @@ def serve_command(config: ServerConfig) -> list[str]:
         "--max-connections-per-user",
         str(config.max_connections_per_user),
         f"--profile={config.profile}",
+        f"--seed={config.seed}",
     ]
     for defect in sorted(config.defects):
         command += ["--defect", defect]

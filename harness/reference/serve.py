@@ -42,7 +42,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--profile",
         default="chat-agent/1",
         metavar="NAME|FILE",
-        help="the dialect to speak: a built-in profile (chat-agent/1, netra-2025-09) or a file",
+        help="the dialect to speak: a built-in profile (chat-agent/1, netra-2025-09, "
+        "openai-realtime) or a file",
     )
     parser.add_argument(
         "--liberal",
@@ -50,6 +51,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         metavar="SEED",
         help="take every freedom the protocol leaves open, chosen per connection by SEED",
+    )
+    parser.add_argument(
+        "--seed",
+        type=liberal_seed,
+        default=0,
+        metavar="N",
+        help="what an llm-like agent draws its answers from (openai-realtime; default 0)",
     )
     parser.add_argument(
         "--send-before-welcome",
@@ -91,6 +99,7 @@ def config_from(args: argparse.Namespace) -> ServerConfig:
         port=args.port,
         profile=args.profile,
         liberal=args.liberal,
+        seed=args.seed,
         before_welcome=tuple(args.send_before_welcome),
     )
 

@@ -32,7 +32,9 @@ from harness.reference.auth import (
     verify_token,
 )
 from harness.reference.config import ServerConfig
+from harness.reference.dialect import OPENAI_REALTIME
 from harness.reference.liberal import LiberalServer
+from harness.reference.realtime import RealtimeHub
 from harness.reference.session import FrameSender, Session
 from harness.reference.state import ServerState
 from harness.wire import protocol as P
@@ -60,6 +62,8 @@ class ReferenceServer:
         # Connections ever accepted per user (the cap of `closed-connection-keeps-slot`).
         self._opened: Counter[str] = Counter()
         self.liberal = None if config.liberal is None else LiberalServer(config.liberal)
+        speaks_realtime = config.dialect.family == OPENAI_REALTIME
+        self.realtime = RealtimeHub(config) if speaks_realtime else None
 
     @property
     def ws_url(self) -> str:
@@ -238,7 +242,14 @@ class ReferenceServer:
         try:
             user_id = self._user_of(request.headers, request.path, with_transports=True)
         except AuthFailure as failure:
-            await self._refuse(websocket, sender, None, P.AUTH_FAILED, self._auth_message(failure))
+            refusal = self._auth_message(failure)
+            if self.realtime is not None:
+                await self.realtime.refuse(websocket, refusal)
+            else:
+                await self._refuse(websocket, sender, None, P.AUTH_FAILED, refusal)
+            return
+        if self.realtime is not None:
+            await self.realtime.serve(websocket, user_id)
             return
         limit = self.config.limit("max_connections_per_user")
         if limit and self._slots_taken(user_id) >= limit:
