@@ -26,7 +26,9 @@ class Defect:
     @property
     def needs(self) -> tuple[str, ...]:
         """The capabilities a dialect must have for the defect to apply (docs/PROFILES.md)."""
-        return NEEDS.get(self.name, ())
+        # A chat-agent defect breaks what only a server of chat-agent/1's requests does.
+        family = ("chat_requests",) if self.serves == CHAT_AGENT else ()
+        return (*family, *NEEDS.get(self.name, ()))
 
     def applies(self, capabilities: Iterable[str]) -> bool:
         """Whether the defect can show in a dialect with these capabilities."""

@@ -44,18 +44,20 @@ def target(request: pytest.FixtureRequest) -> Iterator[Target]:
     profile = config.stash[PROFILE]
     if url == EMBEDDED:
         from harness.reference.defects import resolve_defects
+        from harness.reference.dialect import family_of
         from harness.run.embedded import embedded_target
 
         secret = secret_of(config) or secrets.token_urlsafe(24)
-        defects = resolve_defects(config.getoption("harness_defect"))
+        defects = resolve_defects(config.getoption("harness_defect"), family_of(profile))
         liberal = config.getoption("harness_liberal")
         with embedded_target(secret, defects, spec_of(config), profile, liberal) as (started, _):
             yield started
         return
     if embedded(config):
         from harness.reference.defects import resolve_defects
+        from harness.reference.dialect import family_of
 
-        defects = resolve_defects(config.getoption("harness_defect"))
+        defects = resolve_defects(config.getoption("harness_defect"), family_of(profile))
         yield Target.from_url(
             url,
             secret=secret_of(config),

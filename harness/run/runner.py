@@ -56,9 +56,10 @@ def _reach_target(inputs: RunInputs) -> Iterator[tuple[Target, list[str]]]:
     options, profile, spec = inputs.options, inputs.profile, inputs.profile_spec
     if inputs.embedded:
         from harness.reference.defects import resolve_defects
+        from harness.reference.dialect import family_of
         from harness.run.embedded import embedded_target
 
-        defects = resolve_defects(options.defects)
+        defects = resolve_defects(options.defects, family_of(profile))
         secret = options.jwt_secret or secrets.token_urlsafe(24)
         liberal = options.liberal
         with embedded_target(secret, defects, spec, profile, liberal) as (target, pid):

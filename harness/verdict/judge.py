@@ -56,6 +56,15 @@ _FLAKY_SEVERITY = {
 def judge(record: RunRecord, policy: Policy, *, today: dt.date) -> Verdict:
     """Return the verdict of ``record`` under ``policy``, with waivers judged as of ``today``."""
     reasons: list[Reason] = []
+    left_out = {entry.id for entry in record.not_applicable}
+    # A suite every planned test of which the target's profile leaves out verifies nothing
+    # that applies: it is not applicable (info), not empty, and its budgets are left out.
+    left_out_of = {test_id.split("::", 1)[0] for test_id in left_out}
+    inapplicable = {
+        s.name
+        for s in record.suites
+        if s.name in left_out_of and all(i in left_out for i in s.planned)
+    }
     record = _without_not_applicable(record)
     ended = tuple(e for e in record.run_errors if e.suite is None and not e.tests)
     for error in record.run_errors:
@@ -73,6 +82,14 @@ def judge(record: RunRecord, policy: Policy, *, today: dt.date) -> Verdict:
             _test(i, results.get(i, ()), by_test.get(i), criticality, policy, today)
             for i in suite.planned
         )
+        if suite.name in inapplicable:
+            message = (
+                f"suite {suite.name}: every test is not applicable to the target's profile "
+                "(see not_applicable)"
+            )
+            reasons.append(Reason("suite-not-applicable", Severity.INFO, suite.name, message))
+            judged.append((suite, criticality, tests))
+            continue
         own = _suite_reasons(suite, criticality, tests, ended, policy)
         declared = own
         if policy.lowers(suite.name, suite.criticality):  # what the manifest would have said
@@ -98,7 +115,7 @@ def judge(record: RunRecord, policy: Policy, *, today: dt.date) -> Verdict:
     metrics, measured = judge_metrics(
         record.metrics,
         policy,
-        {s.name for s in record.suites},
+        {s.name for s in record.suites} - inapplicable,
         record.environment.get("faults"),
     )
     comparison, compared = judge_baseline(

@@ -117,7 +117,10 @@ class TurnReader:
             turn.frames.append(frame)
         else:
             turn = found
+            ended = turn.terminal is not None
             self._member(turn, kinds, frame)
+            if ended and not kinds & {"completed", "failed", "cancelled"}:
+                return  # after its terminal a frame is late, and its part is not judged too
         if "reasoning" in kinds:
             turn.reasoning += 1
         self._text(turn, kinds, frame)
@@ -182,9 +185,13 @@ class TurnReader:
         stream_id = value_at(frame, text.id)
         key = str(stream_id) if stream_id is not None else ""
         if "text_start" in kinds:
-            if key in turn.streams and turn.streams[key].opened:
+            known = turn.streams.get(key)
+            if known is not None and known.opened:
                 self._flag(OPENED_ONCE, turn, f"text stream {key!r} opened again", frame)
-            turn.streams[key] = TextStream(key, opened=True)
+            if known is not None and not known.opened:
+                known.opened = True  # its deltas came first (already flagged): kept
+            else:
+                turn.streams[key] = TextStream(key, opened=True)
         if "text_delta" in kinds:
             stream = self._stream(turn, key, opens, "a text delta", frame)
             delta = value_at(frame, text.delta_text)
@@ -210,7 +217,8 @@ class TurnReader:
         stream = turn.streams.get(key)
         if stream is not None and stream.ended:
             if opens:
-                self._flag(OPENED_BEFORE_USE, turn, f"{what} after the stream's end", frame)
+                rule = OPENED_ONCE if what == "a text end" else OPENED_BEFORE_USE
+                self._flag(rule, turn, f"{what} after the stream's end", frame)
             else:  # a dialect without a stream start: the next stream, by order
                 key = f"{key}#{len(turn.streams) + 1}"
                 stream = None

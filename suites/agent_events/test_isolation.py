@@ -19,12 +19,13 @@ from typing import Any
 
 import pytest
 
-from harness.suite_api import CheckFailed, Client, Connect, Metrics, to_microseconds
+from harness.suite_api import CheckFailed, Client, Connect, Metrics, needs, to_microseconds
 from harness.suite_api import protocol as P
 from suites.agent_events.observation import Observation, Request, contains_result, run_all, run_one
 from suites.agent_events.ordering import ordering_problems
 
-pytestmark = pytest.mark.asyncio
+# Every test speaks chat-agent/1's requests (ping, user_message, acks, threads).
+pytestmark = [pytest.mark.asyncio, needs("chat_requests")]
 
 TOOL_RUN = "What is 2+3 and (7-1) * 4?"
 STAGING_TIMESTAMP = 1757350201.447585

@@ -29,7 +29,8 @@ from suites.agent_events.ordering import (
     check_tools_complete,
 )
 
-pytestmark = pytest.mark.asyncio
+# Every test speaks chat-agent/1's requests (ping, user_message, acks, threads).
+pytestmark = [pytest.mark.asyncio, needs("chat_requests")]
 
 # Two expressions: two calculator calls (section 4, the scripted agent).
 TOOL_RUN = "What is 2+3 and (7-1) * 4?"

@@ -25,7 +25,8 @@ from harness.suite_api import protocol as P
 from suites.agent_events.observation import Request, agent_events, data_of, run_all, run_one
 from suites.agent_events.schema import describe, frame_violations, not_sent, violations
 
-pytestmark = pytest.mark.asyncio
+# Every test speaks chat-agent/1's requests (ping, user_message, acks, threads).
+pytestmark = [pytest.mark.asyncio, needs("chat_requests")]
 
 TOOL_RUN = "What is 2+3 and (7-1) * 4?"
 FAIL_RUN = "fail: the tool chain broke"

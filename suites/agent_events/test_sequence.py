@@ -15,11 +15,12 @@ from typing import Any
 
 import pytest
 
-from harness.suite_api import CheckFailed, Client, Connect, Metrics, premise
+from harness.suite_api import CheckFailed, Client, Connect, Metrics, needs, premise
 from harness.suite_api import protocol as P
 from suites.agent_events.observation import Request, run_all, run_one
 
-pytestmark = pytest.mark.asyncio
+# Every test speaks chat-agent/1's requests (ping, user_message, acks, threads).
+pytestmark = [pytest.mark.asyncio, needs("chat_requests")]
 
 TOOL_RUN = "What is 2+3 and (7-1) * 4?"
 FAIL_RUN = "fail: the tool chain broke"

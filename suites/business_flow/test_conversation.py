@@ -26,6 +26,7 @@ from harness.suite_api import (
     Connect,
     Evidence,
     decimal_text,
+    needs,
     premise,
     to_microseconds,
 )
@@ -43,7 +44,8 @@ from suites.business_flow.conversation import (
     seconds,
 )
 
-pytestmark = pytest.mark.asyncio
+# Every test speaks chat-agent/1's requests (ping, user_message, acks, threads).
+pytestmark = [pytest.mark.asyncio, needs("chat_requests")]
 
 
 @pytest.mark.rules("2.thread.own-thread-reused", "4.agent.calculator.final-response")

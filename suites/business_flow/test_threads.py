@@ -19,7 +19,7 @@ import asyncio
 
 import pytest
 
-from harness.suite_api import CheckFailed, Connect
+from harness.suite_api import CheckFailed, Connect, needs
 from harness.suite_api import protocol as P
 from suites.business_flow.conversation import (
     EXACT_ANSWER,
@@ -36,7 +36,8 @@ from suites.business_flow.conversation import (
     seconds,
 )
 
-pytestmark = pytest.mark.asyncio
+# Every test speaks chat-agent/1's requests (ping, user_message, acks, threads).
+pytestmark = [pytest.mark.asyncio, needs("chat_requests")]
 
 # Five users at once, each with its own question and the calculator result it must get.
 CONVERSATIONS = (

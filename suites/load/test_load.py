@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.suite_api import CheckFailed, Metrics
+from harness.suite_api import CheckFailed, Metrics, needs
 from suites.load.crowd import Crowd
 from suites.load.tally import (
     close_counts,
@@ -26,7 +26,8 @@ from suites.load.tally import (
 )
 
 # Every shard of a `run --shard I/N` runs these tests on its share of the users.
-pytestmark = [pytest.mark.load, pytest.mark.every_shard]
+# The load phase speaks chat-agent/1's requests (user_message, acks).
+pytestmark = [pytest.mark.load, pytest.mark.every_shard, needs("chat_requests")]
 
 
 @pytest.mark.rules(

@@ -25,13 +25,15 @@ from harness.suite_api import (
     Target,
     User,
     UserFactory,
+    needs,
     premise,
 )
 from harness.suite_api import protocol as P
 from suites.message_routing.counters import expect_counters
 from suites.message_routing.replies import REPLY_WITHIN, error_summary
 
-pytestmark = pytest.mark.asyncio
+# Every test speaks chat-agent/1's requests (ping, user_message, acks, threads).
+pytestmark = [pytest.mark.asyncio, needs("chat_requests")]
 
 # The limit of PROTOCOL.md section 6 (not announced by the target); a profile may state
 # another (netra-2025-09: 3), which the tests then hold the target to.

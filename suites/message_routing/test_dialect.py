@@ -27,7 +27,7 @@ from typing import Final
 
 import pytest
 
-from harness.suite_api import CheckFailed, Connect, Target, premise
+from harness.suite_api import CheckFailed, Connect, Target, needs, premise
 from harness.suite_api import protocol as P
 from suites.message_routing.replies import (
     NO_RUN_QUIET,
@@ -43,7 +43,8 @@ from suites.message_routing.sizes import (
     sized_limit,
 )
 
-pytestmark = pytest.mark.asyncio
+# Every test speaks chat-agent/1's requests (ping, user_message, acks, threads).
+pytestmark = [pytest.mark.asyncio, needs("chat_requests")]
 
 # A run with a tool call, and one that ends in agent_error (PROTOCOL.md section 4).
 TOOL_RUN: Final = "What is 2+3 and (7-1) * 4?"

@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import pytest
 
-from harness.suite_api import Connect, premise
+from harness.suite_api import Connect, needs, premise
 from harness.suite_api import protocol as P
 from suites.message_routing.replies import ERROR_FRAME, case, expect_error, expect_usable
 
-pytestmark = pytest.mark.asyncio
+# Every test speaks chat-agent/1's requests (ping, user_message, acks, threads).
+pytestmark = [pytest.mark.asyncio, needs("chat_requests")]
 
 NAN = ("6.error.format-nan-literal", "2.order.json-before-envelope")
 INFINITY = ("6.error.format-infinity-literal", "2.order.json-before-envelope")

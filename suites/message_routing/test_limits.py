@@ -17,7 +17,7 @@ import contextlib
 
 import pytest
 
-from harness.suite_api import CheckFailed, Client, Connect, HarnessError
+from harness.suite_api import CheckFailed, Client, Connect, HarnessError, needs
 from harness.suite_api import protocol as P
 from suites.message_routing.replies import error_summary, expect_usable
 from suites.message_routing.sizes import (
@@ -30,7 +30,8 @@ from suites.message_routing.sizes import (
     sized_limit,
 )
 
-pytestmark = pytest.mark.asyncio
+# Every test speaks chat-agent/1's requests (ping, user_message, acks, threads).
+pytestmark = [pytest.mark.asyncio, needs("chat_requests")]
 
 
 async def expect_1009(client: Client, frame: str) -> None:

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from harness.suite_api import Connect
+from harness.suite_api import Connect, needs
 from harness.suite_api import protocol as P
 from suites.message_routing.replies import (
     ERROR_FRAME,
@@ -30,7 +30,8 @@ from suites.message_routing.replies import (
     is_run_request,
 )
 
-pytestmark = pytest.mark.asyncio
+# Every test speaks chat-agent/1's requests (ping, user_message, acks, threads).
+pytestmark = [pytest.mark.asyncio, needs("chat_requests")]
 
 # Replaced by a thread that another user of the test owns.
 FOREIGN = "<a thread of another user>"

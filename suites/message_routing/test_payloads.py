@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from harness.suite_api import Connect
+from harness.suite_api import Connect, needs
 from harness.suite_api import protocol as P
 from suites.message_routing.replies import (
     ERROR_FRAME,
@@ -29,7 +29,8 @@ from suites.message_routing.replies import (
     is_run_request,
 )
 
-pytestmark = pytest.mark.asyncio
+# Every test speaks chat-agent/1's requests (ping, user_message, acks, threads).
+pytestmark = [pytest.mark.asyncio, needs("chat_requests")]
 
 # 8,001 two-byte characters and the frame around them: a target must accept frames this
 # large for the character-versus-byte cases to say anything.

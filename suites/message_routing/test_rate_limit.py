@@ -29,6 +29,7 @@ from harness.suite_api import (
     HarnessError,
     HttpClient,
     UserFactory,
+    needs,
     skip_unverifiable_limit,
 )
 from harness.suite_api import protocol as P
@@ -41,7 +42,8 @@ from suites.message_routing.replies import (
     limit_of,
 )
 
-pytestmark = pytest.mark.asyncio
+# Every test speaks chat-agent/1's requests (ping, user_message, acks, threads).
+pytestmark = [pytest.mark.asyncio, needs("chat_requests")]
 
 # The largest max_messages_per_minute this suite drives to its edge. A burst of 20,000 pings
 # and their pongs takes about 3 s on loopback against the reference server.

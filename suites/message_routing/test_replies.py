@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from harness.suite_api import CheckFailed, Connect
+from harness.suite_api import CheckFailed, Connect, needs
 from harness.suite_api import protocol as P
 from suites.message_routing.replies import (
     ERROR_FRAME,
@@ -31,7 +31,8 @@ from suites.message_routing.replies import (
     fresh_thread_id,
 )
 
-pytestmark = pytest.mark.asyncio
+# Every test speaks chat-agent/1's requests (ping, user_message, acks, threads).
+pytestmark = [pytest.mark.asyncio, needs("chat_requests")]
 
 
 @pytest.mark.rules("2.type.ping", "3.frame.pong.message-id", "2.reply.carries-message-id")

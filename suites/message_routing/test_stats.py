@@ -27,7 +27,8 @@ from harness.suite_api import protocol as P
 from suites.message_routing.counters import expect_counters, fresh
 from suites.message_routing.replies import ERROR_FRAME, REPLY_WITHIN, expect_error
 
-pytestmark = pytest.mark.asyncio
+# Every test speaks chat-agent/1's requests (ping, user_message, acks, threads).
+pytestmark = [pytest.mark.asyncio, needs("chat_requests")]
 
 
 @pytest.mark.parametrize(

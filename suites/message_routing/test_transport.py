@@ -27,12 +27,14 @@ from harness.suite_api import (
     Target,
     Transcript,
     UserFactory,
+    needs,
     not_welcomed,
 )
 from harness.suite_api import protocol as P
 from suites.message_routing.replies import REPLY_WITHIN, fresh_thread_id
 
-pytestmark = pytest.mark.asyncio
+# Every test speaks chat-agent/1's requests (ping, user_message, acks, threads).
+pytestmark = [pytest.mark.asyncio, needs("chat_requests")]
 
 # server_time is epoch seconds; a value a day away from the harness's clock is another unit
 # (milliseconds, microseconds) or another epoch, not a clock skew.

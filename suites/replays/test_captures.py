@@ -19,11 +19,13 @@ from harness.suite_api import (
     known_cause,
     load_capture,
     load_profile,
+    needs,
 )
 
 from .captures import REPLAY_RULES, capture_paths, header_profile, header_rules
 
-pytestmark = pytest.mark.asyncio
+# Every test speaks chat-agent/1's requests (ping, user_message, acks, threads).
+pytestmark = [pytest.mark.asyncio, needs("chat_requests")]
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

@@ -11,12 +11,13 @@ from typing import Final
 
 import pytest
 
-from harness.suite_api import CheckFailed, Connect, Target, UserFactory, premise
+from harness.suite_api import CheckFailed, Connect, Target, UserFactory, needs, premise
 from harness.suite_api import protocol as P
 from suites.security.disclosure import disclosures
 from suites.security.refusal import REFUSAL_WITHIN
 
-pytestmark = pytest.mark.asyncio
+# Every test speaks chat-agent/1's requests (ping, user_message, acks, threads).
+pytestmark = [pytest.mark.asyncio, needs("chat_requests")]
 
 LEAKS: Final = (
     "1.leak.no-secret",

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import pytest
 
-from harness.suite_api import CheckFailed, HttpClient, Target, UserFactory, premise, rules
+from harness.suite_api import CheckFailed, HttpClient, Target, UserFactory, needs, premise, rules
 from harness.suite_api import protocol as P
 from suites.security.credentials import REFUSED_KINDS, token_of
 from suites.security.disclosure import disclosures
 
-pytestmark = pytest.mark.asyncio
+# Every test speaks chat-agent/1's requests (ping, user_message, acks, threads).
+pytestmark = [pytest.mark.asyncio, needs("chat_requests")]
 
 
 @pytest.mark.parametrize(

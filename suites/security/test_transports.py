@@ -22,12 +22,21 @@ from typing import Any
 
 import pytest
 
-from harness.suite_api import CheckFailed, Connect, Target, User, UserFactory, subprotocol_for
+from harness.suite_api import (
+    CheckFailed,
+    Connect,
+    Target,
+    User,
+    UserFactory,
+    needs,
+    subprotocol_for,
+)
 from suites.security.credentials import token_of, token_with_residue
 from suites.security.identity import expect_identity
 from suites.security.refusal import expect_refused
 
-pytestmark = pytest.mark.asyncio
+# Every test speaks chat-agent/1's requests (ping, user_message, acks, threads).
+pytestmark = [pytest.mark.asyncio, needs("chat_requests")]
 
 ACCEPTED = ("1.auth.hs256-accepted", "1.auth.sub-is-user-id")
 

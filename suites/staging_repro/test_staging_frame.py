@@ -17,10 +17,19 @@ from typing import Any
 
 import pytest
 
-from harness.suite_api import CheckFailed, Client, Connect, Evidence, decimal_text, to_microseconds
+from harness.suite_api import (
+    CheckFailed,
+    Client,
+    Connect,
+    Evidence,
+    decimal_text,
+    needs,
+    to_microseconds,
+)
 from harness.suite_api import protocol as P
 
-pytestmark = pytest.mark.asyncio
+# Every test speaks chat-agent/1's requests (ping, user_message, acks, threads).
+pytestmark = [pytest.mark.asyncio, needs("chat_requests")]
 
 
 STAGING_TIMESTAMP = "2025-09-08T16:50:01.447585"

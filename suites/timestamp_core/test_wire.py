@@ -19,6 +19,7 @@ from harness.suite_api import (
     Evidence,
     HttpClient,
     Target,
+    needs,
     to_microseconds,
 )
 from harness.suite_api import protocol as P
@@ -50,7 +51,8 @@ from suites.timestamp_core.exchange import (
 )
 from suites.timestamp_core.rejections import REJECTED, Rejected
 
-pytestmark = pytest.mark.asyncio
+# Every test speaks chat-agent/1's requests (ping, user_message, acks, threads).
+pytestmark = [pytest.mark.asyncio, needs("chat_requests")]
 
 
 ACCEPTED_RULES = (
