@@ -33,10 +33,14 @@ from harness.wire.tokens import SECRET_ENV
 
 PORT: Final = "{port}"
 LOG_FILE: Final = "served.log"
+PRIVATE_LOG_FILE: Final = "served-private.log"  # the shutdown test's own instances
 # The environment variable that hands the serve plan to the pytest phases (the private
 # target of the shutdown test starts a second instance of the same command).
 SERVE_ENV: Final = "STABILITY_HARNESS_SERVE"
 TAIL_LINES: Final = 10
+# The cause-ledger key of a served process that exited during the run: every test that
+# fails from then on names it (harness/run/plugin_hooks.py).
+SERVED_EXIT: Final = "served-exit"
 _POLL_S: Final = 0.05
 
 
@@ -62,10 +66,11 @@ def exit_text(code: int) -> str:
     return f"status {code}"
 
 
-def plan_to_env(plan: ServePlan) -> str:
-    """The plan as the pytest phases read it back (`plan_from_env`)."""
+def plan_to_env(plan: ServePlan, target: str) -> str:
+    """The plan and the target URL (with `{port}`) as the pytest phases read them back."""
     return json.dumps(
         {
+            "target": target,
             "command": plan.command,
             "ready_url": plan.ready_url,
             "ready_line": plan.ready_line,
@@ -76,9 +81,10 @@ def plan_to_env(plan: ServePlan) -> str:
     )
 
 
-def plan_from_env(environ: dict[str, str] | os._Environ[str] | None = None) -> ServePlan | None:
-    """The plan the runner handed to this process, None when the target is not served."""
-    text = (os.environ if environ is None else environ).get(SERVE_ENV)
+def plan_from_env() -> tuple[ServePlan, str] | None:
+    """The plan and target URL (with `{port}`) the runner handed to this process; None
+    when the target is not served."""
+    text = os.environ.get(SERVE_ENV)
     if not text:
         return None
     data = json.loads(text)
@@ -89,7 +95,7 @@ def plan_from_env(environ: dict[str, str] | os._Environ[str] | None = None) -> S
         float(data["timeout_s"]),
         float(data["stop_timeout_s"]),
         {str(k): str(v) for k, v in data.get("env", {}).items()},
-    )
+    ), str(data["target"])
 
 
 class NotReady(Exception):

@@ -20,6 +20,7 @@ from harness.run.inputs import RunInputs
 from harness.run.served import (
     LOG_FILE,
     SERVE_ENV,
+    SERVED_EXIT,
     ServedProcess,
     exit_text,
     free_port,
@@ -31,8 +32,7 @@ from harness.wire.causes import LEDGER_FILE, Cause, CauseLedger
 from harness.wire.redaction import Redactor
 from harness.wire.target import Target
 
-# The cause key of a served process that exited during the run, and the run error's cause.
-SERVED_EXIT: Final = "served-exit"
+# The run error's causes: a served command that was not ready, one that exited.
 SERVED_NOT_READY: Final = "served_not_ready"
 SERVED_EXITED: Final = "served_exit"
 SERVED_PROCESS: Final = "the served process"
@@ -55,7 +55,9 @@ def died(process: ServedProcess | None) -> RunError | None:
 
 def served_environment(inputs: RunInputs) -> dict[str, str]:
     """What the pytest phases need to start a private instance of the served command."""
-    return {SERVE_ENV: plan_to_env(inputs.serve)} if inputs.serve is not None else {}
+    if inputs.serve is None:
+        return {}
+    return {SERVE_ENV: plan_to_env(inputs.serve, inputs.options.target)}
 
 
 @contextmanager
