@@ -21,12 +21,15 @@ from harness.run.interruption import Interrupted, interruptible
 from harness.run.options import RunOptions
 from harness.run.phases import run_phases
 from harness.run.preflight import preflight
+from harness.run.process_usage import Sampler
 from harness.run.recovery import write_start
 from harness.run.served import NotReady, ServedProcess
 from harness.run.served_run import SERVED_NOT_READY, died, served_environment, served_target
 from harness.verdict.records import RunError
 from harness.wire.target import Target, http_url_for
 from harness.wire.tokens import SECRET_ENV, TOKENS_ENV
+
+SERVER_PID = "--harness-server-pid="  # a target the harness started: the load phase reads it
 
 
 @contextmanager
@@ -70,7 +73,7 @@ def _reach_target(
                 [
                     f"--harness-target={target.ws_url}",
                     f"--harness-profile={spec}",
-                    f"--harness-server-pid={process.pid}",  # the load phase reads its RSS
+                    f"{SERVER_PID}{process.pid}",  # the load phase reads its RSS
                 ],
             )
         return
@@ -87,7 +90,7 @@ def _reach_target(
                 f"--harness-profile={spec}",
                 "--harness-embedded",
             ]
-            args.append(f"--harness-server-pid={pid}")  # the load phase reads its RSS
+            args.append(f"{SERVER_PID}{pid}")  # the load phase reads its RSS
             if liberal is not None:
                 args.append(f"--harness-liberal={liberal}")
             yield target, args + [f"--harness-defect={name}" for name in sorted(defects)]
@@ -99,6 +102,14 @@ def _reach_target(
         profile=profile,
     )
     yield target, [f"--harness-target={target.ws_url}", f"--harness-profile={spec}"]
+
+
+def _sampler(target_args: list[str]) -> Sampler | None:
+    """The RSS and CPU sampler of a target the harness started (its pid is in its args)."""
+    for arg in target_args:
+        if arg.startswith(SERVER_PID):
+            return Sampler(int(arg.removeprefix(SERVER_PID)))
+    return None
 
 
 def secret_environment(target: Target) -> dict[str, str]:
@@ -126,16 +137,20 @@ def execute(options: RunOptions, console: Console) -> int:
     try:
         with interruptible(), start_target(inputs, run.out, served) as (target, target_args):
             run.target = target
-            early = preflight(target)
-            if early is None:
-                run.errors += run_phases(
-                    run.paced(target),
-                    target_args,
-                    run.out,
-                    deadline,
-                    console,
-                    secret_environment(target) | served_environment(inputs),
-                )
+            sampler = _sampler(target_args)
+            try:
+                early = preflight(target)
+                if early is None:
+                    run.errors += run_phases(
+                        run.paced(target),
+                        target_args,
+                        run.out,
+                        deadline,
+                        console,
+                        secret_environment(target) | served_environment(inputs),
+                    )
+            finally:
+                run.target_process = sampler.stop() if sampler is not None else None
             gone = died(served[0] if served else None)
             if gone is not None:  # exited on its own: a failure of the target, not of a test
                 run.errors.append(gone)
