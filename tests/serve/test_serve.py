@@ -144,14 +144,6 @@ def test_served_server_killed_mid_run_is_not_approved_naming_its_exit(tmp_path: 
     assert named, [str(t)[:300] for t in failed[:3]]
 
 
-def test_serve_needs_a_target_url_with_its_port(tmp_path: Path) -> None:
-    """--serve with the embedded target: a usage error (exit 4) on one line."""
-    run = harness("run", "--serve", SERVER, "--quiet", "--no-history", out=tmp_path / "out")
-    assert run.code == 4, run.stdout + run.stderr
-    (line,) = run.stderr.strip().splitlines()
-    assert "--serve: give --target ws://127.0.0.1:{port}/PATH" in line
-
-
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
