@@ -76,9 +76,14 @@ def test_served_reference_server_is_approved_with_its_shutdown_verified(tmp_path
 
 
 def test_served_server_that_breaks_shutdown_is_not_approved(tmp_path: Path) -> None:
-    """A served server whose shutdown closes with 1000: NOT_APPROVED naming
-    6.close.shutdown-1001 (its process still exits in time: that rule holds)."""
-    run = served(f"{SERVER} --defect shutdown-closes-1000", out=tmp_path / "out")
+    """A served server whose shutdown closes with 1000 (ready once its /health answers):
+    NOT_APPROVED naming 6.close.shutdown-1001 (its process still exits in time)."""
+    run = served(
+        f"{SERVER} --defect shutdown-closes-1000",
+        "--ready-url",
+        "http://127.0.0.1:{port}/health",
+        out=tmp_path / "out",
+    )
     assert run.verdict is not None
     assert (run.code, run.verdict["verdict"]) == (1, "NOT_APPROVED"), run.stdout + run.stderr
     assert rule_status(run, "6.close.shutdown-1001") == "violated"
