@@ -73,6 +73,7 @@ def test_served_reference_server_is_approved_with_its_shutdown_verified(tmp_path
     assert SECRET not in run.stdout + run.stderr
     usage = verdict["environment"]["target_process"]
     assert usage["samples"] >= 1 and usage["rss_kb_max"] > 1000, usage
+    assert f"RSS peak {usage['rss_kb_max']} kB" in (out / "report.md").read_text()
 
 
 def test_served_server_that_breaks_shutdown_is_not_approved(tmp_path: Path) -> None:
