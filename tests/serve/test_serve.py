@@ -136,8 +136,15 @@ def test_policy_serve_never_ready_is_incomplete_naming_the_timeout(tmp_path: Pat
 def test_served_server_killed_mid_run_is_not_approved_naming_its_exit(tmp_path: Path) -> None:
     """A served process that dies during the run: NOT_APPROVED with its exit status and last
     lines as evidence, and the tests that failed from then on name it as their cause."""
-    command = f"{SERVER} & child=$!; sleep 4; kill -9 $child; wait $child"
-    run = served(command, out=tmp_path / "out")
+    out = tmp_path / "out"
+    # Killed once the first test's result is written (bounded: 60 s), so mid-run for sure.
+    results = out / "results.jsonl"
+    command = (
+        f"{SERVER} & child=$!; n=0; "
+        f'while ! grep -q \'"kind":"attempt"\' {results} 2>/dev/null && [ $n -lt 600 ]; '
+        "do sleep 0.1; n=$((n+1)); done; kill -9 $child; wait $child"
+    )
+    run = served(command, out=out)
     assert run.verdict is not None
     assert (run.code, run.verdict["verdict"]) == (1, "NOT_APPROVED"), run.stdout + run.stderr
     found = reason(run, "served-process-exited")
