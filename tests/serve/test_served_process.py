@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import socket
+import sys
 from pathlib import Path
 
 import pytest
@@ -63,7 +64,8 @@ def test_a_process_that_ignores_term_is_killed_past_the_deadline(tmp_path: Path)
 def test_ready_when_the_port_accepts_a_connection(tmp_path: Path) -> None:
     """Neither a ready line nor a URL: ready once {port} accepts a TCP connection."""
     process = start(
-        'python3 -c \'import socket,time; s=socket.socket(); s.bind(("127.0.0.1", {port})); '
+        f"{sys.executable} -c "
+        '\'import socket,time; s=socket.socket(); s.bind(("127.0.0.1", {port})); '
         "s.listen(); time.sleep(30)'",
         tmp_path,
         timeout_s=20.0,
