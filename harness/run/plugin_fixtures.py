@@ -114,7 +114,7 @@ def private_target(request: pytest.FixtureRequest, target: Target) -> Iterator[P
     port), stopped at teardown unless the test stopped it; tests that use it are marked
     `requires_private_target`, since a remote target cannot be started by the harness."""
     served = plan_from_env()
-    if served is not None and target.secret is not None:
+    if served is not None:
         yield from _served_instance(request.config, target, *served)
         return
     if target.kind != EMBEDDED or target.secret is None:
@@ -145,7 +145,8 @@ def _served_instance(
     out = config.getoption("harness_out", None)
     log = Path(out) / PRIVATE_LOG_FILE if out else Path(os.devnull)
     port = free_port()
-    process = ServedProcess(plan, port, log, secret=target.secret, redactor=Redactor(target.secret))
+    redactor = Redactor(target.secret, [user.token for user in target.tokens])
+    process = ServedProcess(plan, port, log, secret=target.secret, redactor=redactor)
     try:
         try:
             process.wait_ready()
@@ -153,7 +154,12 @@ def _served_instance(
             raise HarnessError(f"the private instance of the served command: {exc}") from None
         yield PrivateTarget(
             process,
-            Target.from_url(with_port(url, port), secret=target.secret, profile=target.profile),
+            Target.from_url(
+                with_port(url, port),
+                secret=target.secret,
+                tokens=target.tokens,
+                profile=target.profile,
+            ),
         )
     finally:
         process.stop()
