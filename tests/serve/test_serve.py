@@ -93,6 +93,33 @@ def test_served_server_that_breaks_shutdown_is_not_approved(tmp_path: Path) -> N
     assert failed["id"].endswith("test_shutdown_closes_every_connection_1001")
 
 
+def test_served_server_is_sampled_under_load(tmp_path: Path) -> None:
+    """The load phase against a served server records its RSS around the load and the CPU
+    time it used meanwhile (its whole process group: here a shell and the server)."""
+    command = f"echo starting; {SERVER}"  # not exec'd: the server is the shell's child
+    run = harness(
+        "run",
+        "--serve",
+        command,
+        "--target",
+        TARGET,
+        "--suite",
+        "load",
+        "--users",
+        "15",  # 30 conversations: the load budgets' minimum samples
+        "--quiet",
+        "--no-history",
+        out=tmp_path / "out",
+    )
+    assert run.verdict is not None
+    assert (run.code, run.verdict["verdict"]) == (0, "APPROVED"), run.stdout + run.stderr
+    metrics = run.verdict["metrics"]
+    (start,) = metrics["load_server_rss_start_kb"]["samples"]
+    (end,) = metrics["load_server_rss_end_kb"]["samples"]
+    (cpu,) = metrics["load_server_cpu_s"]["samples"]
+    assert start > 10_000 and end > 10_000 and cpu > 0, (start, end, cpu)
+
+
 def test_command_that_exits_at_once_is_incomplete_with_its_status(tmp_path: Path) -> None:
     """A command that exits before it is ready: INCOMPLETE (exit 2), one line naming its
     exit status and its last output lines."""
