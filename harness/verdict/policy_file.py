@@ -152,6 +152,8 @@ class _Reader:
         command = self.string(data, "command", "serve", required=True)
         ready_url = self.string(data, "ready_url", "serve", required=False)
         ready_line = self.string(data, "ready_line", "serve", required=False)
+        if ready_url is not None and not ready_url.startswith(("http://", "https://")):
+            raise self.fail("serve.ready_url", f"must be an http:// URL, got {ready_url!r}")
         if ready_line is not None:
             try:
                 re.compile(ready_line)

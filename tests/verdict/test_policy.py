@@ -150,6 +150,11 @@ BAD: list[tuple[str, str, str]] = [
         "timeout_s)",
     ),
     (
+        "serve-ready-url-not-http",
+        '[serve]\ncommand = "srv"\nready_url = "ws://127.0.0.1:{port}/ws"\n',
+        "serve.ready_url: must be an http:// URL, got 'ws://127.0.0.1:{port}/ws'",
+    ),
+    (
         "serve-timeout-zero",
         '[serve]\ncommand = "srv"\ntimeout_s = 0\n',
         "serve.timeout_s: must be a number of seconds > 0, got 0",
