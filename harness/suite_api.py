@@ -29,6 +29,8 @@ from harness.replay.player import Player, ReplayOptions
 from harness.run.checks import Checks
 from harness.run.fixture_types import Connect, Converter, Evidence, Metrics, PrivateTarget
 from harness.run.plugin_hooks import known_cause
+from harness.run.process_usage import Usage
+from harness.run.process_usage import usage as process_usage
 from harness.run.shard import Shard, shard_of
 from harness.run.suite import CRITICALITIES, SuiteManifest
 from harness.scenarios.load import load_folders as load_scenario_folders
@@ -103,6 +105,7 @@ __all__ = [
     "TurnDriver",
     "TurnReader",
     "TurnShape",
+    "Usage",
     "User",
     "UserFactory",
     "Violation",
@@ -118,6 +121,7 @@ __all__ = [
     "open_client",
     "play_scenario",
     "premise",
+    "process_usage",
     "protocol",
     "reply_key",
     "rules",

@@ -31,6 +31,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="a folder of scenario files (docs/SCENARIOS.md) the scenarios suite plays "
         "(repeatable; also the policy's [scenarios] folders); without one it is left out",
     )
+    serve = parser.add_argument_group(
+        "a target the harness starts (defaults from the policy's [serve])"
+    )
+    serve.add_argument(
+        "--serve",
+        metavar="CMD",
+        help="start the server under test with this shell command ({port}: a free port the "
+        "harness picks, also in --target and --ready-url), verify it, stop it with SIGTERM",
+    )
+    serve.add_argument(
+        "--ready-url",
+        metavar="URL",
+        help="ready when this http:// URL answers (default: when the port accepts a connection)",
+    )
+    serve.add_argument(
+        "--ready-line", metavar="REGEX", help="ready when a line of its output matches REGEX"
+    )
+    serve.add_argument(
+        "--serve-timeout",
+        type=float,
+        metavar="SECONDS",
+        help="how long it may take to be ready (default 30)",
+    )
     add_history_arguments(parser, "this run")
     parser.add_argument(
         "--converter", metavar="MODULE:FUNCTION", help="a timestamp converter to verify in-process"
@@ -83,5 +106,9 @@ def run(args: argparse.Namespace) -> int:
         soak=args.soak,
         shard=args.shard,
         shard_durations=args.shard_durations,
+        serve=args.serve,
+        ready_url=args.ready_url,
+        ready_line=args.ready_line,
+        serve_timeout=args.serve_timeout,
     )
     return start(options)

@@ -30,6 +30,8 @@ RUN_ERROR_RULES = frozenset(
         "harness-crash",
         "collection-error",
         "run-error",
+        "served-not-ready",
+        "served-process-exited",
     }
 )
 VERDICT_SUITE = "(verdict)"

@@ -137,6 +137,8 @@ class RunContext:
     target: Target | None = None
     errors: list[RunError] = dataclasses.field(default_factory=list)
     pace: dict[str, Any] | None = None  # -n auto: one probe run's seconds and the workers started
+    # A target the harness started: its RSS and CPU over the run (harness/run/process_usage.py).
+    target_process: dict[str, Any] | None = None
 
     @property
     def options(self) -> RunOptions:
@@ -188,7 +190,11 @@ class RunContext:
             list(self.inputs.suites),
             read_results(self.out / RESULTS_FILE),
             self.errors,
-            {**environment(self.inputs), **(self.pace or {})},
+            {
+                **environment(self.inputs),
+                **(self.pace or {}),
+                **({"target_process": self.target_process} if self.target_process else {}),
+            },
             self.inputs.baseline,
         )
         history = RunHistory.open(

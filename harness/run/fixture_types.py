@@ -61,11 +61,16 @@ class Evidence(Protocol):
 
 
 class PrivateTarget(Protocol):
-    """The `private_target` fixture: an instance of the embedded target for one test."""
+    """The `private_target` fixture: an instance of the target for one test (the embedded
+    target, or a second process of the served command)."""
 
     @property
     def target(self) -> Target:
         """Where the instance listens (its secret and defects are the run's)."""
 
+    @property
+    def stopped_in_s(self) -> float | None:
+        """After `stop`: the seconds its process took to exit (None: it had to be killed)."""
+
     async def stop(self) -> None:
-        """Shut the instance down as its operator would, its clients still open."""
+        """Shut the instance down as its operator would (SIGTERM), its clients still open."""

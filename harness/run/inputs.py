@@ -12,6 +12,7 @@ import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from harness.errors import ConfigError
 from harness.faults.proxy import FaultPlan, parse_faults
 from harness.run.options import (
     RunOptions,
@@ -23,7 +24,7 @@ from harness.run.options import (
 from harness.run.shard import Shard
 from harness.run.suite import InstalledSuite, discover_suites
 from harness.verdict.baseline import load_baseline
-from harness.verdict.policy import Policy
+from harness.verdict.policy import Policy, ServePlan
 from harness.verdict.policy_file import load_policy
 from harness.verdict.records import Baseline, Criticality
 from harness.wire.client import User
@@ -44,6 +45,7 @@ class RunInputs:
     faults: FaultPlan | None = None
     shard: Shard | None = None
     durations: Mapping[str, float] | None = None  # --shard-durations FILE, read
+    serve: ServePlan | None = None  # --serve CMD or the policy's [serve]: the harness starts it
 
     @property
     def profile_spec(self) -> str:
@@ -86,6 +88,7 @@ def read_inputs(options: RunOptions) -> RunInputs:
     options = dataclasses.replace(
         options, extra_pytest_args=(*options.extra_pytest_args, *scenarios)
     )
+    serve = serve_plan(options, policy)
     suites = select_suites(discover_suites(), options.suites, bool(scenarios))
     policy.check_criticality(
         {s.name: Criticality(s.manifest.criticality) for s in suites if s.manifest is not None}
@@ -100,7 +103,32 @@ def read_inputs(options: RunOptions) -> RunInputs:
         checked.faults,
         checked.shard,
         checked.durations,
+        serve,
     )
+
+
+def serve_plan(options: RunOptions, policy: Policy) -> ServePlan | None:
+    """The command that starts the target: --serve (its options over the policy's), else the
+    policy's [serve] when the target is remote; ConfigError when a target URL has {port}
+    and nothing says what to start."""
+    plan = policy.serve
+    if options.serve is not None:
+        base = plan or ServePlan(options.serve)
+        plan = dataclasses.replace(
+            base,
+            command=options.serve,
+            ready_url=options.ready_url or (None if options.ready_line else base.ready_url),
+            ready_line=options.ready_line or (None if options.ready_url else base.ready_line),
+            timeout_s=options.serve_timeout or base.timeout_s,
+        )
+    if options.target == EMBEDDED:
+        return None
+    if plan is None and "{port}" in options.target:
+        raise ConfigError(
+            f"--target {options.target}: {{port}} needs a command to start (--serve CMD or "
+            "the policy's [serve])"
+        )
+    return plan
 
 
 def recovered_inputs(options: RunOptions) -> RunInputs:

@@ -55,6 +55,12 @@ class RunOptions:
     shard: str | None = None  # --shard I/N: run only that slice of the plan (harness/run/shard.py)
     shard_durations: Path | None = None  # --shard-durations FILE: the split's durations table
     scenarios: tuple[str, ...] = ()  # --scenarios DIR: folders the scenarios suite plays
+    # --serve CMD: the harness starts the target itself (harness/run/served.py); with
+    # --ready-url/--ready-line/--serve-timeout it wins over the policy's [serve].
+    serve: str | None = None
+    ready_url: str | None = None
+    ready_line: str | None = None
+    serve_timeout: float | None = None
 
 
 def select_suites(
@@ -133,7 +139,8 @@ def validate_options(options: RunOptions) -> Checked:
         if seconds is not None and not 0 <= seconds < float("inf"):
             raise ConfigError(f"--{name} {seconds:g}: expected a number of seconds >= 0")
     if options.target != EMBEDDED:
-        normalise_ws_url(options.target)
+        normalise_ws_url(options.target.replace("{port}", "1"))
+    check_serve_options(options)
     if options.converter:
         load_converter(options.converter)  # one that does not load is a usage error now
     faults = parse_faults(options.faults) if options.faults else None
@@ -146,7 +153,7 @@ def validate_options(options: RunOptions) -> Checked:
     profile = load_profile(options.profile)  # a bad profile is a usage error now
     commanded = profile.auth["tokens"]["source"] == "command"
     credentials = options.jwt_secret or options.tokens or commanded
-    if options.target != EMBEDDED and not credentials:
+    if options.target != EMBEDDED and not credentials and not serving(options):
         raise ConfigError(
             f"--target {options.target}: give --jwt-secret or at least one --token "
             "USER=JWT (or a profile whose token source is a command)"
@@ -159,6 +166,45 @@ def validate_options(options: RunOptions) -> Checked:
             raise ConfigError("--shard-durations applies only with --shard I/N")
         durations = MappingProxyType(load_durations(options.shard_durations))
     return Checked(profile, tokens, faults, shard, durations)
+
+
+def serving(options: RunOptions) -> bool:
+    """Whether the harness starts the target itself: --serve, or the target URL has {port}
+    (then the policy's [serve] must say how)."""
+    return options.serve is not None or "{port}" in options.target
+
+
+def check_serve_options(options: RunOptions) -> None:
+    """The usage errors of --serve and its options (the policy's [serve] is read later)."""
+    import re
+
+    if options.serve is None:
+        for name, value in (
+            ("--ready-url", options.ready_url),
+            ("--ready-line", options.ready_line),
+            ("--serve-timeout", options.serve_timeout),
+        ):
+            if value is not None:
+                raise ConfigError(f"{name} applies only with --serve CMD")
+        return
+    if not options.serve.strip():
+        raise ConfigError("--serve: expected a command line")
+    if options.target == EMBEDDED:
+        raise ConfigError(
+            "--serve: give --target ws://127.0.0.1:{port}/PATH, where the served command "
+            "listens ({port}: the port the harness picks)"
+        )
+    if options.defects or options.liberal is not None:
+        raise ConfigError("--serve: --defect and --liberal apply only to the embedded target")
+    if options.ready_url is not None and not options.ready_url.startswith(("http://", "https://")):
+        raise ConfigError(f"--ready-url {options.ready_url!r}: expected an http:// URL")
+    if options.ready_line is not None:
+        try:
+            re.compile(options.ready_line)
+        except re.error as exc:
+            raise ConfigError(f"--ready-line {options.ready_line!r}: {exc}") from None
+    if options.serve_timeout is not None and not 0 < options.serve_timeout < float("inf"):
+        raise ConfigError(f"--serve-timeout {options.serve_timeout:g}: expected seconds > 0")
 
 
 def replay_capture_args(policy: Policy, policy_file: Path | None) -> tuple[str, ...]:

@@ -6,14 +6,18 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import secrets
+import signal
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 import pytest_asyncio
 
-from harness.errors import CapabilityMissing, CheckFailed, Deviation
+from harness.errors import CapabilityMissing, CheckFailed, Deviation, HarnessError
 from harness.run.checks import Checks
 from harness.run.fixture_types import Connect
 from harness.run.plugin_hooks import (
@@ -29,9 +33,19 @@ from harness.run.plugin_hooks import (
     token_pairs,
 )
 from harness.run.selection import NO_PRIVATE_TARGET
+from harness.run.served import (
+    PRIVATE_LOG_FILE,
+    NotReady,
+    ServedProcess,
+    free_port,
+    plan_from_env,
+    with_port,
+)
+from harness.verdict.policy import ServePlan
 from harness.wire.causes import CauseWatch
 from harness.wire.http import HttpClient
 from harness.wire.protocol import CLOSE_INTERNAL_ERROR
+from harness.wire.redaction import Redactor
 from harness.wire.target import EMBEDDED, Target, UserFactory, parse_tokens
 from harness.wire.transcript import Transcript
 
@@ -76,22 +90,36 @@ def target(request: pytest.FixtureRequest) -> Iterator[Target]:
 
 
 class PrivateTarget:
-    """The `private_target` fixture: an instance of the embedded target for one test only."""
+    """The `private_target` fixture: an instance of the target for one test only."""
 
     def __init__(self, server: Any, target: Target) -> None:
         self.target = target
         self._server = server
+        self.stopped_in_s: float | None = None
 
     async def stop(self) -> None:
-        """Shut the instance down as its operator would (SIGTERM), its clients still open."""
-        await asyncio.to_thread(self._server.stop)
+        """Shut the instance down as its operator would (SIGTERM), its clients still open;
+        `stopped_in_s` says how long its process took to exit (None: it had to be killed)."""
+        self.stopped_in_s = await asyncio.to_thread(self._stop)
+
+    def _stop(self) -> float | None:
+        started = time.monotonic()
+        code = self._server.stop()
+        if isinstance(self._server, ServedProcess):
+            return self._server.stopped_in_s
+        return time.monotonic() - started if code != -signal.SIGKILL else None
 
 
 @pytest.fixture
-def private_target(target: Target) -> Iterator[PrivateTarget]:
-    """A freshly started instance of the embedded target (its defects, its secret), stopped
-    at teardown unless the test stopped it; tests that use it are marked
+def private_target(request: pytest.FixtureRequest, target: Target) -> Iterator[PrivateTarget]:
+    """A freshly started instance of the target the harness starts (the embedded one: its
+    defects, its secret; a served one: a second process of its command on another free
+    port), stopped at teardown unless the test stopped it; tests that use it are marked
     `requires_private_target`, since a remote target cannot be started by the harness."""
+    served = plan_from_env()
+    if served is not None:
+        yield from _served_instance(request.config, target, *served)
+        return
     if target.kind != EMBEDDED or target.secret is None:
         raise CapabilityMissing(f"a private target needs the embedded target: {NO_PRIVATE_TARGET}")
     from harness.reference import ServerConfig, start_subprocess
@@ -111,6 +139,33 @@ def private_target(target: Target) -> Iterator[PrivateTarget]:
                 profile=target.profile,
             ),
         )
+
+
+def _served_instance(
+    config: pytest.Config, target: Target, plan: ServePlan, url: str
+) -> Iterator[PrivateTarget]:
+    """A second process of the served command, its output in `served-private.log`."""
+    out = config.getoption("harness_out", None)
+    log = Path(out) / PRIVATE_LOG_FILE if out else Path(os.devnull)
+    port = free_port()
+    redactor = Redactor(target.secret, [user.token for user in target.tokens])
+    process = ServedProcess(plan, port, log, secret=target.secret, redactor=redactor)
+    try:
+        try:
+            process.wait_ready()
+        except NotReady as exc:
+            raise HarnessError(f"the private instance of the served command: {exc}") from None
+        yield PrivateTarget(
+            process,
+            Target.from_url(
+                with_port(url, port),
+                secret=target.secret,
+                tokens=target.tokens,
+                profile=target.profile,
+            ),
+        )
+    finally:
+        process.stop()
 
 
 @pytest.fixture

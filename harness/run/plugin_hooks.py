@@ -32,6 +32,7 @@ from harness.run.selection import (
     unknown_rules,
     write_plan,
 )
+from harness.run.served import SERVED_EXIT, plan_from_env
 from harness.run.suite import InstalledSuite, discover_suites
 from harness.wire import protocol as P
 from harness.wire.causes import LEDGER_FILE, Cause, CauseLedger, CauseWatch
@@ -216,7 +217,7 @@ def left_out(config: pytest.Config, items: list[pytest.Item]) -> dict[pytest.Ite
     missing: list[tuple[str, str]] = []
     if config.stash.get(CONVERTER, None) is None:
         missing.append(("requires_converter", NO_CONVERTER))
-    if not embedded(config):
+    if not embedded(config) and plan_from_env() is None:
         missing.append(("requires_private_target", NO_PRIVATE_TARGET))
     if not config.getoption("harness_long_waits", False):
         missing.append(("long_wait", NO_LONG_WAITS))
@@ -324,6 +325,11 @@ def pytest_runtest_makereport(
             # A suite may word the short wait's failure its own way: name the cause anyway.
             cause_key = watch.again[0].key
             message = f"{watch.again[0].named()}; {message}"
+        gone = known_cause(item.config, SERVED_EXIT) if report.failed else None
+        if cause_key is None and gone is not None:
+            # The target the run started is gone: that, not the test, is why it failed.
+            cause_key = gone.key
+            message = f"{gone.message}; {message}"
         if cause_key is not None:
             # The verdict's fast-fail notes count the run's failures by this key.
             report.user_properties.append(("harness_cause_key", cause_key))

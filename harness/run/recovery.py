@@ -21,6 +21,7 @@ from harness.run.context import RunContext
 from harness.run.inputs import recovered_inputs
 from harness.run.options import RunOptions
 from harness.run.results import PLAN_FILE, RESULTS_FILE, read_results
+from harness.run.served import LOG_FILE, PRIVATE_LOG_FILE
 from harness.run.shard import SHARD_FILE
 from harness.verdict.records import RunError
 from harness.wire.causes import LEDGER_FILE
@@ -51,6 +52,8 @@ RUN_FILES: Final = (
     SHARD_FILE.format(phase="*"),
     "pytest-phase*.log",  # the phases' logs and their ini (harness/run/phases.py)
     "pytest.ini",
+    LOG_FILE,  # a served target's output (harness/run/served.py), appended to
+    PRIVATE_LOG_FILE,
     VERDICT_FILE,
     *REPORT_FILES.values(),
     START_FILE,

@@ -7,6 +7,7 @@ import secrets
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from rich.console import Console
@@ -20,20 +21,28 @@ from harness.run.interruption import Interrupted, interruptible
 from harness.run.options import RunOptions
 from harness.run.phases import run_phases
 from harness.run.preflight import preflight
+from harness.run.process_usage import Sampler
 from harness.run.recovery import write_start
+from harness.run.served import NotReady, ServedProcess
+from harness.run.served_run import SERVED_NOT_READY, died, served_environment, served_target
 from harness.verdict.records import RunError
 from harness.wire.target import Target, http_url_for
 from harness.wire.tokens import SECRET_ENV, TOKENS_ENV
 
+SERVER_PID = "--harness-server-pid="  # a target the harness started: the load phase reads it
+
 
 @contextmanager
-def start_target(inputs: RunInputs) -> Iterator[tuple[Target, list[str]]]:
+def start_target(
+    inputs: RunInputs, out: Path, served: list[ServedProcess]
+) -> Iterator[tuple[Target, list[str]]]:
     """The target to verify and the pytest options that point the suites at it.
 
-    With `--fault`, a fault-injecting proxy on 127.0.0.1 stands between the harness and
-    the target, and the suites (and preflight) talk to the proxy.
+    With --serve (or the policy's [serve]) the harness starts the target itself and
+    appends its process to `served`. With `--fault`, a fault-injecting proxy on 127.0.0.1
+    stands between the harness and the target, and the suites (and preflight) talk to it.
     """
-    with _reach_target(inputs) as (target, args):
+    with _reach_target(inputs, out, served) as (target, args):
         if inputs.faults is None:
             yield target, args
             return
@@ -52,8 +61,22 @@ def start_target(inputs: RunInputs) -> Iterator[tuple[Target, list[str]]]:
 
 
 @contextmanager
-def _reach_target(inputs: RunInputs) -> Iterator[tuple[Target, list[str]]]:
+def _reach_target(
+    inputs: RunInputs, out: Path, served: list[ServedProcess]
+) -> Iterator[tuple[Target, list[str]]]:
     options, profile, spec = inputs.options, inputs.profile, inputs.profile_spec
+    if inputs.serve is not None:
+        with served_target(inputs, out) as (target, process):
+            served.append(process)
+            yield (
+                target,
+                [
+                    f"--harness-target={target.ws_url}",
+                    f"--harness-profile={spec}",
+                    f"{SERVER_PID}{process.pid}",  # the load phase reads its RSS
+                ],
+            )
+        return
     if inputs.embedded:
         from harness.reference.defects import resolve_defects
         from harness.reference.dialect import family_of
@@ -68,7 +91,7 @@ def _reach_target(inputs: RunInputs) -> Iterator[tuple[Target, list[str]]]:
                 f"--harness-profile={spec}",
                 "--harness-embedded",
             ]
-            args.append(f"--harness-server-pid={pid}")  # the load phase reads its RSS
+            args.append(f"{SERVER_PID}{pid}")  # the load phase reads its RSS
             if liberal is not None:
                 args.append(f"--harness-liberal={liberal}")
             yield target, args + [f"--harness-defect={name}" for name in sorted(defects)]
@@ -80,6 +103,14 @@ def _reach_target(inputs: RunInputs) -> Iterator[tuple[Target, list[str]]]:
         profile=profile,
     )
     yield target, [f"--harness-target={target.ws_url}", f"--harness-profile={spec}"]
+
+
+def _sampler(target_args: list[str]) -> Sampler | None:
+    """The RSS and CPU sampler of a target the harness started (its pid is in its args)."""
+    for arg in target_args:
+        if arg.startswith(SERVER_PID):
+            return Sampler(int(arg.removeprefix(SERVER_PID)))
+    return None
 
 
 def secret_environment(target: Target) -> dict[str, str]:
@@ -103,21 +134,31 @@ def execute(options: RunOptions, console: Console) -> int:
     # A soak lasts as long as it is asked to: --max-duration bounds the rest of the run.
     deadline = time.monotonic() + options.max_duration + (options.soak or 0.0)
     early: RunError | None = None
+    served: list[ServedProcess] = []
     try:
-        with interruptible(), start_target(inputs) as (target, target_args):
+        with interruptible(), start_target(inputs, run.out, served) as (target, target_args):
             run.target = target
-            early = preflight(target)
-            if early is None:
-                run.errors += run_phases(
-                    run.paced(target),
-                    target_args,
-                    run.out,
-                    deadline,
-                    console,
-                    secret_environment(target),
-                )
+            sampler = _sampler(target_args)
+            try:
+                early = preflight(target)
+                if early is None:
+                    run.errors += run_phases(
+                        run.paced(target),
+                        target_args,
+                        run.out,
+                        deadline,
+                        console,
+                        secret_environment(target) | served_environment(inputs),
+                    )
+            finally:
+                run.target_process = sampler.stop() if sampler is not None else None
+            gone = died(served[0] if served else None)
+            if gone is not None:  # exited on its own: a failure of the target, not of a test
+                run.errors.append(gone)
     except ConfigError:
         raise
+    except NotReady as exc:
+        return run.finish(console, early=RunError(SERVED_NOT_READY, str(exc)))
     except Interrupted as stop:
         # The phase's process group is stopped by now; the report says what never ran.
         elapsed = options.max_duration - (deadline - time.monotonic())

@@ -11,7 +11,7 @@ import pytest
 NO_CONVERTER = "no timestamp converter under test (pass --converter MODULE:FUNCTION)"
 NO_PRIVATE_TARGET = (
     "the harness cannot start and shut down an instance of a remote target "
-    "(only of the embedded one)"
+    "(only of the embedded one, or of one it serves: run --serve CMD)"
 )
 NO_LONG_WAITS = (
     "waits out the 60 s rate window (plan it with the pytest option --harness-long-waits)"

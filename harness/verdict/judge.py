@@ -45,7 +45,11 @@ _RUN_ERROR_RULES = {
     "timeout": "harness-timeout",
     "internal": "harness-crash",
     "collection": "collection-error",
+    "served_not_ready": "served-not-ready",
+    "served_exit": "served-process-exited",
 }
+# A run error that is the target's failure, not the harness's: a served process that died.
+_TARGET_FAILURES = frozenset({"served_exit"})
 _FLAKY_SEVERITY = {
     FlakyAction.FAIL: Severity.BLOCKER,
     FlakyAction.CONDITION: Severity.CONDITION,
@@ -69,7 +73,8 @@ def judge(record: RunRecord, policy: Policy, *, today: dt.date) -> Verdict:
     ended = tuple(e for e in record.run_errors if e.suite is None and not e.tests)
     for error in record.run_errors:
         if not error.tests:
-            reasons.append(Reason(_rule_of(error), Severity.INCOMPLETE, error.suite, _text(error)))
+            severity = Severity.BLOCKER if error.cause in _TARGET_FAILURES else Severity.INCOMPLETE
+            reasons.append(Reason(_rule_of(error), severity, error.suite, _text(error)))
     if not record.suites:
         reasons.append(Reason("no-suites", Severity.INCOMPLETE, None, "no suite was planned"))
     reasons += _required_capabilities(record, policy)

@@ -91,6 +91,24 @@ class LoadPlan:
 
 
 @dataclass(frozen=True, slots=True)
+class ServePlan:
+    """`[serve]` (or `run --serve`): the command that starts the server under test.
+
+    `{port}` in the command (and in the target URL and `ready_url`) is a free port the
+    harness picks. Ready when a line of its output matches `ready_line`, else when
+    `ready_url` answers HTTP, else when the port accepts a TCP connection, within
+    `timeout_s`; stopped with SIGTERM to its process group, SIGKILL past `stop_timeout_s`.
+    """
+
+    command: str
+    ready_url: str | None = None
+    ready_line: str | None = None
+    timeout_s: float = 30.0
+    stop_timeout_s: float = 10.0
+    env: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
 class Policy:
     """Everything the verdict engine needs besides the run's records."""
 
@@ -121,6 +139,8 @@ class Policy:
     baseline_block: bool = False
     # [load]: the load phase's defaults; `run --users/--conversations/--ramp/--soak` win.
     load: LoadPlan = field(default_factory=LoadPlan)
+    # [serve]: the command that starts the target; `run --serve` wins.
+    serve: ServePlan | None = None
 
     def criticality_of(self, suite: str, declared: Criticality) -> Criticality:
         """Return the suite's criticality: the policy's, else the suite manifest's."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import re
 import tomllib
 from collections.abc import Mapping
 from importlib import resources
@@ -24,6 +25,7 @@ from harness.verdict.policy import (
     FlakyAction,
     LoadPlan,
     Policy,
+    ServePlan,
     Statistic,
     Waiver,
 )
@@ -65,7 +67,9 @@ class _Reader:
 
     def policy(self, data: dict[str, Any]) -> Policy:
         keys = {"criticality", "waivers", "budgets", "flaky", "reruns", "report", "limits"}
-        self.known(data, "", keys | {"replays", "require", "baseline", "load", "scenarios"})
+        self.known(
+            data, "", keys | {"replays", "require", "baseline", "load", "scenarios"} | {"serve"}
+        )
         baseline = self.table(data, "baseline")
         self.known(baseline, "baseline.", {"alpha", "min_effect", "block"})
         alpha = baseline.get("alpha", 0.01)
@@ -112,6 +116,7 @@ class _Reader:
             baseline_min_effect=float(min_effect),
             baseline_block=block,
             load=self.load(self.table(data, "load")),
+            serve=self.serve(self.table(data, "serve")) if "serve" in data else None,
             waivers=tuple(
                 self.waiver(item, f"waivers[{i}]")
                 for i, item in enumerate(self.array(data, "waivers", ""))
@@ -140,6 +145,38 @@ class _Reader:
             if not _is_number(value) or value < 0:
                 raise self.fail(f"load.{key}", f"must be a number of seconds >= 0, got {value!r}")
         return LoadPlan(users, conversations, float(ramp), float(soak))
+
+    def serve(self, data: Mapping[str, Any]) -> ServePlan:
+        keys = {"command", "ready_url", "ready_line", "timeout_s", "stop_timeout_s", "env"}
+        self.known(data, "serve.", keys)
+        command = self.string(data, "command", "serve", required=True)
+        ready_url = self.string(data, "ready_url", "serve", required=False)
+        ready_line = self.string(data, "ready_line", "serve", required=False)
+        if ready_url is not None and not ready_url.startswith(("http://", "https://")):
+            raise self.fail("serve.ready_url", f"must be an http:// URL, got {ready_url!r}")
+        if ready_line is not None:
+            try:
+                re.compile(ready_line)
+            except re.error as exc:
+                raise self.fail(
+                    "serve.ready_line", f"not a valid regular expression: {exc}"
+                ) from None
+        default = ServePlan(command)
+        seconds = {}
+        for key, value in (
+            ("timeout_s", data.get("timeout_s", default.timeout_s)),
+            ("stop_timeout_s", data.get("stop_timeout_s", default.stop_timeout_s)),
+        ):
+            if not _is_number(value) or not 0 < value < float("inf"):
+                raise self.fail(f"serve.{key}", f"must be a number of seconds > 0, got {value!r}")
+            seconds[key] = float(value)
+        env = data.get("env", {})
+        if not isinstance(env, dict):
+            raise self.fail("serve.env", f"must be a table, got {_kind(env)}")
+        for name, value in env.items():
+            if not isinstance(value, str):
+                raise self.fail(f"serve.env.{name}", f"must be a string, got {_kind(value)}")
+        return ServePlan(command, ready_url, ready_line, env=dict(env), **seconds)
 
     def known(self, data: Mapping[str, Any], prefix: str, keys: set[str]) -> None:
         for key in data:

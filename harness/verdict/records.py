@@ -101,7 +101,9 @@ class MetricRecord:
 class RunError:
     """A run-level harness problem: preflight failed, a worker crashed, time ran out."""
 
-    cause: str  # "preflight", "worker_crash", "timeout", "internal", "collection"
+    # "preflight", "worker_crash", "timeout", "internal", "collection", "interrupted",
+    # "shard", "served_not_ready", "served_exit" (a served target exited during the run)
+    cause: str
     message: str
     suite: str | None = None
     tests: tuple[str, ...] = ()

@@ -15,10 +15,17 @@ import time
 from collections import Counter
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Final
 
-from harness.suite_api import CheckFailed, Client, Target, Transcript, UserFactory, open_client
+from harness.suite_api import (
+    CheckFailed,
+    Client,
+    Target,
+    Transcript,
+    UserFactory,
+    open_client,
+    process_usage,
+)
 from harness.suite_api import protocol as P
 
 Frame = dict[str, Any]
@@ -125,13 +132,15 @@ class Session:
 
 @dataclass(slots=True)
 class Crowd:
-    """Every session of one crowd run, its wall time and the server's RSS around it."""
+    """Every session of one crowd run, its wall time, the server's RSS around it and the CPU
+    time it used meanwhile (a target the harness started: embedded or served)."""
 
     shape: Shape
     sessions: list[Session]
     elapsed_s: float
     rss_start_kb: float | None = None
     rss_end_kb: float | None = None
+    cpu_s: float | None = None
 
 
 class _Unrecorded(Transcript):
@@ -166,25 +175,11 @@ def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
     return factory
 
 
-def server_rss_kb(pid: int | None) -> float | None:
-    """The resident set size of process `pid` in kB (Linux /proc), None when unknown."""
-    if pid is None:
-        return None
-    try:
-        status = Path(f"/proc/{pid}/status").read_text(encoding="ascii", errors="replace")
-    except OSError:
-        return None
-    for line in status.splitlines():
-        if line.startswith("VmRSS:"):
-            return float(line.split()[1])
-    return None
-
-
 async def _crowd(target: Target, shape: Shape, server_pid: int | None) -> Crowd:
     users = UserFactory(target)
     start = time.monotonic()
     deadline = start + shape.deadline_s
-    rss_start = server_rss_kb(server_pid)
+    before = process_usage(server_pid)
     mine = shape.mine
     step = shape.ramp_s / len(mine) if mine else 0.0
     clients: list[Client] = []
@@ -197,7 +192,7 @@ async def _crowd(target: Target, shape: Shape, server_pid: int | None) -> Crowd:
     async with asyncio.timeout(shape.deadline_s + DEADLINE_MARGIN_S):
         await asyncio.gather(*jobs)
         elapsed = time.monotonic() - start
-        rss_end = server_rss_kb(server_pid)
+        after = process_usage(server_pid)
         await asyncio.sleep(QUIET_WINDOW_S)
         for session, client in _pairs(sessions, clients):
             late = await client.quiet(0.0)
@@ -210,7 +205,9 @@ async def _crowd(target: Target, shape: Shape, server_pid: int | None) -> Crowd:
         session.close_code = client.close_code
         session.end_failure = client.end_failure()
         session.classify()
-    return Crowd(shape, sessions, elapsed, rss_start, rss_end)
+    if before is None or after is None:
+        return Crowd(shape, sessions, elapsed)
+    return Crowd(shape, sessions, elapsed, before.rss_kb, after.rss_kb, after.cpu_s - before.cpu_s)
 
 
 def _pairs(sessions: list[Session], clients: list[Client]) -> list[tuple[Session, Client]]:

@@ -18,6 +18,7 @@ CLOSE_CODE: Final = "load_close_code"
 USERS: Final = "load_users"  # one sample per shard: how many users it ran
 RSS_START: Final = "load_server_rss_start_kb"
 RSS_END: Final = "load_server_rss_end_kb"
+CPU: Final = "load_server_cpu_s"
 WINDOW: Final = "load_soak_window_s"
 WINDOW_P95: Final = "load_soak_window_p95_ms"
 WINDOW_ERRORS: Final = "load_soak_window_errors"
@@ -52,6 +53,8 @@ def record_runs(crowd: Crowd, metrics: Metrics) -> None:
     if crowd.rss_start_kb is not None and crowd.rss_end_kb is not None:
         metrics.record(RSS_START, crowd.rss_start_kb, "kB")
         metrics.record(RSS_END, crowd.rss_end_kb, "kB")
+    if crowd.cpu_s is not None:
+        metrics.record(CPU, crowd.cpu_s, "s")
     if crowd.shape.soak_s:
         _record_windows(crowd, metrics)
 

@@ -5,9 +5,9 @@ Wrong servers these tests tell apart from a correct one:
   with another code (1002, 1008, 1011);
 - a client's close 1000 answered with another code (1001, 1005) or a dropped connection;
 - a shutdown that drops its connections without a close frame, or closes them with 1000
-  or 1011 instead of 1001 (the harness can stop only an instance it started: the shutdown
-  test runs against a private instance of the embedded target and is not applicable to a
-  remote one).
+  or 1011 instead of 1001, or a process that does not exit after SIGTERM (the harness can
+  stop only an instance it started: the shutdown test runs against a private instance of
+  the embedded target or of the served command, and is not applicable to a remote one).
 """
 
 from __future__ import annotations
@@ -18,18 +18,25 @@ import pytest
 
 from harness.suite_api import (
     CauseWatch,
+    CheckFailed,
     Client,
     Connect,
+    Deviation,
     PrivateTarget,
     Target,
     Transcript,
+    TurnDriver,
     UserFactory,
     open_client,
+    turn_shape,
 )
 from harness.suite_api import protocol as P
 from suites.message_routing.replies import REPLY_WITHIN, error_summary
 
 pytestmark = pytest.mark.asyncio
+
+# 6.close.shutdown-exits: how long the process may take to exit after SIGTERM.
+SHUTDOWN_EXIT_S = 10.0
 
 
 @pytest.mark.rules("6.close.binary-1003")
@@ -66,11 +73,12 @@ async def test_normal_close_answered_with_1000(connect: Connect, target: Target)
 
 
 @pytest.mark.requires_private_target
-@pytest.mark.rules("6.close.shutdown-1001")
+@pytest.mark.rules("6.close.shutdown-1001", "6.close.shutdown-exits")
 async def test_shutdown_closes_every_connection_1001(
     private_target: PrivateTarget, transcript: Transcript, causes: CauseWatch
 ) -> None:
-    """When the server shuts down, each of its open connections is closed with 1001."""
+    """When the server shuts down (SIGTERM), each of its open connections is closed with
+    1001, the one with a turn in flight as the idle one, and its process exits in 10 s."""
     users = UserFactory(private_target.target)
     clients: list[Client] = []
     try:
@@ -84,14 +92,41 @@ async def test_shutdown_closes_every_connection_1001(
                     causes=causes,  # a welcome the run knows never comes is not waited for
                 )
             )
-        for index, client in enumerate(clients):
-            reply = await client.request(P.PING, message_id=f"sd-{index}")
-            assert reply.get("type") == P.PONG, f"reply to ping: observed {error_summary(reply)}"
+        profile = private_target.target.profile
+        if "chat_requests" in profile.capabilities:
+            for index, client in enumerate(clients):
+                reply = await client.request(P.PING, message_id=f"sd-{index}")
+                assert reply.get("type") == P.PONG, (
+                    f"reply to ping: observed {error_summary(reply)}"
+                )
+        # The first connection has a turn in flight when the shutdown begins (asked for in
+        # the target's dialect); the second idles.
+        await TurnDriver(clients[0], turn_shape(profile)).send("what is 12 * 7 and 3 + 4?")
         await private_target.stop()
         codes = await asyncio.gather(*(c.wait_closed(within=REPLY_WITHIN) for c in clients))
     finally:
         await asyncio.gather(*(c.close() for c in clients))
-    assert codes == [P.CLOSE_GOING_AWAY] * len(clients), (
-        f"close codes of {len(clients)} connections when the server shut down: "
-        f"expected 1001 each, observed {codes} (None: no close frame)"
-    )
+    if codes != [P.CLOSE_GOING_AWAY] * len(clients):
+        raise CheckFailed(
+            f"close codes of {len(clients)} connections (a turn in flight, idle) when the "
+            "server shut down",
+            expected="1001 each",
+            observed=f"{codes} (None: no close frame)",
+            deviation=Deviation(
+                f"shutdown-close:{codes}",
+                f"the shutdown closed its connections with {codes}, not 1001",
+                ("6.close.shutdown-1001",),
+            ),
+        )
+    seconds = private_target.stopped_in_s
+    if seconds is None or seconds > SHUTDOWN_EXIT_S:
+        raise CheckFailed(
+            "the server process after SIGTERM",
+            expected=f"exits within {SHUTDOWN_EXIT_S:g} s",
+            observed="still running: killed" if seconds is None else f"exited in {seconds:.1f} s",
+            deviation=Deviation(
+                "shutdown-exit",
+                "the process did not exit after SIGTERM",
+                ("6.close.shutdown-exits",),
+            ),
+        )

@@ -32,8 +32,11 @@ class Finished:
         return found
 
 
-def harness(*args: str, out: Path, cwd: Path | None = None) -> Finished:
-    """`python -m harness ARGS --out OUT`, bounded by RUN_DEADLINE_S."""
+def harness(
+    *args: str, out: Path, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> Finished:
+    """`python -m harness ARGS --out OUT` (in environment `env`, else this process's),
+    bounded by RUN_DEADLINE_S."""
     command = [sys.executable, "-m", "harness", *args]
     if args and args[0] in ("run", "replay"):
         command += ["--out", str(out)]
@@ -44,6 +47,7 @@ def harness(*args: str, out: Path, cwd: Path | None = None) -> Finished:
         timeout=RUN_DEADLINE_S,
         cwd=cwd,
         stdin=subprocess.DEVNULL,
+        env=env,
     )
     path = out / "verdict.json"
     verdict = json.loads(path.read_text()) if path.exists() else None

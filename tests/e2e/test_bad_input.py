@@ -54,6 +54,32 @@ CASES = [
         ("run", "--target", "ws://127.0.0.1:9/ws", "--jwt-secret", SECRET, "--defect", "x"),
         ("--defect", "embedded"),
     ),
+    case(
+        "serve-with-embedded-target",
+        ("run", "--serve", "srv --port {port}"),
+        ("--serve: give --target ws://127.0.0.1:{port}/PATH",),
+    ),
+    case(
+        "ready-line-without-serve",
+        ("run", "--ready-line", "listening"),
+        ("--ready-line applies only with --serve CMD",),
+    ),
+    case(
+        "ready-url-not-http",
+        ("run", "--serve", "srv", "--target", "ws://127.0.0.1:{port}/ws", "--ready-url", "ws://x"),
+        ("--ready-url 'ws://x'", "http://"),
+    ),
+    case(
+        "port-in-target-without-command",
+        ("run", "--target", "ws://127.0.0.1:{port}/ws"),
+        ("--target ws://127.0.0.1:{port}/ws", "--serve CMD or the policy's [serve]"),
+    ),
+    case(
+        "policy-serve-without-command",
+        ("run", "--target", "ws://127.0.0.1:{port}/ws", "--policy", "{dir}/p.toml"),
+        ("p.toml: serve.command: is required",),
+        {"p.toml": "[serve]\nready_line = 'up'\n"},
+    ),
     case("policy-is-a-directory", ("run", "--policy", "{dir}"), ("cannot read the policy file",)),
     case(
         "policy-missing",

@@ -207,6 +207,8 @@ def test_a_short_soak_reports_windows_and_the_servers_rss(tmp_path: Path) -> Non
     start = metric(run, "load_server_rss_start_kb")["samples"]
     end = metric(run, "load_server_rss_end_kb")["samples"]
     assert len(start) == len(end) == 1 and start[0] > 0 and end[0] > 0
+    (cpu,) = metric(run, "load_server_cpu_s")["samples"]  # 10 users' 4 s of turns: not idle
+    assert cpu > 0
     report = (run.out / "report.md").read_text()
     assert "Windows of 0.8 s (shorter than a minute" in report
     assert "| 5 |" in report

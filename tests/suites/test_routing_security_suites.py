@@ -83,7 +83,7 @@ def test_clean_server_passes_every_test(pytester: pytest.Pytester, suite: str) -
             "message_routing",
             "shutdown-closes-1000",
             "test_shutdown_closes_every_connection_1001",
-            "*expected 1001 each, observed [[]1000, 1000[]]*",
+            "*expected '1001 each', observed '[[]1000, 1000[]] (None: no close frame)'*",
         ),
         (
             "security",

@@ -140,7 +140,35 @@ BAD: list[tuple[str, str, str]] = [
         "unknown-top-level-key",
         "retries = 1\n",
         "retries: unknown key (allowed: baseline, budgets, criticality, flaky, limits, load, "
-        "replays, report, require, reruns, scenarios, waivers)",
+        "replays, report, require, reruns, scenarios, serve, waivers)",
+    ),
+    ("serve-no-command", '[serve]\nready_url = "http://x/"\n', "serve.command: is required"),
+    (
+        "serve-unknown-key",
+        '[serve]\ncommand = "srv"\nport = 1\n',
+        "serve.port: unknown key (allowed: command, env, ready_line, ready_url, stop_timeout_s, "
+        "timeout_s)",
+    ),
+    (
+        "serve-ready-url-not-http",
+        '[serve]\ncommand = "srv"\nready_url = "ws://127.0.0.1:{port}/ws"\n',
+        "serve.ready_url: must be an http:// URL, got 'ws://127.0.0.1:{port}/ws'",
+    ),
+    (
+        "serve-timeout-zero",
+        '[serve]\ncommand = "srv"\ntimeout_s = 0\n',
+        "serve.timeout_s: must be a number of seconds > 0, got 0",
+    ),
+    (
+        "serve-env-not-string",
+        '[serve]\ncommand = "srv"\n[serve.env]\nDEBUG = 1\n',
+        "serve.env.DEBUG: must be a string, got int",
+    ),
+    (
+        "serve-ready-line-bad",
+        '[serve]\ncommand = "srv"\nready_line = "(unclosed"\n',
+        "serve.ready_line: not a valid regular expression: missing ), unterminated subpattern "
+        "at position 0",
     ),
     (
         "scenarios-unknown-key",
@@ -403,3 +431,26 @@ def test_limit_names_and_skip_prefix_match_the_suites_helper() -> None:
     """The verdict recognises exactly the skips that harness.wire.limits produces."""
     assert LIMITS == limits.LIMITS == ("max_messages_per_minute", "max_message_bytes")
     assert LIMIT_SKIP_PREFIX == limits.SKIP_PREFIX == "limit not verified: "
+
+
+def test_serve_table_is_read_with_its_defaults(tmp_path: Path) -> None:
+    """[serve]: the command, the readiness, the deadlines and the environment as written;
+    the deadlines left out are 30 s to be ready and 10 s to stop."""
+    path = tmp_path / "policy.toml"
+    path.write_text(
+        '[serve]\ncommand = "./server --port {port}"\nready_line = "listening on"\n'
+        '[serve.env]\nLOG_LEVEL = "debug"\n'
+    )
+    serve = load_policy(path).serve
+    assert serve is not None
+    assert (serve.command, serve.ready_url, serve.ready_line) == (
+        "./server --port {port}",
+        None,
+        "listening on",
+    )
+    assert (serve.timeout_s, serve.stop_timeout_s, dict(serve.env)) == (
+        30.0,
+        10.0,
+        {"LOG_LEVEL": "debug"},
+    )
+    assert load_policy(None).serve is None

@@ -177,6 +177,29 @@ CASES: list[tuple[str, Any, str, dict[str, str], list[Any]]] = [
         [("worker-crash", "incomplete", AE, ("agent_events::b",))],
     ),
     (
+        "served-process-exited-during-the-run-is-a-blocker",
+        run(
+            suite(AE, a="P", b="P"),
+            run_errors=(RunError("served_exit", "the served process exited with status 137"),),
+        ),
+        "NOT_APPROVED",
+        {AE: "PASS"},
+        [("served-process-exited", "blocker", None, ())],
+    ),
+    (
+        "served-command-not-ready-is-incomplete",
+        run(
+            suite(AE, a="", b=""),
+            run_errors=(RunError("served_not_ready", "exited with status 3 before it was ready"),),
+        ),
+        "INCOMPLETE",
+        {AE: "NOT_RUN"},
+        [
+            ("served-not-ready", "incomplete", None, ()),
+            ("not-executed", "incomplete", AE, ("agent_events::a", "agent_events::b")),
+        ],
+    ),
+    (
         "failure-and-harness-error-in-one-run",
         run(suite(AE, a="F", b="P"), suite(MR, "major", a="E")),
         "NOT_APPROVED",
