@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -142,7 +142,7 @@ class TurnDriver:
         await self.client.send(fill(template, {"id": frame_id, "content": "", "thread": ""}))
         deadline = time.monotonic() + within
         while True:
-            frame = await self._next(deadline, "an error frame refusing the frame sent")
+            frame = await self._next(deadline, lambda: "an error frame refusing the frame sent")
             if frame.get("type") == P.ERROR:
                 return frame_id, frame
 
@@ -151,18 +151,13 @@ class TurnDriver:
         naming what each still lacks."""
         deadline = time.monotonic() + within
         while not all(taken.ended for taken in wanted):
-            lacking = [
-                f"{t.content[:40]!r}: " + ("no turn started" if t.turn is None else "no terminal")
-                for t in wanted
-                if not t.ended
-            ]
-            await self._next(deadline, f"the end of each turn asked for ({'; '.join(lacking)})")
+            await self._next(deadline, lambda: _lacking(wanted))
 
     async def started(self, taken: TakenTurn, within: float = TURN_WITHIN_S) -> None:
         """Read frames until the turn asked for has started (or was refused)."""
         deadline = time.monotonic() + within
         while taken.turn is None and taken.error is None:
-            await self._next(deadline, f"the start of the turn of {taken.content[:40]!r}")
+            await self._next(deadline, lambda: f"the start of the turn of {taken.content[:40]!r}")
 
     async def settle(self, window: float) -> list[Violation]:
         """Wait out `window` for late frames, read them, and return every violation of the
@@ -171,7 +166,7 @@ class TurnDriver:
             self._feed(frame)
         return self.reader.finish()
 
-    async def _next(self, deadline: float, wanted: str) -> dict[str, Any]:
+    async def _next(self, deadline: float, wanted: Callable[[], str]) -> dict[str, Any]:
         remaining = max(deadline - time.monotonic(), 0.0)
         try:
             frame = await self.client.recv(remaining)
@@ -211,6 +206,15 @@ class TurnDriver:
                 if taken.first_text_ms is None and ours is not None and _has_text(ours):
                     taken.first_text_ms = at
         self._open = [t for t in self._open if not t.ended]
+
+
+def _lacking(wanted: Sequence[TakenTurn]) -> str:
+    lacking = [
+        f"{t.content[:40]!r}: " + ("no turn started" if t.turn is None else "no terminal")
+        for t in wanted
+        if not t.ended
+    ]
+    return f"the end of each turn asked for ({'; '.join(lacking)})"
 
 
 def _has_text(turn: Turn) -> bool:

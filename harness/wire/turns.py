@@ -95,13 +95,22 @@ class TurnReader:
         self._by_id: dict[str, Turn] = {}
         self._current: Turn | None = None
         self._late: set[str] = set()  # turns already reported for a frame after the terminal
-        self._kinds = self._parts()  # each part's name and matchers, read once
+        # Each part's matchers by frame type, read once: a frame is matched only against
+        # the matchers of its own type.
+        self._kinds: dict[Any, list[tuple[str, Matcher]]] = {}
+        for name, matchers in self._parts():
+            for matcher in matchers:
+                self._kinds.setdefault(matcher.type, []).append((name, matcher))
 
     def feed(self, frame: Mapping[str, Any]) -> None:
         """Take the next frame the connection received (one that is no part of a turn,
         such as a pong, is passed over)."""
         shape = self.shape
-        kinds = {name for name, matchers in self._kinds if _any(matchers, frame)}
+        kinds = {
+            name
+            for name, matcher in self._kinds.get(frame.get("type"), ())
+            if matcher.matches(frame)
+        }
         turn_id = value_at(frame, shape.turn_id)
         key = str(turn_id) if turn_id is not None else ""
         if not kinds:
@@ -298,10 +307,6 @@ class TurnReader:
 
     def _flag(self, rule: str, turn: Turn, text: str, frame: Mapping[str, Any]) -> None:
         self.violations.append(Violation(rule, turn.key, text, frame))
-
-
-def _any(matchers: tuple[Matcher, ...], frame: Mapping[str, Any]) -> bool:
-    return any(matcher.matches(frame) for matcher in matchers)
 
 
 def _type(frame: Mapping[str, Any]) -> str:
