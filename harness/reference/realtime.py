@@ -75,6 +75,10 @@ class Response:
     task: asyncio.Task[None] | None = None
 
 
+# How long a leaked frame (`rt-cross-session`) may take to go to another session.
+LEAK_WITHIN_S: Final = 0.2
+
+
 class RealtimeHub:
     """What the realtime sessions of one server share: the response count, the sessions."""
 
@@ -336,9 +340,10 @@ class RealtimeSession:
             return
         for other in list(self.hub.sessions):
             if other.user_id != self.user_id:
-                try:
-                    await other.send("response.output_text.delta", **fields, delta=delta)
-                except ConnectionClosed:
+                try:  # a session that does not read must not hold this response up
+                    leak = other.send("response.output_text.delta", **fields, delta=delta)
+                    await asyncio.wait_for(leak, LEAK_WITHIN_S)
+                except (ConnectionClosed, TimeoutError):
                     continue
 
     async def _done(self, response: Response, status: str, details: Any) -> None:

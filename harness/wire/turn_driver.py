@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from harness.errors import CheckFailed
+from harness.errors import CheckFailed, Deviation
 from harness.wire import protocol as P
 from harness.wire.client import Client
 from harness.wire.turn_shape import TurnShape
@@ -24,6 +24,8 @@ from harness.wire.turns import Turn, TurnReader, Violation
 
 # A correct server ends a turn in well under a second; a slow one fails on its budgets.
 TURN_WITHIN_S: Final = 15.0
+NEVER_1011: Final = "6.close.never-1011"
+DECLARED_CODES: Final = "6.close.declared-codes"
 
 
 @dataclass
@@ -88,6 +90,7 @@ class TurnDriver:
         self.thread = f"t-{uuid.uuid4().hex[:12]}"
         self._waiting: list[TakenTurn] = []  # sent, no turn claimed yet, in sending order
         self._open: list[TakenTurn] = []  # sent, not ended
+        self._claimed: set[int] = set()  # the reader's turns that answer a request
 
     async def send(self, content: str, *, thread: str | None = None) -> TakenTurn:
         """Send the frames that ask for a turn of `content`; the turn is read by `until`."""
@@ -97,7 +100,7 @@ class TurnDriver:
             frame_id = _fresh_id()
             sent.append(frame_id)
             values = {"content": content, "thread": thread or self.thread, "id": frame_id}
-            await self.client.send(fill(template, values))
+            await self._send(fill(template, values))
         taken = TakenTurn(content, tuple(sent), started)
         self._waiting.append(taken)
         self._open.append(taken)
@@ -130,7 +133,7 @@ class TurnDriver:
             raise CheckFailed("cancelling a turn", expected="a cancel frame", observed="none")
         frame_id = _fresh_id()
         response_id = taken.turn.key if taken.turn is not None else ""
-        await self.client.send(fill(template, {"id": frame_id, "turn": response_id}))
+        await self._send(fill(template, {"id": frame_id, "turn": response_id}))
         return frame_id
 
     async def refused(self, *, within: float = 5.0) -> tuple[str, Mapping[str, Any]]:
@@ -139,7 +142,7 @@ class TurnDriver:
         if template is None:
             raise CheckFailed("a refused frame", expected="one in the profile", observed="none")
         frame_id = _fresh_id()
-        await self.client.send(fill(template, {"id": frame_id, "content": "", "thread": ""}))
+        await self._send(fill(template, {"id": frame_id, "content": "", "thread": ""}))
         deadline = time.monotonic() + within
         while True:
             frame = await self._next(deadline, lambda: "an error frame refusing the frame sent")
@@ -173,21 +176,48 @@ class TurnDriver:
         except CheckFailed as failed:
             raise CheckFailed(
                 failed.what,
-                expected=wanted,
+                expected=wanted(),
                 observed=failed.observed,
                 frames=failed.frames,
-                deviation=failed.deviation,
+                deviation=self._closed_by_rule() or failed.deviation,
             ) from None
         self._feed(frame)
         return frame
 
+    async def _send(self, frame: Mapping[str, Any]) -> None:
+        try:
+            await self.client.send(frame)
+        except CheckFailed as failed:
+            failed.deviation = self._closed_by_rule() or failed.deviation
+            raise
+
+    def _closed_by_rule(self) -> Deviation | None:
+        """A close that breaks a rule of its own (1011, or a code the profile does not
+        declare): the failed wait names that rule, and only that."""
+        code = self.client.close_code
+        if not self.client.closed or code is None:
+            return None
+        if code == P.CLOSE_INTERNAL_ERROR:
+            return Deviation("close:1011", "the server closed with 1011", (NEVER_1011,))
+        profile = self.client.profile
+        declared = profile.section("capabilities")["close_codes"] if profile else ()
+        if declared and code not in declared:
+            text = f"the server closed with {code}, a code the profile does not declare"
+            return Deviation(f"close:{code}", text, (DECLARED_CODES,))
+        return None
+
     def _feed(self, frame: dict[str, Any]) -> None:
         now = time.monotonic()
-        before = len(self.reader.turns)
         self.reader.feed(frame)
-        for started in self.reader.turns[before:]:
-            if self._waiting:  # a new turn answers the oldest request still without one
-                self._waiting.pop(0).turn = started
+        # A turn that started answers the oldest request still without one (frames of a turn
+        # this connection never started answer none).
+        if self._waiting and len(self._claimed) < len(self.reader.turns):
+            for candidate in self.reader.turns:
+                if not self._waiting:
+                    break
+                if candidate.started and id(candidate) not in self._claimed:
+                    self._claimed.add(id(candidate))
+                    self._waiting.pop(0).turn = candidate
         if frame.get("type") == P.ERROR:
             named = frame.get("message_id")
             for taken in self._waiting:

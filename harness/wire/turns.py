@@ -28,6 +28,7 @@ CLOSED_AT_COMPLETED: Final = "4.turn.closed-at-completed"
 TOOL_RESULT_PAIRED: Final = "4.turn.tool-result-paired"
 TOOL_ARGUMENTS_JSON: Final = "4.turn.tool-arguments-json"
 TEXT_RECONSTRUCTS: Final = "4.turn.text-reconstructs"
+SESSIONS_ISOLATED: Final = "4.turn.sessions-isolated"
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +79,9 @@ class Turn:
     streams: dict[str, TextStream] = field(default_factory=dict)
     tools: list[ToolCall] = field(default_factory=list)
     reasoning: int = 0
+    # The first frame of a turn seen before its start (None: its start came first).
+    early: Mapping[str, Any] | None = None
+    started: bool = True  # its start frame has been seen
 
     @property
     def text(self) -> str:
@@ -121,7 +125,14 @@ class TurnReader:
                 self._member(self._by_id[key], kinds, frame)
             return
         found = self._by_id.get(key) if key else self._current
-        if "start" in kinds or found is None:
+        if "start" in kinds and found is not None and not found.started:
+            turn = found  # its start, after frames of it: those came first
+            turn.started = True
+            early = turn.early or frame
+            self._flag(STARTED_FIRST, turn, f"{_type(early)} before the turn's start", early)
+            self._current = turn
+            turn.frames.append(frame)
+        elif "start" in kinds or found is None:
             turn = self._start(key, frame, implicit="start" not in kinds)
             turn.frames.append(frame)
         else:
@@ -149,8 +160,22 @@ class TurnReader:
         turn.frames.append(frame)
 
     def finish(self) -> list[Violation]:
-        """Every violation, a turn still without its terminal included."""
+        """Every violation, a turn still without its terminal included.
+
+        Frames of a turn whose start never came, on a connection that saw turns start, are
+        another session's (a leak): one violation of 4.turn.sessions-isolated says so, and
+        nothing else is judged of them. On a connection where no turn started, they are
+        frames before their start."""
+        any_started = any(turn.started for turn in self.turns)
         for turn in self.turns:
+            if not turn.started:
+                early = turn.early or {}
+                self.violations = [v for v in self.violations if v.turn != turn.key]
+                if any_started:
+                    text = f"{_type(early)} of turn {turn.key!r}, which this session never started"
+                    self._flag(SESSIONS_ISOLATED, turn, text, early)
+                    continue
+                self._flag(STARTED_FIRST, turn, f"{_type(early)} before the turn's start", early)
             if turn.terminal is None:
                 last = turn.frames[-1] if turn.frames else {}
                 self._flag(ONE_TERMINAL, turn, "no terminal", last)
@@ -174,9 +199,12 @@ class TurnReader:
         ]
 
     def _start(self, key: str, frame: Mapping[str, Any], implicit: bool = False) -> Turn:
-        if implicit:
-            label = key or f"#{len(self.turns) + 1}"
-            turn = Turn(label)
+        if implicit and key:
+            # Judged when its start comes (then this frame came first) or at the finish
+            # (a turn never started here: another session's).
+            turn = Turn(key, early=frame, started=False)
+        elif implicit:
+            turn = Turn(f"#{len(self.turns) + 1}")
             self._flag(STARTED_FIRST, turn, f"{_type(frame)} before the turn's start", frame)
         else:
             turn = Turn(key or f"#{len(self.turns) + 1}")
@@ -185,7 +213,8 @@ class TurnReader:
         self.turns.append(turn)
         if key:
             self._by_id[key] = turn
-        self._current = turn
+        if turn.started:
+            self._current = turn
         return turn
 
     def _text(self, turn: Turn, kinds: set[str], frame: Mapping[str, Any]) -> None:

@@ -54,6 +54,7 @@ TURN_RULES: Final = (
     "4.turn.tool-result-paired",
     "4.turn.tool-arguments-json",
     "4.turn.text-reconstructs",
+    "4.turn.sessions-isolated",
 )
 
 
@@ -87,6 +88,8 @@ async def test_every_turn_of_a_connection_is_well_formed(
             await driver.take(content)
         await driver.take_all([TOOL_RUN, "What is 6/3?"])
     except CheckFailed:
+        if client.closed:
+            raise  # the close is the failure (and names its rule where it breaks one)
         # A turn that never ends for a reason its frames show (a run id started again):
         # the rules they broke are the failure, not the wait.
         found = [v for v in await driver.settle(0) if client.checks.applies(v.rule)]

@@ -110,6 +110,22 @@ def test_interleaved_runs_on_one_connection_are_told_apart_by_run_id() -> None:
             id="run-id-reused",
         ),
         pytest.param(
+            [_tool_run("r-1")[2], *_tool_run("r-1")],
+            [("4.turn.started-first", "r-1", "agent_thinking before the turn's start")],
+            id="start-after-a-frame-of-it",
+        ),
+        pytest.param(
+            [*_tool_run("r-1"), _tool_run("r-9")[2], _tool_run("r-9")[-1]],
+            [
+                (
+                    "4.turn.sessions-isolated",
+                    "r-9",
+                    "agent_thinking of turn 'r-9', which this session never started",
+                )
+            ],
+            id="another-sessions-turn",
+        ),
+        pytest.param(
             [
                 *_tool_run("r-1")[:3],
                 _event("tool_completed", "r-1", {"tool_call_id": "other", "result": 5}),
