@@ -228,8 +228,8 @@ async def _transports(seen: Observations, token: str, budget: Budget) -> ClientC
         try:
             ws = await _connect(seen.url, token, transport, budget)
         except HandshakeFailed as exc:
-            status = f"HTTP {exc.status}" if exc.status is not None else exc.kind
-            seen.transports[transport] = f"refused ({status})"
+            refused = f"refused (HTTP {exc.status})" if exc.status is not None else None
+            seen.transports[transport] = refused or exc.kind
             continue
         if kept is None:
             kept, seen.transport = ws, transport
