@@ -13,14 +13,12 @@ import os
 import socket
 import time
 import tomllib
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from harness.reference import ServerConfig, start_subprocess
-from tests.hostile.test_runs import start as start_hostile
 
 from .conftest import RUN_DEADLINE_S, Finished, harness
 
@@ -164,16 +162,6 @@ def test_a_notice_before_the_welcome_is_declared_and_the_server_approved(tmp_pat
             env=env(),
         )
     assert run.code == 0, run.stdout + run.stderr
-
-
-@pytest.fixture
-def hostile(request: pytest.FixtureRequest) -> Iterator[str]:
-    proc, url = start_hostile(request.param)
-    try:
-        yield url
-    finally:
-        proc.kill()
-        proc.wait(timeout=10)
 
 
 @pytest.mark.parametrize(
