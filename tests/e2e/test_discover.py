@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from harness.reference import ServerConfig, start_subprocess
+from harness.wire.tokens import mint
 
 from .conftest import RUN_DEADLINE_S, Finished, harness
 
@@ -162,6 +163,27 @@ def test_a_notice_before_the_welcome_is_declared_and_the_server_approved(tmp_pat
             env=env(),
         )
     assert run.code == 0, run.stdout + run.stderr
+
+
+def test_a_token_given_makes_a_static_token_source_and_never_shows(tmp_path: Path) -> None:
+    token = mint(SECRET, "given-user")
+    with start_subprocess(ServerConfig(jwt_secret=SECRET)) as server:
+        draft = tmp_path / "drafted.toml"
+        found = harness(
+            *("profile", "discover", server.ws_url, "--token", f"given-user={token}"),
+            *("--out", str(draft)),
+            out=tmp_path,
+            env={k: v for k, v in os.environ.items() if k != "STABILITY_HARNESS_JWT_SECRET"},
+        )
+    assert found.code == 0, found.stdout + found.stderr
+    text = draft.read_text("utf-8")
+    assert written(text) == {
+        "profile": {"extends": "chat-agent/1"},
+        "auth": {"tokens": {"source": "static"}},
+    }
+    assert "# sure: the token was given with --token USER=JWT" in text
+    assert '"user_id": "given-user"' in text
+    assert token not in text and token not in found.stdout + found.stderr
 
 
 @pytest.mark.parametrize(
