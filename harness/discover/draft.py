@@ -29,6 +29,8 @@ from harness.discover.probe import (
 from harness.discover.toml_text import Table, saw, short, toml_value
 from harness.wire.profile import Profile, lookup
 
+# Where a frame of a dialect of its own may name its kind, in the order tried.
+TYPE_KEYS: Final = ("type", "event", "kind", "op", "action", "t")
 CHAT_TERMINALS: Final = frozenset({"agent_completed", "agent_error"})
 
 
@@ -153,6 +155,8 @@ def _auth(seen: Observations, base: Profile, static_token: bool) -> list[Table]:
     said = f"saw (no token): {saw(answer)}"
     if answer.closed is not None and answer.closed != known["refusal"]["close_code"]:
         refusal.key("close_code", answer.closed, f"sure: {said}")
+    elif answer.frames and not any(code_of(p) for p in answer.parsed()):
+        refusal.note(f"likely: a connection without a token was NOT refused; {said}")
     else:
         refusal.note(f"{'sure' if answer.closed else 'guess'}: refusal as {base.name}; {said}")
     return [auth, tokens, refusal]
@@ -172,10 +176,17 @@ def _server(seen: Observations, base: Profile) -> list[Table]:
         elif seq_field and seq_field not in welcome:
             server.key("seq_field", "", f"sure: the welcome carries no {seq_field}")
         if closest(welcome) is None:
+            type_field = next((k for k in TYPE_KEYS if isinstance(welcome.get(k), str)), "type")
+            if type_field != base.section("server")["type_field"]:
+                why = f"likely: the welcome names its kind in {type_field!r}"
+                server.key("type_field", type_field, why)
+                client = Table("client")
+                client.key("type_field", type_field, "guess: the client's frames as the server's")
+                out.append(client)
             frame = Table("server.frames.connection_established")
             frame.key(
                 "type",
-                str(welcome.get("type")),
+                str(welcome.get(type_field)),
                 f"guess: the first frame: {short(json.dumps(welcome))}",
             )
             frame.key(

@@ -11,8 +11,11 @@ from __future__ import annotations
 import json
 import os
 import socket
+import subprocess
+import sys
 import time
 import tomllib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -263,3 +266,56 @@ def test_bad_options_are_one_line_exit_4(tmp_path: Path) -> None:
         assert found.code == 4, (argv, found.stderr)
         assert line in found.stderr, found.stderr
         assert len(found.stderr.strip().splitlines()) == 1, found.stderr
+
+
+@pytest.fixture
+def odd() -> Iterator[str]:
+    """The URL of tests/discover/odd_server.py, a dialect of its own, in a subprocess."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.discover.odd_server"],
+        stdout=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        cwd=Path(__file__).parents[2],
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        assert line.startswith("url: "), line
+        yield line.removeprefix("url: ").strip()
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)
+
+
+def test_a_dialect_of_its_own_is_drafted_as_guesses_that_check(tmp_path: Path, odd: str) -> None:
+    draft = tmp_path / "drafted.toml"
+    found = discover(odd, draft, "--within", "30")
+    assert found.code == 0, found.stdout + found.stderr
+    assert f"{draft}: valid profile 'discovered-127.0.0.1'" in found.stdout
+    text = draft.read_text("utf-8")
+    empty = {"user_id": "", "connection_id": "", "server_time": ""}
+    limits = {"limits.max_message_bytes": "", "limits.max_messages_per_minute": ""}
+    assert written(text) == {
+        "profile": {"extends": "chat-agent/1"},
+        "endpoint": {"ws_path": "/chat", "health_path": "", "not_found": False},
+        "server": {
+            "seq_field": "",
+            "type_field": "event",
+            "timestamp_field": "",
+            "frames": {"connection_established": {"type": "hello", "fields": empty | limits}},
+        },
+        "client": {"type_field": "event"},
+        "capabilities": {"seq": False, "chat_requests": False},
+    }
+    for line in (
+        '# guess: the first frame: {"event": "hello", "sid": "abc"}',
+        '# likely: a connection without a token was NOT refused; saw (no token): {"event": '
+        '"hello", "sid": "abc"}',
+        '# guess: a ping got no pong ({"event": "echo", "got": "ping"}); correlation '
+        "'message_id' kept",
+        '# guess: no message started a turn (user_message got {"event": "echo", "got": '
+        '"user_message"}; response.create got {"event": "echo", "got": "response.create"}); '
+        "write [turn] and [turn.request] by hand (docs/TURNS.md)",
+    ):
+        assert line in text, line
