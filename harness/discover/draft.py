@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from harness.discover.probe import (
     HEALTH_PATHS,
+    IDLE_S,
     NO_SUCH_PATH,
     TERMINALS,
     Observations,
@@ -176,7 +177,7 @@ def _server(seen: Observations, base: Profile) -> list[Table]:
         elif seq_field and seq_field not in welcome:
             server.key("seq_field", "", f"sure: the welcome carries no {seq_field}")
         if closest(welcome) is None:
-            type_field = next((k for k in TYPE_KEYS if isinstance(welcome.get(k), str)), "type")
+            type_field = _type_field(welcome)
             if type_field != base.section("server")["type_field"]:
                 why = f"likely: the welcome names its kind in {type_field!r}"
                 server.key("type_field", type_field, why)
@@ -205,24 +206,37 @@ def _server(seen: Observations, base: Profile) -> list[Table]:
             if "timestamp" not in welcome:
                 server.key("timestamp_field", "", "likely: the welcome carries no timestamp")
     index = seen.welcome_index
-    for position, text in enumerate(seen.first.frames):
-        if position == index:
-            continue
-        out.append(
-            _notice(
-                text, "before_welcome" if index is not None and position < index else "any_time"
-            )
-        )
+    type_field = _type_field(welcome) if welcome is not None else "type"
+    unasked = [
+        (text, "before_welcome" if index is not None and position < index else "any_time")
+        for position, text in enumerate(seen.first.frames)
+        if position != index
+    ] + [(text, "any_time") for text in seen.idle.frames]
+    named: set[str] = set()
+    for text, when in unasked:
+        notice = _notice(text, when, type_field)
+        if notice.name not in named:
+            named.add(notice.name)
+            out.append(notice)
+    if seen.idle.tried and not seen.idle.frames:
+        server.note(f"likely: nothing came unasked while idle (listened {IDLE_S:g} s)")
     return out
 
 
-def _notice(text: str, when: str) -> Table:
+def _type_field(welcome: Mapping[str, Any]) -> str:
+    """Where the welcome names its kind: `type` unless a dialect of its own says otherwise."""
+    if closest(welcome) is not None:
+        return "type"
+    return next((k for k in TYPE_KEYS if isinstance(welcome.get(k), str)), "type")
+
+
+def _notice(text: str, when: str, type_field: str) -> Table:
     parsed = as_object(text) or {}
-    kind = str(parsed.get("type", "notice"))
+    kind = str(parsed.get(type_field, "notice"))
     name = re.sub(r"[^A-Za-z0-9_-]+", "-", kind).strip("-") or "notice"
     table = Table(f"server.notices.{name}")
     table.key("type", kind, f"sure: sent unasked {when.replace('_', ' ')}: {short(text)}")
-    for path in ("data.event", "event"):
+    for path in ("data.event", "event") if type_field != "event" else ("data.event",):
         value = lookup(parsed, path)
         if isinstance(value, str):
             table.key("match", {path: value}, "likely: what tells this notice from other frames")

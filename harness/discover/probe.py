@@ -36,6 +36,8 @@ QUESTION: Final = "What is 2+3?"
 TERMINALS: Final = frozenset({"agent_completed", "agent_error", "response.done"})
 SETTLE_S: Final = 1.0  # how long the first frames are listened for
 QUIET_S: Final = 1.5  # a reply is over when nothing more comes for this long
+IDLE_S: Final = 6.0  # how long the connection is listened to, idle, for heartbeats
+OVERSIZE_RESERVE_S: Final = 5.0  # budget the idle listening leaves for the oversize probe
 TURN_S: Final = 10.0  # the longest a turn is waited for
 MAX_FRAME_BYTES: Final = 16 * 2**20
 ERROR_CODE_PATHS: Final = (
@@ -93,6 +95,7 @@ class Observations:
     transports: dict[str, str] = field(default_factory=dict)  # name -> "accepted" or why not
     health: dict[str, tuple[int, str]] = field(default_factory=dict)  # path -> status, body
     first: Exchange = field(default_factory=Exchange)  # frames right after the handshake
+    idle: Exchange = field(default_factory=Exchange)  # frames unasked, after the other probes
     welcome_index: int | None = None  # which of first.frames is the welcome
     refusal: Exchange = field(default_factory=Exchange)
     ping: Exchange = field(default_factory=Exchange)
@@ -173,6 +176,11 @@ async def discover(
         await _ask(ws, seen.unknown, budget, _frame("stability_harness_unknown_type"))
         await _second(seen, token, budget)
         await _ask(ws, seen.invalid_json, budget, "{not json")
+        idle = min(IDLE_S, budget.left() - OVERSIZE_RESERVE_S)
+        if idle > 0 and seen.invalid_json.closed is None:
+            await _collect(ws, seen.idle, budget, quiet=idle, longest=idle)
+        else:
+            seen.idle.tried = False
     finally:
         await ws.close()
     base = closest(seen.welcome) or "chat-agent/1"

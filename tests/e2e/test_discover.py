@@ -269,10 +269,12 @@ def test_bad_options_are_one_line_exit_4(tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def odd() -> Iterator[str]:
-    """The URL of tests/discover/odd_server.py, a dialect of its own, in a subprocess."""
+def odd(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The URL of tests/discover/odd_server.py, a dialect of its own, in a subprocess
+    (parametrised: its heartbeat interval, none by default)."""
+    heartbeat = [str(request.param)] if hasattr(request, "param") else []
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.discover.odd_server"],
+        [sys.executable, "-m", "tests.discover.odd_server", *heartbeat],
         stdout=subprocess.PIPE,
         stdin=subprocess.DEVNULL,
         text=True,
@@ -319,3 +321,15 @@ def test_a_dialect_of_its_own_is_drafted_as_guesses_that_check(tmp_path: Path, o
         "write [turn] and [turn.request] by hand (docs/TURNS.md)",
     ):
         assert line in text, line
+
+
+@pytest.mark.parametrize("odd", [2], indirect=True)
+def test_a_heartbeat_while_idle_is_declared_as_a_notice(tmp_path: Path, odd: str) -> None:
+    draft = tmp_path / "drafted.toml"
+    found = discover(odd, draft, "--within", "30")
+    assert found.code == 0, found.stdout + found.stderr
+    text = draft.read_text("utf-8")
+    assert written(text)["server"]["notices"] == {
+        "heartbeat": {"type": "heartbeat", "when": "any_time"}
+    }
+    assert '# sure: sent unasked any time: {"event": "heartbeat", "n": ' in text
