@@ -77,6 +77,8 @@ def _discover(args: argparse.Namespace) -> int | None:
         )
     if not 1.0 <= args.within <= 600.0:
         raise ConfigError(f"profile discover: --within must be 1 to 600 seconds, not {args.within}")
+    if not args.out.parent.is_dir():
+        raise ConfigError(f"profile discover: --out {args.out}: no folder {args.out.parent}")
     if args.token is not None:
         user, sep, token = args.token.partition("=")
         if not sep or not user or not token:

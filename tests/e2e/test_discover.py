@@ -256,6 +256,11 @@ def test_bad_options_are_one_line_exit_4(tmp_path: Path) -> None:
             "profile discover: --within must be 1 to 600 seconds, not 0.0",
         ),
         (
+            ("ws://127.0.0.1:9/ws", "--out", str(tmp_path / "no" / "d.toml")),
+            env(),
+            f"profile discover: --out {tmp_path}/no/d.toml: no folder {tmp_path}/no",
+        ),
+        (
             ("ws://127.0.0.1:9/ws", "--token", "nojwt", "--out", out),
             env(),
             "profile discover: --token must be USER=JWT",
