@@ -1,10 +1,16 @@
-"""`stability-harness profile show|check|asyncapi`: a built-in profile, a profile checked,
-a dialect as an AsyncAPI document."""
+"""`stability-harness profile show|check|asyncapi|discover`: a built-in profile, a profile
+checked, a dialect as an AsyncAPI document, a profile drafted from a live server."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import os
+import shlex
+import sys
 from pathlib import Path
+
+from harness.exit_codes import ExitCode
 
 HELP = "show a built-in profile or check a profile file"
 
@@ -20,6 +26,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     asyncapi = actions.add_parser("asyncapi", help="write the dialect as an AsyncAPI 3.0 doc")
     asyncapi.add_argument("spec", metavar="NAME|FILE")
     asyncapi.add_argument("--out", type=Path, metavar="FILE", help="write here (default: stdout)")
+    discover = actions.add_parser("discover", help="draft a profile by talking to a live server")
+    discover.add_argument("url", metavar="URL", help="the server's WebSocket URL (ws:// or wss://)")
+    discover.add_argument(
+        "--token",
+        metavar="USER=JWT",
+        help="a token to connect with; else one is minted with STABILITY_HARNESS_JWT_SECRET",
+    )
+    discover.add_argument(
+        "--out",
+        type=Path,
+        default=Path("discovered.toml"),
+        metavar="FILE",
+        help="where the draft goes (default: discovered.toml)",
+    )
+    discover.add_argument(
+        "--within",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="talk to the server for at most this long (default: 60)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -30,4 +57,51 @@ def run(args: argparse.Namespace) -> int:
         return inventory.profile_show_main(args.name, resolved=args.resolved)
     if args.action == "asyncapi":
         return inventory.profile_asyncapi_main(args.spec, args.out)
+    if args.action == "discover":
+        code = _discover(args)
+        return code if code is not None else inventory.profile_check_main(str(args.out))
     return inventory.profile_check_main(args.spec)
+
+
+def _discover(args: argparse.Namespace) -> int | None:
+    """Draft the profile into --out and print it; an exit code when it could not be drafted."""
+    from harness.discover.draft import draft
+    from harness.discover.probe import DiscoveryFailed, discover
+    from harness.errors import ConfigError
+    from harness.wire.profile import load_profile
+    from harness.wire.tokens import SECRET_ENV, mint
+
+    if not args.url.startswith(("ws://", "wss://")):
+        raise ConfigError(
+            f"profile discover: URL must start with ws:// or wss://, not {args.url!r}"
+        )
+    if not 1.0 <= args.within <= 600.0:
+        raise ConfigError(f"profile discover: --within must be 1 to 600 seconds, not {args.within}")
+    if not args.out.parent.is_dir():
+        raise ConfigError(f"profile discover: --out {args.out}: no folder {args.out.parent}")
+    if args.token is not None:
+        user, sep, token = args.token.partition("=")
+        if not sep or not user or not token:
+            raise ConfigError("profile discover: --token must be USER=JWT")
+    elif os.environ.get(SECRET_ENV):
+        token = mint(os.environ[SECRET_ENV], "discover-user-1")
+    else:
+        raise ConfigError(f"profile discover: give --token USER=JWT or set {SECRET_ENV}")
+
+    def fallback_limit(name: str) -> int:
+        return int(load_profile(name).section("capabilities")["max_message_bytes"])
+
+    try:
+        seen = asyncio.run(discover(args.url, token, args.within, fallback_limit))
+    except DiscoveryFailed as exc:
+        print(f"profile discover: {exc}", file=sys.stderr)
+        return ExitCode.INCOMPLETE
+    from harness.discover.probe import closest
+
+    base = load_profile(closest(seen.welcome) or "chat-agent/1")
+    command = shlex.join(["stability-harness", "profile", "discover", args.url])
+    text = draft(seen, base, static_token=args.token is not None, command=command)
+    args.out.write_text(text, "utf-8")
+    print(text)
+    print(f"wrote {args.out}; profile check {args.out}:")
+    return None

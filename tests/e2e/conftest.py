@@ -9,6 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+# The hostile servers of tests/hostile, as a fixture parametrised by kind (test_discover).
+from tests.hostile.test_runs import hostile  # noqa: F401
+
 RUN_DEADLINE_S = 240
 
 
