@@ -19,11 +19,12 @@ import time
 from typing import Final
 
 from harness.errors import CheckFailed, HarnessError
-from harness.wire import protocol as P
 from harness.wire.client import User
 from harness.wire.connect import open_client
 from harness.wire.target import Target, UserFactory
 from harness.wire.transcript import Transcript
+from harness.wire.turn_driver import TurnDriver
+from harness.wire.turn_shape import shape_of
 
 WORKERS_PER_CPU: Final = 2  # for a target whose runs take at most FAST_RUN_S
 MAX_WORKERS_PER_CPU: Final = 8
@@ -46,7 +47,7 @@ def auto_workers(run_s: float | None, cpus: int | None = None) -> int:
 
 
 def probe(target: Target, *, within: float = PROBE_WITHIN_S) -> float | None:
-    """Seconds from sending start_agent to the run's terminal event for a fresh user.
+    """Seconds from asking for a turn to its terminal for a fresh user.
 
     None when the harness cannot mint a fresh user (only `--token` users: the probe
     must not add a run to a user a test counts) or the target does not run the
@@ -71,12 +72,11 @@ async def _time_run(target: Target, user: User, within: float) -> float | None:
         return None
     try:
         started = time.monotonic()
-        ack = await client.request(
-            P.START_AGENT, {"user_request": PROBE_REQUEST}, within=deadline - started
-        )
-        if ack.get("type") != P.ACK:
+        # One turn asked for in the target's own requests (docs/TURNS.md).
+        driver = TurnDriver(client, shape_of(target.profile))
+        taken = await driver.take(PROBE_REQUEST, within=deadline - started)
+        if taken.turn is None:
             return None
-        await client.collect_run(ack.get("run_id"), within=deadline - time.monotonic())
         return time.monotonic() - started
     except CheckFailed:
         return within if time.monotonic() >= deadline else None
