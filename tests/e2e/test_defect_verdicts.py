@@ -62,10 +62,12 @@ def test_clean_reference_server_is_approved(tmp_path: Path) -> None:
     # chat-agent/1 has every capability of PROTOCOL.md's rules: what is not applicable is
     # the rule whose test waits out the 60 s rate window (planned only with
     # --harness-long-waits), a dialect's own statements (catalogue section 9), which it
-    # does not make, and the turn's rules about streamed parts (its answer comes whole).
+    # does not make, the turn's rules about streamed parts (its answer comes whole) and
+    # about cancel (it has none).
     statuses = {r["id"]: r for r in run.verdict["rules"]}
     assert {r for r, e in statuses.items() if e["status"] != "verified"} == {
         "6.limit.rate-limited-not-in-window",
+        "4.turn.cancel-ends",
         "4.turn.closed-at-completed",
         "4.turn.text-reconstructs",
         "9.dialect.timestamp-format",
@@ -81,8 +83,10 @@ def test_clean_reference_server_is_approved(tmp_path: Path) -> None:
     assert {e["status"] for r, e in statuses.items() if e["status"] != "verified"} == {
         "not_applicable"
     }
-    # The one test that names the streamed parts' rules leaves out only their checks.
+    # The tests that name rules chat-agent/1 lacks the capabilities of leave out only
+    # their checks: the streamed parts', and the decoder's dialect rules.
     turns = "agent_events::test_turns::test_every_turn_of_a_connection_is_well_formed"
+    after_error = "agent_events::test_turns::test_the_next_turn_completes_after_an_error"
     assert sorted(
         (n["id"], n["reason"], tuple(n["rules"])) for n in run.verdict["rules_left_out"]
     ) == [
@@ -95,6 +99,16 @@ def test_clean_reference_server_is_approved(tmp_path: Path) -> None:
             turns,
             "the target's profile chat-agent/1 lacks text_stream",
             ("4.turn.text-reconstructs",),
+        ),
+        (
+            after_error,
+            "the target's profile chat-agent/1 lacks declared_constants",
+            ("9.dialect.constant-fields",),
+        ),
+        (
+            after_error,
+            "the target's profile chat-agent/1 lacks dialect",
+            ("9.dialect.frame-fields", "9.dialect.error-codes"),
         ),
     ]
     latency = run.verdict["metrics"]["agent_started_latency_ms"]
