@@ -191,7 +191,9 @@ class TurnDriver:
         before = len(self.reader.turns)
         self.reader.feed(frame)
         for started in self.reader.turns[before:]:
-            if self._waiting:  # a new turn answers the oldest request still without one
+            # A new turn answers the oldest request still without one; a turn with no start
+            # frame (another session's leaking in) answers none.
+            if self._waiting and not started.implicit:
                 self._waiting.pop(0).turn = started
         if frame.get("type") == P.ERROR:
             named = frame.get("message_id")

@@ -78,6 +78,7 @@ class Turn:
     streams: dict[str, TextStream] = field(default_factory=dict)
     tools: list[ToolCall] = field(default_factory=list)
     reasoning: int = 0
+    implicit: bool = False  # no start frame began it (its first frame was of another part)
 
     @property
     def text(self) -> str:
@@ -167,7 +168,7 @@ class TurnReader:
     def _start(self, key: str, frame: Mapping[str, Any], implicit: bool = False) -> Turn:
         if implicit:
             label = key or f"#{len(self.turns) + 1}"
-            turn = Turn(label)
+            turn = Turn(label, implicit=True)
             self._flag(STARTED_FIRST, turn, f"{_type(frame)} before the turn's start", frame)
         else:
             turn = Turn(key or f"#{len(self.turns) + 1}")

@@ -29,6 +29,7 @@ from harness.suite_api import (
     TurnDriver,
     Violation,
     turn_shape,
+    turn_value,
 )
 from harness.suite_api import protocol as P
 
@@ -73,6 +74,33 @@ def broken_turns(found: list[Violation], what: str) -> CheckFailed:
     )
 
 
+ISOLATED: Final = "4.turn.sessions-isolated"
+
+
+def own_turns(driver: TurnDriver, found: list[Violation]) -> list[Violation]:
+    """The violations of the connection's own turns; CheckFailed naming 4.turn.sessions-isolated
+    (judged by test_turn_sessions) when the others are all of frames of another session's
+    turn: a turn id no start frame of this connection began."""
+    turns, turn_id = driver.reader.turns, driver.shape.turn_id
+    own = {t.key for t in turns if not t.implicit}
+    foreign = {
+        t.key
+        for t in turns
+        if t.implicit and t.key not in own and turn_value(t.frames[0], turn_id) is not None
+    }
+    leaked = [v for v in found if v.turn in foreign]
+    mine = [v for v in found if v.turn not in foreign]
+    if leaked and not mine:
+        raise CheckFailed(
+            "the turns of one connection",
+            expected="only frames of the turns it started",
+            observed=[f"turn {v.turn}: {v.text}" for v in leaked],
+            frames=[dict(v.frame) for v in leaked],
+            deviation=Deviation("turn:sessions-isolated", "frames of another session", (ISOLATED,)),
+        )
+    return mine
+
+
 @pytest.mark.rules(*TURN_RULES, "4.agent.fail.agent-error", "6.close.never-1011")
 async def test_every_turn_of_a_connection_is_well_formed(
     connect: Connect, target: Target, evidence: Evidence
@@ -90,11 +118,13 @@ async def test_every_turn_of_a_connection_is_well_formed(
         # A turn that never ends for a reason its frames show (a run id started again):
         # the rules they broke are the failure, not the wait.
         found = [v for v in await driver.settle(0) if client.checks.applies(v.rule)]
-        if found:
-            raise broken_turns(found, "the turns of one connection") from None
+        mine = own_turns(driver, found)
+        if mine:
+            raise broken_turns(mine, "the turns of one connection") from None
         raise
     sent += [TOOL_RUN, "What is 6/3?"]
-    found = [v for v in await driver.settle(LATE_WINDOW_S) if client.checks.applies(v.rule)]
+    settled = await driver.settle(LATE_WINDOW_S)
+    found = own_turns(driver, [v for v in settled if client.checks.applies(v.rule)])
     # What the reports show of the turns: their terminals and their parts, as observed.
     turns = driver.reader.turns
     evidence.record(
