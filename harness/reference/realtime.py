@@ -2,7 +2,8 @@
 
 None of chat-agent/1's session is here (no ping, ack, thread, stats or rate limit): the
 client adds items and asks for responses, which the llm-like agent of realtime_agent.py
-streams; docs/REFERENCE_SERVER.md, section "openai-realtime", lists the frames.
+streams; docs/REFERENCE_SERVER.md, section "openai-realtime", lists the frames. A
+response's frames are written in the form the profile states (realtime_forms.py).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from websockets.exceptions import ConnectionClosed
 import harness.reference.realtime_defects as R
 from harness.reference.config import ServerConfig
 from harness.reference.realtime_agent import SEARCH, CallPlan, ResponsePlan, plan_response
+from harness.reference.realtime_forms import form_for
 from harness.wire import protocol as P
 
 INVALID_API_KEY: Final = "invalid_api_key"
@@ -86,6 +88,7 @@ class RealtimeHub:
         self.config = config
         self.responses = itertools.count()
         self.sessions: set[RealtimeSession] = set()
+        self.form = form_for(config.dialect.profile)
 
     async def refuse(self, websocket: ServerConnection, message: str) -> None:
         """A refused handshake: one invalid_api_key error, then close 1008."""
@@ -138,8 +141,10 @@ class RealtimeSession:
         }
 
     async def send(self, kind: str, **fields: Any) -> None:
-        """One server event, with a fresh event_id."""
-        await self.websocket.send(json.dumps({"type": kind, "event_id": new_id("event"), **fields}))
+        """One server event, with a fresh event_id, written in the profile's form."""
+        event = {"type": kind, "event_id": new_id("event"), **fields}
+        for frame in self.hub.form.frames(event):
+            await self.websocket.send(json.dumps(frame))
 
     async def error(self, code: str, message: str, param: str | None, event_id: str | None) -> None:
         """An error frame; the connection stays open."""

@@ -40,6 +40,7 @@ from harness.wire.pending import (
     label,
     reply_key,
     sent_frame,
+    undeclared_close,
 )
 from harness.wire.profile import Profile
 from harness.wire.transcript import Transcript
@@ -226,6 +227,7 @@ class Client:
                 expected="an open connection",
                 observed=f"connection closed: {close_text(closed_code(exc))}",
                 frames=self._transcript.export(),
+                deviation=undeclared_close(closed_code(exc), self.profile),
             ) from None
         except TimeoutError:
             raise CheckFailed(
@@ -376,7 +378,7 @@ class Client:
             observed=f"connection closed: {self._ending.closed_text()}; "
             f"unconsumed frames: {self._summary()}",
             frames=self._transcript.export(),
-            deviation=closed_while(key, self._ending),
+            deviation=closed_while(key, self._ending, self.profile),
         )
 
     def _awaited(self, type: str | None = None) -> str:

@@ -19,6 +19,7 @@ from harness.errors import CheckFailed, Deviation
 from harness.wire import protocol as P
 from harness.wire.causes import Cause, CauseWatch, limit_for
 from harness.wire.ending import Ending
+from harness.wire.profile import Profile
 from harness.wire.transcript import Transcript
 from harness.wire.translation import parse_frame
 
@@ -145,13 +146,32 @@ def missed(key: str, title: str) -> Deviation:
     return Deviation(f"missed:{key}", title)
 
 
-def closed_while(key: str, ending: Ending) -> Deviation:
+def closed_while(key: str, ending: Ending, profile: Profile | None = None) -> Deviation:
     """The deviation of a wait for `key` that the connection's end cut short: how it ended
-    (its close code, or the harness's close for an oversize frame or a framing violation)."""
+    (its close code, or the harness's close for an oversize frame or a framing violation);
+    a close code `profile` does not declare names the rule it breaks."""
     how = "oversize" if ending.oversize else "violation" if ending.violation else None
-    return Deviation(
+    undeclared = None if how else undeclared_close(ending.close_code, profile)
+    return undeclared or Deviation(
         f"closed:{key}:{how or ending.close_code}",
         f"the connection closed ({ending.closed_text()}) while the harness awaited {key}",
+    )
+
+
+# The rule a close code the profile does not declare breaks.
+DECLARED_CODES: Final = "6.close.declared-codes"
+
+
+def undeclared_close(code: int | None, profile: Profile | None) -> Deviation | None:
+    """The deviation of a connection the target closed with a code its profile does not
+    declare (1011 has a rule of its own; no profile: none known): a failure that close cut
+    short breaks 6.close.declared-codes alone, not the rules its test was checking."""
+    if code is None or code == P.CLOSE_INTERNAL_ERROR or profile is None:
+        return None
+    if code in profile.section("capabilities")["close_codes"]:
+        return None
+    return Deviation(
+        f"close:{code}", "a close code the profile does not declare", (DECLARED_CODES,)
     )
 
 

@@ -2,7 +2,7 @@
 
 Two dialects: chat-agent/1 (the answer whole in its terminal, tool calls in one start
 frame) and `flagged-stream`, a test dialect that frames text streams and tool calls as
-deltas flagged on shared types (tests/wire/profiles/flagged-stream.toml).
+deltas flagged on shared types (tests/e2e/profiles/flagged-stream.toml).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from harness.wire.profile import load_profile
 from harness.wire.turn_shape import shape_of
 from harness.wire.turns import TurnReader, Violation
 
-FLAGGED = Path(__file__).parent / "profiles" / "flagged-stream.toml"
+FLAGGED = Path(__file__).parents[1] / "e2e" / "profiles" / "flagged-stream.toml"
 
 
 def _event(kind: str, run: str, data: dict[str, Any]) -> dict[str, Any]:
