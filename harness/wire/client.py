@@ -97,6 +97,8 @@ class Client:
         self.conn = conn
         self.profile = profile  # the target's dialect (None: chat-agent/1 as written)
         self.established: dict[str, Any] | None = None
+        # What the profile's set-up calls saved for this connection (harness.wire.setup_calls).
+        self.setup_values: dict[str, Any] = {}
         # Which of the test's rules the target's profile lets it check (set by the
         # harness's `connect` fixture; see harness.run.checks).
         self.checks: RuleGuard = NO_GUARD

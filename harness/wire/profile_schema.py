@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 from harness.wire import protocol as P
+from harness.wire.setup_calls import setup_problem
 from harness.wire.turn_schema import turn_problem
 
 Problem = tuple[str, str]  # (dotted key, what is wrong)
@@ -178,6 +179,7 @@ _TABLES: Final = {
     "capabilities",
     "codec",
     "turn",
+    "setup",
 }
 _FRAME_KEYS: Final = {
     "type",
@@ -233,7 +235,12 @@ def _cross_checks(merged: Mapping[str, Any]) -> Problem | None:
             return "auth.tokens.command", 'source = "command" needs the command to run'
         if not any("{user}" in part for part in tokens["command"]):
             return "auth.tokens.command", "no argument holds {user}, the user id to get a token for"
-    return _frames(merged["server"]) or _notices(merged["server"]) or turn_problem(merged["turn"])
+    return (
+        _frames(merged["server"])
+        or _notices(merged["server"])
+        or turn_problem(merged["turn"])
+        or setup_problem(merged)
+    )
 
 
 def _frames(server: Mapping[str, Any]) -> Problem | None:
