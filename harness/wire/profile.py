@@ -26,6 +26,7 @@ BUILT_IN: Final = {
     "chat-agent/1": "chat-agent-1.toml",
     "netra-2025-09": "netra-2025-09.toml",
     "openai-realtime": "openai-realtime.toml",
+    "autogen-studio": "autogen-studio.toml",
 }
 MAX_EXTENDS: Final = 8
 
@@ -68,11 +69,14 @@ class Notice:
 
 
 def lookup(node: Any, dotted: str) -> Any:
-    """The value at a dotted wire path, or ABSENT."""
+    """The value at a dotted wire path, or ABSENT; a number indexes a list ("content.0.id")."""
     for part in dotted.split("."):
-        if not isinstance(node, Mapping) or part not in node:
+        if isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        elif not isinstance(node, Mapping) or part not in node:
             return ABSENT
-        node = node[part]
+        else:
+            node = node[part]
     return node
 
 
@@ -235,6 +239,7 @@ def capability_names(data: Mapping[str, Any]) -> frozenset[str]:
         "auth_header": "header" in auth["transports"],
         "auth_subprotocol": "subprotocol" in auth["transports"],
         "auth_query": "query" in auth["transports"],
+        "auth": any(t != "none" for t in auth["transports"]),
         "declared_constants": any(t.get("extra") for t in data["server"]["frames"].values()),
         "oversize_error": str(caps["oversize"]).startswith("error:"),
         "unknown_type_ack": caps["unknown_type"] == "ack",

@@ -13,7 +13,8 @@ from harness.wire.turn_schema import turn_problem
 Problem = tuple[str, str]  # (dotted key, what is wrong)
 Check = Callable[[Any], str | None]  # None when fine, else what is wrong
 
-TRANSPORTS: Final = ("header", "subprotocol", "query")
+# "none": the target authenticates no one (a token goes nowhere).
+TRANSPORTS: Final = ("header", "subprotocol", "query", "none")
 TOKEN_SOURCES: Final = ("secret", "static", "command")
 CORRELATIONS: Final = ("message_id", "order")
 UNKNOWN_TYPE_REPLIES: Final = ("error", "ack")

@@ -169,7 +169,7 @@ class TurnDriver:
         except CheckFailed as failed:
             raise CheckFailed(
                 failed.what,
-                expected=wanted,
+                expected=wanted(),
                 observed=failed.observed,
                 frames=failed.frames,
                 deviation=failed.deviation,
