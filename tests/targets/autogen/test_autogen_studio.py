@@ -6,11 +6,16 @@ AutoGen Studio and nothing else; a tool call that never ends is NOT_APPROVED nam
 
 from __future__ import annotations
 
+import asyncio
+import socket
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
+from harness.wire.opener import HandshakeFailed, open_websocket
 from tests.e2e.conftest import RUN_DEADLINE_S, Finished, harness
 
 pytest.importorskip("autogenstudio", reason="AutoGen Studio: pip install -e '.[targets]'")
@@ -87,3 +92,33 @@ def test_a_tool_call_that_never_ends_is_not_approved_naming_its_rule(tmp_path: P
     assert rule_status(run, "4.turn.one-terminal") == "violated"
     well_formed = "agent_events::test_turns::test_every_turn_of_a_connection_is_well_formed"
     assert outcomes(run)[well_formed] == "failed"
+
+
+def test_a_socket_on_no_run_is_refused_at_the_handshake_with_403(tmp_path: Path) -> None:
+    """AutoGen Studio closes with 4004 before it accepts a socket on a run that does not
+    exist; the ASGI server turns a close before the accept into HTTP 403, so no client
+    ever sees 4004 (docs/TARGETS.md)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [sys.executable, str(HERE / "serve.py"), "--port", str(port)]
+    log = tmp_path / "server.log"
+    with log.open("w") as output:
+        server = subprocess.Popen(
+            [*command, "--appdir", str(tmp_path / "app")],
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+    try:
+        deadline = time.monotonic() + 90
+        while "autogen team ready" not in log.read_text() and server.poll() is None:
+            assert time.monotonic() < deadline, log.read_text()[-2000:]
+            time.sleep(0.2)
+        url = f"ws://127.0.0.1:{port}/api/ws/runs/999999"
+        with pytest.raises(HandshakeFailed) as failed:
+            asyncio.run(open_websocket(url, open_timeout=10, close_timeout=2, max_size=None))
+        assert (failed.value.kind, failed.value.status) == ("refused", 403)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
