@@ -386,13 +386,15 @@ def line_of(text: str, dotted: str) -> int | None:
     parts = _split(dotted)
     table: list[str] = []
     fallback = None
+    # A key of the n-th `[[name]]` table is written `name[n-1].key` (counted from 0).
+    indexed = re.match(r"^[^.\[]+\[\d+\]", dotted) is not None
     arrays: dict[str, int] = {}  # `[[name]]` headers seen: the next is name[count]
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.split("#", 1)[0].strip() if not raw.lstrip().startswith("#") else ""
         header = re.match(r"^\[\[?\s*([^\]]+?)\s*\]\]?$", line)
         if header:
             table = _split(header.group(1))
-            if line.startswith("[["):
+            if indexed and line.startswith("[["):
                 index = arrays.get(header.group(1), 0)
                 arrays[header.group(1)] = index + 1
                 table[-1] += f"[{index}]"
