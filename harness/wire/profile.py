@@ -9,7 +9,6 @@ key and, where the key is written in the file, its line.
 from __future__ import annotations
 
 import functools
-import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ from typing import Any, Final
 from harness.errors import ConfigError
 from harness.wire import protocol as P
 from harness.wire.profile_schema import validate
+from harness.wire.toml_lines import line_of, split_key
 
 DEFAULT: Final = P.PROFILE
 BUILT_IN: Final = {
@@ -359,59 +359,14 @@ def _merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
 
 def _has(tables: Mapping[str, Any], dotted: str) -> bool:
     node: Any = tables
-    for part in _split(dotted):
+    for part in split_key(dotted):
         if not isinstance(node, Mapping) or part not in node:
             return False
         node = node[part]
     return True
 
 
-def _split(dotted: str) -> list[str]:
-    # Keys such as `fields."data.step"` keep their quoted dots.
-    return [p.strip('"') for p in re.findall(r'"[^"]*"|[^.]+', dotted)]
-
-
 def _error(label: str, text: str, key: str, message: str) -> ConfigError:
     line = line_of(text, key)
     where = f"{label}:{line}" if line else label
     return ConfigError(f"{where}: {key}: {message}")
-
-
-def line_of(text: str, dotted: str) -> int | None:
-    """The line where `dotted` (a table path then a key) is written, or None.
-
-    Follows `[table]` headers and finds `key =` under the right one, or `key = ...`
-    inside an inline table on such a line; good enough to point a user at the line.
-    """
-    parts = _split(dotted)
-    table: list[str] = []
-    fallback = None
-    # A key of the n-th `[[name]]` table is written `name[n-1].key` (counted from 0).
-    indexed = re.match(r"^[^.\[]+\[\d+\]", dotted) is not None
-    arrays: dict[str, int] = {}  # `[[name]]` headers seen: the next is name[count]
-    for number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.split("#", 1)[0].strip() if not raw.lstrip().startswith("#") else ""
-        header = re.match(r"^\[\[?\s*([^\]]+?)\s*\]\]?$", line)
-        if header:
-            table = _split(header.group(1))
-            if indexed and line.startswith("[["):
-                index = arrays.get(header.group(1), 0)
-                arrays[header.group(1)] = index + 1
-                table[-1] += f"[{index}]"
-            if table == parts:
-                return number
-            continue
-        for depth in range(len(parts) - 1, -1, -1):
-            if table != parts[:depth]:
-                continue
-            rest = parts[depth:]
-            key = rest[0]
-            pattern = rf'^(?:"{re.escape(key)}"|{re.escape(key)})\s*='
-            if re.match(pattern, line):
-                if len(rest) == 1:
-                    return number
-                inner = rest[-1]
-                if re.search(rf'(?:"{re.escape(inner)}"|\b{re.escape(inner)})\s*=', line):
-                    return number
-                fallback = fallback or number
-    return fallback

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from harness.errors import ConfigError
-from harness.wire.profile import line_of, load_profile
+from harness.wire.profile import load_profile
+from harness.wire.toml_lines import line_of
 
 CANONICAL_CAPABILITIES = [
     "auth",
