@@ -17,7 +17,7 @@ from typing import Any
 
 from harness.errors import ConfigError
 from harness.scenarios.model import NEW, OPTIONS, REQUIRED, SAME, Check, Scenario, TurnSpec
-from harness.wire.profile import line_of
+from harness.wire.toml_lines import line_of
 
 _HEADER = re.compile(r"^\s*\[\[?\s*([A-Za-z0-9_.\" -]+?)\s*\]\]?\s*(?:#.*)?$")
 _SCENARIO_KEYS = ("name", "description", "runs", "min_pass")

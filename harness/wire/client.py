@@ -1,11 +1,10 @@
 """An authenticated WebSocket client for suites: records every frame, every wait has a deadline.
 
-The client composes its parts, one job each: opening the connection
-(harness.wire.opener), buffered frame I/O (harness.wire.frame_io), translation
-through the target's profile (harness.wire.translation), what must still arrive
-and the cause key of each wait (harness.wire.pending), and how the connection
-ended (harness.wire.ending). A test's connection is opened by
-harness.wire.connect.open_client.
+The client composes its parts, one job each: opening the connection (harness.wire.opener),
+buffered frame I/O (harness.wire.frame_io), translation through the target's profile
+(harness.wire.translation), what must still arrive and the cause key of each wait
+(harness.wire.pending), and how the connection ended (harness.wire.ending). A test's
+connection is opened by harness.wire.connect.open_client.
 """
 
 from __future__ import annotations
@@ -98,6 +97,7 @@ class Client:
         self.conn = conn
         self.profile = profile  # the target's dialect (None: chat-agent/1 as written)
         self.established: dict[str, Any] | None = None
+        self.setup_values: dict[str, Any] = {}  # what the profile's set-up calls saved
         # Which of the test's rules the target's profile lets it check (set by the
         # harness's `connect` fixture; see harness.run.checks).
         self.checks: RuleGuard = NO_GUARD

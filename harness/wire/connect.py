@@ -12,6 +12,7 @@ from harness.wire.client import DEFAULT_WITHIN, Client, User, conn_ids
 from harness.wire.opener import open_for_test, place_token
 from harness.wire.pending import WELCOME_KEY, not_welcomed
 from harness.wire.profile import Profile
+from harness.wire.setup_calls import run_setup, setup_calls, ws_url_with
 from harness.wire.transcript import Transcript
 from harness.wire.translation import type_of
 
@@ -46,13 +47,19 @@ async def open_client(
         subprotocols=subprotocols,
         query=query,
     )
-    url = placed.url(ws_url)
     conn = next(conn_ids)
+    calls = setup_calls(profile.data) if profile is not None else ()
+    saved = {}
+    if calls:  # the HTTP calls that make what the connection opens on (a run)
+        saved = await run_setup(ws_url, calls, user.id if user else None, transcript, conn)
+        ws_url = ws_url_with(ws_url, saved)
+    url = placed.url(ws_url)
     transcript.add("open", data=f"{transport} {url.split('?')[0]}", conn=conn)
     ws = await open_for_test(
         url, placed, within=within, compression=compression, causes=causes, transcript=transcript
     )
     client = Client(ws, user, transcript, conn, causes=causes, profile=profile)
+    client.setup_values = saved
     if established:
         try:
             first = await client._take(lambda f: True, within, "a first frame", WELCOME_KEY)

@@ -9,7 +9,6 @@ key and, where the key is written in the file, its line.
 from __future__ import annotations
 
 import functools
-import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -20,12 +19,14 @@ from typing import Any, Final
 from harness.errors import ConfigError
 from harness.wire import protocol as P
 from harness.wire.profile_schema import validate
+from harness.wire.toml_lines import line_of, split_key
 
 DEFAULT: Final = P.PROFILE
 BUILT_IN: Final = {
     "chat-agent/1": "chat-agent-1.toml",
     "netra-2025-09": "netra-2025-09.toml",
     "openai-realtime": "openai-realtime.toml",
+    "autogen-studio": "autogen-studio.toml",
 }
 MAX_EXTENDS: Final = 8
 
@@ -68,11 +69,14 @@ class Notice:
 
 
 def lookup(node: Any, dotted: str) -> Any:
-    """The value at a dotted wire path, or ABSENT."""
+    """The value at a dotted wire path, or ABSENT; a number indexes a list ("content.0.id")."""
     for part in dotted.split("."):
-        if not isinstance(node, Mapping) or part not in node:
+        if isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        elif not isinstance(node, Mapping) or part not in node:
             return ABSENT
-        node = node[part]
+        else:
+            node = node[part]
     return node
 
 
@@ -235,6 +239,7 @@ def capability_names(data: Mapping[str, Any]) -> frozenset[str]:
         "auth_header": "header" in auth["transports"],
         "auth_subprotocol": "subprotocol" in auth["transports"],
         "auth_query": "query" in auth["transports"],
+        "auth": any(t != "none" for t in auth["transports"]),
         "declared_constants": any(t.get("extra") for t in data["server"]["frames"].values()),
         "oversize_error": str(caps["oversize"]).startswith("error:"),
         "unknown_type_ack": caps["unknown_type"] == "ack",
@@ -354,52 +359,14 @@ def _merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
 
 def _has(tables: Mapping[str, Any], dotted: str) -> bool:
     node: Any = tables
-    for part in _split(dotted):
+    for part in split_key(dotted):
         if not isinstance(node, Mapping) or part not in node:
             return False
         node = node[part]
     return True
 
 
-def _split(dotted: str) -> list[str]:
-    # Keys such as `fields."data.step"` keep their quoted dots.
-    return [p.strip('"') for p in re.findall(r'"[^"]*"|[^.]+', dotted)]
-
-
 def _error(label: str, text: str, key: str, message: str) -> ConfigError:
     line = line_of(text, key)
     where = f"{label}:{line}" if line else label
     return ConfigError(f"{where}: {key}: {message}")
-
-
-def line_of(text: str, dotted: str) -> int | None:
-    """The line where `dotted` (a table path then a key) is written, or None.
-
-    Follows `[table]` headers and finds `key =` under the right one, or `key = ...`
-    inside an inline table on such a line; good enough to point a user at the line.
-    """
-    parts = _split(dotted)
-    table: list[str] = []
-    fallback = None
-    for number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.split("#", 1)[0].strip() if not raw.lstrip().startswith("#") else ""
-        header = re.match(r"^\[\[?\s*([^\]]+?)\s*\]\]?$", line)
-        if header:
-            table = _split(header.group(1))
-            if table == parts:
-                return number
-            continue
-        for depth in range(len(parts) - 1, -1, -1):
-            if table != parts[:depth]:
-                continue
-            rest = parts[depth:]
-            key = rest[0]
-            pattern = rf'^(?:"{re.escape(key)}"|{re.escape(key)})\s*='
-            if re.match(pattern, line):
-                if len(rest) == 1:
-                    return number
-                inner = rest[-1]
-                if re.search(rf'(?:"{re.escape(inner)}"|\b{re.escape(inner)})\s*=', line):
-                    return number
-                fallback = fallback or number
-    return fallback

@@ -7,12 +7,14 @@ from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 from harness.wire import protocol as P
+from harness.wire.setup_calls import setup_problem
 from harness.wire.turn_schema import turn_problem
 
 Problem = tuple[str, str]  # (dotted key, what is wrong)
 Check = Callable[[Any], str | None]  # None when fine, else what is wrong
 
-TRANSPORTS: Final = ("header", "subprotocol", "query")
+# "none": the target authenticates no one (a token goes nowhere).
+TRANSPORTS: Final = ("header", "subprotocol", "query", "none")
 TOKEN_SOURCES: Final = ("secret", "static", "command")
 CORRELATIONS: Final = ("message_id", "order")
 UNKNOWN_TYPE_REPLIES: Final = ("error", "ack")
@@ -178,6 +180,7 @@ _TABLES: Final = {
     "capabilities",
     "codec",
     "turn",
+    "setup",
 }
 _FRAME_KEYS: Final = {
     "type",
@@ -233,7 +236,12 @@ def _cross_checks(merged: Mapping[str, Any]) -> Problem | None:
             return "auth.tokens.command", 'source = "command" needs the command to run'
         if not any("{user}" in part for part in tokens["command"]):
             return "auth.tokens.command", "no argument holds {user}, the user id to get a token for"
-    return _frames(merged["server"]) or _notices(merged["server"]) or turn_problem(merged["turn"])
+    return (
+        _frames(merged["server"])
+        or _notices(merged["server"])
+        or turn_problem(merged["turn"])
+        or setup_problem(merged)
+    )
 
 
 def _frames(server: Mapping[str, Any]) -> Problem | None:

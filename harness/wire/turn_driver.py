@@ -19,6 +19,7 @@ from typing import Any, Final
 from harness.errors import CheckFailed, Deviation
 from harness.wire import protocol as P
 from harness.wire.client import Client
+from harness.wire.setup_calls import fill
 from harness.wire.turn_shape import TurnShape
 from harness.wire.turns import Turn, TurnReader, Violation
 
@@ -63,19 +64,6 @@ class TakenTurn:
         return self.turn.frames[-1] if self.turn.frames else None
 
 
-def fill(template: Any, values: Mapping[str, str]) -> Any:
-    """A request template with "{content}", "{thread}" and "{id}" replaced in its strings."""
-    if isinstance(template, str):
-        for name, value in values.items():
-            template = template.replace("{" + name + "}", value)
-        return template
-    if isinstance(template, Mapping):
-        return {key: fill(value, values) for key, value in template.items()}
-    if isinstance(template, list):
-        return [fill(item, values) for item in template]
-    return template
-
-
 def _fresh_id() -> str:
     return f"h-{uuid.uuid4().hex[:16]}"
 
@@ -99,7 +87,13 @@ class TurnDriver:
         for template in self.shape.request.frames:
             frame_id = _fresh_id()
             sent.append(frame_id)
-            values = {"content": content, "thread": thread or self.thread, "id": frame_id}
+            # What the connection's set-up calls saved fills the frames too ("{team}").
+            values = {
+                **self.client.setup_values,
+                "content": content,
+                "thread": thread or self.thread,
+                "id": frame_id,
+            }
             await self._send(fill(template, values))
         taken = TakenTurn(content, tuple(sent), started)
         self._waiting.append(taken)
@@ -133,7 +127,8 @@ class TurnDriver:
             raise CheckFailed("cancelling a turn", expected="a cancel frame", observed="none")
         frame_id = _fresh_id()
         response_id = taken.turn.key if taken.turn is not None else ""
-        await self._send(fill(template, {"id": frame_id, "turn": response_id}))
+        values = {**self.client.setup_values, "id": frame_id, "turn": response_id}
+        await self._send(fill(template, values))
         return frame_id
 
     async def refused(self, *, within: float = 5.0) -> tuple[str, Mapping[str, Any]]:
@@ -142,7 +137,8 @@ class TurnDriver:
         if template is None:
             raise CheckFailed("a refused frame", expected="one in the profile", observed="none")
         frame_id = _fresh_id()
-        await self._send(fill(template, {"id": frame_id, "content": "", "thread": ""}))
+        values = {**self.client.setup_values, "id": frame_id, "content": "", "thread": ""}
+        await self._send(fill(template, values))
         deadline = time.monotonic() + within
         while True:
             frame = await self._next(deadline, lambda: "an error frame refusing the frame sent")

@@ -7,7 +7,8 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 AGENT_KINDS: Final = ("scripted", "llm")
-_PATH: Final = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*(\.[A-Za-z_][A-Za-z0-9_-]*)*$")
+# A number indexes a list: "data.content.0.id".
+_PATH: Final = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*(\.([A-Za-z_][A-Za-z0-9_-]*|[0-9]+))*$")
 # A part's path may name alternatives, the first present in a frame counting: "a.b|c".
 _LISTS: Final = ("start", "completed", "failed", "cancelled", "reasoning")
 TEXT_LISTS: Final = ("start", "delta", "end")

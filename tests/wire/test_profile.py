@@ -11,9 +11,11 @@ from pathlib import Path
 import pytest
 
 from harness.errors import ConfigError
-from harness.wire.profile import line_of, load_profile
+from harness.wire.profile import load_profile
+from harness.wire.toml_lines import line_of
 
 CANONICAL_CAPABILITIES = [
+    "auth",
     "auth_header",
     "auth_query",
     "auth_subprotocol",
@@ -64,6 +66,7 @@ def test_netra_2025_09_as_profiles_md_gives_it() -> None:
     profile = load_profile("netra-2025-09")
     assert profile.chain == ("netra-2025-09.toml", "chat-agent-1.toml")
     assert sorted(profile.capabilities) == [
+        "auth",
         "auth_header",
         "auth_query",
         "auth_subprotocol",
@@ -317,7 +320,7 @@ def test_a_file_without_extends_extends_chat_agent_1(tmp_path: Path) -> None:
             "profile.extends",
             3,
             "'no-such-profile' is not a built-in profile "
-            "(chat-agent/1, netra-2025-09, openai-realtime) nor a .toml",
+            "(chat-agent/1, netra-2025-09, openai-realtime, autogen-studio) nor a .toml",
             id="unknown-extends",
         ),
         pytest.param(
@@ -391,7 +394,7 @@ def test_profile_show_of_an_unknown_name_is_exit_4() -> None:
     assert proc.returncode == 4
     assert proc.stderr.strip() == (
         "stability-harness: error: profile 'netra-2024': no such built-in profile "
-        "(built-in: chat-agent/1, netra-2025-09, openai-realtime)"
+        "(built-in: chat-agent/1, netra-2025-09, openai-realtime, autogen-studio)"
     )
 
 
