@@ -5,13 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from websockets.asyncio.client import ClientConnection
+
 from harness.errors import CheckFailed
 from harness.wire import protocol as P
 from harness.wire.causes import CauseWatch
 from harness.wire.client import DEFAULT_WITHIN, Client, User, conn_ids
-from harness.wire.opener import open_for_test, place_token
+from harness.wire.opener import open_for_test, open_socketio_for_test, place_token
 from harness.wire.pending import WELCOME_KEY, not_welcomed
 from harness.wire.profile import Profile
+from harness.wire.socketio_conn import SocketIOConnection, auth_payload
 from harness.wire.transcript import Transcript
 from harness.wire.translation import type_of
 
@@ -49,9 +52,29 @@ async def open_client(
     url = placed.url(ws_url)
     conn = next(conn_ids)
     transcript.add("open", data=f"{transport} {url.split('?')[0]}", conn=conn)
-    ws = await open_for_test(
-        url, placed, within=within, compression=compression, causes=causes, transcript=transcript
-    )
+    carried = profile.section("transport") if profile is not None else {}
+    ws: ClientConnection | SocketIOConnection
+    if carried.get("kind") == "socketio":
+        if jwt is not None and carried["cookie"] and transport != "none":
+            placed.headers["Cookie"] = f"{carried['cookie']}={jwt}"
+        ws = await open_socketio_for_test(
+            url,
+            placed,
+            auth=auth_payload(carried["auth"], jwt) if carried["auth"] else None,
+            ack_type=carried["ack_type"],
+            within=within,
+            causes=causes,
+            transcript=transcript,
+        )
+    else:
+        ws = await open_for_test(
+            url,
+            placed,
+            within=within,
+            compression=compression,
+            causes=causes,
+            transcript=transcript,
+        )
     client = Client(ws, user, transcript, conn, causes=causes, profile=profile)
     if established:
         try:

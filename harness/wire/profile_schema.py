@@ -14,6 +14,7 @@ Check = Callable[[Any], str | None]  # None when fine, else what is wrong
 
 TRANSPORTS: Final = ("header", "subprotocol", "query")
 TOKEN_SOURCES: Final = ("secret", "static", "command")
+TRANSPORT_KINDS: Final = ("websocket", "socketio")
 CORRELATIONS: Final = ("message_id", "order")
 UNKNOWN_TYPE_REPLIES: Final = ("error", "ack")
 CANONICAL_CODES: Final = (*P.ERROR_CODES, P.AGENT_FAILED)
@@ -64,6 +65,14 @@ def _close_codes(value: Any) -> str | None:
     for code in value:
         if isinstance(code, bool) or not isinstance(code, int) or not 1000 <= code <= 4999:
             return f"expected close codes from 1000 to 4999, not {code!r}"
+    return None
+
+
+def _scalar_table(value: Any) -> str | None:
+    if not isinstance(value, dict) or not all(
+        isinstance(v, str | int | float | bool) for v in value.values()
+    ):
+        return "expected a table of {name = string, number or boolean}"
     return None
 
 
@@ -166,6 +175,12 @@ SCHEMA: Final[dict[str, dict[str, Check]]] = {
         "close_codes": _close_codes,
     },
     "codec": {"class": _pattern(_CODEC, '"package.module:Class" or ""')},
+    "transport": {
+        "kind": _one_of(*TRANSPORT_KINDS),
+        "auth": _scalar_table,
+        "cookie": _string(empty=True),
+        "ack_type": _string(empty=True),
+    },
 }
 _OPTIONAL: Final = {"profile.extends", "profile.description"}
 _TABLES: Final = {
@@ -178,6 +193,7 @@ _TABLES: Final = {
     "capabilities",
     "codec",
     "turn",
+    "transport",
 }
 _FRAME_KEYS: Final = {
     "type",
@@ -227,6 +243,8 @@ def _cross_checks(merged: Mapping[str, Any]) -> Problem | None:
     auth = merged["auth"]
     if auth["default_transport"] not in auth["transports"]:
         return "auth.default_transport", "must be one of auth.transports"
+    if merged["transport"]["kind"] == "socketio" and "subprotocol" in auth["transports"]:
+        return "auth.transports", "socket.io offers no subprotocol: header or query only"
     tokens = auth["tokens"]
     if tokens["source"] == "command":
         if not tokens["command"]:
