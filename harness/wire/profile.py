@@ -26,6 +26,7 @@ BUILT_IN: Final = {
     "chat-agent/1": "chat-agent-1.toml",
     "netra-2025-09": "netra-2025-09.toml",
     "openai-realtime": "openai-realtime.toml",
+    "chainlit": "chainlit.toml",
 }
 MAX_EXTENDS: Final = 8
 

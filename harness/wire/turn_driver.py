@@ -62,7 +62,8 @@ class TakenTurn:
 
 
 def fill(template: Any, values: Mapping[str, str]) -> Any:
-    """A request template with "{content}", "{thread}" and "{id}" replaced in its strings."""
+    """A request template with "{content}", "{thread}", "{id}" and "{uuid}" replaced in its
+    strings."""
     if isinstance(template, str):
         for name, value in values.items():
             template = template.replace("{" + name + "}", value)
@@ -97,6 +98,7 @@ class TurnDriver:
             frame_id = _fresh_id()
             sent.append(frame_id)
             values = {"content": content, "thread": thread or self.thread, "id": frame_id}
+            values["uuid"] = str(uuid.uuid4())  # a dialect that wants a UUID v4 (Chainlit)
             await self.client.send(fill(template, values))
         taken = TakenTurn(content, tuple(sent), started)
         self._waiting.append(taken)
