@@ -40,7 +40,8 @@ async def open_client(
     With a `profile`, the token goes where that dialect expects it (subprotocol prefix,
     query parameter) and every frame is encoded and decoded through it.
     """
-    jwt = token if token is not None else (user.token if user is not None else None)
+    # A user without a token (a profile whose target authenticates no one) presents none.
+    jwt = token if token is not None else (user.token or None if user is not None else None)
     placed = place_token(
         jwt,
         transport,

@@ -247,6 +247,8 @@ def capability_names(data: Mapping[str, Any]) -> frozenset[str]:
         "chat_requests": bool(caps["chat_requests"]),
         "cancel": bool(turn["request"]["cancel"]),
         "tool_results": bool(turn["tool"]["result"]),
+        "refusal": bool(turn["request"]["refused"]),
+        "authenticates": auth["tokens"]["source"] != "none",
     }
     return frozenset(name for name, present in have.items() if present)
 

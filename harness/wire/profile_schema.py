@@ -13,13 +13,14 @@ Problem = tuple[str, str]  # (dotted key, what is wrong)
 Check = Callable[[Any], str | None]  # None when fine, else what is wrong
 
 TRANSPORTS: Final = ("header", "subprotocol", "query")
-TOKEN_SOURCES: Final = ("secret", "static", "command")
+TOKEN_SOURCES: Final = ("secret", "static", "command", "none")
 TRANSPORT_KINDS: Final = ("websocket", "socketio")
 CORRELATIONS: Final = ("message_id", "order")
 UNKNOWN_TYPE_REPLIES: Final = ("error", "ack")
 CANONICAL_CODES: Final = (*P.ERROR_CODES, P.AGENT_FAILED)
 _PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*(\[\])?(\.[A-Za-z_][A-Za-z0-9_-]*(\[\])?)*$")
-_REACTION = re.compile(r"^(close:[1-4][0-9]{3}|error:[A-Z][A-Z0-9_]*)$")
+# "": none declared (a transport of its own framing: socket.io carries binary and long events).
+_REACTION = re.compile(r"^(close:[1-4][0-9]{3}|error:[A-Z][A-Z0-9_]*|)$")
 _CODEC = re.compile(r"^([A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*:[A-Za-z_]\w*)?$")
 
 
@@ -169,8 +170,8 @@ SCHEMA: Final[dict[str, dict[str, Check]]] = {
         "max_messages_per_minute": _integer(0, 10_000_000),
         "max_connections_per_user": _integer(0, 100_000),
         "max_message_bytes": _integer(1, 1 << 30),
-        "oversize": _pattern(_REACTION, '"close:CODE" or "error:CODE"'),
-        "binary": _pattern(_REACTION, '"close:CODE" or "error:CODE"'),
+        "oversize": _pattern(_REACTION, '"close:CODE", "error:CODE" or "" for none'),
+        "binary": _pattern(_REACTION, '"close:CODE", "error:CODE" or "" for none'),
         "chat_requests": _boolean,
         "close_codes": _close_codes,
     },

@@ -22,6 +22,7 @@ from harness.suite_api import (
     Target,
     User,
     UserFactory,
+    needs,
     subprotocol_for,
 )
 from harness.suite_api import protocol as P
@@ -35,7 +36,8 @@ from suites.security.credentials import (
 from suites.security.disclosure import disclosures
 from suites.security.refusal import Opener, expect_each_refused
 
-pytestmark = pytest.mark.asyncio
+# A target that authenticates no one (a Chainlit app without login) refuses no token.
+pytestmark = [pytest.mark.asyncio, needs("authenticates")]
 
 # Every refused connection shows these: handshake done, one AUTH_FAILED frame, close 1008.
 REFUSAL: Final = (
