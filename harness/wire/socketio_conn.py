@@ -61,6 +61,7 @@ class SocketIOConnection:
         self._ack_type = ack_type
         self.reason: str | None = None  # python-socketio's disconnect reason, once ended
         self.refused: str | None = None  # the server's connect_error payload, if any
+        self.ws_close_code: int | None = None
         self._sio.on("*", self._event)
         self._sio.on(CONNECT_EVENT, self._connected)
         self._sio.on("connect_error", self._connect_error)
@@ -118,6 +119,10 @@ class SocketIOConnection:
 
     async def _disconnected(self, reason: str = "") -> None:
         self.reason = reason or "server disconnect"
+        # The close frame of the WebSocket under Engine.IO, when it ended with one.
+        ws = getattr(self._sio.eio, "ws", None)
+        code = getattr(ws, "close_code", None)
+        self.ws_close_code = code if isinstance(code, int) else None
         self._queue.put_nowait(_END)
 
     async def _event(self, event: str, *args: Any) -> None:
@@ -165,6 +170,11 @@ class SocketIOConnection:
     def ending(self, aborted: bool) -> Ending:
         """How the connection ended, as the Client's failures name it."""
         reason = self.reason or ""
+        if reason not in _CLEAN and self.ws_close_code is not None:
+            # The transport closed under socket.io, with a close frame (a server shutting
+            # down, say): its code is the connection's.
+            said = f"socket.io: {reason}, WebSocket close {self.ws_close_code}"
+            return Ending(close_code=self.ws_close_code, reason=said)
         if reason in _CLEAN:
             said = _CLEAN[reason]
             return Ending(close_code=1000, reason=f"socket.io: {said or 'closed by the harness'}")
