@@ -24,6 +24,8 @@ from harness.wire.client import User
 from harness.wire.connect import open_client
 from harness.wire.target import Target, UserFactory
 from harness.wire.transcript import Transcript
+from harness.wire.turn_driver import TurnDriver
+from harness.wire.turn_shape import shape_of
 
 WORKERS_PER_CPU: Final = 2  # for a target whose runs take at most FAST_RUN_S
 MAX_WORKERS_PER_CPU: Final = 8
@@ -46,7 +48,8 @@ def auto_workers(run_s: float | None, cpus: int | None = None) -> int:
 
 
 def probe(target: Target, *, within: float = PROBE_WITHIN_S) -> float | None:
-    """Seconds from sending start_agent to the run's terminal event for a fresh user.
+    """Seconds from sending start_agent to the run's terminal event for a fresh user (for a
+    dialect without chat-agent/1's requests: from asking for a turn to its terminal).
 
     None when the harness cannot mint a fresh user (only `--token` users: the probe
     must not add a run to a user a test counts) or the target does not run the
@@ -71,6 +74,11 @@ async def _time_run(target: Target, user: User, within: float) -> float | None:
         return None
     try:
         started = time.monotonic()
+        if "chat_requests" not in target.profile.capabilities:
+            # A dialect whose only request is its turn: one turn, asked for in its dialect.
+            driver = TurnDriver(client, shape_of(target.profile))
+            taken = await driver.take(PROBE_REQUEST, within=deadline - started)
+            return time.monotonic() - started if taken.ended else None
         ack = await client.request(
             P.START_AGENT, {"user_request": PROBE_REQUEST}, within=deadline - started
         )
