@@ -34,6 +34,7 @@ from harness.wire.ending import Ending
 CONNECT_EVENT: Final = "connect"
 # Where an emitted text that is not a JSON object goes: socket.io has no bare frames.
 RAW_EVENT: Final = "message"
+CLOSE_WITHIN_S: Final = 2.0  # the harness's own disconnect, at most
 _END: Final = object()
 
 # How a socket.io connection ended, by python-socketio's reason: a server's disconnect
@@ -160,9 +161,14 @@ class SocketIOConnection:
             raise ConnectionClosed(None, None) from None
 
     async def close(self, code: int = 1000) -> None:
-        """Disconnect (the socket.io close has no code of its own)."""
+        """Disconnect (the socket.io close has no code of its own), at most CLOSE_WITHIN_S."""
         if self._sio.connected:
-            await self._sio.disconnect()
+            try:
+                async with asyncio.timeout(CLOSE_WITHIN_S):
+                    await self._sio.disconnect()
+            except TimeoutError:
+                self.reason = "the harness gave up its disconnect"
+                self._queue.put_nowait(_END)
         if self.reason is None:
             self.reason = "client disconnect"
             self._queue.put_nowait(_END)
