@@ -151,7 +151,7 @@ def validate_options(options: RunOptions) -> Checked:
     if options.target == EMBEDDED and options.tokens:
         raise ConfigError("--token applies only to a remote target (--target ws://...)")
     profile = load_profile(options.profile)  # a bad profile is a usage error now
-    commanded = profile.auth["tokens"]["source"] == "command"
+    commanded = profile.auth["tokens"]["source"] in ("command", "none")
     credentials = options.jwt_secret or options.tokens or commanded
     if options.target != EMBEDDED and not credentials and not serving(options):
         raise ConfigError(

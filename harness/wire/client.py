@@ -42,19 +42,12 @@ from harness.wire.pending import (
     undeclared_close,
 )
 from harness.wire.profile import Profile
+from harness.wire.socketio_conn import SocketIOConnection
 from harness.wire.transcript import Transcript
 from harness.wire.translation import Translation, parse_frame, type_of
 
 # What suites, the runner and the benchmarks import from here; the parts hold the rest.
-__all__ = [
-    "ABSENT",
-    "DEFAULT_WITHIN",
-    "Client",
-    "TargetRefused",
-    "User",
-    "close_text",
-    "is_close",
-]
+__all__ = ["ABSENT", "DEFAULT_WITHIN", "Client", "TargetRefused", "User", "close_text", "is_close"]
 
 DEFAULT_WITHIN: Final = 5.0
 
@@ -85,7 +78,7 @@ class Client:
 
     def __init__(
         self,
-        ws: ClientConnection,
+        ws: ClientConnection | SocketIOConnection,
         user: User | None,
         transcript: Transcript,
         conn: int,
@@ -186,7 +179,11 @@ class Client:
         return frame
 
     def _ended(self) -> None:
-        self._ending = diagnose(self._ws, self._io.aborted)
+        ws = self._ws
+        if isinstance(ws, SocketIOConnection):
+            self._ending = ws.ending(self._io.aborted)
+        else:
+            self._ending = diagnose(ws, self._io.aborted)
         self._transcript.add(
             "close",
             close_code=self._ending.close_code,

@@ -10,6 +10,8 @@ from typing import Any
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
+from harness.wire.socketio_conn import SocketIOConnection
+
 Frame = dict[str, Any]
 
 
@@ -20,7 +22,7 @@ class FrameBuffer:
 
     def __init__(
         self,
-        ws: ClientConnection,
+        ws: ClientConnection | SocketIOConnection,
         receive: Callable[[str | bytes], Frame | None],
         on_end: Callable[[], None],
     ) -> None:

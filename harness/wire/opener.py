@@ -27,6 +27,7 @@ from harness.wire import protocol as P
 from harness.wire.causes import Cause, CauseWatch, limit_for
 from harness.wire.ending import MAX_RECEIVED_BYTES
 from harness.wire.pending import HANDSHAKE_KEY, describe_cause
+from harness.wire.socketio_conn import SocketIOConnection, SocketIOFailed
 from harness.wire.tokens import subprotocol_for
 from harness.wire.transcript import Transcript
 
@@ -163,6 +164,29 @@ async def open_for_test(
         raise _handshake_failure(failed, within, limit, known, causes, transcript) from None
 
 
+async def open_socketio_for_test(
+    url: str,
+    placed: Handshake,
+    *,
+    auth: Mapping[str, Any] | None,
+    ack_type: str,
+    within: float,
+    causes: CauseWatch | None,
+    transcript: Transcript,
+) -> SocketIOConnection:
+    """Open a suite test's socket.io connection (harness.wire.socketio_conn); fails as
+    `open_for_test` does when it does not open."""
+    known = causes.known(HANDSHAKE_KEY) if causes is not None else None
+    limit = limit_for(known, within)
+    conn = SocketIOConnection(ack_type)
+    try:
+        await conn.open(url, headers=placed.headers, auth=auth, within=limit)
+    except SocketIOFailed as exc:
+        failed = HandshakeFailed(exc.kind, exc)  # type: ignore[arg-type]
+        raise _handshake_failure(failed, within, limit, known, causes, transcript) from None
+    return conn
+
+
 class TargetRefused(CheckFailed):
     """The target refused or reset a new connection: a failure of the target in a test.
 
@@ -204,7 +228,7 @@ def _handshake_failure(
         return CheckFailed(
             "opening handshake",
             expected="101 Switching Protocols (auth failures are an error frame and close 1008)",
-            observed=f"HTTP {failed.status}",
+            observed=f"HTTP {failed.status}" if failed.status is not None else str(failed.error),
             frames=frames,
         )
     return CheckFailed(

@@ -27,6 +27,7 @@ BUILT_IN: Final = {
     "netra-2025-09": "netra-2025-09.toml",
     "openai-realtime": "openai-realtime.toml",
     "autogen-studio": "autogen-studio.toml",
+    "chainlit": "chainlit.toml",
 }
 MAX_EXTENDS: Final = 8
 
@@ -239,7 +240,6 @@ def capability_names(data: Mapping[str, Any]) -> frozenset[str]:
         "auth_header": "header" in auth["transports"],
         "auth_subprotocol": "subprotocol" in auth["transports"],
         "auth_query": "query" in auth["transports"],
-        "auth": any(t != "none" for t in auth["transports"]),
         "declared_constants": any(t.get("extra") for t in data["server"]["frames"].values()),
         "oversize_error": str(caps["oversize"]).startswith("error:"),
         "unknown_type_ack": caps["unknown_type"] == "ack",
@@ -251,6 +251,11 @@ def capability_names(data: Mapping[str, Any]) -> frozenset[str]:
         "chat_requests": bool(caps["chat_requests"]),
         "cancel": bool(turn["request"]["cancel"]),
         "tool_results": bool(turn["tool"]["result"]),
+        "refusal": bool(turn["request"]["refused"]),
+        # A target that checks no token: its transports are "none", or the harness
+        # presents none (the token source is "none").
+        "authenticates": auth["tokens"]["source"] != "none"
+        and any(t != "none" for t in auth["transports"]),
     }
     return frozenset(name for name, present in have.items() if present)
 

@@ -13,14 +13,17 @@ from harness.wire.turn_schema import turn_problem
 Problem = tuple[str, str]  # (dotted key, what is wrong)
 Check = Callable[[Any], str | None]  # None when fine, else what is wrong
 
-# "none": the target authenticates no one (a token goes nowhere).
+# "none" for transports: the target authenticates no one (a token goes nowhere);
+# "none" for a token source: the harness presents no token.
 TRANSPORTS: Final = ("header", "subprotocol", "query", "none")
-TOKEN_SOURCES: Final = ("secret", "static", "command")
+TOKEN_SOURCES: Final = ("secret", "static", "command", "none")
+TRANSPORT_KINDS: Final = ("websocket", "socketio")
 CORRELATIONS: Final = ("message_id", "order")
 UNKNOWN_TYPE_REPLIES: Final = ("error", "ack")
 CANONICAL_CODES: Final = (*P.ERROR_CODES, P.AGENT_FAILED)
 _PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*(\[\])?(\.[A-Za-z_][A-Za-z0-9_-]*(\[\])?)*$")
-_REACTION = re.compile(r"^(close:[1-4][0-9]{3}|error:[A-Z][A-Z0-9_]*)$")
+# "": none declared (a transport of its own framing: socket.io carries binary and long events).
+_REACTION = re.compile(r"^(close:[1-4][0-9]{3}|error:[A-Z][A-Z0-9_]*|)$")
 _CODEC = re.compile(r"^([A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*:[A-Za-z_]\w*)?$")
 
 
@@ -66,6 +69,14 @@ def _close_codes(value: Any) -> str | None:
     for code in value:
         if isinstance(code, bool) or not isinstance(code, int) or not 1000 <= code <= 4999:
             return f"expected close codes from 1000 to 4999, not {code!r}"
+    return None
+
+
+def _scalar_table(value: Any) -> str | None:
+    if not isinstance(value, dict) or not all(
+        isinstance(v, str | int | float | bool) for v in value.values()
+    ):
+        return "expected a table of {name = string, number or boolean}"
     return None
 
 
@@ -162,12 +173,18 @@ SCHEMA: Final[dict[str, dict[str, Check]]] = {
         "max_messages_per_minute": _integer(0, 10_000_000),
         "max_connections_per_user": _integer(0, 100_000),
         "max_message_bytes": _integer(1, 1 << 30),
-        "oversize": _pattern(_REACTION, '"close:CODE" or "error:CODE"'),
-        "binary": _pattern(_REACTION, '"close:CODE" or "error:CODE"'),
+        "oversize": _pattern(_REACTION, '"close:CODE", "error:CODE" or "" for none'),
+        "binary": _pattern(_REACTION, '"close:CODE", "error:CODE" or "" for none'),
         "chat_requests": _boolean,
         "close_codes": _close_codes,
     },
     "codec": {"class": _pattern(_CODEC, '"package.module:Class" or ""')},
+    "transport": {
+        "kind": _one_of(*TRANSPORT_KINDS),
+        "auth": _scalar_table,
+        "cookie": _string(empty=True),
+        "ack_type": _string(empty=True),
+    },
 }
 _OPTIONAL: Final = {"profile.extends", "profile.description"}
 _TABLES: Final = {
@@ -181,6 +198,7 @@ _TABLES: Final = {
     "codec",
     "turn",
     "setup",
+    "transport",
 }
 _FRAME_KEYS: Final = {
     "type",
@@ -230,6 +248,8 @@ def _cross_checks(merged: Mapping[str, Any]) -> Problem | None:
     auth = merged["auth"]
     if auth["default_transport"] not in auth["transports"]:
         return "auth.default_transport", "must be one of auth.transports"
+    if merged["transport"]["kind"] == "socketio" and "subprotocol" in auth["transports"]:
+        return "auth.transports", "socket.io offers no subprotocol: header or query only"
     tokens = auth["tokens"]
     if tokens["source"] == "command":
         if not tokens["command"]:

@@ -101,10 +101,13 @@ class UserFactory:
         self._claims = {"sub": tokens["user_claim"], "exp": tokens["expiry_claim"]}
         self._command: list[str] = list(tokens["command"]) if tokens["source"] == "command" else []
         self._command_timeout = float(tokens["command_timeout_s"])
+        self._source = tokens["source"]
 
     def new(self, prefix: str = "u") -> User:
         """A user no other test uses: minted with the secret, printed by the profile's token
         command, or the next `--token` user, in that order of preference."""
+        if self._source == "none":  # the target authenticates no one: no token
+            return User(synthetic_user_id(prefix), "")
         if self._target.secret is not None:
             sub = synthetic_user_id(prefix)
             return User(sub, self._mint(self._target.secret, sub))

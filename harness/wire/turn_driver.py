@@ -93,6 +93,7 @@ class TurnDriver:
                 "content": content,
                 "thread": thread or self.thread,
                 "id": frame_id,
+                "uuid": str(uuid.uuid4()),  # for a dialect that wants a UUID v4 (Chainlit)
             }
             await self._send(fill(template, values))
         taken = TakenTurn(content, tuple(sent), started)

@@ -316,6 +316,8 @@ class TurnReader:
         whole = value_at(frame, self.shape.tool.arguments)
         if whole is None and call.argument_deltas:
             whole = "".join(call.argument_deltas)
+        if whole is None and not self.shape.tool.arguments:
+            return  # the dialect's calls carry no arguments: nothing to judge
         parsed = _json_object(whole)
         if parsed is None:
             text = f"tool call {call.key!r}: arguments {whole!r} are not a JSON object"

@@ -28,6 +28,7 @@ from harness.suite_api import (
     Target,
     TurnDriver,
     Violation,
+    needs,
     turn_shape,
 )
 from harness.suite_api import protocol as P
@@ -132,6 +133,7 @@ async def test_every_turn_of_a_connection_is_well_formed(
 NEXT_TURN_WITHIN_S: Final = 10.0
 
 
+@needs("refusal")
 @pytest.mark.rules(
     "4.turn.usable-after-error",
     "4.turn.error-names-request",

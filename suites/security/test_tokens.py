@@ -36,8 +36,9 @@ from suites.security.credentials import (
 from suites.security.disclosure import disclosures
 from suites.security.refusal import Opener, expect_each_refused
 
-# Refusals of bad tokens: a target that authenticates no one has none to check.
-pytestmark = [pytest.mark.asyncio, needs("auth")]
+# A target that authenticates no one (a Chainlit app without login, AutoGen Studio) refuses
+# no token.
+pytestmark = [pytest.mark.asyncio, needs("authenticates")]
 
 # Every refused connection shows these: handshake done, one AUTH_FAILED frame, close 1008.
 REFUSAL: Final = (

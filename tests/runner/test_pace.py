@@ -27,17 +27,27 @@ def test_a_slow_pace_starts_more_workers_up_to_eight_per_cpu() -> None:
 
 
 @contextmanager
-def reference(*defects: str) -> Iterator[Target]:
+def reference(*defects: str, profile: str | None = None) -> Iterator[Target]:
     secret = secrets.token_urlsafe(24)
-    server = start_in_thread(ServerConfig(jwt_secret=secret, defects=frozenset(defects)))
+    dialect = profile or "chat-agent/1"
+    server = start_in_thread(
+        ServerConfig(jwt_secret=secret, defects=frozenset(defects), profile=dialect)
+    )
     try:
-        yield Target.from_url(server.ws_url, secret=secret, profile=load_profile(None))
+        yield Target.from_url(server.ws_url, secret=secret, profile=load_profile(profile))
     finally:
         server.stop()
 
 
 def test_the_probe_times_one_run_of_a_fast_target() -> None:
     with reference() as target:
+        seconds = probe(target)
+    assert seconds is not None and 0 < seconds < 1.5
+
+
+def test_the_probe_times_one_turn_of_a_dialect_without_chat_requests() -> None:
+    # openai-realtime has no start_agent: the probe asks for a turn in its dialect.
+    with reference(profile="openai-realtime") as target:
         seconds = probe(target)
     assert seconds is not None and 0 < seconds < 1.5
 

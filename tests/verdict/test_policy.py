@@ -317,7 +317,7 @@ BAD: list[tuple[str, str, str]] = [
     (
         "require-unknown-capability",
         '[require]\ncapabilities = ["stats", "sequence"]\n',
-        "require.capabilities[1]: 'sequence' is not a capability (known: auth, auth_header, ",
+        "require.capabilities[1]: 'sequence' is not a capability (known: auth_header, ",
     ),
 ]
 

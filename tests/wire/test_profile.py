@@ -15,10 +15,10 @@ from harness.wire.profile import load_profile
 from harness.wire.toml_lines import line_of
 
 CANONICAL_CAPABILITIES = [
-    "auth",
     "auth_header",
     "auth_query",
     "auth_subprotocol",
+    "authenticates",
     "binary_close",
     "chat_requests",
     "client_timestamp_echo",
@@ -28,6 +28,7 @@ CANONICAL_CAPABILITIES = [
     "not_found",
     "oversize_close",
     "rate_limit",
+    "refusal",
     "scripted_agent",
     "seq",
     "stats",
@@ -66,10 +67,10 @@ def test_netra_2025_09_as_profiles_md_gives_it() -> None:
     profile = load_profile("netra-2025-09")
     assert profile.chain == ("netra-2025-09.toml", "chat-agent-1.toml")
     assert sorted(profile.capabilities) == [
-        "auth",
         "auth_header",
         "auth_query",
         "auth_subprotocol",
+        "authenticates",
         "binary_close",
         "chat_requests",
         "client_timestamp_echo",
@@ -78,6 +79,7 @@ def test_netra_2025_09_as_profiles_md_gives_it() -> None:
         "dialect",
         "health",
         "oversize_error",
+        "refusal",
         "scripted_agent",
         "thread_history",
         "tool_results",
@@ -253,7 +255,7 @@ def test_a_file_without_extends_extends_chat_agent_1(tmp_path: Path) -> None:
             '[profile]\nname = "x"\n\n[capabilities]\noversize = "close"\n',
             "capabilities.oversize",
             5,
-            '"close:CODE" or "error:CODE"',
+            '"close:CODE", "error:CODE" or "" for none',
             id="oversize-reaction",
         ),
         pytest.param(
@@ -320,7 +322,7 @@ def test_a_file_without_extends_extends_chat_agent_1(tmp_path: Path) -> None:
             "profile.extends",
             3,
             "'no-such-profile' is not a built-in profile "
-            "(chat-agent/1, netra-2025-09, openai-realtime, autogen-studio) nor a .toml",
+            "(chat-agent/1, netra-2025-09, openai-realtime, autogen-studio, chainlit) nor a .toml",
             id="unknown-extends",
         ),
         pytest.param(
@@ -394,7 +396,7 @@ def test_profile_show_of_an_unknown_name_is_exit_4() -> None:
     assert proc.returncode == 4
     assert proc.stderr.strip() == (
         "stability-harness: error: profile 'netra-2024': no such built-in profile "
-        "(built-in: chat-agent/1, netra-2025-09, openai-realtime, autogen-studio)"
+        "(built-in: chat-agent/1, netra-2025-09, openai-realtime, autogen-studio, chainlit)"
     )
 
 
@@ -427,3 +429,18 @@ def test_profile_check_of_a_bad_file_is_exit_4_naming_the_line(tmp_path: Path) -
     assert proc.stderr.strip() == (
         f"stability-harness: error: {path}:5: capabilities.seq: expected true or false"
     )
+
+
+def test_chainlit_speaks_socketio_and_authenticates_no_one() -> None:
+    profile = load_profile("chainlit")
+    assert profile.section("transport")["kind"] == "socketio"
+    assert profile.section("endpoint")["ws_path"] == "/ws/socket.io"
+    assert profile.frames["connection_established"].wire_type == "connect"
+    assert sorted(profile.capabilities) == [
+        "auth_header",
+        "dialect",
+        "parts_open",
+        "text_stream",
+        "tool_call_id",
+        "welcome",
+    ]
