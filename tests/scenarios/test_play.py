@@ -3,7 +3,6 @@ turns read from its frames, and runs judged k of n."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,13 +11,10 @@ import pytest
 from harness.run.embedded import embedded_target
 from harness.scenarios.load import load_scenario
 from harness.scenarios.model import Scenario
-from harness.scenarios.play import Outcome, play
-from harness.wire.client import Client
-from harness.wire.connect import open_client
 from harness.wire.profile import load_profile
-from harness.wire.target import Target, UserFactory
-from harness.wire.transcript import Transcript
+from harness.wire.target import Target
 from tests.scenarios import predicates
+from tests.scenarios.playing import played
 
 SECRET = "scenario-tests-secret-of-32-bytes!!"
 
@@ -36,26 +32,6 @@ def scenario(tmp_path: Path, text: str) -> Scenario:
     path = tmp_path / "s.toml"
     path.write_text(text, encoding="utf-8")
     return load_scenario(path)
-
-
-def played(target: Target, scenario: Scenario) -> Outcome:
-    users = UserFactory(target)
-    clients: list[Client] = []
-
-    async def connect() -> Client:
-        client = await open_client(target.ws_url, users.new(), Transcript())
-        clients.append(client)
-        return client
-
-    async def main() -> Outcome:
-        try:
-            return await asyncio.wait_for(play(scenario, connect), 60)
-        finally:
-            await asyncio.gather(*(c.close() for c in clients))
-
-    outcome = asyncio.run(main())
-    assert len({c.conn for c in clients}) == scenario.runs  # one connection per run
-    return outcome
 
 
 KOFN = (

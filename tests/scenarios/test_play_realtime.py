@@ -9,7 +9,6 @@ named it and fails with one more; with the default seed and a fresh server that 
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,13 +16,10 @@ import pytest
 
 from harness.run.embedded import embedded_target
 from harness.scenarios.load import load_scenario
-from harness.scenarios.model import Scenario
-from harness.scenarios.play import Outcome, play
-from harness.wire.client import Client
-from harness.wire.connect import open_client
+from harness.scenarios.play import Outcome
 from harness.wire.profile import load_profile
-from harness.wire.target import Target, UserFactory
-from harness.wire.transcript import Transcript
+from harness.wire.target import Target
+from tests.scenarios.playing import played as play_scenario
 
 SECRET = "realtime-scenario-secret-of-32-bytes"
 PROFILE = "openai-realtime"
@@ -39,22 +35,7 @@ def target() -> Iterator[Target]:
 def played(target: Target, tmp_path: Path, text: str) -> Outcome:
     path = tmp_path / "s.toml"
     path.write_text(text, encoding="utf-8")
-    scenario: Scenario = load_scenario(path)
-    users = UserFactory(target)
-    clients: list[Client] = []
-
-    async def connect() -> Client:
-        client = await open_client(target.ws_url, users.new(), Transcript(), profile=target.profile)
-        clients.append(client)
-        return client
-
-    async def main() -> Outcome:
-        try:
-            return await asyncio.wait_for(play(scenario, connect), 60)
-        finally:
-            await asyncio.gather(*(c.close() for c in clients))
-
-    return asyncio.run(main())
+    return play_scenario(target, load_scenario(path))
 
 
 FRANCE = """
