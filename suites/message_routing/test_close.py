@@ -82,7 +82,7 @@ async def test_normal_close_answered_with_1000(connect: Connect, target: Target)
 
 
 @pytest.mark.requires_private_target
-@pytest.mark.rules("6.close.shutdown-1001", "6.close.shutdown-exits")
+@pytest.mark.rules("6.close.shutdown-1001", "6.close.shutdown-exits", "6.close.declared-codes")
 async def test_shutdown_closes_every_connection_1001(
     private_target: PrivateTarget, transcript: Transcript, causes: CauseWatch, checks: Checks
 ) -> None:
@@ -127,6 +127,21 @@ async def test_shutdown_closes_every_connection_1001(
                 f"shutdown-close:{codes}",
                 f"the shutdown closed its connections with {codes}, not 1001",
                 ("6.close.shutdown-1001",),
+            ),
+        )
+    # Where chat-agent/1's 1001 does not apply, each connection still ends with a close
+    # frame whose code the profile declares: a drop is no close, and says nothing.
+    declared = tuple(profile.section("capabilities")["close_codes"])
+    if not going_away and any(code is None or code not in declared for code in codes):
+        raise CheckFailed(
+            f"close codes of {len(clients)} connections (a turn in flight, idle) when the "
+            "server shut down",
+            expected=f"a close frame with a declared code each ({list(declared)})",
+            observed=f"{codes} (None: no close frame)",
+            deviation=Deviation(
+                f"shutdown-close:{codes}",
+                f"the shutdown ended its connections with {codes}",
+                ("6.close.declared-codes",),
             ),
         )
     seconds = private_target.stopped_in_s
