@@ -26,6 +26,7 @@ from harness.reference.realtime_forms import form_for
 from harness.wire import protocol as P
 
 INVALID_API_KEY: Final = "invalid_api_key"
+LEAK_WITHIN_S: Final = 0.2  # how long a leaked frame (rt-cross-session) may take to go
 INVALID_JSON: Final = "invalid_json"
 INVALID_VALUE: Final = "invalid_value"
 INVALID_EVENT_TYPE: Final = "invalid_event_type"
@@ -75,10 +76,6 @@ class Response:
     output: list[dict[str, Any]] = field(default_factory=list)
     text_fields: dict[str, Any] | None = None  # the message's response/item/index fields
     task: asyncio.Task[None] | None = None
-
-
-# How long a leaked frame (`rt-cross-session`) may take to go to another session.
-LEAK_WITHIN_S: Final = 0.2
 
 
 class RealtimeHub:
