@@ -44,6 +44,7 @@ from harness.run.served import (
 from harness.verdict.policy import ServePlan
 from harness.wire.causes import CauseWatch
 from harness.wire.http import HttpClient
+from harness.wire.pending import DECLARED_CODES
 from harness.wire.protocol import CLOSE_INTERNAL_ERROR
 from harness.wire.redaction import Redactor
 from harness.wire.target import EMBEDDED, Target, UserFactory, parse_tokens
@@ -182,10 +183,6 @@ def users(target: Target) -> UserFactory:
     return UserFactory(target)
 
 
-# The rule a close code the profile does not declare breaks.
-DECLARED = "6.close.declared-codes"
-
-
 @pytest_asyncio.fixture
 async def connect(
     request: pytest.FixtureRequest, target: Target, users: UserFactory, transcript: Transcript
@@ -237,7 +234,7 @@ async def connect(
             deviation=None
             if failures
             else Deviation(
-                "close:undeclared", "a close code the profile does not declare", (DECLARED,)
+                "close:undeclared", "a close code the profile does not declare", (DECLARED_CODES,)
             ),
         )
 

@@ -19,6 +19,7 @@ from typing import Any, Final
 from harness.errors import CheckFailed, Deviation
 from harness.wire import protocol as P
 from harness.wire.client import Client
+from harness.wire.pending import undeclared_close
 from harness.wire.setup_calls import fill
 from harness.wire.turn_shape import TurnShape
 from harness.wire.turns import Turn, TurnReader, Violation
@@ -26,7 +27,6 @@ from harness.wire.turns import Turn, TurnReader, Violation
 # A correct server ends a turn in well under a second; a slow one fails on its budgets.
 TURN_WITHIN_S: Final = 15.0
 NEVER_1011: Final = "6.close.never-1011"
-DECLARED_CODES: Final = "6.close.declared-codes"
 
 
 @dataclass
@@ -196,12 +196,7 @@ class TurnDriver:
             return None
         if code == P.CLOSE_INTERNAL_ERROR:
             return Deviation("close:1011", "the server closed with 1011", (NEVER_1011,))
-        profile = self.client.profile
-        declared = profile.section("capabilities")["close_codes"] if profile else ()
-        if declared and code not in declared:
-            text = f"the server closed with {code}, a code the profile does not declare"
-            return Deviation(f"close:{code}", text, (DECLARED_CODES,))
-        return None
+        return undeclared_close(code, self.client.profile)
 
     def _feed(self, frame: dict[str, Any]) -> None:
         now = time.monotonic()
