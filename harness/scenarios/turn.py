@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any
 
 from harness.wire import protocol as P
 from harness.wire.profile import load_profile
@@ -56,9 +56,6 @@ class Turn:
         """When the terminal frame arrived (milliseconds after the send), or None."""
         ends = [f.at_ms for f in self.frames if f.type == self.terminal]
         return ends[-1] if self.terminal is not None and ends else None
-
-
-TERMINALS: Final = (*P.TERMINAL_EVENTS, P.ERROR)
 
 
 def turn_of(send: str, frames: Sequence[TimedFrame], shape: TurnShape | None = None) -> Turn:
