@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from harness.names import REPLAY_SUITE, STAGING_SUITE
+from harness.verdict.statistics import percentile
 from harness.wire import protocol as P
 
 Verdict = Mapping[str, Any]
@@ -106,10 +107,43 @@ TURN_METRICS = (
 )
 
 
+TURN_KIND_LATENCIES = (("first text ms", "first_text"), ("terminal ms", "terminal"))
+BY_KIND = "by kind"
+
+
+def turn_kinds(observed: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+    """Each kind of turn the turn test asked for, as it recorded it: its terminals, text
+    streams and tool calls, and the count, p50, p95 and max (nearest rank) of its times to
+    the first text and to the terminal (None where it has no sample)."""
+    rows = observed.get(BY_KIND) if observed else None
+    if not isinstance(rows, list):
+        return []
+    kinds = []
+    for row in rows:
+        if not isinstance(row, dict):
+            continue
+        kind = {k: v for k, v in row.items() if not k.endswith(" ms")}
+        for key, name in TURN_KIND_LATENCIES:
+            samples = [float(x) for x in row.get(key) or [] if isinstance(x, (int, float))]
+            kind[name] = (
+                {
+                    "count": len(samples),
+                    "p50": percentile(samples, 50),
+                    "p95": percentile(samples, 95),
+                    "max": max(samples),
+                }
+                if samples
+                else None
+            )
+        kinds.append(kind)
+    return kinds
+
+
 def turns_view(verdict: Verdict) -> dict[str, Any]:
     """The turn (docs/TURNS.md) as the reports show it: the status of each 4.turn rule,
-    the terminals and parts the turns showed (what the turn test recorded), and each turn
-    latency's samples, p50, p95 and max. Empty when the run judged no turn rule."""
+    the terminals and parts the turns showed (what the turn test recorded), the same per
+    kind of turn with its latencies, and each turn latency's samples, p50, p95 and max.
+    Empty when the run judged no turn rule."""
     rules = [r for r in verdict.get("rules") or [] if str(r.get("id")).startswith(TURN_PREFIX)]
     if not rules:
         return {}
@@ -134,7 +168,12 @@ def turns_view(verdict: Verdict) -> dict[str, Any]:
         for name in TURN_METRICS
         if name in metrics
     ]
-    return {"rules": rules, "observed": observed, "latencies": latencies}
+    return {
+        "rules": rules,
+        "observed": {k: v for k, v in observed.items() if k != BY_KIND} if observed else None,
+        "kinds": turn_kinds(observed),
+        "latencies": latencies,
+    }
 
 
 def shown(value: Any) -> str:

@@ -15,7 +15,7 @@ these tests tell apart from a correct one:
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any, Final
 
 import pytest
 
@@ -44,6 +44,15 @@ SEARCH_RUN: Final = "Search for the tide times in Brest and look up the weather 
 # Frames of a run that a server sends after its terminal come within this window.
 LATE_WINDOW_S: Final = 0.3
 TERMINALS: Final = ("completed", "failed", "cancelled")
+# The kind of each turn asked for, as the reports name it: what was asked, not what an
+# agent is expected to do with it (tools or not, failing or not, are its own).
+KINDS: Final = {
+    TOOL_RUN: "arithmetic",
+    "What is 6/3?": "arithmetic",
+    WORDS_RUN: "word count",
+    FAIL_RUN: "asked to fail",
+    SEARCH_RUN: "search",
+}
 TURN_RULES: Final = (
     "4.turn.started-first",
     "4.turn.one-terminal",
@@ -84,10 +93,11 @@ async def test_every_turn_of_a_connection_is_well_formed(
     client = await connect()
     driver = TurnDriver(client, turn_shape(target.profile))
     sent = [TOOL_RUN, WORDS_RUN, FAIL_RUN, SEARCH_RUN]
+    taken: list[TakenTurn] = []
     try:
         for content in sent:
-            await driver.take(content)
-        await driver.take_all([TOOL_RUN, "What is 6/3?"])
+            taken.append(await driver.take(content))
+        taken += await driver.take_all([TOOL_RUN, "What is 6/3?"])
     except CheckFailed:
         if client.closed:
             raise  # the close is the failure (and names its rule where it breaks one)
@@ -112,6 +122,7 @@ async def test_every_turn_of_a_connection_is_well_formed(
             "text deltas": sum(len(s.deltas) for t in turns for s in t.streams.values()),
             "tool calls": sum(len(t.tools) for t in turns),
             "reasoning steps": sum(t.reasoning for t in turns),
+            "by kind": by_kind(taken),
         },
     )
     if found:
@@ -127,6 +138,35 @@ async def test_every_turn_of_a_connection_is_well_formed(
             observed=terminals,
             frames=client.frames,
         )
+
+
+def by_kind(taken: list[TakenTurn]) -> list[dict[str, object]]:
+    """Each kind of turn asked for (KINDS): how its turns ended, their text streams and tool
+    calls, and each turn's time to its first text and to its terminal (ms after the request),
+    for the reports to show per kind."""
+    rows: dict[str, dict[str, Any]] = {}
+    for one in taken:
+        kind = KINDS.get(one.content, one.content)
+        row = rows.setdefault(
+            kind,
+            {"kind": kind, "turns": 0, **dict.fromkeys(TERMINALS, 0), "unended": 0}
+            | {"text streams": 0, "tool calls": 0, "first text ms": [], "terminal ms": []},
+        )
+        row["turns"] += 1
+        turn = one.turn
+        ending = turn.terminal if turn is not None else None
+        row[ending if ending in TERMINALS else "unended"] += 1
+        if turn is None:
+            continue
+        row["text streams"] += len(turn.streams)
+        row["tool calls"] += len(turn.tools)
+        if one.first_text_ms is not None:
+            row["first text ms"].append(round(one.first_text_ms, 3))
+        end = one.terminal_frame
+        at = one.at_ms(end) if end is not None and ending is not None else None
+        if at is not None:
+            row["terminal ms"].append(round(at, 3))
+    return list(rows.values())
 
 
 # A turn that must complete is given this long: a correct server ends one in milliseconds.
