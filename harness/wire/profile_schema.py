@@ -63,12 +63,21 @@ def _integer(low: int, high: int) -> Check:
     return check
 
 
+# Codes a close frame never carries (RFC 6455 section 7.4.1): they name what a client saw.
+_NEVER_SENT = {1005: "no code", 1006: "a drop without a close frame", 1015: "a TLS failure"}
+
+
 def _close_codes(value: Any) -> str | None:
     if not isinstance(value, list) or not value:
         return "expected a non-empty list of close codes such as [1000, 1001]"
     for code in value:
         if isinstance(code, bool) or not isinstance(code, int) or not 1000 <= code <= 4999:
             return f"expected close codes from 1000 to 4999, not {code!r}"
+        if code in _NEVER_SENT:
+            return (
+                f"{code} is never sent in a close frame (it stands for {_NEVER_SENT[code]}): "
+                "a server cannot declare it"
+            )
     return None
 
 

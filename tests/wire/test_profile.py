@@ -266,6 +266,20 @@ def test_a_file_without_extends_extends_chat_agent_1(tmp_path: Path) -> None:
             id="zero-size-limit",
         ),
         pytest.param(
+            '[profile]\nname = "x"\n\n[capabilities]\nclose_codes = [1000, 1006]\n',
+            "capabilities.close_codes",
+            5,
+            "1006 is never sent in a close frame (it stands for a drop without a close frame)",
+            id="close-code-never-sent",
+        ),
+        pytest.param(
+            '[profile]\nname = "x"\n\n[capabilities]\nclose_codes = [1000, 999]\n',
+            "capabilities.close_codes",
+            5,
+            "expected close codes from 1000 to 4999, not 999",
+            id="close-code-out-of-range",
+        ),
+        pytest.param(
             '[profile]\nname = "x"\n\n[server]\ntimestamp_format = "unix"\n',
             "server.timestamp_format",
             5,
