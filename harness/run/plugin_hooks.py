@@ -324,7 +324,7 @@ def pytest_runtest_makereport(
         if cause_key is None and watch is not None and watch.again:
             # A suite may word the short wait's failure its own way: name the cause anyway.
             cause_key = watch.again[0].key
-            message = f"{watch.again[0].named()}; {message}"
+            message = f"{watch.again[0].named(watch.test)}; {message}"
         gone = known_cause(item.config, SERVED_EXIT) if report.failed else None
         if cause_key is None and gone is not None:
             # The target the run started is gone: that, not the test, is why it failed.

@@ -48,8 +48,11 @@ class Cause:
     test: str
     message: str
 
-    def named(self) -> str:
-        """How a later failure from this cause names it, for the reader (nothing parses it)."""
+    def named(self, by: str) -> str:
+        """How a later failure of test `by` from this cause names it, for the reader (nothing
+        parses it): a rerun of the test that saw it first names its earlier attempt."""
+        if by == self.test:
+            return f"same cause as this test's earlier attempt: {self.message}"
         return f"same cause as {self.test}: {self.message}"
 
     def to_json(self) -> dict[str, str]:

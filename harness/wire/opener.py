@@ -209,7 +209,7 @@ def _handshake_failure(
         if known is not None:
             causes.met_again(known)
             return CheckFailed(
-                known.named(),
+                known.named(causes.test),
                 expected=f"a WebSocket handshake within {limit:.3g} s (a known cause: short "
                 "deadline)",
                 observed=str(failed),

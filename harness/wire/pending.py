@@ -121,7 +121,7 @@ class Deadlines:
         if known is not None and self.causes is not None:
             self.causes.met_again(known)
             return CheckFailed(
-                known.named(),
+                known.named(self.causes.test),
                 expected=f"{wanted} within {limit:.3g} s (a known cause: short deadline)",
                 observed=observed,
                 frames=frames,

@@ -66,7 +66,10 @@ def test_second_test_and_reruns_name_the_first(pytester: pytest.Pytester, extra_
     }
     first, rerun = attempts[FIRST]
     assert first[0] == "failed" and "same cause" not in first[1]
-    assert rerun[0] == "failed" and rerun[1].startswith(f"same cause as {FIRST}: {CAUSE}")
+    # Its rerun names its earlier attempt, not itself as if it were another test.
+    assert rerun[0] == "failed" and rerun[1].startswith(
+        f"same cause as this test's earlier attempt: {CAUSE}"
+    ), rerun[1]
     # A failure from a cause an earlier test met is final: no rerun waits for it again.
     assert [outcome for outcome, _ in attempts[SECOND]] == ["failed"]
     for _, message in attempts[SECOND]:
