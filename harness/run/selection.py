@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from harness.verdict.rule_status import lacks_reason
+
 NO_CONVERTER = "no timestamp converter under test (pass --converter MODULE:FUNCTION)"
 NO_PRIVATE_TARGET = (
     "the harness cannot start and shut down an instance of a remote target "
@@ -43,7 +45,7 @@ def lacking(
     it `needs` is lacking, or every rule it names, or one of its `premises`, needs one."""
     missing = profile.lacks(needs)
     if missing:
-        return f"the target's profile {profile.name} lacks {', '.join(missing)} (the test needs it)"
+        return lacks_reason(profile.name, missing)
     if not rules:
         return None
     out = rules_out(profile, rules)

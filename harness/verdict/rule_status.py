@@ -13,8 +13,9 @@ a test's other rules still count. docs/VERDICT_JSON.md documents the result.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Final
 
 from harness.rules import Rule
 from harness.verdict.model import FinalOutcome, RuleStatus, RuleVerdict, TestVerdict
@@ -59,7 +60,7 @@ def _rule(
     found = tuple(evidence)
     if not tests:
         if left_out:
-            reason = "; ".join(dict.fromkeys(entry.reason for entry in left_out))
+            reason = merged_reasons(entry.reason for entry in left_out)
             na_ids = tuple(entry.id for entry in left_out)
             return RuleVerdict(
                 rule.id, rule.section, rule.text, RuleStatus.NOT_APPLICABLE, na_ids, reason
@@ -134,3 +135,38 @@ def _evidence(planned: Sequence[TestVerdict]) -> dict[str, list[dict[str, Any]]]
                     }
                 )
     return found
+
+
+# Why a test was left out for a capability its target lacks (harness.run.selection).
+_LACKS: Final = re.compile(
+    r"^the target's profile (.+) lacks ([a-z0-9_, ]+) \(the test needs it\)$"
+)
+
+
+def lacks_reason(profile: str, missing: Sequence[str]) -> str:
+    """Why a test that needs the capabilities `missing` cannot run on a target of `profile`."""
+    return f"the target's profile {profile} lacks {', '.join(missing)} (the test needs it)"
+
+
+def merged_reasons(reasons: Any) -> str:
+    """The reasons a rule's tests were left out, each once: the capabilities one profile
+    lacks for several tests are named together, once each (not once per test)."""
+    out: dict[str, list[str]] = {}  # a reason, or "lacks:PROFILE" -> its reasons
+    for reason in reasons:
+        found = _LACKS.match(reason)
+        key = reason if found is None else f"lacks:{found.group(1)}"
+        if reason not in out.setdefault(key, []):
+            out[key].append(reason)
+    return "; ".join(
+        same[0] if len(same) == 1 else _together(key.removeprefix("lacks:"), same)
+        for key, same in out.items()
+    )
+
+
+def _together(profile: str, reasons: list[str]) -> str:
+    missing: list[str] = []
+    for reason in reasons:
+        found = _LACKS.match(reason)
+        assert found is not None
+        missing += [c for c in found.group(2).split(", ") if c not in missing]
+    return f"the target's profile {profile} lacks {', '.join(missing)} (its tests need them)"

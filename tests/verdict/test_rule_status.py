@@ -336,3 +336,50 @@ def test_a_failure_then_error_shows_the_failure_message() -> None:
     (test,) = doc["suites"][0]["tests"]
     assert (test["outcome"], test["message"]) == ("failed", "expected ack, observed error")
     assert [a["outcome"] for a in test["attempts"]] == ["failed", "error"]
+
+
+def test_a_rule_left_out_for_capabilities_names_each_lacking_capability_once() -> None:
+    """Two tests naming one rule, left out for capabilities their profile lacks: the rule's
+    reason names the profile once and each capability once, other reasons kept as they are."""
+    rules = (rule(RULE),)
+    left_out = (
+        NotApplicable(
+            "timestamp_core::a",
+            TS,
+            "the target's profile openai-realtime lacks chat_requests (the test needs it)",
+        ),
+        NotApplicable(
+            "timestamp_core::b",
+            TS,
+            "the target's profile openai-realtime lacks scripted_agent, chat_requests "
+            "(the test needs it)",
+        ),
+        NotApplicable("timestamp_core::c", TS, NO_CONVERTER),
+    )
+    record = run(
+        suite(TS),
+        rules=rules,
+        test_rules={f"timestamp_core::{t}": (RULE,) for t in "abc"},
+        not_applicable=left_out,
+    )
+    (judged,) = judge(record, Policy(), today=TODAY).rules
+    assert (judged.status.value, judged.reason) == (
+        "not_applicable",
+        "the target's profile openai-realtime lacks chat_requests, scripted_agent "
+        f"(its tests need them); {NO_CONVERTER}",
+    )
+    # One test's reason stays as it was written.
+    (alone,) = judge(
+        run(
+            suite(TS),
+            rules=rules,
+            test_rules={"timestamp_core::b": (RULE,)},
+            not_applicable=left_out[1:2],
+        ),
+        Policy(),
+        today=TODAY,
+    ).rules
+    assert alone.reason == (
+        "the target's profile openai-realtime lacks scripted_agent, chat_requests "
+        "(the test needs it)"
+    )
