@@ -22,14 +22,15 @@ import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator, Mapping
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlsplit, urlunsplit
 
-import engineio
-import socketio
 from websockets.exceptions import ConnectionClosed
 
 from harness.wire.ending import Ending
+
+if TYPE_CHECKING:  # python-socketio is imported by the first socket.io connection only:
+    import socketio  # a run over WebSocket does not pay for it (aiohttp, about 0.2 s)
 
 CONNECT_EVENT: Final = "connect"
 # Where an emitted text that is not a JSON object goes: socket.io has no bare frames.
@@ -58,7 +59,9 @@ class SocketIOConnection:
     subprotocol: str | None = None
 
     def __init__(self, ack_type: str = "") -> None:
-        self._sio = socketio.AsyncClient(reconnection=False)
+        import socketio
+
+        self._sio: socketio.AsyncClient = socketio.AsyncClient(reconnection=False)
         self._queue: asyncio.Queue[object] = asyncio.Queue()
         self._ack_type = ack_type
         self.reason: str | None = None  # python-socketio's disconnect reason, once ended
@@ -78,6 +81,9 @@ class SocketIOConnection:
         within: float,
     ) -> None:
         """Connect over WebSocket only; SocketIOFailed when it does not open in `within` s."""
+        import engineio
+        import socketio
+
         parts = urlsplit(url)
         scheme = {"ws": "http", "wss": "https"}.get(parts.scheme, parts.scheme)
         base = urlunsplit((scheme, parts.netloc, "", parts.query, ""))
@@ -146,6 +152,8 @@ class SocketIOConnection:
 
     async def send(self, data: str | bytes) -> None:
         """Emit one frame as an event; ConnectionClosed once the connection is gone."""
+        import socketio
+
         if not self._sio.connected:
             raise ConnectionClosed(None, None)
         event, args = as_event(data)
