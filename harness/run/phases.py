@@ -49,6 +49,10 @@ class Phase:
     errors: list[RunError] = field(default_factory=list)
 
 
+# The pytest plugins of anyio and Locust, installed with the targets and bench extras.
+UNUSED_PLUGINS = ("anyio", "locust")
+
+
 def pytest_command(
     phase: int,
     paths: Sequence[Path],
@@ -76,6 +80,10 @@ def pytest_command(
     # run's CPU time) and print the arguments of each frame (the log is redacted, but it
     # need not hold them); native ones print neither arguments nor locals.
     cmd += ["-p", "no:cacheprovider", "-q", "-rN", "--tb=native", *(str(p) for p in paths)]
+    # Pytest plugins that packages beside the harness bring and no suite uses (the suites'
+    # async tests are pytest-asyncio's): anyio's alone costs each pytest process, xdist
+    # workers included, about 0.15 s of CPU at start.
+    cmd += [arg for name in UNUSED_PLUGINS for arg in ("-p", f"no:{name}")]
     cmd += [*target_args, "--harness-out", str(out), "--harness-phase", str(phase)]
     if converter:
         cmd += ["--harness-converter", converter]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 from pathlib import Path
 
@@ -25,3 +26,12 @@ def test_auto_is_two_workers_per_cpu(tmp_path: Path) -> None:
 def test_failures_are_reported_with_native_tracebacks(tmp_path: Path) -> None:
     for phase in (1, 2):
         assert "--tb=native" in pytest_command(phase, [tmp_path / "suite"], [], tmp_path)
+
+
+def test_every_phase_leaves_out_the_plugins_no_suite_uses(tmp_path: Path) -> None:
+    """anyio's and Locust's pytest plugins (installed with the targets and bench extras) are
+    not loaded by any phase, xdist workers included (they take the controller's options)."""
+    for phase in (1, 2, 3):
+        command = pytest_command(phase, [tmp_path / "suite"], [], tmp_path)
+        pairs = list(itertools.pairwise(command))
+        assert ("-p", "no:anyio") in pairs and ("-p", "no:locust") in pairs, command
