@@ -22,7 +22,7 @@ from harness.run.inputs import RunInputs
 from harness.run.interruption import LIVE_GROUPS
 from harness.run.options import RunOptions
 from harness.run.pace import WORKERS_PER_CPU
-from harness.run.results import RESULTS_FILE
+from harness.run.results import RESULTS_FILE, PlanFile
 from harness.run.shard import history_durations, write_durations
 from harness.verdict.records import RunError
 from harness.wire.redaction import Redactor
@@ -286,6 +286,8 @@ def run_phases(
     # xdist workers for nothing. Every test still runs; only the parallelism is given up.
     first_workers = "0" if len(crowded) == len(loaded) else options.workers
     for number in (1, 2, 3) if crowded else (1, 2):
+        if number == 2 and PlanFile.serial_tests(out) == 0:
+            continue  # no performance test planned: no pytest session started for none
         args = pytest_command(
             number,
             crowded if number == 3 else loaded,

@@ -84,8 +84,10 @@ class PlanFile:
         left_out: Sequence[tuple[str, Sequence[str], str]],
         rootpath: Path,
         suites: list[InstalledSuite],
+        serial: int | None = None,
     ) -> None:
-        """Write it atomically (every xdist worker writes the same content)."""
+        """Write it atomically (every xdist worker writes the same content); `serial`: how
+        many of the tests are the serial performance phase's (phase 2), when known."""
         planned: dict[str, Any] = {}
         for nodeid, rules, dropped in tests:
             ident = test_id(nodeid, rootpath, suites)
@@ -98,12 +100,24 @@ class PlanFile:
             ident = test_id(nodeid, rootpath, suites)
             if ident is not None:
                 skipped[ident[1]] = {"suite": ident[0], "rules": list(rules), "reason": reason}
-        document = {"phase": phase, "tests": planned, "not_applicable": skipped}
+        document: dict[str, Any] = {"phase": phase, "tests": planned, "not_applicable": skipped}
+        if serial is not None:
+            document["serial"] = serial
         out_dir.mkdir(parents=True, exist_ok=True)
         path = out_dir / PLAN_FILE.format(phase=phase)
         temp = path.with_name(f".{path.name}.{os.getpid()}")
         temp.write_text(json.dumps(document, separators=(",", ":")), encoding="utf-8")
         os.replace(temp, path)
+
+    @staticmethod
+    def serial_tests(out_dir: Path) -> int | None:
+        """How many tests phase 1's plan counted for the serial phase (None: not known)."""
+        try:
+            document = json.loads((out_dir / PLAN_FILE.format(phase=1)).read_text("utf-8"))
+        except (OSError, ValueError):
+            return None
+        serial = document.get("serial") if isinstance(document, dict) else None
+        return serial if isinstance(serial, int) and not isinstance(serial, bool) else None
 
     @staticmethod
     def read_into(log: ResultsLog, out_dir: Path) -> None:

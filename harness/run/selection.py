@@ -142,4 +142,10 @@ def write_plan(
         [(item.nodeid, rules_of(item), reason) for item, reason in not_applicable.items()],
         config.rootpath,
         suites,
+        # Phase 2's tests, counted before `-m` leaves them out of this phase.
+        serial=sum(
+            1
+            for item in items
+            if item.get_closest_marker("perf") and not item.get_closest_marker("load")
+        ),
     )
