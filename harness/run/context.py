@@ -20,6 +20,7 @@ from harness.run.clock import iso, utc_now
 from harness.run.inputs import RunInputs
 from harness.run.options import RunOptions
 from harness.run.pace import auto_workers, probe
+from harness.run.phases import load_only
 from harness.run.publish import Annotator, publish
 from harness.run.results import RESULTS_FILE, ResultsLog, read_results
 from harness.run.shard import Shard, ShardPlan, ShardSummary, shard_policy, slice_record
@@ -147,8 +148,8 @@ class RunContext:
 
     def paced(self, target: Target) -> RunInputs:
         """The inputs with `-n auto` resolved for this target's pace (harness/run/pace.py)."""
-        if self.options.workers != "auto":
-            return self.inputs
+        if self.options.workers != "auto" or load_only(self.inputs):
+            return self.inputs  # workers given, or none started (load suites only)
         seconds = probe(target)
         workers = auto_workers(seconds)
         self.pace = {"probe_run_s": None if seconds is None else round(seconds, 3)}

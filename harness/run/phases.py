@@ -66,6 +66,7 @@ def pytest_command(
     shard: str | None = None,
     shard_durations: Path | None = None,
     load: Sequence[str] = (),  # phase 3: the --harness-load-* options
+    with_load: bool = False,  # phase 1 of a run of load suites only: their load tests too
 ) -> list[str]:
     """The pytest command line of one phase (1: parallel, 2: serial performance); with `shard`
     (I/N) the phase runs only that shard's slice, split with the `shard_durations` table."""
@@ -91,7 +92,11 @@ def pytest_command(
         cmd += ["--harness-shard", shard]
         if shard_durations is not None:
             cmd += ["--harness-shard-durations", str(shard_durations)]
-    if phase == 1:
+    if phase == 1 and with_load:
+        # One process, one event loop, the tests one after another: the load tests run
+        # alone as in phase 3, and are not rerun (a rerun would be another whole crowd).
+        cmd += ["-m", "not perf", "-p", "no:xdist", "--benchmark-disable", *load]
+    elif phase == 1:
         cmd += ["-m", "not perf and not load", "-n", xdist_workers(workers), "--benchmark-disable"]
         if reruns:
             cmd += ["--reruns", str(reruns)]
@@ -119,6 +124,12 @@ LOAD_MARK = "pytest.mark.load"
 def has_load_tests(suite: Path) -> bool:
     """Whether a suite package marks tests `load`: only then does the load phase start."""
     return any(LOAD_MARK in p.read_text("utf-8", errors="replace") for p in suite.rglob("*.py"))
+
+
+def load_only(inputs: RunInputs) -> bool:
+    """Whether every selected suite has load tests: the run then starts no xdist workers."""
+    loaded = [s.path for s in inputs.suites if s.path is not None]
+    return bool(loaded) and all(has_load_tests(path) for path in loaded)
 
 
 def run_phase(
@@ -281,11 +292,12 @@ def run_phases(
     progress = Progress(console, options.quiet)
     durations = shard_durations(inputs, out) if inputs.shard is not None else None
     crowded = [path for path in loaded if has_load_tests(path)]
-    # Only load suites selected: phase 1 can hold few tests besides their load tests (none,
-    # for the built-in load suite), so it runs them in its own process rather than start
-    # xdist workers for nothing. Every test still runs; only the parallelism is given up.
-    first_workers = "0" if len(crowded) == len(loaded) else options.workers
-    for number in (1, 2, 3) if crowded else (1, 2):
+    # Only load suites selected: phase 1 holds few tests besides their load tests (none,
+    # for the built-in load suite), so it runs them all, its load tests too, in one process
+    # (no xdist workers, no pytest session of phase 3): every test still runs, one after
+    # another, and the load tests alone as in phase 3.
+    alone = len(crowded) == len(loaded)
+    for number in (1, 2, 3) if crowded and not alone else (1, 2):
         if number == 2 and PlanFile.serial_tests(out) == 0:
             continue  # no performance test planned: no pytest session started for none
         args = pytest_command(
@@ -293,13 +305,14 @@ def run_phases(
             crowded if number == 3 else loaded,
             target_args,
             out,
-            workers=first_workers if number == 1 else options.workers,
+            workers=options.workers,
             reruns=options.reruns,
             converter=options.converter or (EMBEDDED_CONVERTER if embedded else None),
             extra=options.extra_pytest_args,
             shard=options.shard,
             shard_durations=durations,
-            load=load_arguments(options) if number == 3 else (),
+            load=load_arguments(options) if number == 3 or (alone and number == 1) else (),
+            with_load=alone and number == 1,
         )
         phase = Phase(number, args, out / f"pytest-phase{number}.log", env=env)
         try:

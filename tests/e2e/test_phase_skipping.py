@@ -1,5 +1,5 @@
-"""A run starts the serial performance phase only when phase 1's plan counted a test for it:
-a run of suites without performance tests pays for no pytest session of none."""
+"""A run starts only the pytest sessions it needs: the serial performance phase only when
+phase 1's plan counted a test for it, and a run of load suites only one session in all."""
 
 from __future__ import annotations
 
@@ -17,7 +17,9 @@ def _phases(out: Path) -> list[str]:
     return sorted(p.name for p in out.glob("pytest-phase*.log"))
 
 
-def test_a_load_only_run_starts_no_serial_phase(tmp_path: Path) -> None:
+def test_a_load_only_run_is_one_pytest_session(tmp_path: Path) -> None:
+    """Load suites only: phase 1 runs their load tests too, in one process (no xdist, no
+    phase 3), and no serial phase starts for no performance test."""
     run = harness(
         "run", "--suite", "load", "--users", "10", "--conversations", "3", "--ramp", "0",
         "--quiet", "--no-history", out=tmp_path / "out",
@@ -25,8 +27,12 @@ def test_a_load_only_run_starts_no_serial_phase(tmp_path: Path) -> None:
     assert run.verdict is not None, run.stdout + run.stderr
     assert run.verdict["verdict"] == "APPROVED", run.stdout
     assert [t["outcome"] for t in run.suite("load")["tests"]] == ["passed", "passed"]
-    assert _phases(run.out) == ["pytest-phase1.log", "pytest-phase3.log"]
+    assert _phases(run.out) == ["pytest-phase1.log"]
     assert json.loads((run.out / "plan-phase1.json").read_text())["serial"] == 0
+    # The crowd ran with the run's options: 10 users x 3 conversations.
+    assert run.verdict["metrics"]["load_first_event_ms"]["count"] == 30
+    # No xdist workers to size: no pace probe.
+    assert "probe_run_s" not in run.verdict["environment"]
 
 
 def test_a_suite_with_a_performance_test_still_runs_it_alone(tmp_path: Path) -> None:
