@@ -163,8 +163,11 @@ def harness_round(url: str, shape: Shape, folder: Path, extra: Sequence[str] = (
     metrics = read_json(out / "verdict.json", "stability-harness run", log)["metrics"]
     outcomes = metrics.get(HARNESS_OUTCOME, {}).get("samples", [])
     first = metrics.get(HARNESS_FIRST_DELTA, {})
-    phase_log = out / "pytest-phase3.log"
-    phase = PHASE_TIME.findall(phase_log.read_text()) if phase_log.exists() else []
+    # A run of load suites only runs its load tests in phase 1 (docs/CLI.md); a run with
+    # other suites, in phase 3.
+    logs = [out / "pytest-phase3.log", out / "pytest-phase1.log"]
+    phase_log = next((log for log in logs if log.exists()), None)
+    phase = PHASE_TIME.findall(phase_log.read_text()) if phase_log is not None else []
     return Round(
         "harness",
         connections=len(metrics.get(HARNESS_CONNECT, {}).get("samples", [])),
