@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 import socketio
+from websockets.asyncio.client import connect
 
 from harness.replay.capture import DEFAULT_VOLATILE, CaptureHeader, CaptureWriter, load_capture
 from harness.replay.player import Player, ReplayResult
@@ -29,10 +30,16 @@ from harness.run.served import ServedProcess, free_port
 from harness.verdict.policy import ServePlan
 from harness.wire.profile import load_profile
 from harness.wire.redaction import Redactor
+from harness.wire.setup_calls import run_setup, setup_calls, ws_url_with
+from harness.wire.transcript import Transcript
 
 pytestmark = [pytest.mark.slow, pytest.mark.asyncio, pytest.mark.timeout(240)]
 
 APP = Path(__file__).parent / "chainlit_app" / "app.py"
+AUTOGEN_SERVE = Path(__file__).parent / "autogen" / "serve.py"
+AUTOGEN_RUN = "/api/ws/runs/{run_id}"
+# How long AutoGen Studio's run took differs on every run.
+AUTOGEN_VOLATILE = ("data.duration",)
 CHAINLIT = Path(sys.executable).parent / "chainlit"
 SOCKETIO_PATH = "/ws/socket.io"
 WITHIN = 20.0
@@ -52,6 +59,17 @@ if not CHAINLIT.exists():
 
 
 @contextmanager
+def serving(plan: ServePlan, port: int, log: Path) -> Iterator[int]:
+    """The plan's server, ready, on `port` (yielded); stopped afterwards."""
+    served = ServedProcess(plan, port, log, secret=None, redactor=Redactor())
+    try:
+        served.wait_ready()
+        yield port
+    finally:
+        served.stop()
+
+
+@contextmanager
 def chainlit_app(tmp_path: Path, defect: str = "") -> Iterator[int]:
     """The app served from a copy of its own (`defect`: its broken variant); its port."""
     folder = tmp_path / f"app-{defect or 'clean'}"
@@ -64,12 +82,8 @@ def chainlit_app(tmp_path: Path, defect: str = "") -> Iterator[int]:
         timeout_s=60.0,
         env={"CHAINLIT_APP_DEFECT": defect},
     )
-    served = ServedProcess(plan, port, folder / "served.log", secret=None, redactor=Redactor())
-    try:
-        served.wait_ready()
+    with serving(plan, port, folder / "served.log"):
         yield port
-    finally:
-        served.stop()
 
 
 def user_message(content: str) -> dict[str, Any]:
@@ -200,3 +214,55 @@ async def test_a_chainlit_conversation_records_as_frames_and_replays(tmp_path: P
     # recording's 11th server frame, the first_interaction notice left out) and ends it.
     assert (mismatch.conn, mismatch.index, mismatch.field) == (1, 10, "type")
     assert (mismatch.recorded, mismatch.replayed) == ("update_message", "task_end")
+
+
+async def test_a_replay_opens_on_a_run_of_its_own_through_the_set_up_calls(
+    tmp_path: Path,
+) -> None:
+    """AutoGen Studio's socket is on a run made over REST: the recording's run is not the
+    replay's; each replayed connection makes the profile's set-up calls first."""
+    pytest.importorskip("autogenstudio", reason="AutoGen Studio: pip install -e '.[targets]'")
+    port = free_port()
+    plan = ServePlan(
+        command=f"{sys.executable} {AUTOGEN_SERVE} --port {{port}} --appdir {tmp_path / 'app'}",
+        ready_line="autogen team ready",
+        timeout_s=90.0,
+    )
+    profile = load_profile("autogen-studio")
+    out = tmp_path / "autogen.jsonl"
+    with serving(plan, port, tmp_path / "served.log"):
+        template = f"ws://127.0.0.1:{port}{AUTOGEN_RUN}"
+        saved = await run_setup(template, setup_calls(profile.data), "u", Transcript(), 1)
+        writer = CaptureWriter(
+            out,
+            CaptureHeader(
+                "autogen-studio",
+                "2026-12-05T08:00:00.000000Z",
+                {"kind": "proxy"},
+                volatile=(*DEFAULT_VOLATILE, *AUTOGEN_VOLATILE),
+            ),
+        )
+        proxy = RecordingProxy(f"ws://127.0.0.1:{port}", writer)
+        proxy_port = await proxy.start("127.0.0.1", 0)
+        try:
+            path = ws_url_with(f"ws://127.0.0.1:{proxy_port}{AUTOGEN_RUN}", saved)
+            async with connect(path, open_timeout=WITHIN) as ws:
+                start = {"type": "start", "task": "weather in Paris?", "files": []}
+                await ws.send(json.dumps({**start, "team_config": saved["team"]}))
+                while json.loads(await asyncio.wait_for(ws.recv(), WITHIN))["type"] != "result":
+                    pass
+        finally:
+            await proxy.stop()
+            writer.close()
+        recorded = load_capture(out)
+        (opened,) = [e for e in recorded.events if e.kind == "open"]
+        assert opened.path == f"/api/ws/runs/{saved['run_id']}"
+
+        player = Player(recorded, template, profile, lambda: ("u-replayed", ""))
+        result = await player.run()
+    assert result.first_mismatch is None, result.first_mismatch.describe()
+    (only,) = result.connections
+    assert [f["type"] for f in only.replayed.frames] == [f["type"] for f in only.recorded.frames]
+    wire = [json.loads(text)["type"] for text in only.raw_replayed]
+    assert (wire[0], wire[-1]) == ("system", "result"), wire
+    assert "message_chunk" in wire, wire
