@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import engineio.packet as eio
@@ -143,3 +145,21 @@ def test_an_unknown_transport_is_refused_naming_the_line(tmp_path: Path) -> None
     with pytest.raises(ConfigError) as refused:
         load_capture(path)
     assert str(refused.value) == f"{path}:1: transport: expected one of websocket, socketio"
+
+
+def test_the_replay_command_refuses_a_capture_of_another_transport_in_one_line(
+    tmp_path: Path,
+) -> None:
+    path = _capture(tmp_path / "c.jsonl", "chainlit", "socketio")
+    done = subprocess.run(
+        [sys.executable, "-m", "harness", "replay", str(path), "--target", "ws://127.0.0.1:9/ws"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+    assert done.returncode == 4, done.stdout + done.stderr
+    assert done.stderr.splitlines() == [
+        f"stability-harness: error: {path}:1: transport: the capture was recorded over "
+        "socketio, the profile chat-agent/1 speaks websocket: it cannot be replayed with it"
+    ]
