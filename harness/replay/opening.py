@@ -77,8 +77,9 @@ async def open_replayed(
     path = event.path
     calls = setup_calls(profile.data)
     if calls:
+        kept = transcript if transcript is not None else Transcript()
         try:
-            saved = await run_setup(ws_url, calls, user_id, transcript or Transcript(), event.conn)
+            saved = await run_setup(ws_url, calls, user_id, kept, event.conn)
         except CheckFailed as failed:
             raise NotOpened(f"{failed.what}: {failed.observed}") from None
         path = urlsplit(ws_url_with(ws_url, saved)).path
@@ -86,6 +87,10 @@ async def open_replayed(
     if transport == "socketio":
         query = {k: v for k, v in query.items() if k not in ENGINEIO_QUERY}
     url = urlunsplit((base.scheme, base.netloc, path, urlencode(query), ""))
+    if transcript is not None:
+        # The path opened (a set-up call's run, not the recording's), as the evidence shows it.
+        shown = f"replay {event.path}" if path == event.path else f"replay {path} ({event.path})"
+        transcript.add("open", data=shown, conn=event.conn)
     if transport == "socketio":
         return await _open_socketio(url, headers, profile, token)
     try:

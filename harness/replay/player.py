@@ -244,8 +244,6 @@ class Player:
                 live.problem = failed.problem
             live.closed = True
             return
-        if self._transcript is not None:
-            self._transcript.add("open", data=f"replay {event.path}", conn=event.conn)
         live.reader = asyncio.create_task(self._read(live))
 
     def _note(self, direction: str, conn: int, text: str) -> None:

@@ -258,7 +258,10 @@ async def test_a_replay_opens_on_a_run_of_its_own_through_the_set_up_calls(
         (opened,) = [e for e in recorded.events if e.kind == "open"]
         assert opened.path == f"/api/ws/runs/{saved['run_id']}"
 
-        player = Player(recorded, template, profile, lambda: ("u-replayed", ""))
+        transcript = Transcript()
+        player = Player(
+            recorded, template, profile, lambda: ("u-replayed", ""), transcript=transcript
+        )
         result = await player.run()
     assert result.first_mismatch is None, result.first_mismatch.describe()
     (only,) = result.connections
@@ -266,3 +269,13 @@ async def test_a_replay_opens_on_a_run_of_its_own_through_the_set_up_calls(
     wire = [json.loads(text)["type"] for text in only.raw_replayed]
     assert (wire[0], wire[-1]) == ("system", "result"), wire
     assert "message_chunk" in wire, wire
+    # The replay opened on a run of its own, made by the set-up calls before it.
+    (shown,) = [e["data"] for e in transcript.export() if e["dir"] == "open"]
+    replayed_path = shown.split()[1]
+    assert replayed_path.startswith("/api/ws/runs/") and replayed_path != opened.path, shown
+    assert shown.endswith(f"({opened.path})"), shown
+    assert [e["type"] for e in transcript.export() if e["dir"] == "send"][:3] == [
+        "GET",
+        "POST",
+        "POST",
+    ]
