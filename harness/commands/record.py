@@ -9,7 +9,7 @@ HELP = "record a session through a transparent WebSocket proxy"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """--listen, --upstream, --out and --profile."""
+    """--listen, --upstream, --out, --profile and --volatile."""
     parser.add_argument(
         "--listen", required=True, metavar="HOST:PORT", help="where clients connect"
     )
@@ -17,6 +17,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, required=True, metavar="FILE", help="the capture")
     parser.add_argument(
         "--profile", default="chat-agent/1", metavar="NAME|FILE", help="the dialect it speaks"
+    )
+    parser.add_argument(
+        "--volatile",
+        action="append",
+        default=[],
+        metavar="FIELD",
+        help="a field that differs on every run, besides the protocol's (repeatable)",
     )
 
 
@@ -26,4 +33,6 @@ def run(args: argparse.Namespace) -> int:
 
     from harness.replay.proxy import record
 
-    return asyncio.run(record(args.listen, args.upstream, args.out, args.profile))
+    return asyncio.run(
+        record(args.listen, args.upstream, args.out, args.profile, volatile=tuple(args.volatile))
+    )

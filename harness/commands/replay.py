@@ -35,20 +35,30 @@ def run(args: argparse.Namespace) -> int:
         target_options(args),
         suites=(SUITE,),
         history=None,
-        extra_pytest_args=replay_arguments(args.captures, args.pacing, args.speed),
+        extra_pytest_args=replay_arguments(
+            args.captures, args.pacing, args.speed, args.profile or "chat-agent/1"
+        ),
     )
     return start(options)
 
 
-def replay_arguments(captures: Sequence[Path], pacing: str, speed: float) -> tuple[str, ...]:
-    """The pytest options that make the replays suite replay only `captures` (validated now)."""
+def replay_arguments(
+    captures: Sequence[Path], pacing: str, speed: float, profile: str = "chat-agent/1"
+) -> tuple[str, ...]:
+    """The pytest options that make the replays suite replay only `captures` (validated now:
+    each must be recorded over the transport `profile` speaks)."""
     from harness.replay.capture import load_capture
+    from harness.replay.opening import check_transport
+    from harness.wire.profile import load_profile
+
+    spoken = load_profile(profile)
 
     if not speed > 0:
         raise ConfigError(f"--speed {speed:g}: expected a positive number")
     extra = ["--harness-replay-only", f"--harness-replay-pacing={pacing}"]
     extra.append(f"--harness-replay-speed={speed}")
     for path in captures:
-        load_capture(path)  # a bad capture is a usage error before anything starts
+        # A bad capture is a usage error before anything starts.
+        check_transport(load_capture(path), spoken)
         extra.append(f"--harness-replay-capture={path.resolve()}")
     return tuple(extra)

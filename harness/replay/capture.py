@@ -34,6 +34,9 @@ FORMAT: Final = "stability-harness/capture"
 VERSION: Final = 1
 DIRECTIONS: Final = ("client", "server")
 KINDS: Final = ("open", "text", "binary", "close")
+# How the recorded frames travelled: one WebSocket text frame each, or socket.io events
+# (the frames the harness's socket.io client shows, docs/CAPTURE.md).
+TRANSPORTS: Final = ("websocket", "socketio")
 # Fields that differ on every run of a correct server: ignored by the judge, but kept
 # consistent (equal values stay equal, different ones stay different).
 DEFAULT_VOLATILE: Final = (
@@ -73,6 +76,7 @@ class CaptureHeader:
     # in more or fewer steps), and the catalogue rules a replay of this capture verifies.
     collapse: tuple[str, ...] = ()
     rules: tuple[str, ...] = ()
+    transport: str = "websocket"
 
     def to_json(self) -> dict[str, Any]:
         """The header line."""
@@ -87,6 +91,7 @@ class CaptureHeader:
             "note": self.note,
             "collapse": list(self.collapse),
             "rules": list(self.rules),
+            "transport": self.transport,
         }
 
 
@@ -255,7 +260,12 @@ def _header(path: Path, line: Mapping[str, Any]) -> CaptureHeader:
         raise ConfigError(f"{where}: note: expected a string")
     collapse = _strings(line.get("collapse", []), f"{where}: collapse")
     rules = _strings(line.get("rules", []), f"{where}: rules")
-    return CaptureHeader(profile, recorded, source, volatile, redacted, note, collapse, rules)
+    transport = line.get("transport", "websocket")
+    if transport not in TRANSPORTS:
+        raise ConfigError(f"{where}: transport: expected one of {', '.join(TRANSPORTS)}")
+    return CaptureHeader(
+        profile, recorded, source, volatile, redacted, note, collapse, rules, transport
+    )
 
 
 def _strings(value: Any, where: str) -> tuple[str, ...]:

@@ -7,6 +7,9 @@ a deadline passes; timed pacing keeps the recorded gaps, divided by `speed`.
 Each recorded user becomes a fresh synthetic user and each client-chosen thread
 id a fresh one, consistently; a connection whose recording was refused with
 AUTH_FAILED is replayed with an invalid token, so the refusal is reproduced.
+A connection opens as harness/replay/opening.py says: over the capture's transport
+(a socket.io capture through the harness's socket.io client), after the profile's
+set-up calls.
 """
 
 from __future__ import annotations
@@ -20,13 +23,20 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
-from urllib.parse import urlencode, urlsplit, urlunsplit
 
-from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
 from harness.replay.capture import Capture, CaptureEvent
 from harness.replay.conformance import ConnectionRecord, Mismatch, VolatileMap, judge_connection
+from harness.replay.opening import (
+    OPEN_WITHIN_S,
+    NotOpened,
+    Opened,
+    check_transport,
+    close_as_recorded,
+    closed_with,
+    open_replayed,
+)
 from harness.replay.recorded import (
     NewUser,
     Substitutions,
@@ -34,19 +44,15 @@ from harness.replay.recorded import (
     is_notice,
     recorded_connections,
 )
-from harness.replay.redact import REDACTED
 from harness.wire import protocol as P
 from harness.wire.codec import Codec
-from harness.wire.opener import HandshakeFailed, open_websocket
 from harness.wire.profile import Profile
-from harness.wire.tokens import subprotocol_for
 from harness.wire.transcript import Transcript
 from harness.wire.translation import Translation
 
 PACINGS: Final = ("causal", "timed")
 STEP_WITHIN_S: Final = 5.0  # the most a causal step waits for the frames recorded before it
 AFTER_MISS_WITHIN_S: Final = 0.5  # once a connection missed a frame, later steps wait this long
-OPEN_WITHIN_S: Final = 5.0
 INVALID_TOKEN: Final = "invalid.replayed.token"
 
 
@@ -64,7 +70,7 @@ class _Live:
     """One replayed connection while it runs."""
 
     conn: int
-    ws: ClientConnection | None = None
+    ws: Opened | None = None
     frames: list[dict[str, Any]] = field(default_factory=list)
     raw: list[str] = field(default_factory=list)
     counts: Counter[str] = field(default_factory=Counter)
@@ -114,6 +120,7 @@ class Player:
         options: ReplayOptions = ReplayOptions(),
         transcript: Transcript | None = None,
     ) -> None:
+        check_transport(capture, profile)
         self.capture = capture
         self._transcript = transcript
         self.profile = profile
@@ -153,9 +160,15 @@ class Player:
         counts: dict[int, Counter[str]] = {}
         out = []
         decoded = {conn: iter(rec.frames) for conn, rec in self._recorded.items()}
+        # The notices the profile declares are not among the recorded frames: skip them
+        # as recorded_connections does, connection by connection.
+        notices: dict[int, Translation] = {}
         for event in self.capture.events:
             out.append({conn: Counter(c) for conn, c in counts.items()})
             if event.dir == "server" and event.kind in ("text", "binary"):
+                said = notices.setdefault(event.conn, Translation(self.profile))
+                if event.kind == "text" and is_notice(said, event.data):
+                    continue
                 frame = next(decoded[event.conn])
                 counts.setdefault(event.conn, Counter())[str(frame.get("type"))] += 1
         out.append({conn: Counter(c) for conn, c in counts.items()})
@@ -193,7 +206,9 @@ class Player:
                 await asyncio.wait_for(live.ws.send(base64.b64decode(event.data)), OPEN_WITHIN_S)
             elif event.kind == "close":
                 code = event.code if event.code is not None else P.CLOSE_NORMAL
-                await asyncio.wait_for(live.ws.close(code, event.reason), OPEN_WITHIN_S)
+                await asyncio.wait_for(
+                    close_as_recorded(live.ws, code, event.reason), OPEN_WITHIN_S
+                )
         except (ConnectionClosed, TimeoutError):
             pass
 
@@ -208,48 +223,27 @@ class Player:
             f.get("type") == P.ERROR and f.get("error_code") == P.AUTH_FAILED
             for f in recorded.frames
         )
-        _, token = self._subs.user(welcome.get("user_id") if welcome else None)
+        user_id, token = self._subs.user(welcome.get("user_id") if welcome else None)
         if refused:
             token = INVALID_TOKEN
-        auth = self.profile.section("auth")
-        headers = {}
-        for name, value in event.headers.items():
-            if name.lower() == "authorization":
-                scheme = value.split(" ", 1)[0] if " " in value else "Bearer"
-                headers[name] = f"{scheme} {token}"
-            elif REDACTED not in value:
-                headers[name] = value
-        query = {
-            k: (token if v == REDACTED and k == auth["query_param"] else v)
-            for k, v in event.query.items()
-            if v != REDACTED or k == auth["query_param"]
-        }
-        offered = []
-        for sub in event.subprotocols:
-            if sub == auth["subprotocol_prefix"] + REDACTED:
-                offered.append(subprotocol_for(token, auth["subprotocol_prefix"]))
-            elif REDACTED not in sub:
-                offered.append(sub)
-        base = urlsplit(self._ws_url)
-        url = urlunsplit((base.scheme, base.netloc, event.path, urlencode(query), ""))
         try:
-            live.ws = await open_websocket(
-                url,
-                headers=headers,
-                subprotocols=offered,
-                open_timeout=OPEN_WITHIN_S,
-                close_timeout=2.0,
-                max_size=None,
+            live.ws = await open_replayed(
+                event,
+                self._ws_url,
+                self.profile,
+                (user_id, token),
+                self.capture.header.transport,
+                self._transcript,
             )
-        except HandshakeFailed as failed:
-            if failed.kind == "refused":
-                live.problem = f"handshake refused: HTTP {failed.status}"
+        except NotOpened as failed:
+            if failed.frame is not None:
+                frame = decode_text(self.codec, json.dumps(failed.frame))
+                live.frames.append(frame)
+                live.counts[str(frame.get("type"))] += 1
             else:
-                live.problem = f"cannot connect: {failed}"
+                live.problem = failed.problem
             live.closed = True
             return
-        if self._transcript is not None:
-            self._transcript.add("open", data=f"replay {event.path}", conn=event.conn)
         live.reader = asyncio.create_task(self._read(live))
 
     def _note(self, direction: str, conn: int, text: str) -> None:
@@ -291,14 +285,10 @@ class Player:
         except ConnectionClosed:
             pass
         finally:
-            rcvd = live.ws.protocol.close_rcvd
-            live.close_code = rcvd.code if rcvd is not None else None
+            live.close_code, reason = closed_with(live.ws)
             if self._transcript is not None:
                 self._transcript.add(
-                    "close",
-                    close_code=live.close_code,
-                    data=rcvd.reason if rcvd is not None else "no close frame",
-                    conn=live.conn,
+                    "close", close_code=live.close_code, data=reason, conn=live.conn
                 )
             live.closed = True
             live.changed.set()
@@ -313,10 +303,10 @@ class Player:
                 e.conn == conn and e.kind == "close" and e.dir == "server"
                 for e in self.capture.events
             )
-            if server_closed and not live.closed:
+            if server_closed and not live.closed and live.reader is not None:
                 within = AFTER_MISS_WITHIN_S if live.missed else self._options.step_within_s
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(live.ws.wait_closed(), within)
+                    await asyncio.wait_for(asyncio.shield(live.reader), within)
 
     async def _close(self, live: _Live) -> None:
         if live.ws is not None:

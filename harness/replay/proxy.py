@@ -7,6 +7,12 @@ client with the subprotocol the upstream selected (or with the upstream's
 refusal), then relays every message both ways unchanged and closes each side
 with the code and reason the other sent. The capture keeps what was forwarded,
 with tokens and secrets redacted; what is forwarded is never redacted.
+
+With a socket.io profile (`[transport] kind = "socketio"`) the proxy forwards the
+Engine.IO WebSocket transport the same way (`?EIO=4&transport=websocket`) and records
+its events as the frames the harness's socket.io client shows (harness/replay/
+sio_frames.py). A client that starts with HTTP long-polling is refused with HTTP 400
+and one line saying so: only the WebSocket transport is forwarded.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import base64
 import contextlib
 import itertools
 import signal
+import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -32,8 +39,15 @@ from websockets.typing import Subprotocol
 
 from harness.errors import ConfigError
 from harness.exit_codes import ExitCode
-from harness.replay.capture import CaptureEvent, CaptureHeader, CaptureWriter, utc_stamp
+from harness.replay.capture import (
+    DEFAULT_VOLATILE,
+    CaptureEvent,
+    CaptureHeader,
+    CaptureWriter,
+    utc_stamp,
+)
 from harness.replay.redact import redact_headers, redact_query, redact_subprotocols, redact_text
+from harness.replay.sio_frames import SocketIOFrames
 from harness.wire.opener import HandshakeFailed, open_websocket
 from harness.wire.profile import load_profile
 
@@ -61,6 +75,10 @@ REDACTION_RULES: Final = (
     "?token= query parameter",
     "jwt in frames",
 )
+POLLING_REFUSED: Final = (
+    "socket.io long-polling is not recorded: connect with the WebSocket transport only "
+    "(transports=['websocket'])"
+)
 # Close codes that must not be sent in a close frame: forward them as "going away".
 _RESERVED_CLOSE: Final = frozenset({1005, 1006, 1015})
 
@@ -73,6 +91,7 @@ class _Link:
     upstream: ClientConnection | None = None
     refused: Response | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    socketio: SocketIOFrames | None = None
 
 
 class RecordingProxy:
@@ -85,11 +104,15 @@ class RecordingProxy:
         *,
         token_param: str = "token",
         subprotocol_prefix: str = "jwt.",
+        transport: str = "websocket",
+        ack_type: str = "",
     ) -> None:
         parts = urlsplit(upstream)
         if parts.scheme not in ("ws", "wss") or not parts.hostname:
             raise ConfigError(f"--upstream {upstream!r}: expected ws://HOST:PORT/PATH or wss://...")
         self._upstream = parts
+        self._transport = transport
+        self._ack_type = ack_type
         self._writer = writer
         self._token_param = token_param
         self._prefix = subprotocol_prefix
@@ -135,9 +158,14 @@ class RecordingProxy:
                     await asyncio.wait_for(link.upstream.close(1001), CLOSE_TIMEOUT_S)
 
     async def _open_upstream(self, conn: ServerConnection, request: Request) -> Response | None:
-        link = _Link(next(self._numbers))
-        self._links[id(conn)] = link
         target = urlsplit(request.path)
+        if self._transport == "socketio" and _polling(target.query):
+            print(f"refused {target.path}: {POLLING_REFUSED}", file=sys.stderr, flush=True)
+            return conn.respond(400, POLLING_REFUSED + "\n")
+        link = _Link(next(self._numbers))
+        if self._transport == "socketio":
+            link.socketio = SocketIOFrames(self._ack_type)
+        self._links[id(conn)] = link
         offered = [
             p.strip()
             for value in request.headers.get_all("Sec-WebSocket-Protocol")
@@ -213,15 +241,15 @@ class RecordingProxy:
         """Relay messages from `source` to `sink`; then close `sink` like `source` closed."""
         try:
             async for message in source:
-                if isinstance(message, bytes):
+                if link.socketio is not None:
+                    for frame in link.socketio.feed(direction, message):
+                        self._record_text(link, direction, frame)
+                elif isinstance(message, bytes):
                     data = base64.b64encode(message).decode("ascii")
                     event = CaptureEvent(self._t(), link.number, direction, "binary", data=data)
+                    self._writer.event(event)
                 else:
-                    text, count = redact_text(message)
-                    if count:
-                        self.redacted.add("jwt in frames")
-                    event = CaptureEvent(self._t(), link.number, direction, "text", data=text)
-                self._writer.event(event)
+                    self._record_text(link, direction, message)
                 with contextlib.suppress(ConnectionClosed):
                     await sink.send(message)
         except ConnectionClosed:
@@ -235,10 +263,21 @@ class RecordingProxy:
         with contextlib.suppress(Exception):
             await asyncio.wait_for(sink.close(forwarded, reason), CLOSE_TIMEOUT_S)
 
+    def _record_text(self, link: _Link, direction: str, message: str) -> None:
+        text, count = redact_text(message)
+        if count:
+            self.redacted.add("jwt in frames")
+        self._writer.event(CaptureEvent(self._t(), link.number, direction, "text", data=text))
+
     def _close_event(self, link: _Link, direction: str, code: int | None, reason: str) -> None:
         self._writer.event(
             CaptureEvent(self._t(), link.number, direction, "close", code=code, reason=reason)
         )
+
+
+def _polling(query: str) -> bool:
+    """Whether an Engine.IO request asks for a transport other than the WebSocket."""
+    return dict(parse_qsl(query)).get("transport", "websocket") != "websocket"
 
 
 def parse_listen(value: str) -> tuple[str, int]:
@@ -256,17 +295,25 @@ def parse_listen(value: str) -> tuple[str, int]:
 
 
 async def record(
-    listen: str, upstream: str, out: Path, profile: str, ready: asyncio.Event | None = None
+    listen: str,
+    upstream: str,
+    out: Path,
+    profile: str,
+    ready: asyncio.Event | None = None,
+    volatile: tuple[str, ...] = (),
 ) -> int:
     """Record until SIGINT or SIGTERM; the capture is valid up to that moment."""
     host, port = parse_listen(listen)
     loaded = load_profile(profile)
     auth = loaded.section("auth")
+    carried = loaded.section("transport")
     header = CaptureHeader(
         profile=profile,
         recorded_at=utc_stamp(),
         source={"kind": "proxy", "listen": listen, "upstream": _without_query(upstream)},
+        volatile=tuple(dict.fromkeys((*DEFAULT_VOLATILE, *volatile))),
         redacted=REDACTION_RULES,
+        transport=carried["kind"],
     )
     writer = CaptureWriter(out, header)
     proxy = RecordingProxy(
@@ -274,6 +321,8 @@ async def record(
         writer,
         token_param=auth["query_param"],
         subprotocol_prefix=auth["subprotocol_prefix"],
+        transport=carried["kind"],
+        ack_type=carried["ack_type"],
     )
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()

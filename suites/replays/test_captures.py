@@ -24,8 +24,10 @@ from harness.suite_api import (
 
 from .captures import REPLAY_RULES, capture_paths, header_profile, header_rules
 
-# Every test speaks chat-agent/1's requests (ping, user_message, acks, threads).
-pytestmark = [pytest.mark.asyncio, needs("chat_requests")]
+pytestmark = pytest.mark.asyncio
+# A capture recorded in chat-agent/1 speaks its requests (ping, user_message, acks,
+# threads); a capture of another dialect (Chainlit's socket.io events) replays its own.
+CHAT_AGENT = "chat-agent/1"
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -38,6 +40,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
             marks=[
                 pytest.mark.rules(*REPLAY_RULES, *header_rules(path)),
                 pytest.mark.requires_profile(header_profile(path)),
+                *([needs("chat_requests")] if header_profile(path) == CHAT_AGENT else []),
             ],
         )
         for path in capture_paths(metafunc.config)

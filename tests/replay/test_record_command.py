@@ -71,3 +71,31 @@ def test_record_command_stops_on_sigterm_with_a_valid_capture(
         ("server", "text"),
     ]
     assert token not in out.read_text("utf-8")
+
+
+def test_a_socketio_profile_records_a_socketio_capture_with_its_volatile_fields(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "sio.jsonl"
+    args = ["--upstream", "ws://127.0.0.1:9/ws/socket.io", "--out", str(out)]
+    proc = subprocess.Popen(
+        [*RECORD, *args, "--profile", "chainlit", "--volatile", "data.id"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        stdin=subprocess.DEVNULL,
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        assert line.startswith("recording ws://127.0.0.1:"), line + proc.stderr.read()
+        os.kill(proc.pid, signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    header = json.loads(out.read_text().splitlines()[0])
+    assert (header["profile"], header["transport"]) == ("chainlit", "socketio")
+    assert header["volatile"][-1] == "data.id"
+    assert "timestamp" in header["volatile"]
