@@ -47,7 +47,9 @@ def routed_draft(seen: Routed, start: Profile | None, *, command: str) -> str:
     tables = [profile, _endpoint(seen, base), _transport(seen, base), *_welcome(seen, found)]
     tables.append(_turn(seen, found))
     out = [f"# Drafted by `{command}`.", *HEAD, f"# differs from {extends!r}; review, then:"]
-    out.append(f"#   stability-harness run --profile THIS_FILE --target {seen.url}")
+    parts = urlsplit(seen.url)
+    target = f"{parts.scheme}://{parts.netloc}" if "{" in parts.path else seen.url
+    out.append(f"#   stability-harness run --profile THIS_FILE --target {target}")
     for table in tables:
         if table.lines:
             out += ["", f"[{table.name}]", *table.lines]
