@@ -44,7 +44,8 @@ def routed_draft(seen: Routed, start: Profile | None, *, command: str) -> str:
     profile.lines.append(
         f"description = {toml_value('Drafted from ' + seen.url + ' by profile discover.')}"
     )
-    tables = [profile, _endpoint(seen, base), _transport(seen, base), *_welcome(seen, found)]
+    tables = [profile, _endpoint(seen, base), _transport(seen, base), _auth(seen, base)]
+    tables += _welcome(seen, found)
     tables.append(_turn(seen, found))
     out = [f"# Drafted by `{command}`.", *HEAD, f"# differs from {extends!r}; review, then:"]
     parts = urlsplit(seen.url)
@@ -79,6 +80,15 @@ def _transport(seen: Routed, base: Profile) -> Table:
         table.key("auth", seen.auth or {}, f"sure: the connect auth payloads tried: {tried}")
     else:
         table.note(f"sure: the connect auth payload as {base.name}'s: {tried}")
+    return table
+
+
+def _auth(seen: Routed, base: Profile) -> Table:
+    table = Table("auth")
+    if seen.kind == "socketio" and "subprotocol" in base.auth["transports"]:
+        why = "guess: socket.io carries no subprotocol; a token goes in a header (or the auth)"
+        table.key("transports", ["header"], why)
+        table.key("default_transport", "header", "guess: as the transports")
     return table
 
 

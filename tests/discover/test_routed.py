@@ -169,3 +169,31 @@ async def test_start_gives_the_set_up_calls_and_the_draft_extends_it(
 
 
 pytestmark = [pytest.mark.timeout(60)]
+
+
+@pytest_asyncio.fixture
+async def mute() -> AsyncIterator[int]:
+    """socket.io at /socket.io that answers no event."""
+    sio = socketio.AsyncServer(async_mode="aiohttp")
+    app = web.Application()
+    sio.attach(app)
+    async for port in _serve(app):
+        yield port
+
+
+@pytest.mark.asyncio
+async def test_a_socketio_server_of_no_built_in_dialect_is_drafted_on_the_root(
+    mute: int, tmp_path: Path
+) -> None:
+    seen = await discover_routed(f"ws://127.0.0.1:{mute}/socket.io", "", 20.0, None)
+    assert seen is not None
+    text = routed_draft(seen, None, command="discover")
+    data = tomllib.loads(text)
+    assert data["profile"]["extends"] == "chat-agent/1"
+    assert data["transport"] == {"kind": "socketio"}
+    assert data["auth"] == {"transports": ["header"], "default_transport": "header"}
+    assert data["server"]["frames"]["connection_established"]["type"] == "connect"
+    assert "# guess: no request matched a built-in's turn: write [turn] and" in text
+    draft = tmp_path / "d.toml"
+    draft.write_text(text)
+    assert load_profile(draft).frames["connection_established"].wire_type == "connect"
