@@ -48,6 +48,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="a profile whose [[setup]] calls open the URL's placeholders; the draft extends it",
     )
     discover.add_argument(
+        "--serve",
+        metavar="CMD",
+        help="start the server with this shell command first ({port}: a free port, also in "
+        "URL), stop it with SIGTERM after",
+    )
+    discover.add_argument(
+        "--ready-line", metavar="REGEX", help="with --serve: ready when its output matches"
+    )
+    discover.add_argument(
+        "--serve-timeout",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="with --serve: how long it may take to be ready (default 30)",
+    )
+    discover.add_argument(
         "--within",
         type=float,
         default=60.0,
@@ -65,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
     if args.action == "asyncapi":
         return inventory.profile_asyncapi_main(args.spec, args.out)
     if args.action == "discover":
-        code = _discover(args)
+        code = _served(args) if args.serve else _discover(args)
         return code if code is not None else inventory.profile_check_main(str(args.out))
     return inventory.profile_check_main(args.spec)
 
@@ -110,6 +126,32 @@ def _discover(args: argparse.Namespace) -> int | None:
     base = load_profile(closest(seen.welcome) or "chat-agent/1")
     _write(args, draft(seen, base, static_token=args.token is not None, command=command))
     return None
+
+
+def _served(args: argparse.Namespace) -> int | None:
+    """`_discover` against the server `--serve` starts on a free port, stopped after."""
+    from harness.errors import ConfigError
+    from harness.run.served import NotReady, ServedProcess, free_port, with_port
+    from harness.verdict.policy import ServePlan
+    from harness.wire.redaction import Redactor
+    from harness.wire.tokens import SECRET_ENV
+
+    if "{port}" not in args.serve:
+        raise ConfigError("profile discover: --serve CMD must say {port}, the port to serve on")
+    plan = ServePlan(args.serve, ready_line=args.ready_line, timeout_s=args.serve_timeout)
+    port = free_port()
+    log = args.out.parent / "discover-served.log"
+    secret = os.environ.get(SECRET_ENV)
+    server = ServedProcess(plan, port, log, secret=secret, redactor=Redactor(secret))
+    try:
+        server.wait_ready()
+        args.url = with_port(args.url, port)
+        return _discover(args)
+    except NotReady as exc:
+        print(f"profile discover: --serve: {exc}", file=sys.stderr)
+        return ExitCode.INCOMPLETE
+    finally:
+        server.stop()
 
 
 def _write(args: argparse.Namespace, text: str) -> None:
