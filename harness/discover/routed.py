@@ -184,6 +184,11 @@ async def _set_up(
         source = start
     else:
         names = tuple(by_route(path, profiles))
+        if not names and "{" in path:
+            raise DiscoveryFailed(
+                f"{url}: no built-in has the route {path}: give --start FILE whose [[setup]] "
+                "calls save its placeholders (docs/PROFILES.md)"
+            )
         if not names:
             return None
         source = profiles[names[0]]

@@ -18,7 +18,7 @@ import pytest_asyncio
 import socketio
 from aiohttp import WSMsgType, web
 
-from harness.discover.probe import Budget
+from harness.discover.probe import Budget, DiscoveryFailed
 from harness.discover.routed import built_ins, by_route, discover_routed, engineio_open
 from harness.discover.routed_draft import routed_draft
 from harness.wire.profile import load_profile
@@ -113,6 +113,17 @@ def test_a_placeholder_path_is_a_built_in_s_by_its_route() -> None:
     assert by_route("/api/ws/runs/17", profiles) == ["autogen-studio"]
     assert by_route("/api/ws/runs/17/more", profiles) == []
     assert by_route("/ws", profiles) == []
+
+
+@pytest.mark.asyncio
+async def test_a_placeholder_of_no_known_route_and_no_start_says_what_to_give() -> None:
+    url = "ws://127.0.0.1:9/rooms/{room}"
+    with pytest.raises(DiscoveryFailed) as failed:
+        await discover_routed(url, "", 10.0, None)
+    assert str(failed.value) == (
+        "ws://127.0.0.1:9/rooms/{room}: no built-in has the route /rooms/{room}: give --start "
+        "FILE whose [[setup]] calls save its placeholders (docs/PROFILES.md)"
+    )
 
 
 START = """[profile]
