@@ -17,7 +17,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 from websockets.asyncio.client import ClientConnection
@@ -47,6 +47,10 @@ ERROR_CODE_PATHS: Final = (
     "data.error_code",
     "payload.error_code",
 )
+
+
+class Receiving(Protocol):  # what `collect` reads: a WebSocket, or routed.py's Reader
+    async def recv(self) -> str | bytes: ...
 
 
 class DiscoveryFailed(HarnessError):
@@ -178,7 +182,7 @@ async def discover(
         await _ask(ws, seen.invalid_json, budget, "{not json")
         idle = min(IDLE_S, budget.left() - OVERSIZE_RESERVE_S)
         if idle > 0 and seen.invalid_json.closed is None:
-            await _collect(ws, seen.idle, budget, quiet=idle, longest=idle)
+            await collect(ws, seen.idle, budget, quiet=idle, longest=idle)
         else:
             seen.idle.tried = False
     finally:
@@ -231,7 +235,6 @@ async def _open_plain(url: str, budget: Budget) -> ClientConnection:
 async def _transports(seen: Observations, token: str, budget: Budget) -> ClientConnection:
     """Try each transport; keep the first accepted connection open, close the others."""
     kept: ClientConnection | None = None
-    welcome_types: dict[str, str] = {}
     for transport in TRANSPORTS:
         try:
             ws = await _connect(seen.url, token, transport, budget)
@@ -244,9 +247,8 @@ async def _transports(seen: Observations, token: str, budget: Budget) -> ClientC
             seen.transports[transport] = "accepted"
             continue
         got = Exchange()
-        await _collect(ws, got, budget, quiet=SETTLE_S)
+        await collect(ws, got, budget, quiet=SETTLE_S)
         await ws.close()
-        welcome_types[transport] = ",".join(got.types()[:2])
         bad = got.closed is not None or not got.frames or _refusal_like(got)
         seen.transports[transport] = f"not accepted ({_describe(got)})" if bad else "accepted"
     if kept is None:
@@ -269,7 +271,7 @@ def _describe(got: Exchange) -> str:
 
 async def _first_frames(seen: Observations, ws: ClientConnection, budget: Budget) -> None:
     """The frames after the handshake: notices, the welcome, and what comes while idle."""
-    await _collect(ws, seen.first, budget, quiet=SETTLE_S, longest=2 * SETTLE_S + 1.0)
+    await collect(ws, seen.first, budget, quiet=SETTLE_S, longest=2 * SETTLE_S + 1.0)
     if not seen.first.frames and seen.first.closed is not None:
         raise DiscoveryFailed(
             f"{seen.url}: the server closed the connection at once (code {seen.first.closed}) "
@@ -297,7 +299,7 @@ async def _exchange(into: Exchange, sent: str | None, budget: Budget, opening: A
     try:
         if sent is not None:
             await ws.send(sent)
-        await _collect(ws, into, budget, quiet=QUIET_S)
+        await collect(ws, into, budget, quiet=QUIET_S)
     except ConnectionClosed as exc:
         into.closed = exc.rcvd.code if exc.rcvd is not None else 1006
     finally:
@@ -321,7 +323,7 @@ async def _ask(
     except ConnectionClosed as exc:
         into.closed = exc.rcvd.code if exc.rcvd is not None else 1006
         return
-    await _collect(ws, into, budget, quiet=QUIET_S, longest=TURN_S if until else 4.0, until=until)
+    await collect(ws, into, budget, quiet=QUIET_S, longest=TURN_S if until else 4.0, until=until)
 
 
 async def _turn(ws: ClientConnection, seen: Observations, budget: Budget) -> None:
@@ -353,7 +355,7 @@ async def _second(seen: Observations, token: str, budget: Budget) -> None:
         seen.second.sent = f"handshake refused ({exc.status or exc.kind})"
         return
     try:
-        await _collect(ws, seen.second, budget, quiet=SETTLE_S)
+        await collect(ws, seen.second, budget, quiet=SETTLE_S)
     finally:
         await ws.close()
 
@@ -371,8 +373,8 @@ async def _oversize(seen: Observations, token: str, budget: Budget, size: int) -
     seen.oversize.sent = f"a text frame of {len(frame.encode())} bytes ({frame[:60]}...)"
 
 
-async def _collect(
-    ws: ClientConnection,
+async def collect(
+    ws: Receiving,
     into: Exchange,
     budget: Budget,
     *,
