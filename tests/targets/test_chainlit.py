@@ -78,6 +78,7 @@ def test_the_clean_chainlit_app_is_approved(tmp_path: Path) -> None:
     [
         ("tool-never-ends", "4.turn.closed-at-completed"),
         ("second-task-end", "4.turn.one-terminal"),
+        ("leak", "4.turn.sessions-isolated"),
     ],
 )
 def test_a_broken_chainlit_app_is_not_approved_naming_its_rule(

@@ -4,8 +4,10 @@ Its bot answers with a deterministic fake model (no network): it runs one tool s
 (`lookup`, type "tool"), then streams its answer token by token. A message whose
 content starts with "fail:" fails the turn: Chainlit sends an error message
 (`isError`). `CHAINLIT_APP_DEFECT` switches it to a broken variant:
-`tool-never-ends` (the tool step is sent and never updated) or `second-task-end`
-(the bot ends its task once more than Chainlit does).
+`tool-never-ends` (the tool step is sent and never updated), `second-task-end`
+(the bot ends its task once more than Chainlit does) or `leak` (the bot keeps the
+emitter of every session it served in a module-level list and streams each answer into
+the previous session's as well: one session's stream shows in another).
 """
 
 from __future__ import annotations
@@ -14,8 +16,11 @@ import asyncio
 import os
 
 import chainlit as cl
+from chainlit.emitter import BaseChainlitEmitter
 
 DEFECT = os.environ.get("CHAINLIT_APP_DEFECT", "")
+# `leak`: the emitter of each session the bot answered, oldest first.
+SESSIONS_SEEN: list[BaseChainlitEmitter] = []
 
 
 def fake_model(content: str) -> list[str]:
@@ -37,9 +42,21 @@ async def on_message(message: cl.Message) -> None:
             step.input = message.content
             step.output = f"{len(message.content)} characters"
     answer = cl.Message(content="")
+    others = _other_sessions() if DEFECT == "leak" else []
     for token in fake_model(message.content):
         await answer.stream_token(token)
+        for other in others:  # the leak: the same tokens into another live session
+            await other.send_token(answer.id, token)
         await asyncio.sleep(0)
     await answer.send()
     if DEFECT == "second-task-end":
         await cl.context.emitter.task_end()
+
+
+def _other_sessions() -> list[BaseChainlitEmitter]:
+    """`leak`: the emitter of the session served before this one (this one remembered)."""
+    emitter = cl.context.emitter
+    if all(seen.session.id != emitter.session.id for seen in SESSIONS_SEEN):
+        SESSIONS_SEEN.append(emitter)
+    others = [seen for seen in SESSIONS_SEEN if seen.session.id != emitter.session.id]
+    return others[-1:]
