@@ -8,17 +8,26 @@ content starts with "fail:" fails the turn: Chainlit sends an error message
 (the bot ends its task once more than Chainlit does) or `leak` (the bot keeps the
 emitter of every session it served in a module-level list and streams each answer into
 the previous session's as well: one session's stream shows in another).
+
+`CHAINLIT_APP_LOGIN=1` turns login on: a password auth callback (the one user
+`harness`, its password in `CHAINLIT_APP_PASSWORD`), with `CHAINLIT_AUTH_SECRET` in the
+server's environment. Chainlit then refuses a socket.io connect whose access-token
+cookie holds no JWT signed with that secret. `CHAINLIT_APP_DEFECT=open-door` with login
+on lets such a connection in anyway, as a guest (it wraps Chainlit's check of the
+cookie): the broken variant of the login app.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+from typing import Any
 
 import chainlit as cl
 from chainlit.emitter import BaseChainlitEmitter
 
 DEFECT = os.environ.get("CHAINLIT_APP_DEFECT", "")
+LOGIN = os.environ.get("CHAINLIT_APP_LOGIN", "") == "1"
 # `leak`: the emitter of each session the bot answered, oldest first.
 SESSIONS_SEEN: list[BaseChainlitEmitter] = []
 
@@ -60,3 +69,29 @@ def _other_sessions() -> list[BaseChainlitEmitter]:
         SESSIONS_SEEN.append(emitter)
     others = [seen for seen in SESSIONS_SEEN if seen.session.id != emitter.session.id]
     return others[-1:]
+
+
+if LOGIN:
+
+    @cl.password_auth_callback
+    async def login(username: str, password: str) -> cl.User | None:
+        """The one user, `harness`, with the password of the app's environment."""
+        if (username, password) == ("harness", os.environ.get("CHAINLIT_APP_PASSWORD")):
+            return cl.User(identifier=username)
+        return None
+
+
+if LOGIN and DEFECT == "open-door":
+    import chainlit.socket
+
+    check = chainlit.socket._authenticate_connection
+
+    async def open_door(environ: Any) -> tuple[Any, Any]:
+        """Chainlit's check of the access-token cookie, and a guest where it fails."""
+        try:
+            user, token = await check(environ)
+        except Exception:  # a token Chainlit could not decode (a bad signature, expired)
+            user, token = None, None
+        return (user, token) if user is not None else (cl.User(identifier="guest"), "")
+
+    chainlit.socket._authenticate_connection = open_door
