@@ -182,8 +182,8 @@ async def open_socketio_for_test(
     try:
         await conn.open(url, headers=placed.headers, auth=auth, within=limit)
     except SocketIOFailed as exc:
-        if conn.refused is not None:
-            raise ConnectRefused(conn.refused, transcript.export()) from None
+        if exc.connect_error is not None:
+            raise ConnectRefused(exc.connect_error, transcript.export()) from None
         failed = HandshakeFailed(exc.kind, exc)  # type: ignore[arg-type]
         raise _handshake_failure(failed, within, limit, known, causes, transcript) from None
     return conn
@@ -195,9 +195,9 @@ class ConnectRefused(CheckFailed):
 
     def __init__(self, payload: str, frames: Sequence[dict[str, Any]]) -> None:
         super().__init__(
-            "the socket.io connect",
-            expected="the namespace connected",
-            observed=f"connect_error {payload}",
+            "opening handshake",
+            expected="the namespace's connect accepted",
+            observed=f"connect refused: {payload}",
             frames=frames,
         )
         self.payload = payload
