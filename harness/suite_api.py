@@ -46,6 +46,7 @@ from harness.wire.connect import open_client
 from harness.wire.http import HttpClient, HttpReply
 from harness.wire.limits import skip_unverifiable_limit
 from harness.wire.microseconds import MICROS_PER_SECOND, decimal_text, to_microseconds
+from harness.wire.opener import ConnectRefused
 from harness.wire.pending import WELCOME_KEY, event_key, not_welcomed, reply_key
 from harness.wire.profile import Profile, load_profile
 from harness.wire.target import Target, UserFactory
@@ -81,6 +82,7 @@ __all__ = [
     "Client",
     "ConfigError",
     "Connect",
+    "ConnectRefused",
     "Converter",
     "Criticality",
     "Deviation",

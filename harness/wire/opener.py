@@ -182,9 +182,25 @@ async def open_socketio_for_test(
     try:
         await conn.open(url, headers=placed.headers, auth=auth, within=limit)
     except SocketIOFailed as exc:
+        if exc.connect_error is not None:
+            raise ConnectRefused(exc.connect_error, transcript.export()) from None
         failed = HandshakeFailed(exc.kind, exc)  # type: ignore[arg-type]
         raise _handshake_failure(failed, within, limit, known, causes, transcript) from None
     return conn
+
+
+class ConnectRefused(CheckFailed):
+    """A socket.io target refused the namespace's connect with a connect_error packet
+    (`payload`, its JSON text): how such a dialect refuses a connection (a bad token)."""
+
+    def __init__(self, payload: str, frames: Sequence[dict[str, Any]]) -> None:
+        super().__init__(
+            "opening handshake",
+            expected="the namespace's connect accepted",
+            observed=f"connect refused: {payload}",
+            frames=frames,
+        )
+        self.payload = payload
 
 
 class TargetRefused(CheckFailed):

@@ -256,6 +256,8 @@ def capability_names(data: Mapping[str, Any]) -> frozenset[str]:
         # presents none (the token source is "none").
         "authenticates": auth["tokens"]["source"] != "none"
         and any(t != "none" for t in auth["transports"]),
+        # A refused token is an error frame, then a close (not socket.io's connect_error).
+        "auth_refusal_frame": data["transport"]["kind"] != "socketio",
     }
     return frozenset(name for name, present in have.items() if present)
 

@@ -46,10 +46,12 @@ _CLEAN: Final = {"server disconnect": "the server disconnected", "client disconn
 
 
 class SocketIOFailed(Exception):
-    """A socket.io connection that did not open: `kind` as HandshakeFailed says it."""
+    """A socket.io connection that did not open: `kind` as HandshakeFailed says it;
+    `connect_error` the payload of the server's refusal of the namespace's connect."""
 
-    def __init__(self, kind: str, message: str) -> None:
+    def __init__(self, kind: str, message: str, connect_error: str | None = None) -> None:
         self.kind = kind
+        self.connect_error = connect_error
         super().__init__(message)
 
 
@@ -104,7 +106,9 @@ class SocketIOConnection:
             await self._shut()
             if not isinstance(exc.__cause__, engineio.exceptions.ConnectionError):
                 # The transport opened and the server refused the namespace's connect.
-                raise SocketIOFailed("refused", f"connect refused: {self.refused}") from None
+                raise SocketIOFailed(
+                    "refused", f"connect refused: {self.refused}", self.refused or "null"
+                ) from None
             # Engine.IO says "Connection error" both when nothing listens and when the
             # upgrade is answered with an HTTP status: a TCP connection tells them apart.
             if not await _listening(parts.hostname or "", parts.port or 80, within):

@@ -22,11 +22,14 @@ from harness.wire.client import Client
 from harness.wire.pending import undeclared_close
 from harness.wire.setup_calls import fill
 from harness.wire.turn_shape import TurnShape
-from harness.wire.turns import Turn, TurnReader, Violation
+from harness.wire.turns import SESSIONS_ISOLATED, Turn, TurnReader, Violation
 
 # A correct server ends a turn in well under a second; a slow one fails on its budgets.
 TURN_WITHIN_S: Final = 15.0
 NEVER_1011: Final = "6.close.never-1011"
+LEAK: Final = Deviation(
+    "turn:sessions-isolated", "a session sees another session's turn", (SESSIONS_ISOLATED,)
+)
 
 
 @dataclass
@@ -171,12 +174,13 @@ class TurnDriver:
         try:
             frame = await self.client.recv(remaining)
         except CheckFailed as failed:
+            leaks = [v.text for v in self.reader.violations if v.rule == SESSIONS_ISOLATED]
             raise CheckFailed(
                 failed.what,
                 expected=wanted(),
-                observed=failed.observed,
+                observed=[*leaks, failed.observed] if leaks else failed.observed,
                 frames=failed.frames,
-                deviation=self._closed_by_rule() or failed.deviation,
+                deviation=self._closed_by_rule() or (LEAK if leaks else failed.deviation),
             ) from None
         self._feed(frame)
         return frame
@@ -210,6 +214,8 @@ class TurnDriver:
                 if candidate.started and id(candidate) not in self._claimed:
                     self._claimed.add(id(candidate))
                     self._waiting.pop(0).turn = candidate
+        if not self.shape.turn_id:
+            self._unasked(frame)
         if frame.get("type") == P.ERROR:
             named = frame.get("message_id")
             for taken in self._waiting:
@@ -228,6 +234,15 @@ class TurnDriver:
                 if taken.first_text_ms is None and ours is not None and _has_text(ours):
                     taken.first_text_ms = at
         self._open = [t for t in self._open if not t.ended]
+
+    def _unasked(self, frame: Mapping[str, Any]) -> None:
+        """In a dialect whose frames name no turn, a turn that starts when this connection
+        is waiting for none answers no request: it is another session's (a leak)."""
+        for turn in self.reader.turns:
+            if turn.started and id(turn) not in self._claimed:
+                self._claimed.add(id(turn))
+                text = f"{frame.get('type')} started a turn this session never asked for"
+                self.reader.violations.append(Violation(SESSIONS_ISOLATED, turn.key, text, frame))
 
 
 def _lacking(wanted: Sequence[TakenTurn]) -> str:

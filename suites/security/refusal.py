@@ -1,4 +1,5 @@
-"""What a refused connection must look like: one AUTH_FAILED error frame, then close 1008.
+"""What a refused connection must look like: one AUTH_FAILED error frame, then close 1008;
+on a socket.io target, the namespace's connect refused with a connect_error packet.
 
 Wrong behaviours told apart: connection_established before (or instead of) the error;
 an HTTP 401 instead of a completed handshake (the `connect` fixture fails on it); a second
@@ -9,9 +10,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
-from harness.suite_api import CheckFailed
+from harness.suite_api import CheckFailed, ConnectRefused
 from harness.suite_api import protocol as P
 
 if TYPE_CHECKING:
@@ -21,6 +23,13 @@ if TYPE_CHECKING:
 REFUSAL_WITHIN: Final = 3.0
 
 Opener = Callable[[], Awaitable["Client"]]
+
+
+@dataclass
+class ConnectError:
+    """A socket.io connect refused: its connect_error packet, the one frame it received."""
+
+    frames: list[dict[str, Any]]
 
 
 async def expect_refused(client: Client) -> dict[str, Any]:
@@ -44,15 +53,20 @@ async def expect_refused(client: Client) -> dict[str, Any]:
     return frame
 
 
-async def expect_each_refused(openers: Mapping[str, Opener]) -> dict[str, Client]:
+async def expect_each_refused(
+    openers: Mapping[str, Opener],
+) -> dict[str, Client | ConnectError]:
     """Open every connection at once, expect each refused; the clients by label.
 
     At once, so that a server that never refuses or never closes costs one deadline per
     test, not one per connection. A failure names every connection that was not refused.
     """
 
-    async def refused(opener: Opener) -> Client:
-        client = await opener()
+    async def refused(opener: Opener) -> Client | ConnectError:
+        try:
+            client = await opener()
+        except ConnectRefused as refusal:  # a socket.io target's refusal
+            return ConnectError([{"type": "connect_error", "data": refusal.payload}])
         await expect_refused(client)
         return client
 
@@ -60,7 +74,7 @@ async def expect_each_refused(openers: Mapping[str, Opener]) -> dict[str, Client
         *(refused(opener) for opener in openers.values()), return_exceptions=True
     )
     failures: dict[str, str] = {}
-    clients: dict[str, Client] = {}
+    clients: dict[str, Client | ConnectError] = {}
     for label, outcome in zip(openers, outcomes, strict=True):
         if isinstance(outcome, CheckFailed):
             failures[label] = str(outcome)
@@ -71,7 +85,8 @@ async def expect_each_refused(openers: Mapping[str, Opener]) -> dict[str, Client
     if failures:
         raise CheckFailed(
             f"refusal of {len(failures)} of {len(openers)} connections",
-            expected="one AUTH_FAILED error frame, then close 1008, on each",
+            expected="one AUTH_FAILED error frame, then close 1008 (socket.io: a "
+            "connect_error), on each",
             observed=failures,
         )
     return clients

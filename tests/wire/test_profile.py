@@ -17,6 +17,7 @@ from harness.wire.toml_lines import line_of
 CANONICAL_CAPABILITIES = [
     "auth_header",
     "auth_query",
+    "auth_refusal_frame",
     "auth_subprotocol",
     "authenticates",
     "binary_close",
@@ -69,6 +70,7 @@ def test_netra_2025_09_as_profiles_md_gives_it() -> None:
     assert sorted(profile.capabilities) == [
         "auth_header",
         "auth_query",
+        "auth_refusal_frame",
         "auth_subprotocol",
         "authenticates",
         "binary_close",

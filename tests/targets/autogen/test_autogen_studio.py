@@ -45,12 +45,13 @@ WAIVED = {
 }
 
 
-def served(team: str, tmp_path: Path, *extra: str) -> Finished:
+def served(team: str, tmp_path: Path, *extra: str, defect: str = "") -> Finished:
     command = f"{sys.executable} {HERE / 'serve.py'} --port {{port}} --appdir {tmp_path / 'app'}"
+    command += f" --team {team}" + (f" --defect {defect}" if defect else "")
     return harness(
         "run",
         "--serve",
-        f"{command} --team {team}",
+        command,
         "--ready-line",
         "autogen team ready",
         "--serve-timeout",
@@ -103,6 +104,24 @@ def test_a_tool_call_that_never_ends_is_not_approved_naming_its_rule(tmp_path: P
     assert rule_status(run, "4.turn.one-terminal") == "violated"
     well_formed = "agent_events::test_turns::test_every_turn_of_a_connection_is_well_formed"
     assert outcomes(run)[well_formed] == "failed"
+
+
+@pytest.mark.parametrize(
+    ("defect", "rule"),
+    [
+        ("leak", "4.turn.sessions-isolated"),
+        ("second-result", "4.turn.one-terminal"),
+    ],
+)
+def test_a_broken_server_is_not_approved_naming_its_rule(
+    tmp_path: Path, defect: str, rule: str
+) -> None:
+    """serve.py's test-only defects: a run's frames sent to another run's socket too (a
+    leak), a turn's `result` sent twice (a second terminal)."""
+    run = served("clean", tmp_path, "--suite", "agent_events", defect=defect)
+    assert run.verdict is not None, run.stdout + run.stderr
+    assert (run.code, run.verdict["verdict"]) == (1, "NOT_APPROVED"), run.stdout
+    assert rule_status(run, rule) == "violated", run.stdout
 
 
 @pytest.fixture(scope="module")
