@@ -39,6 +39,7 @@ SOAK_PACE_S: Final = 1.0
 # Long enough for leaked events of the last runs to reach a connection that went idle.
 QUIET_WINDOW_S: Final = 0.3
 CLOSE_WITHIN_S: Final = 5.0
+OPEN_SLACK_S: Final = 1.0
 DEADLINE_MARGIN_S: Final = 10.0
 MAX_EXAMPLES: Final = 5
 FILES_SPARE: Final = 256  # descriptors besides one per user: the interpreter's, pytest's
@@ -281,16 +282,19 @@ async def _session(
     user = users.new("load")
     session.user_id = user.id
     began = time.perf_counter()
+    within = max(0.0, min(shape.handshake_within_s, deadline - time.monotonic()))
     try:
-        client = await open_client(
-            target.ws_url,
-            user,
-            _Unrecorded(),
-            within=max(0.0, min(shape.handshake_within_s, deadline - time.monotonic())),
-            profile=target.profile,
-        )
+        # The profile's set-up calls (REST, before the handshake) have deadlines of their
+        # own: the whole opening is bounded too, a moment after the handshake's deadline.
+        async with asyncio.timeout(within + OPEN_SLACK_S):
+            client = await open_client(
+                target.ws_url, user, _Unrecorded(), within=within, profile=target.profile
+            )
     except CheckFailed as exc:
         session.refused = why(exc)
+        return
+    except TimeoutError:
+        session.refused = "timeout"
         return
     session.handshake_ms = (time.perf_counter() - began) * 1000.0
     clients.append(client)
