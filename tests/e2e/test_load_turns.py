@@ -4,8 +4,8 @@ The embedded server in the `openai-realtime` dialect: each synthetic user asks f
 turns with `conversation.item.create` then `response.create`, and each turn is judged
 whole. The clean server is APPROVED with both load tests verified (chat-agent/1's left
 out as not applicable); `rt-cross-session`, which copies each text delta to every other
-session, is NOT_APPROVED naming 4.turn.sessions-isolated under load. Small crowds keep
-each run to a few seconds.
+session, is NOT_APPROVED naming 4.turn.sessions-isolated under load, also where the
+profile reads frames as naming no turn. Small crowds keep each run to a few seconds.
 """
 
 from __future__ import annotations
@@ -78,3 +78,28 @@ def test_a_realtime_server_leaking_across_sessions_is_not_approved_under_load(
     assert int(leaked.group(1)) > 0 and int(leaked.group(2)) > 1
     assert "response.output_text.delta" in message
     assert sum(metric(run, "load_contamination")["samples"]) == int(leaked.group(1))
+
+
+# openai-realtime read as if its frames named no turn (`turn_id = ""`, as Chainlit's do):
+# a frame outside every turn of the connection is another session's.
+UNNAMED: Final = str(Path(__file__).parent / "profiles" / "realtime-unnamed-turns.toml")
+
+
+def test_frames_outside_every_turn_are_foreign_where_frames_name_no_turn(
+    tmp_path: Path,
+) -> None:
+    crowd = ("--users", "10", "--conversations", "3")  # 30 samples: the budgets' least
+    clean = harness("run", "--profile", UNNAMED, *SMALL, *crowd, out=tmp_path / "c")
+    assert clean.code == 0, clean.stdout + clean.stderr
+    assert outcomes(clean) == {TURNS_TEST: "passed", LEAK_TEST: "passed"}
+    run = harness(
+        "run", "--profile", UNNAMED, *SMALL, *crowd, "--defect", "rt-cross-session",
+        out=tmp_path / "leak",
+    )  # fmt: skip
+    assert run.code == 1, run.stdout + run.stderr
+    assert outcomes(run)[LEAK_TEST] == "failed"
+    assert rule_status(run, "4.turn.sessions-isolated") == "violated"
+    (message,) = [t["message"] for t in run.suite("load")["tests"] if t["id"] == LEAK_TEST]
+    assert "response.output_text.delta after the terminal" in message or (
+        "response.output_text.delta before the turn's start" in message
+    ), message
