@@ -6,6 +6,7 @@ from collections import Counter
 from typing import Any, Final
 
 from harness.suite_api import Metrics
+from harness.suite_api import protocol as P
 from suites.load.crowd import Crowd
 
 HANDSHAKE: Final = "load_handshake_ms"
@@ -140,7 +141,7 @@ def undeclared_closes(crowd: Crowd, declared: tuple[int, ...]) -> str | None:
     codes = Counter(
         str(s.close_code)
         for s in crowd.sessions
-        if s.close_code is not None and s.close_code not in (1011, *declared)
+        if s.close_code is not None and s.close_code not in (P.CLOSE_INTERNAL_ERROR, *declared)
     )
     if not codes:
         return None
