@@ -10,9 +10,11 @@ MANIFEST = SuiteManifest(
     criticality=Criticality.MAJOR,
     description=(
         "N users (run --users, default 200) connect over a ramp and each runs M agent runs "
-        "(--conversations) on one event loop, alone in the load phase: handshake time, time to "
-        "agent_started and full-run time (p50/p95/p99), frames per second, errors, close "
-        "codes, and events of another user's run on a connection (must be none); "
+        "(--conversations; turns in the target's dialect where it lacks chat-agent/1's "
+        "requests) on one event loop, alone in the load phase: handshake time, time to "
+        "agent_started (the turn's first frame) and full-run time (p50/p95/p99), frames per "
+        "second, errors, close codes, and events of another user's run (frames of a turn it "
+        "did not ask for) on a connection (must be none); "
         "--soak keeps them going and reports the drift per window and the server's RSS."
     ),
     capabilities=("fresh_users",),

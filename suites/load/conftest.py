@@ -11,14 +11,21 @@ from harness.suite_api import (
     SHORT_WITHIN_S,
     WELCOME_KEY,
     ConfigError,
+    Profile,
     Target,
     event_key,
     known_cause,
+    load_profile,
     reply_key,
     shard_of,
+    turn_shape,
 )
 from harness.suite_api import protocol as P
 from suites.load.crowd import DEADLINE_MARGIN_S, Crowd, Shape, run_crowd
+from suites.load.turn_crowd import TurnRuns
+
+# The tests of the load phase over turns: for a target without chat-agent/1's requests.
+OVER_TURNS = "test_load_turns.py"
 
 # A wait for an ack of a user_message, or for a run's end, that timed out in an earlier
 # test (harness/wire/pending.py's keys); a conversation then gets this long at most.
@@ -50,7 +57,22 @@ def shape_of(config: pytest.Config) -> Shape:
     return shape
 
 
+def over_turns(profile: Profile) -> bool:
+    """The crowd asks for turns in the target's dialect: it lacks chat-agent/1's requests."""
+    return "chat_requests" not in profile.capabilities
+
+
+# Before the harness's own hook, which plans what is left (and writes the plan).
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # A target with chat-agent/1's requests runs its agent runs (test_load.py) and only
+    # them: the tests over turns are no part of its run (their rules are verified by the
+    # agent_events suite), so that its load phase and figures stay as they were.
+    if not over_turns(load_profile(config.getoption("harness_profile", None))):
+        dropped = [item for item in items if item.path.name == OVER_TURNS]
+        if dropped:
+            items[:] = [item for item in items if item.path.name != OVER_TURNS]
+            config.hook.pytest_deselected(items=dropped)
     # The crowd stops by itself at its deadline; pytest-timeout's own (the ini's 120 s)
     # would cut a long soak short, so a load test's bound is the crowd's, plus a margin.
     deadline = shape_of(config).deadline_s + 2 * DEADLINE_MARGIN_S
@@ -63,4 +85,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def crowd(request: pytest.FixtureRequest, target: Target) -> Iterator[Crowd]:
     """One crowd run, shared by the module's tests (each judges one side of it)."""
     config = request.config
-    yield run_crowd(target, shape_of(config), config.getoption("harness_server_pid", None))
+    profile = target.profile
+    runs = TurnRuns(turn_shape(profile)) if over_turns(profile) else None
+    yield run_crowd(target, shape_of(config), config.getoption("harness_server_pid", None), runs)

@@ -15,7 +15,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from harness.suite_api import (
     CheckFailed,
@@ -39,6 +39,7 @@ SOAK_PACE_S: Final = 1.0
 # Long enough for leaked events of the last runs to reach a connection that went idle.
 QUIET_WINDOW_S: Final = 0.3
 CLOSE_WITHIN_S: Final = 5.0
+OPEN_SLACK_S: Final = 1.0
 DEADLINE_MARGIN_S: Final = 10.0
 MAX_EXAMPLES: Final = 5
 FILES_SPARE: Final = 256  # descriptors besides one per user: the interpreter's, pytest's
@@ -86,8 +87,9 @@ class Conversation:
     """One agent run of one user: when it started, its times, or why it failed."""
 
     started: float  # seconds since the crowd started
-    first_event_ms: float | None = None
-    run_ms: float | None = None
+    first_event_ms: float | None = None  # agent_started (over turns: the turn's first frame)
+    run_ms: float | None = None  # its end (over turns: the terminal)
+    first_text_ms: float | None = None  # over turns: its first text (a delta, or whole)
     error: str | None = None  # a short kind: "timeout", "closed", "error-frame CODE", ...
 
 
@@ -112,7 +114,7 @@ class Session:
     def sort(self, event: Frame) -> None:
         """Count an event of another user at once; keep this user's for when its acks are in."""
         if event.get("user_id") != self.user_id:
-            self._foreign(event)
+            self.count_foreign(event)
         else:
             self.pending.append(event)
 
@@ -121,10 +123,11 @@ class Session:
         for event in self.pending:
             run = str(event.get("run_id"))
             if run not in self.runs or event.get("thread_id") != self.runs[run]:
-                self._foreign(event)
+                self.count_foreign(event)
         self.pending = []
 
-    def _foreign(self, event: Frame) -> None:
+    def count_foreign(self, event: Frame) -> None:
+        """Count a frame that belongs to no request of this connection (kept as an example)."""
         self.foreign += 1
         if len(self.examples) < MAX_EXAMPLES:
             self.examples.append(event)
@@ -150,11 +153,57 @@ class _Unrecorded(Transcript):
         return None
 
 
-def run_crowd(target: Target, shape: Shape, server_pid: int | None = None) -> Crowd:
-    """Run the crowd on a fresh event loop (uvloop's when it is installed)."""
+@dataclass(frozen=True, slots=True)
+class Talk:
+    """One conversation to run: its record, its number on the connection, the crowd's
+    deadline (time.monotonic()) and its own (seconds)."""
+
+    conversation: Conversation
+    number: int
+    deadline: float
+    within: float
+
+
+class Runs(Protocol):
+    """How a crowd's users converse: chat-agent/1's agent runs (`ChatRuns`), or turns in the
+    target's own dialect (suites/load/turn_crowd.py)."""
+
+    async def converse(self, client: Client, session: Session, talk: Talk) -> None:
+        """Run one conversation of `session` on its connection, bounded by both deadlines."""
+
+    async def settle(self, session: Session, client: Client) -> None:
+        """Read the connection's late frames once the crowd is done (after its quiet window)."""
+
+    def finish(self, session: Session) -> None:
+        """Judge what is left once the connection is closed (the foreign frames)."""
+
+
+class ChatRuns:
+    """chat-agent/1's agent runs: a user_message, its ack and the run's events."""
+
+    async def converse(self, client: Client, session: Session, talk: Talk) -> None:
+        mid = f"load-{session.index}-{talk.number}"
+        await _converse(client, session, talk.conversation, mid, talk.deadline, talk.within)
+
+    async def settle(self, session: Session, client: Client) -> None:
+        late = await client.quiet(0.0)
+        session.frames += len(late)
+        for frame in late:
+            if frame.get("type") in P.AGENT_EVENTS:
+                session.sort(frame)
+
+    def finish(self, session: Session) -> None:
+        session.classify()
+
+
+def run_crowd(
+    target: Target, shape: Shape, server_pid: int | None = None, runs: Runs | None = None
+) -> Crowd:
+    """Run the crowd on a fresh event loop (uvloop's when it is installed): chat-agent/1's
+    agent runs unless `runs` says otherwise."""
     _allow_files(len(shape.mine) + FILES_SPARE)
     with asyncio.Runner(loop_factory=_loop_factory()) as runner:
-        return runner.run(_crowd(target, shape, server_pid))
+        return runner.run(_crowd(target, shape, server_pid, runs or ChatRuns()))
 
 
 def _allow_files(needed: int) -> None:
@@ -175,7 +224,7 @@ def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
     return factory
 
 
-async def _crowd(target: Target, shape: Shape, server_pid: int | None) -> Crowd:
+async def _crowd(target: Target, shape: Shape, server_pid: int | None, runs: Runs) -> Crowd:
     users = UserFactory(target)
     start = time.monotonic()
     deadline = start + shape.deadline_s
@@ -185,7 +234,7 @@ async def _crowd(target: Target, shape: Shape, server_pid: int | None) -> Crowd:
     clients: list[Client] = []
     sessions = [Session(index) for index in mine]
     jobs: list[Coroutine[Any, Any, None]] = [
-        _session(s, n * step, start, deadline, shape, target, users, clients)
+        _session(s, n * step, start, deadline, shape, target, users, clients, runs)
         for n, s in enumerate(sessions)
     ]
     # Every wait inside is bounded by `deadline`; this bound only guards against a bug.
@@ -195,16 +244,12 @@ async def _crowd(target: Target, shape: Shape, server_pid: int | None) -> Crowd:
         after = process_usage(server_pid)
         await asyncio.sleep(QUIET_WINDOW_S)
         for session, client in _pairs(sessions, clients):
-            late = await client.quiet(0.0)
-            session.frames += len(late)
-            for frame in late:
-                if frame.get("type") in P.AGENT_EVENTS:
-                    session.sort(frame)
+            await runs.settle(session, client)
         await asyncio.gather(*(_close(client) for client in clients))
     for session, client in _pairs(sessions, clients):
         session.close_code = client.close_code
         session.end_failure = client.end_failure()
-        session.classify()
+        runs.finish(session)
     if before is None or after is None:
         return Crowd(shape, sessions, elapsed)
     return Crowd(shape, sessions, elapsed, before.rss_kb, after.rss_kb, after.cpu_s - before.cpu_s)
@@ -231,21 +276,25 @@ async def _session(
     target: Target,
     users: UserFactory,
     clients: list[Client],
+    runs: Runs,
 ) -> None:
     await asyncio.sleep(delay)
     user = users.new("load")
     session.user_id = user.id
     began = time.perf_counter()
+    within = max(0.0, min(shape.handshake_within_s, deadline - time.monotonic()))
     try:
-        client = await open_client(
-            target.ws_url,
-            user,
-            _Unrecorded(),
-            within=max(0.0, min(shape.handshake_within_s, deadline - time.monotonic())),
-            profile=target.profile,
-        )
+        # The profile's set-up calls (REST, before the handshake) have deadlines of their
+        # own: the whole opening is bounded too, a moment after the handshake's deadline.
+        async with asyncio.timeout(within + OPEN_SLACK_S):
+            client = await open_client(
+                target.ws_url, user, _Unrecorded(), within=within, profile=target.profile
+            )
     except CheckFailed as exc:
-        session.refused = _why(exc)
+        session.refused = why(exc)
+        return
+    except TimeoutError:
+        session.refused = "timeout"
         return
     session.handshake_ms = (time.perf_counter() - began) * 1000.0
     clients.append(client)
@@ -260,8 +309,8 @@ async def _session(
         opened = time.monotonic()
         conversation = Conversation(started=opened - start)
         session.conversations.append(conversation)
-        mid = f"load-{session.index}-{number}"
-        await _converse(client, session, conversation, mid, deadline, shape.run_within_s)
+        talk = Talk(conversation, number, deadline, shape.run_within_s)
+        await runs.converse(client, session, talk)
         number += 1
         client.frames.clear()  # counted already; a soak would otherwise keep every frame
         if client.closed:
@@ -318,10 +367,10 @@ async def _converse(
                     conversation.run_ms = (time.perf_counter() - sent) * 1000.0
                     return
     except CheckFailed as exc:
-        conversation.error = _why(exc)
+        conversation.error = why(exc)
 
 
-def _why(exc: CheckFailed) -> str:
+def why(exc: CheckFailed) -> str:
     """A failure's kind, short enough to count: timeout, closed (with its code), refused..."""
     observed = str(exc.observed)
     if observed.startswith("connection closed"):

@@ -6,11 +6,13 @@ from collections import Counter
 from typing import Any, Final
 
 from harness.suite_api import Metrics
+from harness.suite_api import protocol as P
 from suites.load.crowd import Crowd
 
 HANDSHAKE: Final = "load_handshake_ms"
 FIRST_EVENT: Final = "load_first_event_ms"
 RUN: Final = "load_run_ms"
+FIRST_TEXT: Final = "load_first_text_ms"  # over turns: the first text of each
 FRAMES_PER_S: Final = "load_frames_per_s"
 ERROR_RATE: Final = "load_error_rate"
 CONTAMINATION: Final = "load_contamination"
@@ -45,6 +47,8 @@ def record_runs(crowd: Crowd, metrics: Metrics) -> None:
                 metrics.record(FIRST_EVENT, run.first_event_ms, "ms")
             if run.run_ms is not None:
                 metrics.record(RUN, run.run_ms, "ms")
+            if run.first_text_ms is not None:
+                metrics.record(FIRST_TEXT, run.first_text_ms, "ms")
             metrics.record(ERROR_RATE, 0.0 if run.error is None else 1.0, "ratio")
         code = session.close_code if session.close_code is not None else NO_CLOSE_FRAME
         metrics.record(CLOSE_CODE, code, "code")
@@ -131,6 +135,19 @@ def run_failures(crowd: Crowd) -> list[str]:
     return problems
 
 
+def undeclared_closes(crowd: Crowd, declared: tuple[int, ...]) -> str | None:
+    """The connections the server closed with a code the profile does not declare (1011 and
+    a drop without a close frame are `run_failures`' own), as counts; None when none was."""
+    codes = Counter(
+        str(s.close_code)
+        for s in crowd.sessions
+        if s.close_code is not None and s.close_code not in (P.CLOSE_INTERNAL_ERROR, *declared)
+    )
+    if not codes:
+        return None
+    return f"{sum(codes.values())} connections closed with undeclared codes ({_counts(codes)})"
+
+
 def close_counts(crowd: Crowd) -> str:
     """The server's close codes over every connection, as `code x count`."""
     codes = Counter(
@@ -141,21 +158,25 @@ def close_counts(crowd: Crowd) -> str:
     return _counts(codes) or "no connection"
 
 
-def contamination(crowd: Crowd) -> str | None:
-    """The foreign events as counts and a few examples, None when there were none."""
+RUN_EVENTS: Final = "events of another user's run (or of no run of the connection)"
+TURN_FRAMES: Final = "frames of a turn the connection did not ask for"
+
+
+def contamination(crowd: Crowd, what: str = RUN_EVENTS) -> str | None:
+    """The foreign events (or frames, `what`) as counts and a few examples, None when there
+    were none."""
     hit = [s for s in crowd.sessions if s.foreign]
     if not hit:
         return None
     total = sum(s.foreign for s in hit)
     opened = sum(1 for s in crowd.sessions if s.refused is None)
     examples = [_example(s.index, s.examples[0]) for s in hit[:5]]
-    return (
-        f"{total} events of another user's run (or of no run of the connection) on "
-        f"{len(hit)} of {opened} connections, e.g. {examples}"
-    )
+    return f"{total} {what} on {len(hit)} of {opened} connections, e.g. {examples}"
 
 
 def _example(index: int, event: dict[str, Any]) -> str:
+    if "turn" in event:  # a frame of a turn, as suites/load/turn_crowd.py describes it
+        return f"user {index} got {event.get('type')} of turn {event['turn']}: {event['what']}"
     return (
         f"user {index} got {event.get('type')} of run {event.get('run_id')} "
         f"user {event.get('user_id')}"
