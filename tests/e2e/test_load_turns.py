@@ -59,6 +59,18 @@ def test_the_clean_realtime_server_passes_the_load_phase_over_turns(tmp_path: Pa
         for name in ("load_first_event_ms", "load_first_text_ms", "load_run_ms")
     )
     assert 0 < first <= text <= end
+    # The report speaks turns, not chat-agent/1's runs.
+    report = (run.out / "report.md").read_text()
+    assert "| time to the turn's first frame | 30 |" in report
+    assert "| time to the first text | 30 |" in report
+    assert "| whole turn | 30 |" in report
+    assert (
+        "- Contamination (frames of a turn the connection did not ask for): 0 on 0 of 10 "
+        "connections" in report
+    )
+    assert "agent_started" not in report.split("### Load", 1)[1].split("\n## ", 1)[0]
+    page = (run.out / "report.html").read_text()
+    assert "<td>time to the turn&#39;s first frame</td>" in page
 
 
 def test_a_realtime_server_leaking_across_sessions_is_not_approved_under_load(
