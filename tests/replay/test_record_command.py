@@ -22,6 +22,23 @@ SECRET = "record-test-secret-6b0d1f3e-long-enough"
 RECORD = [sys.executable, "-m", "harness", "record", "--listen", "127.0.0.1:0"]
 
 
+def start_recording(*args: str) -> tuple[subprocess.Popen[str], str]:
+    """`record ARGS` in a process of its own, and the URL it listens on once it says so."""
+    proc = subprocess.Popen(
+        [*RECORD, *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        stdin=subprocess.DEVNULL,
+    )
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    if not line.startswith("recording ws://127.0.0.1:"):
+        proc.kill()
+        raise AssertionError(line + (proc.stderr.read() if proc.stderr else ""))
+    return proc, line.split()[1]
+
+
 @pytest.fixture
 def upstream_process() -> Iterator[str]:
     with start_subprocess(ServerConfig(jwt_secret=SECRET)) as server:
@@ -32,18 +49,8 @@ def test_record_command_stops_on_sigterm_with_a_valid_capture(
     upstream_process: str, tmp_path: Path
 ) -> None:
     out = tmp_path / "live.jsonl"
-    proc = subprocess.Popen(
-        [*RECORD, "--upstream", upstream_process, "--out", str(out)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        stdin=subprocess.DEVNULL,
-    )
+    proc, listen = start_recording("--upstream", upstream_process, "--out", str(out))
     try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
-        assert line.startswith("recording ws://127.0.0.1:"), line + proc.stderr.read()
-        listen = line.split()[1]
         token = mint_token(SECRET, "u-proxy-4")
 
         async def talk() -> None:
@@ -78,17 +85,8 @@ def test_a_socketio_profile_records_a_socketio_capture_with_its_volatile_fields(
 ) -> None:
     out = tmp_path / "sio.jsonl"
     args = ["--upstream", "ws://127.0.0.1:9/ws/socket.io", "--out", str(out)]
-    proc = subprocess.Popen(
-        [*RECORD, *args, "--profile", "chainlit", "--volatile", "data.id"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        stdin=subprocess.DEVNULL,
-    )
+    proc, _ = start_recording(*args, "--profile", "chainlit", "--volatile", "data.id")
     try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
-        assert line.startswith("recording ws://127.0.0.1:"), line + proc.stderr.read()
         os.kill(proc.pid, signal.SIGTERM)
         assert proc.wait(timeout=10) == 0
     finally:
