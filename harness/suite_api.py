@@ -52,7 +52,7 @@ from harness.wire.profile import Profile, load_profile
 from harness.wire.target import Target, UserFactory
 from harness.wire.tokens import subprotocol_for
 from harness.wire.transcript import Transcript
-from harness.wire.turn_driver import TakenTurn, TurnDriver
+from harness.wire.turn_driver import LEAK, TakenTurn, TurnDriver
 from harness.wire.turn_shape import TurnShape
 from harness.wire.turn_shape import shape_of as turn_shape
 from harness.wire.turn_shape import value_at as turn_value
@@ -63,6 +63,7 @@ __all__ = [
     "AGENT_STARTED_LATENCY_MS",
     "CRITICALITIES",
     "DEFAULT_WITHIN",
+    "LEAK",
     "LIMITS",
     "MICROS_PER_SECOND",
     "REPLAY_SUITE",

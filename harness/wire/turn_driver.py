@@ -214,8 +214,7 @@ class TurnDriver:
                 if candidate.started and id(candidate) not in self._claimed:
                     self._claimed.add(id(candidate))
                     self._waiting.pop(0).turn = candidate
-        if not self.shape.turn_id:
-            self._unasked(frame)
+        self._unasked(frame)
         if frame.get("type") == P.ERROR:
             named = frame.get("message_id")
             for taken in self._waiting:
@@ -236,8 +235,10 @@ class TurnDriver:
         self._open = [t for t in self._open if not t.ended]
 
     def _unasked(self, frame: Mapping[str, Any]) -> None:
-        """In a dialect whose frames name no turn, a turn that starts when this connection
-        is waiting for none answers no request: it is another session's (a leak)."""
+        """A turn that starts when this connection is waiting for none answers no request:
+        it is another session's (a leak). Where the other session's turn started first, it
+        answered the request and this one is the connection's own: either way a session saw
+        a turn it did not ask for, which is the rule broken (whichever turn carries it)."""
         for turn in self.reader.turns:
             if turn.started and id(turn) not in self._claimed:
                 self._claimed.add(id(turn))

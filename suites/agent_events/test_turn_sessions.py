@@ -20,6 +20,7 @@ from typing import Any, Final
 import pytest
 
 from harness.suite_api import (
+    LEAK,
     CheckFailed,
     Connect,
     Deviation,
@@ -133,6 +134,8 @@ async def test_a_cancelled_turn_ends_cancelled(connect: Connect, target: Target)
     try:
         await driver.until([taken], CANCEL_WITHIN_S)
     except CheckFailed as failed:
+        if failed.deviation is not None and ISOLATED in failed.deviation.rules:
+            raise  # another session's turn on this connection: that, not the cancel
         raise CheckFailed(
             "a turn cancelled in flight",
             expected="its terminal",
@@ -158,6 +161,16 @@ async def test_a_cancelled_turn_ends_cancelled(connect: Connect, target: Target)
         )
     if turn.terminal == "cancelled":
         return
+    leaks = [v for v in found if v.rule == ISOLATED]
+    if leaks:
+        # Another session's turn started here: the turn cancelled may have been that one.
+        raise CheckFailed(
+            "a turn cancelled on a connection that saw another session's turn",
+            expected="only the turns this session asked for",
+            observed=[v.text for v in leaks],
+            frames=[dict(v.frame) for v in leaks],
+            deviation=LEAK,
+        )
     refusals = [
         f for f in client.frames if f.get("type") == P.ERROR and f.get("message_id") == cancel_id
     ]
