@@ -21,12 +21,12 @@ own packet classes:
 from __future__ import annotations
 
 import json
-from typing import Any, Final
-
-import engineio.packet as eio
-import socketio.packet as sio
+from typing import TYPE_CHECKING, Any, Final
 
 from harness.wire.socketio_conn import CONNECT_EVENT, as_frame
+
+if TYPE_CHECKING:
+    import socketio.packet as sio
 
 CONNECT_ERROR: Final = "connect_error"
 NOT_SOCKETIO: Final = "<not socket.io>"
@@ -36,12 +36,20 @@ class SocketIOFrames:
     """One proxied connection: each WebSocket message in, the frame texts to record out."""
 
     def __init__(self, ack_type: str = "") -> None:
+        # Imported by a socket.io capture only: python-engineio and python-socketio import
+        # aiohttp and requests (about 0.2 s of CPU), which every process that imports the
+        # replay package (the runner, every pytest session) would pay otherwise.
+        import engineio.packet
+        import socketio.packet
+
+        self._eio, self._sio = engineio.packet, socketio.packet
         self._ack_type = ack_type
         self._asked: dict[int, str] = {}  # ack id -> the client event that asked for it
         self._pending: dict[str, sio.Packet] = {}  # direction -> a packet awaiting attachments
 
     def feed(self, direction: str, message: str | bytes) -> list[str]:
         """The frames (JSON texts) that one message of `direction` carries (often none)."""
+        eio = self._eio
         try:
             packet = eio.Packet(encoded_packet=message)
         except (ValueError, IndexError):
@@ -55,7 +63,7 @@ class SocketIOFrames:
         if packet.packet_type != eio.MESSAGE or packet.binary:
             return []
         try:
-            packet_io = sio.Packet(encoded_packet=packet.data)
+            packet_io = self._sio.Packet(encoded_packet=packet.data)
         except (ValueError, TypeError):
             return [_text({"type": NOT_SOCKETIO, "text": _shown(message)})]
         if packet_io.namespace not in (None, "/"):
@@ -66,7 +74,7 @@ class SocketIOFrames:
         return self._frames(direction, packet_io)
 
     def _frames(self, direction: str, packet: sio.Packet) -> list[str]:
-        kind, data = packet.packet_type, packet.data
+        kind, data, sio = packet.packet_type, packet.data, self._sio
         if kind in (sio.EVENT, sio.BINARY_EVENT) and isinstance(data, list) and data:
             event = str(data[0])
             if direction == "client" and packet.id is not None:

@@ -5,6 +5,7 @@ report carries (harness_* user properties)."""
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Callable, Generator
 from pathlib import Path
@@ -210,6 +211,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     out = config.getoption("harness_out", None)
     if out and (items or dropped):
         write_plan(config, Path(out), items, dropped, checks)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    # What the session holds by now (pytest, the plugins, the suites, the run's inputs)
+    # lives to its end: out of the garbage collector's reach, its collections during the
+    # tests and pytest's own at the end (two full ones, about 40 ms each with the suites
+    # imported) walk only what the tests make.
+    gc.freeze()
 
 
 def left_out(config: pytest.Config, items: list[pytest.Item]) -> dict[pytest.Item, str]:

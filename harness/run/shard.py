@@ -24,9 +24,9 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pytest
+import pluggy
 
 from harness.errors import ConfigError
 from harness.history.store import History, HistoryError, digest
@@ -36,6 +36,12 @@ from harness.verdict.records import RunRecord
 SHARD_OPTION = "--harness-shard"
 DURATIONS_OPTION = "--harness-shard-durations"
 EVERY_SHARD = "every_shard"
+if TYPE_CHECKING:
+    import pytest
+
+# pytest's own hook marker (pytest.hookimpl is this object): the runner imports this
+# module to split a plan and would otherwise import pytest for the marker (about 0.06 s).
+hookimpl = pluggy.HookimplMarker("pytest")
 ALGORITHM = "lpt-ms/1"  # in the split digest: a change of algorithm is a change of split
 SHARD_FILE = "shard-phase{phase}.json"
 DURATIONS_FILE = "shard-durations.json"
@@ -183,7 +189,7 @@ class ShardSelection:
         self.phase = phase
         self._ident = ident
 
-    @pytest.hookimpl(trylast=True)
+    @hookimpl(trylast=True)
     def pytest_collection_modifyitems(
         self, config: pytest.Config, items: list[pytest.Item]
     ) -> None:

@@ -25,7 +25,7 @@ from websockets.exceptions import ConnectionClosed
 
 from harness.errors import CheckFailed, Deviation
 from harness.wire import protocol as P
-from harness.wire.causes import CauseWatch
+from harness.wire.causes import Cause, CauseWatch
 from harness.wire.ending import Ending, close_text, closed_code, diagnose
 from harness.wire.frame_io import Frame, FrameBuffer
 from harness.wire.guard import NO_GUARD, RuleGuard
@@ -335,6 +335,32 @@ class Client:
         """Why the connection's end fails the test (close 1011, no close frame); None if clean."""
         return self._ending.failure(self._end_seen) if self.closed else None
 
+    async def consume(
+        self,
+        handler: Callable[[dict[str, Any]], bool],
+        wanted: str,
+        within: float = DEFAULT_WITHIN,
+    ) -> None:
+        """Hand every frame, in order (those not consumed yet first), to `handler` until it
+        returns True; each frame it sees is consumed. CheckFailed (`wanted`: what it waits
+        for) as `recv` fails: on timeout, on close, on a frame the dialect cannot read.
+
+        One wait for a whole exchange (a crowd's conversation), not one a frame. Its
+        deadline is that of what the connection awaits when it starts (`recv`'s); a timeout
+        is recorded under what it awaits when the deadline passes."""
+        key = self._awaited()
+        known, limit = self._deadlines.limit(key, within)
+        try:
+            finished = await self._io.consume(handler, limit, self._undecodable)
+        except TimeoutError:
+            now = self._awaited()
+            if now != key:
+                known = self._deadlines.limit(now, within)[0]
+            raise self._timed_out(now, wanted, within, limit, known) from None
+        self._check_decodable()
+        if not finished:
+            raise self._closed_while(key, wanted)
+
     async def _take(
         self,
         match: Callable[[dict[str, Any]], bool],
@@ -344,17 +370,32 @@ class Client:
     ) -> dict[str, Any]:
         known, limit = self._deadlines.limit(key, within)
         try:
-            found = await self._io.take(match, limit, lambda: self._dialect.undecodable is not None)
+            found = await self._io.take(match, limit, self._undecodable)
         except TimeoutError:
-            raise self._deadlines.timed_out(
-                key,
-                "waiting for the target",
-                wanted,
-                within,
-                limit,
-                known,
-                f"nothing matching; unconsumed frames: {self._summary()}",
-            ) from None
+            raise self._timed_out(key, wanted, within, limit, known) from None
+        self._check_decodable()
+        if found is not None:
+            return found
+        raise self._closed_while(key, wanted)
+
+    def _undecodable(self) -> bool:
+        return self._dialect.undecodable is not None
+
+    def _timed_out(
+        self, key: str, wanted: str, within: float, limit: float, known: Cause | None
+    ) -> CheckFailed:
+        return self._deadlines.timed_out(
+            key,
+            "waiting for the target",
+            wanted,
+            within,
+            limit,
+            known,
+            f"nothing matching; unconsumed frames: {self._summary()}",
+        )
+
+    def _check_decodable(self) -> None:
+        """CheckFailed when a frame the target sent breaks its dialect."""
         bad = self._dialect.undecodable
         if bad is not None:
             why = f"a frame the target sent breaks its dialect ({bad['rule']}): "
@@ -366,10 +407,11 @@ class Client:
                 frames=self._transcript.export(),
                 deviation=Deviation(f"undecodable:{bad['rule']}", why, (bad["rule"],)),
             )
-        if found is not None:
-            return found
+
+    def _closed_while(self, key: str, wanted: str) -> CheckFailed:
+        """The failure of a wait that the connection's close ended."""
         self._end_seen = True
-        raise CheckFailed(
+        return CheckFailed(
             "waiting for the target",
             expected=wanted,
             observed=f"connection closed: {self._ending.closed_text()}; "

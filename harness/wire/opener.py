@@ -27,6 +27,7 @@ from harness.wire import protocol as P
 from harness.wire.causes import Cause, CauseWatch, limit_for
 from harness.wire.ending import MAX_RECEIVED_BYTES
 from harness.wire.pending import HANDSHAKE_KEY, describe_cause
+from harness.wire.push_conn import PushConnection
 from harness.wire.socketio_conn import SocketIOConnection, SocketIOFailed
 from harness.wire.tokens import subprotocol_for
 from harness.wire.transcript import Transcript
@@ -111,8 +112,10 @@ async def open_websocket(
     max_size: int | None,
     compression: str | None = "deflate",
     user_agent: str | None = USER_AGENT,
+    push: bool = False,
 ) -> ClientConnection:
-    """Open a WebSocket connection (no keepalive pings); HandshakeFailed when it does not open."""
+    """Open a WebSocket connection (no keepalive pings); HandshakeFailed when it does not open.
+    With `push`, a `PushConnection`: its messages go to the reader it attaches, not `recv()`."""
     try:
         return await connect(
             url,
@@ -124,6 +127,7 @@ async def open_websocket(
             max_size=max_size,
             compression=compression,
             user_agent_header=user_agent,
+            create_connection=PushConnection if push else None,
         )
     except TimeoutError as exc:  # an OSError too: accepted, then no handshake in time
         raise HandshakeFailed("timeout", exc) from exc
@@ -159,6 +163,7 @@ async def open_for_test(
             close_timeout=2.0,
             max_size=MAX_RECEIVED_BYTES,
             compression=compression,
+            push=True,  # read by the client's frame buffer (harness/wire/frame_io.py)
         )
     except HandshakeFailed as failed:
         raise _handshake_failure(failed, within, limit, known, causes, transcript) from None
