@@ -34,11 +34,13 @@ from harness.wire.pending import (
     CLOSE_KEY,
     Deadlines,
     Pending,
+    Slot,
     closed_while,
     event_key,
     label,
     reply_key,
     sent_frame,
+    slot_of,
     undeclared_close,
 )
 from harness.wire.profile import Profile
@@ -193,7 +195,17 @@ class Client:
 
     async def send(self, frame: Mapping[str, Any]) -> None:
         """Send one canonical JSON text frame (in the target's dialect: its profile's wire form)."""
-        await self.send_raw(json.dumps(frame, allow_nan=True))
+        try:
+            text = json.dumps(frame, allow_nan=False)
+        except ValueError:  # NaN or Infinity in it: a text that is not JSON, as written
+            await self.send_raw(json.dumps(frame, allow_nan=True))
+            return
+        if isinstance(frame, dict) and self._dialect.outgoing(text) is text:
+            # Sent as written: its claim on a reply is read from the frame, not parsed back.
+            self._pending.sent = True
+            await self._send_text(text, frame, slot_of(frame))
+            return
+        await self.send_raw(text)
 
     async def send_raw(self, data: str | bytes) -> None:
         """Send a raw text (str) or binary (bytes) frame.
@@ -205,16 +217,24 @@ class Client:
         data = self._dialect.outgoing(data)
         if isinstance(data, bytes):
             self._transcript.add("send", size=len(data), data="<binary>", conn=self.conn)
+            await self._write(data)
         else:
             parsed, slot = sent_frame(data)
-            self._transcript.add(
-                "send",
-                frame_type=type_of(parsed),
-                size=len(data.encode()),
-                data=data,
-                conn=self.conn,
-            )
-            self._pending.sent_text(slot)
+            await self._send_text(data, parsed, slot)
+
+    async def _send_text(self, data: str, parsed: Mapping[str, Any], slot: Slot) -> None:
+        """Send a text frame: noted in the transcript, owed its direct reply."""
+        self._transcript.add(
+            "send",
+            frame_type=type_of(parsed),
+            size=len(data.encode()),
+            data=data,
+            conn=self.conn,
+        )
+        self._pending.sent_text(slot)
+        await self._write(data)
+
+    async def _write(self, data: str | bytes) -> None:
         try:
             await self._io.send(data, DEFAULT_WITHIN)
         except ConnectionClosed as exc:

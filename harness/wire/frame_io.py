@@ -166,9 +166,12 @@ class FrameBuffer:
 
     async def send(self, data: str | bytes, within: float) -> None:
         """Send one frame; ConnectionClosed, or TimeoutError when not accepted in time."""
+        ws = self.ws
+        if isinstance(ws, PushConnection) and isinstance(data, str) and ws.send_now(data):
+            return  # written at once: nothing to wait for
         # asyncio.timeout, not wait_for: no task (and no extra loop turns) per frame.
         async with asyncio.timeout(within):
-            await self.ws.send(data)
+            await ws.send(data)
 
     async def close(self, code: int, within: float) -> None:
         """Close (unless closed already) and wait for the reader to finish, at most `within`

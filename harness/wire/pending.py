@@ -231,13 +231,17 @@ def sent_frame(text: str) -> tuple[Mapping[str, Any], Slot]:
         return parse_frame(text), (None, "non-json")
     if not isinstance(parsed, dict):
         return {"__not_an_object__": parsed}, (None, "non-object")
-    kind = parsed.get("type")
-    mid = parsed.get("message_id")
+    return parsed, slot_of(parsed)
+
+
+def slot_of(frame: Mapping[str, Any]) -> Slot:
+    """A sent JSON object's claim on a direct reply: its message_id and its label."""
+    kind = frame.get("type")
+    mid = frame.get("message_id")
     # An id the protocol does not allow (empty, too long) is unreadable: its reply says null.
     readable = isinstance(mid, str) and 1 <= len(mid) <= P.MAX_MESSAGE_ID_CHARS
-    return parsed, (
-        (mid if readable else None),
-        label(kind) if isinstance(kind, str) and kind else "untyped",
+    return (mid if readable else None), (
+        label(kind) if isinstance(kind, str) and kind else "untyped"
     )
 
 

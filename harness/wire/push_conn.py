@@ -18,6 +18,7 @@ from typing import Any, Final
 
 from websockets.asyncio.client import ClientConnection
 from websockets.frames import CloseCode, Frame, Opcode
+from websockets.protocol import State
 
 # As many fragments of one message as websockets' own assembler accepts (its default).
 MAX_FRAGMENTS: Final = 4096
@@ -48,6 +49,22 @@ class PushConnection(ClientConnection):
             deliver(message)
         if self.lost:
             on_lost()
+
+    def send_now(self, text: str) -> bool:
+        """Send one text message at once when nothing can make it wait or fail (the
+        connection open, no fragmented message under way, the write buffer under its
+        limit): what `send()` then does, without its task switches; False when not sent
+        (`send()` must, with its waits and its errors)."""
+        if (
+            self.protocol.state is not State.OPEN
+            or self.send_in_progress is not None
+            or self.paused
+            or self.transport.is_closing()
+        ):
+            return False
+        self.protocol.send_text(text.encode())
+        self.send_data()
+        return True
 
     def process_event(self, event: Any) -> None:
         if self.response is None or not isinstance(event, Frame):
