@@ -22,6 +22,9 @@ from websockets.protocol import State
 
 # As many fragments of one message as websockets' own assembler accepts (its default).
 MAX_FRAGMENTS: Final = 4096
+# The first byte of a whole (FIN), unextended (no RSV bit) text or binary frame.
+WHOLE_TEXT: Final = 0x81
+WHOLE_BINARY: Final = 0x82
 
 Deliver = Callable[[str | bytes], None]
 
@@ -65,6 +68,61 @@ class PushConnection(ClientConnection):
         self.protocol.send_text(text.encode())
         self.send_data()
         return True
+
+    def data_received(self, data: bytes) -> None:
+        """Whole data frames at the front of `data` are handed over as read here; the rest
+        (any other frame, a frame cut by the end of `data`) goes to websockets' parser,
+        which then holds the connection's state as it would have.
+
+        The frames read here are those websockets would read without a state change of
+        its own: while the connection is open, no extension (compression) is in use, no
+        fragmented message is under way and its parser holds no partial frame; a final
+        text or binary frame, no reserved bit, unmasked (a server's), no larger than the
+        connection's bound. Anything else (a control frame, a fragment, a masked or
+        oversized frame) stops the reading here, and websockets reads from it on."""
+        protocol = self.protocol
+        if (
+            self._failed
+            or self._fragments
+            or protocol.state is not State.OPEN
+            or protocol.extensions
+            or protocol.current_size is not None
+            or protocol.reader.buffer
+        ):
+            super().data_received(data)
+            return
+        limit = protocol.max_message_size
+        end, at = len(data), 0
+        while at + 2 <= end:
+            first, second = data[at], data[at + 1]
+            if (first != WHOLE_TEXT and first != WHOLE_BINARY) or second & 0x80:
+                break
+            size, head = second, 2
+            if size == 126:
+                if at + 4 > end:
+                    break
+                size, head = int.from_bytes(data[at + 2 : at + 4], "big"), 4
+            elif size == 127:
+                if at + 10 > end:
+                    break
+                size, head = int.from_bytes(data[at + 2 : at + 10], "big"), 10
+            stop = at + head + size
+            if stop > end or (limit is not None and size > limit):
+                break
+            payload = bytes(data[at + head : stop])
+            at = stop
+            if first == WHOLE_BINARY:
+                self._hand(payload)
+                continue
+            try:
+                text = payload.decode()
+            except UnicodeDecodeError as exc:
+                # Failed: websockets reads the rest (its frames are dropped, its close read).
+                self._fail(CloseCode.INVALID_DATA, f"{exc.reason} at position {exc.start}", exc)
+                break
+            self._hand(text)
+        if at < end:
+            super().data_received(data[at:])
 
     def process_event(self, event: Any) -> None:
         if self.response is None or not isinstance(event, Frame):

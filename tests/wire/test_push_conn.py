@@ -32,6 +32,13 @@ def raw(opcode: int, payload: bytes, fin: bool = True) -> bytes:
     return struct.pack("!BB", (0x80 if fin else 0) | opcode, len(payload)) + payload
 
 
+def sized(payload: bytes, length: int) -> bytes:
+    """A final text frame whose length takes 2 (126) or 8 (127) more bytes."""
+    if length == 126:
+        return struct.pack("!BBH", 0x81, 126, len(payload)) + payload
+    return struct.pack("!BBQ", 0x81, 127, len(payload)) + payload
+
+
 @asynccontextmanager
 async def server(behave: Send) -> AsyncIterator[str]:
     """A WebSocket server on 127.0.0.1 (port 0) that completes the handshake, then `behave`s."""
@@ -74,8 +81,8 @@ def then_wait(*frames: bytes) -> Send:
     return behave
 
 
-async def opened(url: str) -> PushConnection:
-    ws = await open_websocket(url, open_timeout=5, close_timeout=2, max_size=2**16, push=True)
+async def opened(url: str, max_size: int = 2**16) -> PushConnection:
+    ws = await open_websocket(url, open_timeout=5, close_timeout=2, max_size=max_size, push=True)
     assert isinstance(ws, PushConnection)
     return ws
 
@@ -191,3 +198,66 @@ async def test_consume_stops_at_a_frame_its_stop_rejects_and_keeps_that_frame() 
         await io.close(1000, 2.0)
     assert len(stopped) == 1
     assert kept == {"n": 2}
+
+
+async def test_frames_cut_anywhere_by_the_network_arrive_whole_and_in_order() -> None:
+    """Frames with 7-, 16- and 64-bit lengths and a ping, written in pieces that start at a
+    frame's start or inside a header or a payload: each read hands over what is whole,
+    websockets' parser holds a cut frame, and the reads after it go on from there."""
+    long_text = json.dumps({"type": "long", "text": "x" * 300}).encode()
+    longest = json.dumps({"type": "longest", "text": "y" * 70000}).encode()
+    cut = sized(longest, 127)
+    pieces = [
+        raw(TEXT, b'{"type": "a"}') + sized(long_text, 126),  # whole frames only
+        raw(TEXT, b'{"type": "b"}') + cut[:5],  # a whole frame, then a header cut
+        cut[5:20000],  # inside the payload
+        cut[20000:] + raw(TEXT, b'{"type": "c"}')[:1],  # the rest, a header's first byte
+        raw(TEXT, b'{"type": "c"}')[1:],
+        raw(PING, b"p") + raw(TEXT, b'{"type": "d"}'),  # a control frame first
+        sized(longest, 127) + sized(long_text, 126),  # whole again, long lengths
+    ]
+
+    async def behave(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await asyncio.sleep(0.05)  # the handshake's answer is read alone
+        for piece in pieces:
+            writer.write(piece)
+            await writer.drain()
+            await asyncio.sleep(0.02)  # one read each
+        await until_close(reader, writer)
+
+    async with server(behave) as url:
+        io = buffer_of(await opened(url, max_size=2**20))
+        taken = [await io.take(anything, 5.0, never) for _ in range(8)]
+        await io.close(1000, 2.0)
+    assert [frame["type"] for frame in taken if frame] == [
+        "a", "long", "b", "longest", "c", "d", "longest", "long",
+    ]  # fmt: skip
+    assert taken[3] == taken[6] == {"type": "longest", "text": "y" * 70000}
+    assert taken[1] == taken[7] == {"type": "long", "text": "x" * 300}
+
+
+async def test_a_whole_text_frame_not_utf8_closes_with_1007_and_what_follows_is_dropped() -> None:
+    behave = then_wait(
+        raw(TEXT, b'{"type": "before"}'),
+        raw(TEXT, b'{"type": "\xff"}'),
+        raw(TEXT, b'{"type": "after"}'),
+    )
+    async with server(behave) as url:
+        ws = await opened(url)
+        io = buffer_of(ws)
+        first = await io.take(anything, 2.0, never)
+        assert await io.take(anything, 5.0, never) is None  # the connection ended
+    assert first == {"type": "before"}
+    assert io.frames == [{"type": "before"}]
+    assert ws.protocol.close_sent is not None and ws.protocol.close_sent.code == 1007
+
+
+async def test_a_frame_over_the_bound_closes_with_1009() -> None:
+    big = json.dumps({"type": "big", "text": "z" * 5000}).encode()
+    async with server(then_wait(raw(TEXT, b'{"type": "small"}'), sized(big, 126))) as url:
+        ws = await opened(url, max_size=4096)
+        io = buffer_of(ws)
+        small = await io.take(anything, 2.0, never)
+        assert await io.take(anything, 5.0, never) is None
+    assert small == {"type": "small"}
+    assert ws.protocol.close_sent is not None and ws.protocol.close_sent.code == 1009
