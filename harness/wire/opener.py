@@ -11,6 +11,7 @@ readers.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
@@ -18,9 +19,11 @@ from urllib.parse import urlencode
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.datastructures import HeadersLike
-from websockets.exceptions import InvalidHandshake, InvalidStatus
+from websockets.exceptions import InvalidHandshake, InvalidStatus, InvalidURI
 from websockets.http11 import USER_AGENT, Response
+from websockets.proxy import get_proxy
 from websockets.typing import Subprotocol
+from websockets.uri import WebSocketURI, parse_uri
 
 from harness.errors import CheckFailed
 from harness.wire import protocol as P
@@ -102,6 +105,23 @@ class HandshakeFailed(Exception):
         return self.response.status_code if self.response is not None else None
 
 
+@functools.lru_cache(maxsize=256)
+def _proxy(secure: bool, host: str, port: int) -> str | None:
+    return get_proxy(WebSocketURI(secure=secure, host=host, port=port, path="/", query=""))
+
+
+def proxy_for(url: str) -> str | None:
+    """The proxy a connection to `url` goes through (websockets' choice from the proxy
+    environment variables), read once per host and port in a process: websockets reads
+    the whole environment at each connection, which cost a crowd of 100 users as much
+    CPU as their handshakes. An invalid URL is websockets' to refuse (None here)."""
+    try:
+        uri = parse_uri(url)
+    except InvalidURI:
+        return None
+    return _proxy(uri.secure, uri.host, uri.port)
+
+
 async def open_websocket(
     url: str,
     *,
@@ -119,6 +139,7 @@ async def open_websocket(
     try:
         return await connect(
             url,
+            proxy=proxy_for(url),
             additional_headers=headers,
             subprotocols=[Subprotocol(s) for s in subprotocols] or None,
             open_timeout=open_timeout,

@@ -9,9 +9,10 @@ import time
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import jwt
+from jwt.algorithms import HMACAlgorithm
 
 from harness.errors import HarnessError
 from harness.wire import protocol as P
@@ -50,7 +51,50 @@ def mint(
         body.pop(key, None)
     if alg.lower() == "none":
         return ".".join((_b64(b'{"alg":"none","typ":"JWT"}'), _b64(_json(body)), ""))
-    return jwt.encode(body, secret, algorithm=alg)
+    return _signed(body, secret, alg)
+
+
+class _PreparedHMAC(HMACAlgorithm):
+    """PyJWT's HMAC algorithm, its key prepared once per secret: PyJWT checks at every
+    token that an HMAC secret is no asymmetric key (it tries to read it as a DER key, a
+    certificate and a JWK), which cost a crowd of users more than its handshakes."""
+
+    MAX_KEYS: ClassVar[int] = 64  # the run's secret and the wrong ones tests sign with
+
+    def __init__(self, hash_alg: Any) -> None:
+        super().__init__(hash_alg)
+        self._keys: dict[bytes, bytes] = {}
+
+    def prepare_key(self, key: str | bytes) -> bytes:
+        raw = key.encode() if isinstance(key, str) else key
+        prepared = self._keys.get(raw)
+        if prepared is None:
+            prepared = super().prepare_key(key)  # its refusals as PyJWT's
+            if len(self._keys) >= self.MAX_KEYS:
+                self._keys.clear()
+            self._keys[raw] = prepared
+        return prepared
+
+
+_JWS = jwt.PyJWS()
+for _name, _hash in (
+    ("HS256", HMACAlgorithm.SHA256),
+    ("HS384", HMACAlgorithm.SHA384),
+    ("HS512", HMACAlgorithm.SHA512),
+):
+    _JWS.unregister_algorithm(_name)
+    _JWS.register_algorithm(_name, _PreparedHMAC(_hash))
+
+
+def _signed(body: Mapping[str, Any], secret: str, alg: str) -> str:
+    """`jwt.encode(body, secret, algorithm=alg)`, the same token, an HMAC key prepared once."""
+    if alg in ("HS256", "HS384", "HS512") and isinstance(body.get("iss", ""), str):
+        try:
+            payload = _json(body)
+        except TypeError:  # a claim json cannot write (a datetime): PyJWT's own way
+            return jwt.encode(dict(body), secret, algorithm=alg)
+        return _JWS.encode(payload, secret, algorithm=alg)
+    return jwt.encode(dict(body), secret, algorithm=alg)
 
 
 def subprotocol_for(token: str, prefix: str = P.SUBPROTOCOL_PREFIX) -> str:

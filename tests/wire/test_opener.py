@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import socket
 from collections.abc import AsyncIterator
 
@@ -13,9 +14,10 @@ import pytest_asyncio
 from websockets.protocol import State
 
 from harness.reference import ReferenceServer, ServerConfig, mint_token
+from harness.wire import opener
 from harness.wire.client import User
 from harness.wire.connect import open_client
-from harness.wire.opener import HandshakeFailed, open_websocket, place_token
+from harness.wire.opener import HandshakeFailed, open_websocket, place_token, proxy_for
 from harness.wire.transcript import Transcript
 
 SECRET = "opener-test-secret-5d2f0a9c-long-enough"
@@ -170,3 +172,24 @@ async def test_the_client_closes_its_connection_when_the_block_raises(
             raise RuntimeError("a failing test")
     assert client.closed
     assert client._ws.state is State.CLOSED
+
+
+def test_the_proxy_is_websockets_choice_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """What proxy_for reads once per host is what websockets would read at each connection:
+    the *_proxy variables, and no_proxy's exceptions."""
+    for name in list(os.environ):
+        if name.lower().endswith("_proxy"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("https_proxy", "http://proxy.example:3128")
+    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+    opener._proxy.cache_clear()
+    try:
+        assert proxy_for("wss://agents.example:443/ws") == "http://proxy.example:3128"
+        assert proxy_for("ws://agents.example/ws") == "http://proxy.example:3128"
+        assert proxy_for("ws://127.0.0.1:8000/ws") is None
+        assert proxy_for("ws://localhost:8000/ws") is None
+        assert proxy_for("not a websocket url") is None
+    finally:
+        opener._proxy.cache_clear()

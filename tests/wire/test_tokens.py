@@ -23,6 +23,32 @@ def test_mint_uses_the_profiles_claim_names() -> None:
     assert claims == {"uid": "u-7", "expires_at": 4_600, "iat": 1_000}
 
 
+# A token minted with PyJWT's own jwt.encode for the same claims (SECRET, HS256), taken
+# once: minting signs with a key prepared once per secret and must give these bytes.
+EXPECTED_HS256 = (
+    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJ1LTciLCJleHAiOjQ2MDAsImlhdCI6MTAwMCwicm"
+    "9sZSI6ImFkbWluIn0.01xCwqVNROOEd-YYwEF0vZnaI2LTSfk9yqqI7oG1C68"
+)
+
+
+def test_a_minted_token_is_the_one_pyjwt_makes_and_a_key_is_checked_every_time() -> None:
+    first = mint(SECRET, "u-7", claims={"role": "admin"}, now=1_000.0)
+    again = mint(SECRET, "u-7", claims={"role": "admin"}, now=1_000.0)
+    assert first == again == EXPECTED_HS256
+    longer = SECRET * 2  # as long as HS384 and HS512 want their keys
+    for alg in ("HS384", "HS512"):
+        token = mint(longer, "u-7", alg=alg, now=1_000.0)
+        assert jwt.get_unverified_header(token) == {"alg": alg, "typ": "JWT"}
+        claims = jwt.decode(token, longer, algorithms=[alg], options={"verify_exp": False})
+        assert claims == {"sub": "u-7", "exp": 4_600, "iat": 1_000}
+    # An asymmetric key is no HMAC secret: refused as PyJWT refuses it, at every token.
+    pem = "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n"
+    pem += "-----END PUBLIC KEY-----"
+    for _ in range(2):
+        with pytest.raises(jwt.InvalidKeyError):
+            mint(pem, "u-7")
+
+
 def _script(tmp_path: Path, body: str) -> str:
     path = tmp_path / "get-token"
     path.write_text(f"#!{sys.executable}\n" + textwrap.dedent(body), "utf-8")
