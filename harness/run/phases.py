@@ -316,7 +316,8 @@ def run_phases(
         )
         phase = Phase(number, args, out / f"pytest-phase{number}.log", env=env)
         try:
-            run_phase(phase, deadline, progress, out / RESULTS_FILE)
+            # Quiet, nothing shows progress: results.jsonl is not read while it grows.
+            run_phase(phase, deadline, None if options.quiet else progress, out / RESULTS_FILE)
         finally:
             progress.close()
         errors += phase_errors(phase, options.max_duration)

@@ -170,13 +170,14 @@ class Client:
                 )
                 return None
             frame = self._dialect.decode(raw)
-            self._transcript.add(
-                "recv",
-                frame_type=type_of(frame),
-                size=len(message.encode()),
-                data=message,
-                conn=self.conn,
-            )
+            if self._transcript.keeps:
+                self._transcript.add(
+                    "recv",
+                    frame_type=type_of(frame),
+                    size=len(message.encode()),
+                    data=message,
+                    conn=self.conn,
+                )
         self._pending.received(frame)
         return frame
 
@@ -224,13 +225,14 @@ class Client:
 
     async def _send_text(self, data: str, parsed: Mapping[str, Any], slot: Slot) -> None:
         """Send a text frame: noted in the transcript, owed its direct reply."""
-        self._transcript.add(
-            "send",
-            frame_type=type_of(parsed),
-            size=len(data.encode()),
-            data=data,
-            conn=self.conn,
-        )
+        if self._transcript.keeps:
+            self._transcript.add(
+                "send",
+                frame_type=type_of(parsed),
+                size=len(data.encode()),
+                data=data,
+                conn=self.conn,
+            )
         self._pending.sent_text(slot)
         await self._write(data)
 

@@ -137,10 +137,13 @@ class FrameBuffer:
         loop = asyncio.get_running_loop()
         done: asyncio.Future[bool] = loop.create_future()
         self._consumer = (handler, stop, done)
+        # A timer on the future, not asyncio.timeout: the same TimeoutError, less work
+        # for a wait that most often ends well.
+        timer = loop.call_at(loop.time() + within, _expire, done)
         try:
-            async with asyncio.timeout_at(loop.time() + within):
-                return await done
+            return await done
         finally:
+            timer.cancel()
             self._consumer = None
 
     def _find(
@@ -199,3 +202,9 @@ class FrameBuffer:
     def unconsumed(self) -> list[Frame]:
         """The frames not taken yet, in order."""
         return list(self._buffer)
+
+
+def _expire(done: asyncio.Future[bool]) -> None:
+    """A consume's deadline: it ends with TimeoutError unless it ended already."""
+    if not done.done():
+        done.set_exception(TimeoutError())

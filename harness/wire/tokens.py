@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import subprocess
 import time
@@ -10,9 +11,6 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
-
-import jwt
-from jwt.algorithms import HMACAlgorithm
 
 from harness.errors import HarnessError
 from harness.wire import protocol as P
@@ -54,36 +52,42 @@ def mint(
     return _signed(body, secret, alg)
 
 
-class _PreparedHMAC(HMACAlgorithm):
-    """PyJWT's HMAC algorithm, its key prepared once per secret: PyJWT checks at every
-    token that an HMAC secret is no asymmetric key (it tries to read it as a DER key, a
-    certificate and a JWK), which cost a crowd of users more than its handshakes."""
+@functools.cache
+def _jws() -> Any:
+    """PyJWT's signer whose HMAC algorithms prepare a key once per secret: PyJWT checks at
+    every token that an HMAC secret is no asymmetric key (it tries to read it as a DER
+    key, a certificate and a JWK), which cost a crowd of users more than its handshakes.
+    PyJWT is imported here, by the first token: it imports cryptography (about 0.05 s of
+    CPU), which a process that mints none (the runner) need not pay."""
+    import jwt
+    from jwt.algorithms import HMACAlgorithm
 
-    MAX_KEYS: ClassVar[int] = 64  # the run's secret and the wrong ones tests sign with
+    class PreparedHMAC(HMACAlgorithm):
+        max_keys: ClassVar[int] = 64  # the run's secret and the wrong ones tests sign with
 
-    def __init__(self, hash_alg: Any) -> None:
-        super().__init__(hash_alg)
-        self._keys: dict[bytes, bytes] = {}
+        def __init__(self, hash_alg: Any) -> None:
+            super().__init__(hash_alg)
+            self._keys: dict[bytes, bytes] = {}
 
-    def prepare_key(self, key: str | bytes) -> bytes:
-        raw = key.encode() if isinstance(key, str) else key
-        prepared = self._keys.get(raw)
-        if prepared is None:
-            prepared = super().prepare_key(key)  # its refusals as PyJWT's
-            if len(self._keys) >= self.MAX_KEYS:
-                self._keys.clear()
-            self._keys[raw] = prepared
-        return prepared
+        def prepare_key(self, key: str | bytes) -> bytes:
+            raw = key.encode() if isinstance(key, str) else key
+            prepared = self._keys.get(raw)
+            if prepared is None:
+                prepared = super().prepare_key(key)  # its refusals as PyJWT's
+                if len(self._keys) >= self.max_keys:
+                    self._keys.clear()
+                self._keys[raw] = prepared
+            return prepared
 
-
-_JWS = jwt.PyJWS()
-for _name, _hash in (
-    ("HS256", HMACAlgorithm.SHA256),
-    ("HS384", HMACAlgorithm.SHA384),
-    ("HS512", HMACAlgorithm.SHA512),
-):
-    _JWS.unregister_algorithm(_name)
-    _JWS.register_algorithm(_name, _PreparedHMAC(_hash))
+    signer = jwt.PyJWS()
+    for name, hashed in (
+        ("HS256", HMACAlgorithm.SHA256),
+        ("HS384", HMACAlgorithm.SHA384),
+        ("HS512", HMACAlgorithm.SHA512),
+    ):
+        signer.unregister_algorithm(name)
+        signer.register_algorithm(name, PreparedHMAC(hashed))
+    return signer
 
 
 def _signed(body: Mapping[str, Any], secret: str, alg: str) -> str:
@@ -92,8 +96,12 @@ def _signed(body: Mapping[str, Any], secret: str, alg: str) -> str:
         try:
             payload = _json(body)
         except TypeError:  # a claim json cannot write (a datetime): PyJWT's own way
-            return jwt.encode(dict(body), secret, algorithm=alg)
-        return _JWS.encode(payload, secret, algorithm=alg)
+            pass
+        else:
+            token: str = _jws().encode(payload, secret, algorithm=alg)
+            return token
+    import jwt
+
     return jwt.encode(dict(body), secret, algorithm=alg)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, ClassVar
 
 MAX_DATA_CHARS = 2000
 KEEP_HEAD = 200
@@ -12,6 +12,10 @@ KEEP_TAIL = 100
 
 class Transcript:
     """Records frames as they pass; exported (bounded) with a failed test's report."""
+
+    # False for a transcript that keeps nothing (a crowd's): a client then does not make
+    # the entries it would give it (a frame's size, its type), frame after frame.
+    keeps: ClassVar[bool] = True
 
     def __init__(self) -> None:
         self._t0 = time.perf_counter()

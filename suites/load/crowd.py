@@ -149,6 +149,8 @@ class Crowd:
 class _Unrecorded(Transcript):
     """A transcript that keeps nothing: a crowd's frames are counted, not kept."""
 
+    keeps = False
+
     def add(self, direction: str, **fields: Any) -> None:
         return None
 
