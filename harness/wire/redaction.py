@@ -18,6 +18,10 @@ _JWT_SHAPES: Final = re.compile(
 )
 # Shorter secrets would redact ordinary words of a message; they are not secrets worth the name.
 _MIN_SECRET_CHARS: Final = 6
+# Short texts redacted once each (a metric's name and unit, thousands of times in a load
+# run's results): their redacted form is kept, this many at most.
+_MEMO_CHARS: Final = 64
+_MEMO_ENTRIES: Final = 4096
 
 
 class Redactor:
@@ -37,6 +41,7 @@ class Redactor:
         ordered = sorted(literals, key=len, reverse=True)  # a token before a secret inside it
         self._literals = literals
         self._pattern = re.compile("|".join(re.escape(s) for s in ordered)) if ordered else None
+        self._memo: dict[str, str] = {}
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> Redactor:
@@ -47,9 +52,18 @@ class Redactor:
 
     def text(self, value: str) -> str:
         """`value` with every secret and token replaced."""
+        short = len(value) <= _MEMO_CHARS
+        if short:
+            known = self._memo.get(value)
+            if known is not None:
+                return known
+        redacted = value
         if self._pattern is not None:
-            value = self._pattern.sub(lambda m: self._literals[m.group(0)], value)
-        return _JWT_SHAPES.sub(TOKEN_REDACTED, value)
+            redacted = self._pattern.sub(lambda m: self._literals[m.group(0)], redacted)
+        redacted = _JWT_SHAPES.sub(TOKEN_REDACTED, redacted)
+        if short and len(self._memo) < _MEMO_ENTRIES:
+            self._memo[value] = redacted
+        return redacted
 
     def data(self, value: Any) -> Any:
         """A JSON-like value with every string in it (keys too) redacted."""

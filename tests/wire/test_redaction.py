@@ -43,3 +43,17 @@ def test_secrets_come_from_the_environment_of_a_child_process() -> None:
     env = {"STABILITY_HARNESS_JWT_SECRET": SECRET, "STABILITY_HARNESS_TOKENS": f"u1={TOKEN}\n"}
     redactor = Redactor.from_environment(env)
     assert redactor.text(f"{SECRET} {TOKEN}") == "<redacted:secret> <redacted:token>"
+
+
+def test_a_short_text_is_redacted_every_time_it_comes_past_the_memo() -> None:
+    """Short texts are redacted once and their redacted form kept: the second time, and the
+    five-thousandth text past what is kept, are redacted all the same."""
+    secret = "memo-secret-9d2e"
+    redactor = Redactor(secret)
+    for _ in range(2):
+        assert redactor.text(f"key={secret}") == "key=<redacted:secret>"
+        assert redactor.text("load_first_event_ms") == "load_first_event_ms"
+    for n in range(5000):
+        assert redactor.text(f"{n}:{secret}") == f"{n}:<redacted:secret>"
+    # Another redactor knows its own secret only.
+    assert Redactor("other-secret-77").text(f"key={secret}") == f"key={secret}"
