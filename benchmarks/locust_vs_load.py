@@ -20,7 +20,9 @@ For each side: the CPU seconds of the load generator's process tree only (user +
 system of the finished child and its descendants, `getrusage(RUSAGE_CHILDREN)` around
 it; the server is a child that is not reaped until the end, so it is not counted),
 completed turns, turns per CPU-second, p95 to the first delta, and wall time. Prints
-each round and a table of medians over the rounds with their range. `--fixed-cost`
+each round and a table of medians over the rounds with their range. Both tools run with
+Python's bytecode caches written (PYTHONDONTWRITEBYTECODE left out), the harness compiled
+first: as installed packages run. `--fixed-cost`
 also runs each tool once with the same users but one turn each: its CPU is what the
 run costs besides its further turns (start-up, connections, reports), and the table
 adds the further turns per CPU-second beyond it (each tool's cost of one more turn). What a turn
@@ -30,6 +32,7 @@ is (its frames) is in benchmarks/chat_turn.py. Not a test: nothing is asserted.
 from __future__ import annotations
 
 import argparse
+import compileall
 import importlib.util
 import json
 import os
@@ -108,6 +111,25 @@ class Round:
         return self.turns / self.cpu_s if self.cpu_s > 0 else 0.0
 
 
+def installed_env() -> dict[str, str]:
+    """The environment each tool runs in: this one, but Python writes bytecode caches, as an
+    installed package runs (pip compiles a package's modules when it installs it; pytest
+    keeps the suites' rewritten test modules beside them after their first run). With
+    PYTHONDONTWRITEBYTECODE set, every round of the harness would compile its test modules
+    again, which an installed harness does once."""
+    return {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
+def compile_harness() -> None:
+    """Compile the harness's and its suites' modules, as pip does when it installs them (an
+    editable checkout is compiled by its first run otherwise, which one round would pay)."""
+    import harness
+    import suites
+
+    for package in (harness, suites):
+        compileall.compile_dir(Path(str(package.__file__)).parent, quiet=1)
+
+
 def children_cpu() -> float:
     """CPU seconds (user + system) of every finished and reaped child process so far."""
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -157,7 +179,7 @@ def harness_round(url: str, shape: Shape, folder: Path, extra: Sequence[str] = (
         "--users", str(shape.users), "--conversations", str(shape.conversations),
         "--ramp", f"{shape.ramp_s:g}", "--quiet", "--no-history", "--out", str(out), *extra,
     ]  # fmt: skip
-    env = {**os.environ, "STABILITY_HARNESS_JWT_SECRET": SECRET}
+    env = {**installed_env(), "STABILITY_HARNESS_JWT_SECRET": SECRET}
     log = folder / "harness.log"
     cpu, wall = timed(command, env, shape.deadline_s, log)
     metrics = read_json(out / "verdict.json", "stability-harness run", log)["metrics"]
@@ -191,7 +213,7 @@ def locust_round(url: str, shape: Shape, folder: Path, extra: Sequence[str] = ()
         "--host", url, "--only-summary", "--loglevel", "WARNING", *extra,
     ]  # fmt: skip
     env = {
-        **os.environ,
+        **installed_env(),
         "BENCH_JWT_SECRET": SECRET,
         "BENCH_TURNS": str(shape.turns),
         "BENCH_TURNS_PER_USER": str(shape.conversations),
@@ -322,6 +344,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"harness args {extra['harness'] or 'none'}, locust args {extra['locust'] or 'none'}"
     )
     print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    compile_harness()
     rounds: list[Round] = []
     fixed: dict[str, Round] = {}
     config = ServerConfig(jwt_secret=SECRET, rate_limit=0)
