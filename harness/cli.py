@@ -13,7 +13,7 @@ import sys
 from collections.abc import Collection, Mapping, Sequence
 from typing import Final, Protocol
 
-from harness import __version__
+from harness import __version__, startup
 from harness.commands import (
     capture,
     defects,
@@ -91,6 +91,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the exit code (README.md, "Exit codes")."""
     words = sys.argv[1:] if argv is None else list(argv)
     name = invoked(words)
+    if name == "run":
+        startup.begin()  # over once the runner's modules are in (_run_options.start)
+    try:
+        return _main(name, words)
+    finally:
+        startup.over()  # a run that ended before its runner started, or main() in a test
+
+
+def _main(name: str | None, words: list[str]) -> int:
     parser = build_parser(() if name is None else (name,))
     try:
         args = parser.parse_args(words)

@@ -111,8 +111,10 @@ def start(options: RunOptions) -> int:
     """Run `options` on the console; the verdict's exit code."""
     from rich.console import Console
 
+    from harness import startup
     from harness.run.runner import execute
 
+    startup.over()
     return execute(options, Console(highlight=False, width=None if sys.stdout.isatty() else 120))
 
 

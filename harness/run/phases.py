@@ -75,7 +75,11 @@ def pytest_command(
         ini.write_text(PYTEST_INI, encoding="utf-8")
     # Suite paths under one rootdir give node ids that stay unique across suites.
     rootdir = os.path.commonpath([str(p.parent) for p in paths])
-    cmd = [sys.executable, "-m", "pytest", "-c", str(ini), "--rootdir", rootdir]
+    # A phase that collects its tests in its own process (no xdist workers) starts without
+    # the garbage collector (harness/run/pytest_main.py); xdist's controller collects none.
+    xdist = phase == 1 and not with_load
+    entry = "pytest" if xdist else "harness.run.pytest_main"
+    cmd = [sys.executable, "-m", entry, "-c", str(ini), "--rootdir", rootdir]
     # Python's own tracebacks: a broken target fails many tests, and pytest's long and short
     # styles parse the source file of every entry of every traceback (2/3 of a failing
     # run's CPU time) and print the arguments of each frame (the log is redacted, but it

@@ -15,8 +15,9 @@ from harness.verdict.policy_file import load_policy, parse_policy
 
 
 def marks(command: list[str]) -> str:
-    """The marker expression of a phase's pytest command (the `-m` after `-m pytest`)."""
-    return command[command.index("-m", command.index("pytest") + 1) + 1]
+    """The marker expression of a phase's pytest command (the `-m` after `-m ENTRY`)."""
+    assert command[1] == "-m"
+    return command[command.index("-m", 3) + 1]
 
 
 def test_only_phase_three_selects_load_tests(tmp_path: Path) -> None:
@@ -27,6 +28,13 @@ def test_only_phase_three_selects_load_tests(tmp_path: Path) -> None:
     assert marks(first) == "not perf and not load"
     assert marks(second) == "perf and not load"
     assert marks(third) == "load"
+    # xdist's controller collects no test: only the phases that do start without the
+    # garbage collector (harness/run/pytest_main.py).
+    assert [c[2] for c in (first, second, third)] == [
+        "pytest",
+        "harness.run.pytest_main",
+        "harness.run.pytest_main",
+    ]
     assert "no:xdist" in third and "-n" not in third and "--reruns" not in third
     assert "--harness-load-users=7" in third
 
