@@ -111,16 +111,8 @@ class PushConnection(ClientConnection):
                 break
             payload = bytes(data[at + head : stop])
             at = stop
-            if first == WHOLE_BINARY:
-                self._hand(payload)
-                continue
-            try:
-                text = payload.decode()
-            except UnicodeDecodeError as exc:
-                # Failed: websockets reads the rest (its frames are dropped, its close read).
-                self._fail(CloseCode.INVALID_DATA, f"{exc.reason} at position {exc.start}", exc)
-                break
-            self._hand(text)
+            if not self._whole(payload, text=first == WHOLE_TEXT):
+                break  # failed: websockets reads the rest (its frames dropped, its close read)
         if at < end:
             super().data_received(data[at:])
 
@@ -145,15 +137,21 @@ class PushConnection(ClientConnection):
         if self._fragments:
             data = b"".join([*self._fragments, data])
             self._fragments = []
-        if not self._text:
+        self._whole(data, text=self._text)
+
+    def _whole(self, data: bytes, *, text: bool) -> bool:
+        """Hand over one whole message; False when a text is not UTF-8 (the connection then
+        fails with 1007, as websockets' `recv()` fails it)."""
+        if not text:
             self._hand(data)
-            return
+            return True
         try:
-            text = data.decode()
+            decoded = data.decode()
         except UnicodeDecodeError as exc:
             self._fail(CloseCode.INVALID_DATA, f"{exc.reason} at position {exc.start}", exc)
-            return
-        self._hand(text)
+            return False
+        self._hand(decoded)
+        return True
 
     def _hand(self, message: str | bytes) -> None:
         if self._deliver is None:
