@@ -40,11 +40,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     if not asked_for(config):
         return
-    from harness.run import plugin_fixtures, plugin_hooks
+    from harness.run import plugin_fixtures, plugin_hooks, plugin_memory
 
     # Registered here, pytest calls their own pytest_configure at once (a historic hook).
     config.pluginmanager.register(plugin_hooks, "harness-hooks")
     config.pluginmanager.register(plugin_fixtures, "harness-fixtures")
+    config.pluginmanager.register(plugin_memory, "harness-memory")
 
 
 def asked_for(config: pytest.Config) -> bool:

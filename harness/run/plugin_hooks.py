@@ -5,7 +5,6 @@ report carries (harness_* user properties)."""
 
 from __future__ import annotations
 
-import gc
 import os
 from collections.abc import Callable, Generator
 from pathlib import Path
@@ -14,7 +13,6 @@ from types import TracebackType
 import pytest
 import pytest_timeout
 
-from harness import startup
 from harness.errors import CheckFailed, ConfigError, Deviation, HarnessError
 from harness.run.checks import Checks
 from harness.run.converter import load_converter
@@ -212,21 +210,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     out = config.getoption("harness_out", None)
     if out and (items or dropped):
         write_plan(config, Path(out), items, dropped, checks)
-
-
-def pytest_collection_finish(session: pytest.Session) -> None:
-    # What the session holds by now (pytest, the plugins, the suites, the run's inputs)
-    # lives to its end: out of the garbage collector's reach, its collections during the
-    # tests and pytest's own at the end (two full ones, about 40 ms each with the suites
-    # imported) walk only what the tests make. A phase started without the collector
-    # (harness/run/pytest_main.py) starts it again here.
-    startup.over()
-    gc.freeze()
-
-
-@pytest.hookimpl(trylast=True)
-def pytest_unconfigure(config: pytest.Config) -> None:
-    startup.over()  # a session that ended before its collection did
 
 
 def left_out(config: pytest.Config, items: list[pytest.Item]) -> dict[pytest.Item, str]:
