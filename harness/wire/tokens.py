@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import base64
-import functools
+import hashlib
+import hmac
 import json
 import subprocess
 import time
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, Final
 
 from harness.errors import HarnessError
 from harness.wire import protocol as P
@@ -52,57 +53,34 @@ def mint(
     return _signed(body, secret, alg)
 
 
-@functools.cache
-def _jws() -> Any:
-    """PyJWT's signer whose HMAC algorithms prepare a key once per secret: PyJWT checks at
-    every token that an HMAC secret is no asymmetric key (it tries to read it as a DER
-    key, a certificate and a JWK), which cost a crowd of users more than its handshakes.
-    PyJWT is imported here, by the first token: it imports cryptography (about 0.05 s of
-    CPU), which a process that mints none (the runner) need not pay."""
-    import jwt
-    from jwt.algorithms import HMACAlgorithm
-
-    class PreparedHMAC(HMACAlgorithm):
-        max_keys: ClassVar[int] = 64  # the run's secret and the wrong ones tests sign with
-
-        def __init__(self, hash_alg: Any) -> None:
-            super().__init__(hash_alg)
-            self._keys: dict[bytes, bytes] = {}
-
-        def prepare_key(self, key: str | bytes) -> bytes:
-            raw = key.encode() if isinstance(key, str) else key
-            prepared = self._keys.get(raw)
-            if prepared is None:
-                prepared = super().prepare_key(key)  # its refusals as PyJWT's
-                if len(self._keys) >= self.max_keys:
-                    self._keys.clear()
-                self._keys[raw] = prepared
-            return prepared
-
-    signer = jwt.PyJWS()
-    for name, hashed in (
-        ("HS256", HMACAlgorithm.SHA256),
-        ("HS384", HMACAlgorithm.SHA384),
-        ("HS512", HMACAlgorithm.SHA512),
-    ):
-        signer.unregister_algorithm(name)
-        signer.register_algorithm(name, PreparedHMAC(hashed))
-    return signer
+# The HMAC algorithms of RFC 7518 section 3.2, the ones a token is signed with here.
+_HMAC_DIGESTS: Final = {"HS256": hashlib.sha256, "HS384": hashlib.sha384, "HS512": hashlib.sha512}
 
 
 def _signed(body: Mapping[str, Any], secret: str, alg: str) -> str:
-    """`jwt.encode(body, secret, algorithm=alg)`, the same token, an HMAC key prepared once."""
-    if alg in ("HS256", "HS384", "HS512") and isinstance(body.get("iss", ""), str):
+    """The token `jwt.encode(body, secret, algorithm=alg)` makes, byte for byte.
+
+    An HMAC token is two base64url segments and their HMAC (RFC 7515), made here with
+    the standard library: PyJWT imports cryptography (about 0.06 s of CPU), which every
+    process that mints a token would pay, the runner's preflight and each pytest
+    session included, and it checked every key for an asymmetric one at every token.
+    The header and claims are written as PyJWT writes them (compact JSON, the header's
+    keys sorted), which tests/wire/test_tokens.py pins with a token PyJWT made. Any other
+    algorithm, or claims json cannot write (a datetime), is PyJWT's."""
+    digest = _HMAC_DIGESTS.get(alg)
+    if digest is not None and isinstance(body.get("iss", ""), str):
         try:
             payload = _json(body)
-        except TypeError:  # a claim json cannot write (a datetime): PyJWT's own way
-            pass
-        else:
-            token: str = _jws().encode(payload, secret, algorithm=alg)
-            return token
+        except TypeError:
+            payload = b""
+        if payload:
+            signing = _b64(_json({"alg": alg, "typ": "JWT"})) + "." + _b64(payload)
+            signature = hmac.new(secret.encode(), signing.encode("ascii"), digest).digest()
+            return signing + "." + _b64(signature)
     import jwt
 
-    return jwt.encode(dict(body), secret, algorithm=alg)
+    token: str = jwt.encode(dict(body), secret, algorithm=alg)
+    return token
 
 
 def subprotocol_for(token: str, prefix: str = P.SUBPROTOCOL_PREFIX) -> str:

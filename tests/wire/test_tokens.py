@@ -6,6 +6,7 @@ import os
 import stat
 import sys
 import textwrap
+from datetime import UTC, datetime
 from pathlib import Path
 
 import jwt
@@ -23,30 +24,51 @@ def test_mint_uses_the_profiles_claim_names() -> None:
     assert claims == {"uid": "u-7", "expires_at": 4_600, "iat": 1_000}
 
 
-# A token minted with PyJWT's own jwt.encode for the same claims (SECRET, HS256), taken
-# once: minting signs with a key prepared once per secret and must give these bytes.
+# Tokens PyJWT's own jwt.encode made for the same claims, taken once: the harness signs
+# HMAC tokens with the standard library, and they must be these bytes.
 EXPECTED_HS256 = (
     "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJ1LTciLCJleHAiOjQ2MDAsImlhdCI6MTAwMCwicm"
     "9sZSI6ImFkbWluIn0.01xCwqVNROOEd-YYwEF0vZnaI2LTSfk9yqqI7oG1C68"
 )
+EXPECTED_HS512 = (
+    "eyJhbGciOiJIUzUxMiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJ1LTciLCJleHAiOjQ2MDAsImlhdCI6MTAwMH0.kYopK"
+    "UMThMYNDIwFa76yoOODK68J0__w6fhCJO_UEe13zthiWGjVM2BQx3egqmqpk_AoawvetyLj6cj4lehd8Q"
+)
+EXPECTED_ESCAPED = (
+    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ1aWQiOiJcdTAwZmMtNyIsImV4cGlyZXNfYXQiOjQ2MDAsIm"
+    "lhdCI6MTAwMCwibiI6WzEsMi41LG51bGwsdHJ1ZV19.O76fb6HmaXf4zAf1V1C9em3TvR69UzN4OVtNZ6shuLw"
+)
 
 
-def test_a_minted_token_is_the_one_pyjwt_makes_and_a_key_is_checked_every_time() -> None:
-    first = mint(SECRET, "u-7", claims={"role": "admin"}, now=1_000.0)
-    again = mint(SECRET, "u-7", claims={"role": "admin"}, now=1_000.0)
-    assert first == again == EXPECTED_HS256
-    longer = SECRET * 2  # as long as HS384 and HS512 want their keys
-    for alg in ("HS384", "HS512"):
-        token = mint(longer, "u-7", alg=alg, now=1_000.0)
-        assert jwt.get_unverified_header(token) == {"alg": alg, "typ": "JWT"}
-        claims = jwt.decode(token, longer, algorithms=[alg], options={"verify_exp": False})
-        assert claims == {"sub": "u-7", "exp": 4_600, "iat": 1_000}
-    # An asymmetric key is no HMAC secret: refused as PyJWT refuses it, at every token.
-    pem = "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n"
-    pem += "-----END PUBLIC KEY-----"
-    for _ in range(2):
-        with pytest.raises(jwt.InvalidKeyError):
-            mint(pem, "u-7")
+def test_a_minted_token_is_the_one_pyjwt_makes() -> None:
+    assert mint(SECRET, "u-7", claims={"role": "admin"}, now=1_000.0) == EXPECTED_HS256
+    assert mint(SECRET * 2, "u-7", alg="HS512", now=1_000.0) == EXPECTED_HS512
+    # A non-ASCII user id and claims of every JSON type, written as PyJWT writes them.
+    escaped = mint(
+        SECRET,
+        "ü-7",
+        user_claim="uid",
+        expiry_claim="expires_at",
+        claims={"n": [1, 2.5, None, True]},
+        now=1_000.0,
+    )
+    assert escaped == EXPECTED_ESCAPED
+    longer = SECRET * 2  # as long as HS384 wants its key
+    token = mint(longer, "u-7", alg="HS384", now=1_000.0)
+    assert jwt.get_unverified_header(token) == {"alg": "HS384", "typ": "JWT"}
+    claims = jwt.decode(token, longer, algorithms=["HS384"], options={"verify_exp": False})
+    assert claims == {"sub": "u-7", "exp": 4_600, "iat": 1_000}
+
+
+def test_a_token_signed_otherwise_is_pyjwts() -> None:
+    """A claim json cannot write (a datetime) and a non-string issuer go to PyJWT, which
+    writes the one and refuses the other."""
+    when = datetime(1970, 1, 1, 1, 16, 40, tzinfo=UTC)  # 4,600 s
+    token = mint(SECRET, "u-7", claims={"nbf": when}, now=1_000.0)
+    claims = jwt.decode(token, SECRET, algorithms=["HS256"], options={"verify_exp": False})
+    assert claims["nbf"] == 4_600
+    with pytest.raises(TypeError, match="Issuer"):
+        mint(SECRET, "u-7", claims={"iss": 7})
 
 
 def _script(tmp_path: Path, body: str) -> str:
