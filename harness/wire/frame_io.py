@@ -58,16 +58,14 @@ class FrameBuffer:
         consumer = self._consumer
         if consumer is not None and not consumer[2].done():
             handler, stop, done = consumer
-            if stop():
-                self._buffer.append(frame)
-                done.set_result(False)
+            if not stop():
+                try:
+                    if handler(frame):
+                        done.set_result(True)
+                except Exception as exc:  # raised where the consume waits
+                    done.set_exception(exc)
                 return
-            try:
-                if handler(frame):
-                    done.set_result(True)
-            except Exception as exc:  # raised where the consume waits
-                done.set_exception(exc)
-            return
+            done.set_result(False)  # the frame stays, for the waits that may want it
         self._buffer.append(frame)
         self._wake()
 
